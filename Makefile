@@ -1,0 +1,56 @@
+# Portcullis: `make run` (portal with demo data on SQLite) and `make test` (the whole suite).
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test test-fast lint format bench install messages browser clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	PORTCULLIS_HTTPS=0 $(PY) manage.py migrate --noinput
+	PORTCULLIS_HTTPS=0 $(PY) manage.py collectstatic --noinput --verbosity 0
+	PORTCULLIS_HTTPS=0 $(PY) manage.py seed_demo --if-empty
+	@echo "Portcullis: http://$(HOST):$(PORT)/"
+	PORTCULLIS_HTTPS=0 $(PY) manage.py runserver --insecure $(HOST):$(PORT)
+
+# Browser tests need Debian's chromium; install it when we can (root with apt), else they are skipped.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
+	  echo "chromium not installed: browser tests will be skipped"; }
+
+test: install browser
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: install
+	$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+messages: install
+	$(PY) manage.py makemessages -l zh_Hans --no-obsolete --no-location -i '.venv/*' -i 'var/*'
+	$(PY) manage.py compilemessages -l zh_Hans -i '.venv'
+
+bench: install
+	$(PY) -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) var/staticfiles .pytest_cache

@@ -1,0 +1,164 @@
+"""Tenants and their users."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.scoping import TenantManager, dangerously_unscoped
+
+
+def validate_timezone(value: str) -> None:
+    """Refuse a name that is not an IANA time zone."""
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value})
+
+
+class Tenant(models.Model):
+    """An enterprise using the portal. Every other business row belongs to exactly one tenant."""
+
+    class MfaPolicy(models.TextChoices):
+        EVERYONE = "everyone", _("Required for everyone")
+        PRIVILEGED = "privileged", _("Required for administrators and reviewers")
+
+    class ReviewCadence(models.TextChoices):
+        MONTHLY = "monthly", _("Monthly")
+        QUARTERLY = "quarterly", _("Quarterly")
+        HALF_YEARLY = "half_yearly", _("Half-yearly")
+        YEARLY = "yearly", _("Yearly")
+
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(
+        _("slug"),
+        max_length=50,
+        unique=True,
+        validators=[RegexValidator(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$", _("Use lowercase letters, digits and -."))],
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    # Settings, each with a safe default.
+    mfa_policy = models.CharField(_("MFA policy"), max_length=20, choices=MfaPolicy.choices, default=MfaPolicy.EVERYONE)
+    session_idle_minutes = models.PositiveIntegerField(
+        _("session idle timeout (minutes)"), default=30, validators=[MinValueValidator(5), MaxValueValidator(720)]
+    )
+    review_cadence = models.CharField(
+        _("default review cadence"), max_length=20, choices=ReviewCadence.choices, default=ReviewCadence.QUARTERLY
+    )
+    review_duration_days = models.PositiveIntegerField(
+        _("default review duration (days)"), default=14, validators=[MinValueValidator(1), MaxValueValidator(90)]
+    )
+    request_max_days = models.PositiveIntegerField(
+        _("longest access request (days)"), default=90, validators=[MinValueValidator(1), MaxValueValidator(365)]
+    )
+    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC", validators=[validate_timezone])
+
+    class Meta:
+        verbose_name = _("tenant")
+        verbose_name_plural = _("tenants")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(session_idle_minutes__gte=5) & Q(session_idle_minutes__lte=720),
+                name="tenant_idle_timeout_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserManager(TenantManager, BaseUserManager):
+    """Tenant-scoped like every tenant-owned manager, plus the constructors Django's auth expects."""
+
+    use_in_migrations = False
+
+    def get_by_natural_key(self, username):
+        # Logging in happens before any tenant is known, and emails are unique across the platform,
+        # so looking one up by email is the one deliberate cross-tenant read.
+        with dangerously_unscoped():
+            return self.get(**{self.model.USERNAME_FIELD: self.normalize_email(username).lower()})
+
+    def create_user(self, email: str, password: str | None = None, *, tenant, **fields) -> User:
+        """A tenant user. Use accounts.services.create_user in application code (it audits)."""
+        user = self.model(email=self.normalize_email(email).lower(), tenant=tenant, **fields)
+        user.set_password(password)
+        user.full_clean(exclude=["password", "role"], validate_unique=False)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields) -> User:
+        """A platform operator: no tenant, Django admin only."""
+        fields.update(is_staff=True, is_superuser=True, tenant=None, role=None)
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A login. Tenant users belong to exactly one tenant and hold one role; operators have neither."""
+
+    email = models.EmailField(_("email"), unique=True)
+    full_name = models.CharField(_("full name"), max_length=200, blank=True)
+    tenant = models.ForeignKey(
+        Tenant, verbose_name=_("tenant"), on_delete=models.PROTECT, null=True, blank=True, related_name="users"
+    )
+    role = models.ForeignKey(
+        "permissions.Role",
+        verbose_name=_("role"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    is_staff = models.BooleanField(_("platform operator"), default=False)
+    date_joined = models.DateTimeField(_("joined"), default=timezone.now)
+    language = models.CharField(_("language"), max_length=10, blank=True, default="")
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        ordering = ["email"]
+        indexes = [models.Index(fields=["tenant", "email"], name="user_tenant_email")]
+        constraints = [
+            # A platform operator has no tenant and no role; a tenant user is never staff.
+            models.CheckConstraint(
+                condition=(Q(tenant__isnull=True, is_staff=True, role__isnull=True))
+                | Q(tenant__isnull=False, is_staff=False, is_superuser=False),
+                name="user_tenant_or_operator",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    @property
+    def display_name(self) -> str:
+        """The name shown in the portal."""
+        return self.full_name or self.email
+
+    @property
+    def is_operator(self) -> bool:
+        """A platform operator (Django admin only, no tenant)."""
+        return self.tenant_id is None and self.is_superuser
+
+    def clean(self):
+        super().clean()
+        self.email = self.__class__.objects.normalize_email(self.email).lower()
+        if self.role_id and self.tenant_id and self.role.tenant_id != self.tenant_id:
+            raise ValidationError({"role": _("Choose a role of this tenant.")})

@@ -1,0 +1,1 @@
+"""The audit trail (see the audit issue)."""

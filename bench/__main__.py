@@ -1,0 +1,41 @@
+"""Run the benchmarks and print their figures: ``python -m bench [--only SUITE] [--scale small|full]``.
+
+Each suite is a module of this package with ``run(args) -> None``; it prints its own figures.
+Suites that need PostgreSQL read DATABASE_URL (default: the local server, database portcullis_bench).
+"""
+
+import argparse
+import importlib
+import os
+import pkgutil
+import sys
+from pathlib import Path
+
+
+def suites() -> list[str]:
+    here = Path(__file__).resolve().parent
+    return sorted(m.name for m in pkgutil.iter_modules([str(here)]) if not m.name.startswith("_"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--only", action="append", choices=suites(), help="run only this suite (repeatable)")
+    parser.add_argument("--scale", choices=["small", "full"], default="full", help="data size (small: quick look)")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portcullis_bench")
+    os.environ.setdefault("PORTCULLIS_HTTPS", "0")
+    import django
+
+    django.setup()
+    chosen = args.only or suites()
+    if not chosen:
+        sys.stdout.write("no benchmark suites yet\n")
+    for name in chosen:
+        sys.stdout.write(f"\n== {name}\n")
+        importlib.import_module(f"bench.{name}").run(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

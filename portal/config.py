@@ -1,0 +1,108 @@
+"""Read and validate the environment that configures Portcullis.
+
+Every setting that comes from the environment goes through one of these readers, so a wrong
+value stops start-up with one clear line (``manage.py`` prints it) instead of a traceback
+or, worse, a silently insecure default.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import urlparse
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class ConfigError(ImproperlyConfigured):
+    """A setting read from the environment is missing or malformed."""
+
+
+def env_str(name: str, default: str = "") -> str:
+    """The variable as text, stripped; ``default`` when unset."""
+    return os.environ.get(name, default).strip()
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    """A yes/no variable; anything but the usual spellings is refused."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(f"{name} must be one of true/false/1/0/yes/no/on/off, not {raw!r}")
+
+
+def env_int(name: str, default: int, *, minimum: int, maximum: int) -> int:
+    """A whole number within [minimum, maximum]."""
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+    if not minimum <= value <= maximum:
+        raise ConfigError(f"{name} must be between {minimum} and {maximum}, not {value}")
+    return value
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    """A comma-separated list; empty items are dropped."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return list(default)
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def database_config(name: str, default_sqlite: Path) -> dict:
+    """DATABASE_URL parsed into Django's DATABASES entry (a SQLite file by default)."""
+    url = env_str(name) or f"sqlite:///{default_sqlite}"
+    scheme = urlparse(url).scheme
+    if scheme not in {"sqlite", "postgres", "postgresql", "pgsql"}:
+        raise ConfigError(f"{name} must be a sqlite:// or postgres:// URL, not {scheme or url!r}")
+    try:
+        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    except ValueError as exc:
+        raise ConfigError(f"{name} could not be parsed: {exc}") from None
+    if config["ENGINE"].endswith("sqlite3"):
+        Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+        config["CONN_MAX_AGE"] = 0
+        config.setdefault("OPTIONS", {})
+        # WAL lets the background job runner and the web server write without locking each other out.
+        config["OPTIONS"].update({"init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"})
+    return config
+
+
+def redis_url(name: str) -> str:
+    """REDIS_URL, validated when set; empty when unset."""
+    url = env_str(name)
+    if url and urlparse(url).scheme not in {"redis", "rediss", "unix"}:
+        raise ConfigError(f"{name} must be a redis://, rediss:// or unix:// URL, not {url!r}")
+    return url
+
+
+def secret_key(name: str, key_file: Path) -> str:
+    """SECRET_KEY from the environment, else generated once into a git-ignored file."""
+    value = env_str(name)
+    if value:
+        if len(value) < 50:
+            raise ConfigError(f"{name} must be at least 50 characters long")
+        return value
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(64)
+    # Created with owner-only permissions: the key signs sessions and password-reset links.
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value)
+    return value

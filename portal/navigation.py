@@ -1,0 +1,47 @@
+"""The navigation area: computed in Python for the current user, so templates only render it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    """One menu item: shown when ``visible(user)`` says so."""
+
+    label: str | Promise
+    url_name: str
+    visible: Callable[[object], bool]
+    section: str = "main"
+
+
+def _always(user) -> bool:
+    return True
+
+
+REGISTRY: list[NavEntry] = [NavEntry(_("Home"), "home", _always)]
+
+
+def register(entry: NavEntry) -> None:
+    """Add a menu item (apps call this from their AppConfig.ready)."""
+    REGISTRY.append(entry)
+
+
+def items_for(request) -> list[dict]:
+    """The menu of the current user, with the active entry marked."""
+    user = request.user
+    if not (user.is_authenticated and user.tenant_id):
+        return []
+    items = []
+    for entry in REGISTRY:
+        if not entry.visible(user):
+            continue
+        url = reverse(entry.url_name)
+        active = request.path == url if url == "/" else request.path.startswith(url)
+        items.append({"label": entry.label, "url": url, "active": active, "section": entry.section})
+    return items

@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from portal import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("accounts.urls")),
+    path("platform-admin/", admin.site.urls),
+]
+
+handler404 = "portal.errors.not_found"
+handler500 = "portal.errors.server_error"

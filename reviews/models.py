@@ -1,0 +1,1 @@
+"""Access reviews: policies, campaigns and items (see the reviews issue)."""

@@ -1,0 +1,50 @@
+"""Personas per tenant, in two tenants, as the stories of every suite (acme and globex)."""
+
+import pytest
+
+from permissions.models import BuiltinRole
+from tests.factories import PASSWORD, TenantFactory, UserFactory
+
+
+@pytest.fixture
+def acme(db):
+    return TenantFactory(name="Acme Trading", slug="acme")
+
+
+@pytest.fixture
+def globex(db):
+    return TenantFactory(name="Globex", slug="globex")
+
+
+@pytest.fixture
+def acme_admin(acme):
+    return UserFactory(tenant=acme, email="admin@acme.example", role_key=BuiltinRole.ADMINISTRATOR)
+
+
+@pytest.fixture
+def acme_basic(acme):
+    return UserFactory(tenant=acme, email="basic1@acme.example", role_key=BuiltinRole.BASIC)
+
+
+@pytest.fixture
+def globex_admin(globex):
+    return UserFactory(tenant=globex, email="admin@globex.example", role_key=BuiltinRole.ADMINISTRATOR)
+
+
+def login(client, user, password=PASSWORD):
+    """Log in through the real login form, as a person would."""
+    response = client.post("/accounts/login/", {"username": user.email, "password": password})
+    assert response.status_code == 302, response.content[:500]
+    return client
+
+
+@pytest.fixture
+def admin_client_acme(client, acme_admin):
+    return login(client, acme_admin)
+
+
+@pytest.fixture
+def client_globex(globex_admin):
+    from django.test import Client
+
+    return login(Client(), globex_admin)

@@ -1,0 +1,69 @@
+"""AZ-1: an id of another tenant in any URL answers 404 with no data, for every URL pattern.
+
+The test walks the URL resolver. Each URL keyword (``user_id``, ``role_id`` …) must be named in
+FOREIGN_IDS with a way to make an object of *another* tenant; a new pattern whose keyword is not
+there fails ``test_every_url_keyword_is_covered`` until its isolation is tested too.
+"""
+
+from collections.abc import Callable
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from tests.factories import UserFactory, builtin_role
+
+# keyword → (make an object in the given tenant, return (id, a text of it that must not leak))
+FOREIGN_IDS: dict[str, Callable] = {
+    "user_id": lambda tenant: (lambda u: (u.pk, u.email))(UserFactory(tenant=tenant)),
+    "role_id": lambda tenant: (lambda r: (r.pk, r.key))(builtin_role(tenant)),
+}
+
+# Django's admin is for platform operators only; tenant users are sent to its login page (tested apart).
+EXCLUDED_PREFIXES = ("platform-admin/",)
+
+
+def walk(resolver: URLResolver, prefix: str = "", namespace: str = ""):
+    """(route, view name with its namespaces, keywords) of every URL pattern."""
+    for entry in resolver.url_patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from walk(entry, route, inner)
+        elif isinstance(entry, URLPattern):
+            keywords = list(entry.pattern.regex.groupindex)
+            yield route, f"{namespace}{entry.name}" if entry.name else None, keywords
+
+
+def patterns_with_ids():
+    for route, name, keywords in walk(get_resolver()):
+        if keywords and not route.startswith(EXCLUDED_PREFIXES):
+            yield route, name, keywords
+
+
+def test_every_url_keyword_is_covered():
+    missing = {(route, kw) for route, _e, kws in patterns_with_ids() for kw in kws if kw not in FOREIGN_IDS}
+    assert not missing, f"add these URL keywords to FOREIGN_IDS: {sorted(missing)}"
+
+
+def _cases():
+    return [pytest.param(route, name, kws, id=route) for route, name, kws in patterns_with_ids()]
+
+
+@pytest.mark.parametrize(("route", "name", "keywords"), _cases() or [pytest.param(None, None, None, id="none-yet")])
+def test_az1_foreign_ids_answer_404(admin_client_acme, globex, route, name, keywords):
+    if route is None:
+        pytest.skip("no URL takes an id yet")
+    from django.urls import reverse
+
+    kwargs, secrets = {}, []
+    for keyword in keywords:
+        object_id, text = FOREIGN_IDS[keyword](globex)
+        kwargs[keyword] = object_id
+        secrets.append(str(text))
+    assert name, f"URL pattern {route} needs a name"
+    url = reverse(name, kwargs=kwargs)
+    response = admin_client_acme.get(url)
+    assert response.status_code == 404, f"{url} answered {response.status_code}"
+    body = response.content.decode()
+    for text in secrets:
+        assert text not in body
