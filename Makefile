@@ -46,7 +46,7 @@ format: install
 	$(VENV)/bin/ruff format .
 
 messages: install
-	$(PY) manage.py makemessages -l zh_Hans --no-obsolete --no-location -i '.venv/*' -i 'var/*'
+	$(PY) manage.py makemessages -l zh_Hans --no-obsolete --no-location -i '.venv/*' -i 'var/*' -i 'tests/*' -i 'scripts/*' -i 'bench/*'
 	$(PY) manage.py compilemessages -l zh_Hans -i '.venv'
 
 bench: install

@@ -1,0 +1,21 @@
+"""The one vocabulary of audit event types. Add new types here (with a translatable label)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class EventType(models.TextChoices):
+    # Authentication and sessions
+    LOGIN_SUCCEEDED = "auth.login_succeeded", _("Login succeeded")
+    LOGIN_FAILED = "auth.login_failed", _("Login failed")
+    LOGOUT = "auth.logout", _("Logout")
+    LOCKOUT = "auth.lockout", _("Account locked out")
+    # Tenants and users
+    TENANT_CREATED = "tenant.created", _("Tenant created")
+    TENANT_SETTINGS_CHANGED = "tenant.settings_changed", _("Tenant settings changed")
+    USER_CREATED = "user.created", _("User created")
+    USER_CHANGED = "user.changed", _("User changed")
+    USER_DEACTIVATED = "user.deactivated", _("User deactivated")
+    USER_REACTIVATED = "user.reactivated", _("User reactivated")
+    # Security events
+    ACCESS_DENIED = "security.access_denied", _("Access denied")
