@@ -14,6 +14,7 @@ class EventType(models.TextChoices):
     TENANT_CREATED = "tenant.created", _("Tenant created")
     TENANT_SETTINGS_CHANGED = "tenant.settings_changed", _("Tenant settings changed")
     USER_CREATED = "user.created", _("User created")
+    USER_INVITED = "user.invited", _("User invited")
     USER_CHANGED = "user.changed", _("User changed")
     USER_DEACTIVATED = "user.deactivated", _("User deactivated")
     USER_REACTIVATED = "user.reactivated", _("User reactivated")
