@@ -22,8 +22,10 @@ run: install
 	PORTCULLIS_HTTPS=0 $(PY) manage.py migrate --noinput
 	PORTCULLIS_HTTPS=0 $(PY) manage.py collectstatic --noinput --verbosity 0
 	PORTCULLIS_HTTPS=0 $(PY) manage.py seed_demo --if-empty
-	@echo "Portcullis: http://$(HOST):$(PORT)/"
-	PORTCULLIS_HTTPS=0 $(PY) manage.py runserver --insecure $(HOST):$(PORT)
+	@echo "Portcullis: http://$(HOST):$(PORT)/  (background jobs every minute: var/jobs.log)"
+	@mkdir -p var; PORTCULLIS_HTTPS=0 $(PY) manage.py run_due_jobs --loop 60 >> var/jobs.log 2>&1 & jobs=$$!; \
+	  trap 'kill $$jobs 2>/dev/null' EXIT INT TERM; \
+	  PORTCULLIS_HTTPS=0 LOG_FORMAT=text $(PY) manage.py runserver --insecure $(HOST):$(PORT)
 
 # Browser tests need Debian's chromium; install it when we can (root with apt), else they are skipped.
 browser:

@@ -55,6 +55,14 @@ def env_int(name: str, default: int, *, minimum: int, maximum: int) -> int:
     return value
 
 
+def env_choice(name: str, choices: list[str], default: str) -> str:
+    """One of ``choices`` (case-insensitive)."""
+    value = env_str(name).lower() or default
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     """A comma-separated list; empty items are dropped."""
     raw = os.environ.get(name)

@@ -1,7 +1,12 @@
+import datetime
+
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -17,14 +22,49 @@ def home(request):
 @never_cache
 @require_GET
 def healthz(request):
-    """Liveness and readiness for load balancers: JSON, 200 when the database answers, else 503."""
-    checks = {}
+    """Readiness for load balancers: JSON, 200 when every configured dependency answers, else 503.
+
+    Always the database; Redis when REDIS_URL is set; the Celery heartbeat when CELERY_ENABLED.
+    Only "ok"/"error"/"stale" are shown: no versions, hosts or messages for an anonymous caller.
+    """
+    checks = {"database": _check_database()}
+    if settings.REDIS_URL:
+        checks["redis"] = _check_redis()
+    if settings.CELERY_ENABLED:
+        checks["celery"] = _check_celery()
+    healthy = all(value == "ok" for value in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503)
+
+
+def _check_database() -> str:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
-        checks["database"] = "ok"
     except DatabaseError:
-        checks["database"] = "error"
-    healthy = all(value == "ok" for value in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503)
+        return "error"
+    return "ok"
+
+
+def _check_redis() -> str:
+    import redis
+
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        return "error"
+    return "ok"
+
+
+def _check_celery() -> str:
+    """The worker leaves a heartbeat every minute (portal.tasks); older than three minutes is stale."""
+    from portal.tasks import HEARTBEAT_KEY
+
+    try:
+        beat = cache.get(HEARTBEAT_KEY)
+    except Exception:  # the cache backend is down: reported by the redis check too
+        return "error"
+    if not beat:
+        return "stale"
+    age = timezone.now() - datetime.datetime.fromisoformat(beat)
+    return "ok" if age <= datetime.timedelta(minutes=3) else "stale"

@@ -1,0 +1,91 @@
+"""The scheduler entry point: per-tenant scope (AZ-7), isolation of failures, one runner at a time."""
+
+import threading
+import time
+
+import pytest
+from django.core.management import call_command
+
+from accounts.models import User
+from portal import jobs
+
+
+@pytest.fixture
+def clean_registry():
+    saved = dict(jobs._REGISTRY)
+    jobs._REGISTRY.clear()
+    yield
+    jobs._REGISTRY.clear()
+    jobs._REGISTRY.update(saved)
+
+
+def test_per_tenant_jobs_run_inside_each_tenants_scope(clean_registry, acme_admin, globex_admin):
+    seen = []
+    jobs.register("count-users", lambda tenant, now: seen.append((tenant.slug, User.objects.count())) or 1)
+    assert jobs.run_due_jobs() == {"count-users": 2}
+    assert sorted(seen) == [("acme", 1), ("globex", 1)]
+
+
+def test_platform_jobs_run_without_a_tenant_and_cannot_read_tenant_rows(clean_registry, acme_admin):
+    from accounts.scoping import ScopeError
+
+    errors = []
+
+    def platform_job(now):
+        try:
+            User.objects.count()
+        except ScopeError as exc:
+            errors.append(exc)
+        return 0
+
+    jobs.register("platform", platform_job, per_tenant=False)
+    jobs.run_due_jobs()
+    assert len(errors) == 1
+
+
+def test_a_failing_job_does_not_stop_the_others(clean_registry, acme_admin):
+    def broken(tenant, now):
+        raise RuntimeError("boom")
+
+    jobs.register("broken", broken)
+    jobs.register("fine", lambda tenant, now: 1)
+    assert jobs.run_due_jobs() == {"broken": 0, "fine": 1}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_runs_take_turns(clean_registry):
+    from tests.factories import TenantFactory
+
+    TenantFactory()
+    active, overlaps = [], []
+
+    def slow(tenant, now):
+        if active:
+            overlaps.append(True)
+        active.append(1)
+        time.sleep(0.2)
+        active.pop()
+        return 1
+
+    jobs.register("slow", slow)
+
+    def run():
+        from django.db import connection
+
+        try:
+            jobs.run_due_jobs()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert overlaps == []
+
+
+def test_command_runs_once(clean_registry, acme_admin, capsys):
+    jobs.register("noop", lambda tenant, now: 0)
+    call_command("run_due_jobs")
+    assert "nothing due" in capsys.readouterr().out
