@@ -30,6 +30,7 @@ def test_dp5_check_deploy_reports_nothing_with_production_settings(tmp_path):
     env = {**os.environ, **PRODUCTION_ENV, "PORTCULLIS_VAR_DIR": str(tmp_path)}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     env.pop("PORTCULLIS_HTTPS", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for the browser tests of this same run
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
