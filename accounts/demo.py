@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from accounts import services
-from accounts.models import Tenant, User
+from accounts.models import CustomerProfile, Tenant, User
 from accounts.scoping import dangerously_unscoped, tenant_scope
 from permissions.models import BuiltinRole, Role
 
@@ -39,4 +39,24 @@ def seed() -> list[Tenant]:
                     services.create_user(
                         tenant=tenant, email=email, password=DEMO_PASSWORD, role=roles[role_key], full_name=full_name
                     )
+            seed_profiles(tenant)
     return tenants
+
+
+def demo_profile(slug: str, n: int) -> dict:
+    """Made-up personal details of the n-th demo user (demo only; encrypted at rest like real ones)."""
+    return {
+        "company": f"{'Acme' if slug == 'acme' else 'Globex'} Customer {1 + n % 2}",
+        "phone": f"+86 138 {slug == 'acme' and '0013' or '0027'} {8000 + n:04d}",
+        "address": f"{n + 1} Harbour Road, Shanghai",
+        "national_id": f"1101011990030{n:05d}",
+        "notes": f"Demo customer {n} of {slug}",
+    }
+
+
+def seed_profiles(tenant: Tenant) -> None:
+    """A profile with encrypted personal details for every demo user that has none (call inside the scope)."""
+    having = set(CustomerProfile.objects.values_list("user_id", flat=True))
+    for n, user in enumerate(User.objects.order_by("email")):
+        if user.pk not in having:
+            CustomerProfile.objects.create(tenant=tenant, user=user, **demo_profile(tenant.slug, n))

@@ -162,3 +162,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         self.email = self.__class__.objects.normalize_email(self.email).lower()
         if self.role_id and self.tenant_id and self.role.tenant_id != self.tenant_id:
             raise ValidationError({"role": _("Choose a role of this tenant.")})
+
+
+from accounts.profiles import CustomerProfile  # noqa: E402  (registers the model with this app)
+
+__all__ = ["CustomerProfile", "Tenant", "User", "UserManager"]

@@ -18,5 +18,10 @@ class EventType(models.TextChoices):
     USER_CHANGED = "user.changed", _("User changed")
     USER_DEACTIVATED = "user.deactivated", _("User deactivated")
     USER_REACTIVATED = "user.reactivated", _("User reactivated")
+    # Keys and encryption
+    KEYS_REWRAPPED = "keys.rewrapped", _("Data keys re-wrapped under a new master key")
+    DATA_KEY_ROTATED = "keys.data_key_rotated", _("Data key rotated")
+    VALUES_REENCRYPTED = "keys.values_reencrypted", _("Values re-encrypted")
+    TENANT_SHREDDED = "tenant.crypto_shredded", _("Tenant crypto-shredded")
     # Security events
     ACCESS_DENIED = "security.access_denied", _("Access denied")

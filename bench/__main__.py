@@ -27,7 +27,11 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("PORTCULLIS_HTTPS", "0")
     import django
 
+    from bench import _setup
+
+    _setup.ensure_database()
     django.setup()
+    _setup.migrate()
     chosen = args.only or suites()
     if not chosen:
         sys.stdout.write("no benchmark suites yet\n")

@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "permissions",
     "reviews",
     "audit",
+    "vault",
     "portal.apps.PortalConfig",
 ]
 

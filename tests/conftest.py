@@ -6,6 +6,16 @@ from permissions.models import BuiltinRole
 from tests.factories import PASSWORD, TenantFactory, UserFactory
 
 
+@pytest.fixture(autouse=True)
+def _fresh_key_cache():
+    """Unwrapped keys are cached per process; a rolled-back test must not leave its keys to the next one."""
+    from vault import keyring
+
+    keyring.forget()
+    yield
+    keyring.forget()
+
+
 @pytest.fixture
 def acme(db):
     return TenantFactory(name="Acme Trading", slug="acme")
