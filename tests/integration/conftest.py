@@ -1,0 +1,171 @@
+"""A real multi-process deployment for tests: two gunicorn web processes and a Celery worker.
+
+They share this test run's PostgreSQL database and Redis, as production processes share theirs,
+so these tests need PostgreSQL (skipped on SQLite, whose test database lives in memory).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _database_url() -> str:
+    s = connection.settings_dict
+    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
+    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+def _wait_until_up(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited with {process.returncode}")
+        try:
+            requests.get(f"{url}/healthz", timeout=10)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not start")
+
+
+class Cluster:
+    def __init__(self, web_urls: list[str], processes: list[subprocess.Popen]):
+        self.web_urls = web_urls
+        self.processes = processes
+
+    @property
+    def a(self) -> str:
+        return self.web_urls[0]
+
+    @property
+    def b(self) -> str:
+        return self.web_urls[1]
+
+
+@pytest.fixture
+def cluster(transactional_db, tmp_path, settings):
+    """Start the processes; users created after this fixture get password hashes the processes can check."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the multi-process deployment needs PostgreSQL (SQLite's test database is in memory)")
+    import base64
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+
+    from vault import masterkeys
+
+    redis_url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/13"
+    keys = masterkeys.load()
+    env = {
+        **os.environ,
+        # The same secrets as this test process, in a var/ of their own (static files are collected there).
+        "PORTCULLIS_VAR_DIR": str(tmp_path / "var"),
+        "SECRET_KEY": settings.SECRET_KEY,
+        masterkeys.ENV_NAME: ",".join(f"{i}:{base64.b64encode(k).decode()}" for i, k in keys.keys.items()),
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "DATABASE_URL": _database_url(),
+        "REDIS_URL": redis_url,
+        "CELERY_ENABLED": "true",
+        "PORTCULLIS_HTTPS": "false",
+        "DEBUG": "false",
+        "LOG_FORMAT": "json",
+    }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True, timeout=120
+    )
+    processes, urls = [], []
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    try:
+        for name in ("web-a", "web-b"):
+            port = free_port()
+            log = open(logs / f"{name}.log", "w")  # noqa: SIM115
+            processes.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "gunicorn",
+                        "-c",
+                        "portal/gunicorn.conf.py",
+                        "-b",
+                        f"127.0.0.1:{port}",
+                        "-w",
+                        "1",
+                        "portal.wsgi",
+                    ],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+            urls.append(f"http://127.0.0.1:{port}")
+        log = open(logs / "worker.log", "w")  # noqa: SIM115
+        processes.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "portal",
+                    "worker",
+                    "-P",
+                    "solo",
+                    "--loglevel",
+                    "INFO",
+                    "-n",
+                    f"test-{os.getpid()}@localhost",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
+        for url, process in zip(urls, processes, strict=False):
+            _wait_until_up(url, process)
+        yield Cluster(urls, processes)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def http_login(base_url: str, email: str, password: str) -> requests.Session:
+    """Log in through the real login form of one web process; returns the browser-like session."""
+    session = requests.Session()
+    page = session.get(f"{base_url}/accounts/login/", timeout=10)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    response = session.post(
+        f"{base_url}/accounts/login/",
+        data={"csrfmiddlewaretoken": token, "username": email, "password": password},
+        headers={"Referer": f"{base_url}/accounts/login/"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert response.status_code == 302, response.text[:300]
+    return session
