@@ -66,40 +66,34 @@ def invite_user(*, tenant: Tenant, email: str, role: Role, actor: User, full_nam
 @transaction.atomic
 def deactivate_user(user: User, *, actor: User, reason: str = "") -> User:
     """The user can do nothing more: every session ends now, and no login succeeds."""
-    if not user.is_active:
-        return user
-    user.is_active = False
-    user.save(update_fields=["is_active"])
-    audit.record(
-        EventType.USER_DEACTIVATED,
-        tenant=user.tenant,
-        actor=actor,
-        target=user,
-        before={"is_active": True},
-        after={"is_active": False},
-        reason=reason,
-    )
-    transaction.on_commit(lambda: end_user_sessions(user))
+    if _set_active(user, False, actor=actor, reason=reason):
+        transaction.on_commit(lambda: end_user_sessions(user))
     return user
 
 
 @transaction.atomic
 def reactivate_user(user: User, *, actor: User, reason: str = "") -> User:
     """Let a deactivated user log in again."""
-    if user.is_active:
-        return user
-    user.is_active = True
+    _set_active(user, True, actor=actor, reason=reason)
+    return user
+
+
+def _set_active(user: User, active: bool, *, actor: User, reason: str) -> bool:
+    """Flip ``is_active`` and audit it; False when there was nothing to change."""
+    if user.is_active == active:
+        return False
+    user.is_active = active
     user.save(update_fields=["is_active"])
     audit.record(
-        EventType.USER_REACTIVATED,
+        EventType.USER_REACTIVATED if active else EventType.USER_DEACTIVATED,
         tenant=user.tenant,
         actor=actor,
         target=user,
-        before={"is_active": False},
-        after={"is_active": True},
+        before={"is_active": not active},
+        after={"is_active": active},
         reason=reason,
     )
-    return user
+    return True
 
 
 def set_language(user: User, language: str) -> None:
