@@ -20,3 +20,6 @@ class EventType(models.TextChoices):
     USER_REACTIVATED = "user.reactivated", _("User reactivated")
     # Security events
     ACCESS_DENIED = "security.access_denied", _("Access denied")
+    # The audit trail itself
+    AUDIT_EXPORTED = "audit.exported", _("Audit log exported")
+    PERSONAL_DATA_ERASED = "audit.personal_data_erased", _("Personal data erased from the audit log")
