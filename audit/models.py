@@ -43,6 +43,15 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.event_type} #{self.seq}"
 
+    def get_event_type_label(self) -> str:
+        """The event type's translated name."""
+        from audit.events import EventType
+
+        try:
+            return str(EventType(self.event_type).label)
+        except ValueError:
+            return self.event_type
+
     # The recorded content, read from the canonical form (what the hashes cover).
     @property
     def payload(self) -> dict:

@@ -54,10 +54,12 @@ def _is_sensitive(key) -> bool:
 
 
 def refuse_secrets(value, where: str) -> None:
-    """Raise SensitiveDataError when ``value`` has a key named like a password, code, token or session."""
+    """Raise SensitiveDataError when ``value`` has a key named like a password, code, token or session
+    (any word of SENSITIVE_WORDS in the key) holding anything but true/false/null."""
     if isinstance(value, dict):
         for key, inner in value.items():
-            if _is_sensitive(key):
+            # A yes/no (or empty) value cannot leak a secret: {"password_changed": true} is fine.
+            if _is_sensitive(key) and not (inner is None or isinstance(inner, bool)):
                 raise SensitiveDataError(f"audit {where} must not carry {key!r}: record that it changed, not its value")
             refuse_secrets(inner, where)
     elif isinstance(value, list | tuple):

@@ -135,6 +135,7 @@ class LogChecker:
         self._before_last_chain = _ZERO
         self._last_seq: int | None = None
         self._last_clean = True
+        self._offset: int | None = 0  # stored position minus recorded position; None: resynchronise
         self.events = 0
 
     # -- checkpoints ---------------------------------------------------------------------------
@@ -231,7 +232,7 @@ class LogChecker:
             self._missing.discard(claim)
             self.problems = [p for p in self.problems if not (p.kind == "missing" and p.position == claim)]
             self._add("reordered", claim, f"stored after position {self._expected - 1}")
-            self._last_clean = False
+            self._last_clean, self._offset = False, None
             self._compact_append(leaf)
             return payload
         else:
@@ -243,16 +244,20 @@ class LogChecker:
                 self._last_chain = chain
             else:
                 self._add("inserted", seq, f"an extra event claims position {claim}")
-            self._last_clean = False
+            self._last_clean, self._offset = False, None
             return payload
         if clean and self._last_clean:
             chain = bytes.fromhex(chain_hex)
             if chain != hashlib.sha256(self._last_chain + leaf).digest():
                 self._add("modified", claim, "its chain hash does not follow the event before it")
                 clean = False
-        if clean and seq != claim:
+        if not clean:
+            self._offset = None
+        elif self._offset is None:
+            self._offset = seq - claim  # rows after a gap, a reordering or an insertion are shifted
+        elif seq - claim != self._offset:
             self._add("modified", claim, f"stored at position {seq}")
-            clean = False
+            self._offset, clean = seq - claim, False
         if personal:
             for field, (salt, value) in personal.items():
                 expected_commitment = hashlib.sha256(bytes.fromhex(salt) + value.encode("utf-8")).hexdigest()
