@@ -18,12 +18,14 @@ from audit.personal import PERSON_TYPES, Committer
 
 logger = logging.getLogger("portcullis.audit")
 
-# LOG-6: words that must never name a recorded value (passwords, codes, tokens, session ids).
-SENSITIVE_WORDS = frozenset(
-    {"password", "passwd", "passphrase", "pwd", "otp", "totp", "hotp", "token", "secret", "session", "sessionid"}
-)
+# LOG-6: words that must never name a recorded value (passwords, codes, tokens, secrets), and the names
+# of session ids. A setting such as "session_idle_minutes" is fine; "session_key" or "sessionid" is not.
+SENSITIVE_WORDS = frozenset({"password", "passwd", "passphrase", "pwd", "otp", "totp", "hotp", "token", "secret"})
+SESSION_NAMES = frozenset({"session", "sessionid", "sessionkey", "sessioncookie", "sessiontoken", "sid"})
 _WORD = re.compile(r"[a-z0-9]+")
-_SENSITIVE_IN_TEXT = re.compile(r"(?i)\b(" + "|".join(sorted(SENSITIVE_WORDS)) + r")\b\s*[:=]")
+_SENSITIVE_IN_TEXT = re.compile(
+    r"(?i)\b(" + "|".join(sorted(SENSITIVE_WORDS | SESSION_NAMES | {"session_id", "session_key"})) + r")\b\s*[:=]"
+)
 
 
 class SensitiveDataError(ValueError):
@@ -49,8 +51,15 @@ def describe(target) -> Target | None:
 
 
 def _is_sensitive(key) -> bool:
-    words = _WORD.findall(str(key).lower())
-    return any(word in SENSITIVE_WORDS for word in words) or "password" in str(key).lower()
+    name = str(key).lower()
+    words = _WORD.findall(name)
+    joined = "".join(words)
+    return (
+        any(word in SENSITIVE_WORDS for word in words)
+        or "password" in name
+        or joined in SESSION_NAMES
+        or joined.endswith(("sessionid", "sessionkey"))
+    )
 
 
 def refuse_secrets(value, where: str) -> None:
