@@ -102,3 +102,44 @@ def set_language(user: User, language: str) -> None:
         raise ValueError(f"unsupported language {language!r}")
     user.language = language
     user.save(update_fields=["language"])
+
+
+# Settings a tenant administrator may change (never the name's slug, nor whether the tenant is active).
+TENANT_SETTINGS = (
+    "name",
+    "mfa_policy",
+    "session_idle_minutes",
+    "review_cadence",
+    "review_duration_days",
+    "request_max_days",
+    "time_zone",
+)
+
+
+@transaction.atomic
+def update_tenant_settings(tenant: Tenant, *, actor: User, reason: str = "", **changes) -> Tenant:
+    """Change some of the tenant's settings; validated with full_clean; audits the changed fields only."""
+    unknown = set(changes) - set(TENANT_SETTINGS)
+    if unknown:
+        raise ValueError(f"not a tenant setting: {', '.join(sorted(unknown))}")
+    if actor.tenant_id != tenant.pk:
+        raise ValueError("only a user of the tenant can change its settings")
+    tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    before = {field: getattr(tenant, field) for field in changes}
+    for field, value in changes.items():
+        setattr(tenant, field, value)
+    tenant.full_clean()
+    changed = [field for field in changes if getattr(tenant, field) != before[field]]
+    if not changed:
+        return tenant
+    tenant.save(update_fields=changed)
+    audit.record(
+        EventType.TENANT_SETTINGS_CHANGED,
+        tenant=tenant,
+        actor=actor,
+        target=tenant,
+        before={field: before[field] for field in changed},
+        after={field: getattr(tenant, field) for field in changed},
+        reason=reason,
+    )
+    return tenant

@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class AuditConfig(AppConfig):
     name = "audit"
     verbose_name = _("Audit trail")
+
+    def ready(self):
+        from audit.access import can_view_audit
+        from portal.navigation import NavEntry, register
+
+        register(NavEntry(_("Audit log"), "audit:events", can_view_audit))

@@ -25,3 +25,6 @@ class EventType(models.TextChoices):
     TENANT_SHREDDED = "tenant.crypto_shredded", _("Tenant crypto-shredded")
     # Security events
     ACCESS_DENIED = "security.access_denied", _("Access denied")
+    # The audit trail itself
+    AUDIT_EXPORTED = "audit.exported", _("Audit log exported")
+    PERSONAL_DATA_ERASED = "audit.personal_data_erased", _("Personal data erased from the audit log")

@@ -1,39 +1,30 @@
-"""The audit trail. (Foundation stub: the audit issue adds the hash chain, Merkle tree and checkpoints.)"""
+"""The audit trail's tables: events (append-only, hash-chained), checkpoints (append-only, signed) and the
+erasable clear values of personal data that events hold only as salted commitments.
 
-from django.conf import settings
+The event's ``canonical`` text (RFC 8785 JSON) is the record; the other columns of ``AuditEvent`` are
+copies kept for filtering, and the verifier checks that they agree with it (see docs/audit-format.md).
+"""
+
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.scoping import TenantManager
-from audit.events import EventType
 
 
 class AuditEvent(models.Model):
-    """One append-only record of a security-relevant change in one tenant."""
+    """One append-only record of a security-relevant change in one tenant (position ``seq`` of its log)."""
 
     tenant = models.ForeignKey("accounts.Tenant", on_delete=models.PROTECT, related_name="+")
     seq = models.PositiveBigIntegerField(_("position"))
-    event_type = models.CharField(_("event"), max_length=64, choices=EventType.choices)
-    occurred_at = models.DateTimeField(_("time"), default=timezone.now)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        db_constraint=False,
-    )
-    actor_label = models.CharField(_("actor"), max_length=254, blank=True)
+    event_type = models.CharField(_("event"), max_length=64)
+    occurred_at = models.DateTimeField(_("time"))
+    # A plain number, not a foreign key: deleting a user must never touch (update) an event row.
+    actor_id = models.PositiveBigIntegerField(_("actor id"), null=True, blank=True)
     target_type = models.CharField(_("target type"), max_length=64, blank=True)
     target_id = models.CharField(_("target id"), max_length=64, blank=True)
-    target_label = models.CharField(_("target"), max_length=300, blank=True)
-    before = models.JSONField(_("before"), null=True, blank=True)
-    after = models.JSONField(_("after"), null=True, blank=True)
-    reason = models.TextField(_("reason"), blank=True)
-    address = models.CharField(_("address"), max_length=64, blank=True)
-    user_agent = models.CharField(_("user agent"), max_length=400, blank=True)
-    request_id = models.CharField(_("request id"), max_length=64, blank=True)
+    canonical = models.TextField(_("canonical form"))
+    leaf_hash = models.CharField(_("leaf hash"), max_length=64)
+    chain_hash = models.CharField(_("chain hash"), max_length=64)
 
     objects = TenantManager()
 
@@ -42,6 +33,154 @@ class AuditEvent(models.Model):
         verbose_name_plural = _("audit events")
         ordering = ["tenant", "seq"]
         constraints = [models.UniqueConstraint(fields=["tenant", "seq"], name="audit_event_tenant_seq_unique")]
+        indexes = [
+            models.Index(fields=["tenant", "event_type", "seq"], name="audit_event_type"),
+            models.Index(fields=["tenant", "actor_id", "seq"], name="audit_event_actor"),
+            models.Index(fields=["tenant", "target_type", "target_id"], name="audit_event_target"),
+            models.Index(fields=["tenant", "occurred_at"], name="audit_event_time"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event_type} #{self.seq}"
+
+    def get_event_type_label(self) -> str:
+        """The event type's translated name."""
+        from audit.events import EventType
+
+        try:
+            return str(EventType(self.event_type).label)
+        except ValueError:
+            return self.event_type
+
+    # The recorded content, read from the canonical form (what the hashes cover).
+    @property
+    def payload(self) -> dict:
+        """The event as recorded (personal values appear as commitments)."""
+        cached = self.__dict__.get("_payload")
+        if cached is None:
+            import json
+
+            cached = self.__dict__["_payload"] = json.loads(self.canonical)
+        return cached
+
+    def _clear(self) -> dict:
+        """Clear personal values by field name: prefetched by the viewer, else read once."""
+        cached = self.__dict__.get("_personal")
+        if cached is None:
+            from audit.personal import clear_values
+
+            cached = self.__dict__["_personal"] = clear_values([self]).get(self.seq, {})
+        return cached
+
+    def set_personal(self, values: dict) -> None:
+        """Attach already fetched clear personal values (field → text)."""
+        self.__dict__["_personal"] = values
+
+    def _resolve(self, field: str, value):
+        from audit.personal import reveal
+
+        return reveal(value, field, self._clear())
+
+    @property
+    def before(self):
+        """The values before the change (personal ones in clear while not erased)."""
+        return self._resolve("before", self.payload.get("before"))
+
+    @property
+    def after(self):
+        """The values after the change (personal ones in clear while not erased)."""
+        return self._resolve("after", self.payload.get("after"))
+
+    @property
+    def reason(self) -> str:
+        """Why, as the actor said."""
+        return self.payload.get("reason", "")
+
+    @property
+    def actor_label(self) -> str:
+        """The actor's name as text at the time (empty once erased)."""
+        actor = self.payload.get("actor") or {}
+        return self._resolve("actor", actor.get("label", "")) or ""
+
+    @property
+    def target_label(self) -> str:
+        """The target's text at the time (empty once erased)."""
+        target = self.payload.get("target") or {}
+        return self._resolve("target", target.get("label", "")) or ""
+
+    @property
+    def address(self) -> str:
+        """The client address (empty once erased)."""
+        return self._resolve("address", self.payload.get("address", "")) or ""
+
+    @property
+    def user_agent(self) -> str:
+        """The client's user agent."""
+        return self.payload.get("user_agent", "")
+
+    @property
+    def request_id(self) -> str:
+        """The id of the request that made the change."""
+        return self.payload.get("request_id", "")
+
+    @property
+    def actor(self):
+        """The acting user, while the account exists (None for the system or a deleted user)."""
+        if self.actor_id is None:
+            return None
+        from accounts.models import User
+
+        return User.objects.dangerously_all_tenants().filter(pk=self.actor_id, tenant_id=self.tenant_id).first()
+
+
+class PersonalValue(models.Model):
+    """The clear text of one personal value of one event, with the salt of its commitment.
+
+    Not append-only on purpose: erasing a person deletes these rows; the event keeps only the
+    commitment, so the chain still verifies (see docs/audit-format.md, "Personal data").
+    """
+
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.PROTECT, related_name="+")
+    seq = models.PositiveBigIntegerField(_("position"))
+    field = models.CharField(_("field"), max_length=100)
+    subject_id = models.PositiveBigIntegerField(_("subject id"), null=True, blank=True)
+    salt = models.CharField(_("salt"), max_length=64)
+    value = models.TextField(_("value"))
+
+    objects = TenantManager()
+
+    class Meta:
+        verbose_name = _("personal value")
+        verbose_name_plural = _("personal values")
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "seq", "field"], name="audit_personal_unique"),
+        ]
+        indexes = [models.Index(fields=["tenant", "subject_id"], name="audit_personal_subject")]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.field}"
+
+
+class Checkpoint(models.Model):
+    """A signed statement of one tenant's log: its size and Merkle root at a time (append-only)."""
+
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.PROTECT, related_name="+")
+    index = models.PositiveIntegerField(_("number"))
+    tree_size = models.PositiveBigIntegerField(_("tree size"))
+    root_hash = models.CharField(_("root hash"), max_length=64)
+    created_at = models.DateTimeField(_("time"))
+    key_id = models.CharField(_("key id"), max_length=64)
+    note = models.TextField(_("signed note"))
+    signature = models.CharField(_("signature"), max_length=200)
+    consistency = models.JSONField(_("consistency proof"), default=list)
+
+    objects = TenantManager()
+
+    class Meta:
+        verbose_name = _("checkpoint")
+        verbose_name_plural = _("checkpoints")
+        ordering = ["tenant", "index"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "index"], name="audit_checkpoint_unique")]
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.index} ({self.tree_size})"

@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from dataclasses import dataclass
 
 from django.db import connection, models
+from django.utils import timezone
 
+from audit import chain
+from audit.canonical import build_payload, json_value
 from audit.context import current_origin
+from audit.escaping import escape_controls
 from audit.events import EventType
+from audit.personal import PERSON_TYPES, Committer
+
+logger = logging.getLogger("portcullis.audit")
+
+# LOG-6: words that must never name a recorded value (passwords, codes, tokens, secrets), and the names
+# of session ids. A setting such as "session_idle_minutes" is fine; "session_key" or "sessionid" is not.
+SENSITIVE_WORDS = frozenset({"password", "passwd", "passphrase", "pwd", "otp", "totp", "hotp", "token", "secret"})
+SESSION_NAMES = frozenset({"session", "sessionid", "sessionkey", "sessioncookie", "sessiontoken", "sid"})
+_WORD = re.compile(r"[a-z0-9]+")
+_SENSITIVE_IN_TEXT = re.compile(
+    r"(?i)\b(" + "|".join(sorted(SENSITIVE_WORDS | SESSION_NAMES | {"session_id", "session_key"})) + r")\b\s*[:=]"
+)
+
+
+class SensitiveDataError(ValueError):
+    """A before/after/reason value would record a secret (a password, a code, a token, a session id)."""
 
 
 @dataclass(frozen=True)
@@ -28,6 +50,32 @@ def describe(target) -> Target | None:
     raise TypeError(f"cannot describe {target!r} as an audit target")
 
 
+def _is_sensitive(key) -> bool:
+    name = str(key).lower()
+    words = _WORD.findall(name)
+    joined = "".join(words)
+    return (
+        any(word in SENSITIVE_WORDS for word in words)
+        or "password" in name
+        or joined in SESSION_NAMES
+        or joined.endswith(("sessionid", "sessionkey"))
+    )
+
+
+def refuse_secrets(value, where: str) -> None:
+    """Raise SensitiveDataError when ``value`` has a key named like a password, code, token or session
+    (any word of SENSITIVE_WORDS in the key) holding anything but true/false/null."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            # A yes/no (or empty) value cannot leak a secret: {"password_changed": true} is fine.
+            if _is_sensitive(key) and not (inner is None or isinstance(inner, bool)):
+                raise SensitiveDataError(f"audit {where} must not carry {key!r}: record that it changed, not its value")
+            refuse_secrets(inner, where)
+    elif isinstance(value, list | tuple):
+        for inner in value:
+            refuse_secrets(inner, where)
+
+
 def record(
     event_type: EventType,
     *,
@@ -43,41 +91,75 @@ def record(
     ``actor`` is the user who acted (None for the system); ``target`` a model instance or a
     ``Target``; ``before``/``after`` JSON-serialisable values of what changed. Address, user
     agent and request id come from the current origin (``audit.context``). Raises when called
-    outside a transaction: an event must commit or roll back with its change.
+    outside a transaction (an event must commit or roll back with its change), and when a value
+    is named like a secret (LOG-6). Personal values (actor and person labels, e-mails, names, the
+    address) are hashed only as salted commitments; their clear text goes to an erasable table.
     """
-    from audit.models import AuditEvent
-
     if not connection.in_atomic_block:
         raise RuntimeError("audit.record() must run inside the transaction of the change it records")
-    if tenant is None:
-        raise ValueError("an audit event belongs to a tenant")
+    if tenant is None or getattr(tenant, "pk", None) is None:
+        raise ValueError("an audit event belongs to a saved tenant")
+    event_type = EventType(event_type)
+    before, after = json_value(before), json_value(after)
+    refuse_secrets(before, "before")
+    refuse_secrets(after, "after")
+    reason = str(reason or "")
+    if _SENSITIVE_IN_TEXT.search(reason):
+        raise SensitiveDataError("an audit reason must not carry a password, code, token or session id")
     described = describe(target)
     origin = current_origin()
-    last = (
-        AuditEvent.objects.dangerously_all_tenants()
-        .filter(tenant=tenant)
-        .order_by("-seq")
-        .values_list("seq", flat=True)
-        .first()
+    actor_id = getattr(actor, "pk", None) if actor is not None else None
+    occurred_at = timezone.now()
+    committer = Committer()
+
+    def build(seq: int) -> tuple[dict, dict]:
+        actor_part = None
+        if actor is not None:
+            label = getattr(actor, "email", "") or str(actor)
+            actor_part = {"id": actor_id, "label": committer.commit("actor", label, actor_id)}
+        target_part, subject = None, None
+        if described is not None:
+            label = described.label
+            if described.type in PERSON_TYPES:
+                subject = int(described.id) if described.id.isdigit() else None
+                label = committer.commit("target", label, subject)
+            target_part = {"type": described.type, "id": described.id, "label": label}
+        payload = build_payload(
+            tenant_id=tenant.pk,
+            seq=seq,
+            event_type=event_type.value,
+            occurred_at=occurred_at,
+            actor=actor_part,
+            target=target_part,
+            before=committer.commit_fields("before", before, subject),
+            after=committer.commit_fields("after", after, subject),
+            reason=reason,
+            address=committer.commit("address", origin.address, actor_id),
+            user_agent=origin.user_agent,
+            request_id=origin.request_id,
+        )
+        columns = {
+            "event_type": event_type.value,
+            "occurred_at": occurred_at,
+            "actor_id": actor_id,
+            "target_type": described.type if described else "",
+            "target_id": described.id if described else "",
+        }
+        return payload, columns
+
+    event = chain.append(tenant.pk, build)
+    committer.save(tenant.pk, event.seq)
+    event.set_personal({p.field: p.value for p in committer.pending})
+    logger.debug(
+        "audit event %s tenant=%s seq=%s actor=%s target=%s:%s",
+        event_type.value,
+        tenant.pk,
+        event.seq,
+        actor_id,
+        escape_controls(event.target_type),
+        escape_controls(event.target_id),
     )
-    event = AuditEvent(
-        tenant=tenant,
-        seq=0 if last is None else last + 1,
-        event_type=EventType(event_type),
-        actor=actor if getattr(actor, "pk", None) else None,
-        actor_label=getattr(actor, "email", "") if actor is not None else "",
-        target_type=described.type if described else "",
-        target_id=described.id if described else "",
-        target_label=described.label if described else "",
-        before=before,
-        after=after,
-        reason=reason,
-        address=origin.address,
-        user_agent=origin.user_agent,
-        request_id=origin.request_id,
-    )
-    event.save(force_insert=True)
     return event
 
 
-__all__ = ["Target", "describe", "record"]
+__all__ = ["SensitiveDataError", "Target", "describe", "record"]

@@ -124,6 +124,12 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if config.env_bool
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 TRUSTED_PROXY_COUNT = config.env_int("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=5)
 
+# Audit checkpoints are signed with Ed25519 (audit.keys; docs/audit-operations.md).
+AUDIT_SIGNING_KEY = config.env_str("AUDIT_SIGNING_KEY")
+AUDIT_RETIRED_PUBLIC_KEYS = config.env_list("AUDIT_RETIRED_PUBLIC_KEYS", [])
+AUDIT_KEY_FILE = VAR_DIR / "audit_signing_key.json"
+AUDIT_CHECKPOINT_INTERVAL_MINUTES = config.env_int("AUDIT_CHECKPOINT_INTERVAL_MINUTES", 60, minimum=1, maximum=1440)
+
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
+    path("audit/", include("audit.urls")),
     path("platform-admin/", admin.site.urls),
 ]
 

@@ -2,6 +2,8 @@
 
     python scripts/zh.py missing          # untranslated or fuzzy messages, as a JSON object to fill in
     python scripts/zh.py fill FILE.json   # write {msgid: msgstr} into the catalogue and compile it
+    python scripts/zh.py resolve          # after a merge conflict in the catalogue: keep both sides'
+                                          # translations, re-extract with `make messages`, compile
 
 Run `make messages` first to extract new messages from the source.
 """
@@ -40,10 +42,35 @@ def fill(path: str) -> None:
     sys.stdout.write(f"filled; still missing: {left}\n")
 
 
+def resolve() -> None:
+    """Union of the translations of both sides of a conflicted merge, written into a fresh extraction."""
+    import subprocess
+    import tempfile
+
+    known: dict[str, str] = {}
+    relative = PO.relative_to(PO.parents[3])
+    for stage in (3, 2):  # theirs first, ours wins on a clash
+        text = subprocess.run(
+            ["git", "show", f":{stage}:{relative}"], capture_output=True, text=True, check=True, cwd=PO.parents[3]
+        ).stdout
+        with tempfile.NamedTemporaryFile("w", suffix=".po", delete=False, encoding="utf-8") as handle:
+            handle.write(text)
+        for entry in polib.pofile(handle.name):
+            if entry.translated():
+                known[entry.msgid] = entry.msgstr or entry.msgstr_plural.get(0, "")
+    subprocess.run(["git", "checkout", "--ours", str(relative)], check=True, cwd=PO.parents[3])
+    subprocess.run(["make", "messages"], check=True, cwd=PO.parents[3], capture_output=True)
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as handle:
+        json.dump(known, handle, ensure_ascii=False)
+    fill(handle.name)
+
+
 if __name__ == "__main__":
     if sys.argv[1:2] == ["missing"]:
         missing()
     elif sys.argv[1:2] == ["fill"] and len(sys.argv) == 3:
         fill(sys.argv[2])
+    elif sys.argv[1:2] == ["resolve"]:
+        resolve()
     else:
         sys.exit(__doc__)

@@ -58,3 +58,12 @@ def client_globex(globex_admin):
     from django.test import Client
 
     return login(Client(), globex_admin)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _audit_tables_flushable():
+    """Transactional tests end with a flush; the append-only audit tables need their triggers set aside."""
+    from tests.audit.flush import audit_tables_flushable
+
+    with audit_tables_flushable():
+        yield

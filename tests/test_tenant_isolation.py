@@ -16,7 +16,20 @@ from tests.factories import UserFactory, builtin_role
 FOREIGN_IDS: dict[str, Callable] = {
     "user_id": lambda tenant: (lambda u: (u.pk, u.email))(UserFactory(tenant=tenant)),
     "role_id": lambda tenant: (lambda r: (r.pk, r.key))(builtin_role(tenant)),
+    "event_id": lambda tenant: _foreign_event(tenant),
 }
+
+
+def _foreign_event(tenant):
+    """The audit event recording a new user of ``tenant`` (its e-mail must not leak)."""
+    from accounts.scoping import tenant_scope
+    from audit.models import AuditEvent
+
+    user = UserFactory(tenant=tenant)
+    with tenant_scope(tenant):
+        event = AuditEvent.objects.get(event_type="user.created", target_id=str(user.pk))
+    return event.pk, user.email
+
 
 # Django's admin is for platform operators only; tenant users are sent to its login page (tested apart).
 EXCLUDED_PREFIXES = ("platform-admin/",)

@@ -197,6 +197,10 @@ def test_dp3_shredding_a_tenant_makes_its_values_unreadable_only(acme_basic, glo
         assert AuditEvent.objects.filter(event_type=EventType.TENANT_SHREDDED).count() == 1
     acme_basic.tenant.refresh_from_db()
     assert not acme_basic.tenant.is_active
+    from audit.verify import verify_tenant
+
+    assert verify_tenant(acme_basic.tenant).ok  # the chain still verifies after shredding
+    assert verify_tenant(globex_admin.tenant).ok
 
 
 def test_master_keys_are_validated():

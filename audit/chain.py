@@ -1,0 +1,65 @@
+"""Appending to a tenant's log: gapless positions, canonical bytes, leaf and chain hashes.
+
+Writers of one tenant are serialised for the rest of their transaction, so positions follow commit
+order without gaps: on PostgreSQL by a transaction-scoped advisory lock keyed by the tenant (other
+tenants never wait), on SQLite by the IMMEDIATE transactions the settings configure (one writer at a
+time). The unique (tenant, seq) constraint is the backstop if either is ever bypassed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from hashlib import sha256
+
+from django.db import connection
+
+from audit import merkle
+from audit.canonical import ZERO_HASH, canonical_bytes
+
+LOCK_PREFIX = "portcullis.audit:"
+
+
+def lock_log(tenant_id: int) -> None:
+    """Hold the tenant's log until the end of the current transaction (PostgreSQL; SQLite is serial)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"{LOCK_PREFIX}{tenant_id}"])
+
+
+def tail(tenant_id: int) -> tuple[int, str]:
+    """(next position, chain hash of the last event) of the tenant's log."""
+    from audit.models import AuditEvent
+
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    with connection.cursor() as cursor:
+        sql = f"SELECT seq, chain_hash FROM {table} WHERE tenant_id = %s ORDER BY seq DESC LIMIT 1"
+        cursor.execute(sql, [tenant_id])
+        row = cursor.fetchone()
+    return (0, ZERO_HASH) if row is None else (row[0] + 1, row[1])
+
+
+def chain_hash(previous_hex: str, leaf: bytes) -> bytes:
+    """SHA-256(previous chain hash || leaf hash); the first event's previous is 32 zero bytes."""
+    return sha256(bytes.fromhex(previous_hex) + leaf).digest()
+
+
+def append(tenant_id: int, build: Callable[[int], tuple[dict, dict]]):
+    """Append one event. ``build(seq)`` returns (payload, indexed columns); must run in a transaction."""
+    from audit.models import AuditEvent
+
+    lock_log(tenant_id)
+    seq, previous = tail(tenant_id)
+    payload, columns = build(seq)
+    data = canonical_bytes(payload)
+    leaf = merkle.leaf_hash(data)
+    event = AuditEvent(
+        tenant_id=tenant_id,
+        seq=seq,
+        canonical=data.decode("utf-8"),
+        leaf_hash=leaf.hex(),
+        chain_hash=chain_hash(previous, leaf).hex(),
+        **columns,
+    )
+    event.save(force_insert=True)
+    event.__dict__["_payload"] = payload
+    return event

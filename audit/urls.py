@@ -1,0 +1,13 @@
+from django.urls import path
+
+from audit import views
+
+app_name = "audit"
+
+urlpatterns = [
+    path("", views.event_list, name="events"),
+    path("events/<int:event_id>/", views.event_detail, name="event"),
+    path("verify/", views.verify_now, name="verify"),
+    path("export/", views.export, name="export"),
+    path("keys.json", views.public_keys, name="public_keys"),
+]

@@ -1,0 +1,393 @@
+"""Verify an audit export without Django or a database: ``python -m audit.verify_export FILE``.
+
+Needs only the standard library, ``cryptography`` (Ed25519) and ``audit/merkle.py`` (standard library).
+The format is described in docs/audit-format.md. Exit status 0 when the export verifies, 1 when it
+shows any problem, 2 when the file cannot be read. ``--public-keys FILE`` pins the keys to trust (a
+JSON list as published at /audit/keys.json); without it the keys inside the export are used, which
+proves integrity but not authenticity.
+
+``LogChecker`` is the verification algorithm; ``audit.verify`` feeds it from the database, this
+module from an export file, so both report the same problems for the same log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import hashlib
+import json
+import sys
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from audit.merkle import CompactRange, verify_consistency, verify_inclusion
+
+FORMAT = "portcullis-audit-export"
+NOTE_PREFIXES = ("index ", "time ", "prev ")
+PROBLEM_KINDS = (
+    "modified",
+    "missing",
+    "inserted",
+    "reordered",
+    "truncated",
+    "rewritten",
+    "bad_signature",
+    "inconsistent_checkpoints",
+    "malformed",
+)
+_ZERO = bytes(32)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding: its kind (see PROBLEM_KINDS), the log position it concerns (or None) and a text."""
+
+    kind: str
+    position: int | None
+    detail: str
+
+    def __str__(self) -> str:
+        where = "" if self.position is None else f" at position {self.position}"
+        return f"{self.kind}{where}: {self.detail}"
+
+
+def log_origin(tenant_id: int) -> str:
+    """The first line of a tenant's checkpoint notes: names the log a checkpoint speaks for."""
+    return f"portcullis/audit/tenant/{tenant_id}"
+
+
+def note_text(*, origin: str, tree_size: int, root: bytes, index: int, time: str, prev: str) -> str:
+    """The signed text of a checkpoint (C2SP tlog-checkpoint body plus three extension lines)."""
+    root_b64 = base64.b64encode(root).decode()
+    return f"{origin}\n{tree_size}\n{root_b64}\nindex {index}\ntime {time}\nprev {prev}\n"
+
+
+def parse_note(text: str) -> dict | None:
+    """The fields of a checkpoint note, or None when it is not one."""
+    lines = text.split("\n")
+    if len(lines) != 7 or lines[-1] != "" or not all(lines[3 + i].startswith(p) for i, p in enumerate(NOTE_PREFIXES)):
+        return None
+    try:
+        size = int(lines[1])
+        root = base64.b64decode(lines[2], validate=True)
+        index = int(lines[3][len("index ") :])
+    except (ValueError, binascii.Error):
+        return None
+    if len(root) != 32 or str(size) != lines[1] or size < 0:
+        return None
+    return {
+        "origin": lines[0],
+        "tree_size": size,
+        "root": root,
+        "index": index,
+        "time": lines[4][len("time ") :],
+        "prev": lines[5][len("prev ") :],
+    }
+
+
+def checkpoint_hash(note: str, signature: bytes) -> str:
+    """What the next checkpoint's ``prev`` line names: hex(SHA-256(note bytes || signature))."""
+    return hashlib.sha256(note.encode("utf-8") + signature).hexdigest()
+
+
+def signature_ok(public_keys: dict[str, bytes], key_id: str, note: str, signature_b64: str) -> bool:
+    """True when ``signature_b64`` is a valid Ed25519 signature of ``note`` by trusted key ``key_id``."""
+    public = public_keys.get(key_id)
+    if public is None:
+        return False
+    try:
+        signature = base64.b64decode(signature_b64, validate=True)
+        Ed25519PublicKey.from_public_bytes(public).verify(signature, note.encode("utf-8"))
+    except (InvalidSignature, ValueError, binascii.Error):
+        return False
+    return True
+
+
+def _commitment_at(payload: dict, field: str):
+    head, _, key = field.partition(".")
+    value = payload.get(head)
+    if head in ("actor", "target"):
+        value = (value or {}).get("label")
+    elif key:
+        value = (value or {}).get(key) if isinstance(value, dict) else None
+    return value.get("$pii") if isinstance(value, dict) else None
+
+
+class LogChecker:
+    """Verifies one tenant's log fed event by event in stored order, against its signed checkpoints."""
+
+    def __init__(self, tenant_id: int, public_keys: dict[str, bytes], checkpoints: list[dict]) -> None:
+        self.tenant_id = tenant_id
+        self.origin = log_origin(tenant_id)
+        self.problems: list[Problem] = []
+        self._keys = public_keys
+        self._signed: list[dict] = []  # checkpoints whose signature verifies, in order
+        self._check_checkpoints(sorted(checkpoints, key=lambda c: c["index"]))
+        self._want = {c["tree_size"] for c in self._signed}
+        self._roots: dict[int, bytes] = {}
+        self._compact = CompactRange()
+        self._expected = 0  # the next position the log should hold
+        self._missing: set[int] = set()
+        self._last_chain = _ZERO  # stored chain hash of the last accepted event
+        self._before_last_chain = _ZERO
+        self._last_seq: int | None = None
+        self._last_clean = True
+        self._offset: int | None = 0  # stored position minus recorded position; None: resynchronise
+        self.events = 0
+
+    # -- checkpoints ---------------------------------------------------------------------------
+    def _check_checkpoints(self, checkpoints: list[dict]) -> None:
+        previous = None
+        for position, checkpoint in enumerate(checkpoints):
+            label = f"checkpoint {checkpoint['index']}"
+            note_str = checkpoint["note"]
+            try:
+                signature = base64.b64decode(checkpoint["signature"], validate=True)
+            except (binascii.Error, ValueError):
+                signature = b""
+            note = parse_note(note_str)
+            signed = False
+            public = self._keys.get(checkpoint["key_id"])
+            if public is None:
+                self._add("bad_signature", None, f"{label}: signed by unknown key {checkpoint['key_id']}")
+            else:
+                try:
+                    Ed25519PublicKey.from_public_bytes(public).verify(signature, note_str.encode("utf-8"))
+                    signed = True
+                except (InvalidSignature, ValueError):
+                    self._add("bad_signature", None, f"{label}: signature does not verify")
+            if note is None:
+                self._add("bad_signature", None, f"{label}: its note is malformed")
+                continue
+            if note["origin"] != self.origin:
+                self._add("bad_signature", None, f"{label}: signed for another log ({note['origin']})")
+                signed = False
+            if (
+                note["tree_size"] != checkpoint["tree_size"]
+                or note["root"].hex() != checkpoint["root_hash"]
+                or note["index"] != checkpoint["index"]
+            ):
+                self._add("bad_signature", None, f"{label}: its fields differ from its signed note")
+            if note["index"] != position:
+                self._add("inconsistent_checkpoints", None, f"{label}: checkpoint {position} is missing")
+            expected_prev = "-" if previous is None else checkpoint_hash(previous["note_str"], previous["signature"])
+            if note["prev"] != expected_prev:
+                self._add("inconsistent_checkpoints", None, f"{label}: does not follow the checkpoint before it")
+            if previous is not None:
+                proof = [bytes.fromhex(h) for h in checkpoint.get("consistency", [])]
+                if note["tree_size"] < previous["tree_size"]:
+                    self._add("inconsistent_checkpoints", None, f"{label}: smaller than the checkpoint before it")
+                elif not verify_consistency(
+                    previous["tree_size"], note["tree_size"], previous["root"], note["root"], proof
+                ):
+                    self._add(
+                        "inconsistent_checkpoints", None, f"{label}: not consistent with the checkpoint before it"
+                    )
+            current = {**note, "note_str": note_str, "signature": signature, "label": label}
+            if signed:
+                self._signed.append(current)
+            previous = current
+
+    # -- events --------------------------------------------------------------------------------
+    def _add(self, kind: str, position: int | None, detail: str) -> None:
+        self.problems.append(Problem(kind, position, detail))
+
+    def feed(self, seq: int, data: bytes, leaf_hex: str, chain_hex: str, personal: dict | None = None) -> dict | None:
+        """Check the next stored event (its stored position, canonical bytes and stored hashes).
+
+        ``personal`` maps field → (salt hex, clear value) when clear values are at hand. Returns the
+        parsed payload (for further checks by the caller), or None when the event is unreadable.
+        """
+        self.events += 1
+        leaf = hashlib.sha256(b"\x00" + data).digest()
+        clean = True
+        try:
+            payload = json.loads(data)
+            claim, tenant = payload["seq"], payload["tenant"]
+        except (ValueError, KeyError, TypeError):
+            self._add("modified", seq, "its bytes are not a readable event")
+            self._compact_append(leaf)
+            self._expected = max(self._expected, seq + 1)
+            self._last_clean = False
+            return None
+        if tenant != self.tenant_id:
+            self._add("inserted", seq, f"an event of another log (tenant {tenant}) was inserted")
+            self._last_clean = False
+            return payload
+        if leaf.hex() != leaf_hex:
+            self._add("modified", claim, "its content does not match its leaf hash")
+            clean = False
+        expected = self._expected
+        if claim == expected:
+            self._expected = expected + 1
+        elif claim > expected:
+            self._missing.update(range(expected, claim))
+            self._add("missing", expected, f"position(s) {expected}..{claim - 1} missing")
+            self._expected = claim + 1
+            clean = False
+        elif claim in self._missing:
+            self._missing.discard(claim)
+            self.problems = [p for p in self.problems if not (p.kind == "missing" and p.position == claim)]
+            self._add("reordered", claim, f"stored after position {self._expected - 1}")
+            self._last_clean, self._offset = False, None
+            self._compact_append(leaf)
+            return payload
+        else:
+            # A second event claims a position already seen: one of the two was inserted. The genuine one
+            # is the one whose chain hash links to the event before the first.
+            chain = bytes.fromhex(chain_hex)
+            if self._last_seq is not None and chain == hashlib.sha256(self._before_last_chain + leaf).digest():
+                self._add("inserted", self._last_seq, f"an extra event claims position {claim}")
+                self._last_chain = chain
+            else:
+                self._add("inserted", seq, f"an extra event claims position {claim}")
+            self._last_clean, self._offset = False, None
+            return payload
+        if clean and self._last_clean:
+            chain = bytes.fromhex(chain_hex)
+            if chain != hashlib.sha256(self._last_chain + leaf).digest():
+                self._add("modified", claim, "its chain hash does not follow the event before it")
+                clean = False
+        if not clean:
+            self._offset = None
+        elif self._offset is None:
+            self._offset = seq - claim  # rows after a gap, a reordering or an insertion are shifted
+        elif seq - claim != self._offset:
+            self._add("modified", claim, f"stored at position {seq}")
+            self._offset, clean = seq - claim, False
+        if personal:
+            for field, (salt, value) in personal.items():
+                expected_commitment = hashlib.sha256(bytes.fromhex(salt) + value.encode("utf-8")).hexdigest()
+                if _commitment_at(payload, field) != expected_commitment:
+                    self._add("modified", claim, f"personal value {field} does not match its commitment")
+        self._compact_append(leaf)
+        self._before_last_chain, self._last_chain = self._last_chain, bytes.fromhex(chain_hex)
+        self._last_seq = seq
+        self._last_clean = clean
+        return payload
+
+    def _compact_append(self, leaf: bytes) -> None:
+        self._compact.append(leaf)
+        if self._compact.size in self._want:
+            self._roots[self._compact.size] = self._compact.root()
+
+    def finish(self) -> list[Problem]:
+        """All problems found (empty when the log verifies)."""
+        for checkpoint in self._signed:
+            size = checkpoint["tree_size"]
+            root = self._roots.get(size)
+            if size == 0 or size > self._compact.size:
+                continue
+            if root != checkpoint["root"]:
+                self._add(
+                    "rewritten",
+                    size - 1,
+                    f"events 0..{size - 1} no longer hash to the root signed in {checkpoint['label']}",
+                )
+        if self._signed and self._signed[-1]["tree_size"] > self._expected:
+            size = self._signed[-1]["tree_size"]
+            self._add("truncated", self._expected, f"the log ends before {size} events ({self._signed[-1]['label']})")
+        return self.problems
+
+    @property
+    def latest_checkpoint(self) -> dict | None:
+        """The latest checkpoint whose signature verifies."""
+        return self._signed[-1] if self._signed else None
+
+
+# -- the export file -------------------------------------------------------------------------------
+def verify_file(path: str, pinned_keys: dict[str, bytes] | None = None) -> tuple[dict, list[Problem]]:
+    """(header, problems) of an export file."""
+    with open(path, encoding="utf-8") as handle:
+        return verify_lines(handle, pinned_keys)
+
+
+def verify_lines(lines, pinned_keys: dict[str, bytes] | None = None) -> tuple[dict, list[Problem]]:
+    """(header, problems) of an export given as an iterable of JSON lines."""
+    header: dict | None = None
+    keys: dict[str, bytes] = {}
+    checkpoints: list[dict] = []
+    checker: LogChecker | None = None
+    proofs: list[tuple[int, bytes, dict]] = []
+
+    def checker_for(header: dict) -> LogChecker:
+        return LogChecker(header["tenant"]["id"], pinned_keys if pinned_keys is not None else keys, checkpoints)
+
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        record = json.loads(line)
+        kind = record.get("record")
+        if number == 1:
+            if kind != "header" or record.get("format") != FORMAT or record.get("version") != 1:
+                return {}, [Problem("malformed", None, "not a version 1 portcullis audit export")]
+            header = record
+        elif kind == "key":
+            keys[record["key_id"]] = base64.b64decode(record["public_key"])
+        elif kind == "checkpoint":
+            checkpoints.append(record)
+        elif kind == "event":
+            if checker is None:
+                checker = checker_for(header)
+            personal = {f: (v["salt"], v["value"]) for f, v in record.get("personal", {}).items()}
+            data = base64.b64decode(record["canonical"])
+            checker.feed(record["seq"], data, record["leaf_hash"], record["chain_hash"], personal)
+            if "proof" in record:
+                proofs.append((record["seq"], hashlib.sha256(b"\x00" + data).digest(), record["proof"]))
+    if header is None:
+        return {}, [Problem("malformed", None, "empty export")]
+    if checker is None:
+        checker = checker_for(header)
+    problems = checker.finish()
+    if header.get("events") is not None and header["events"] != checker.events:
+        problems.append(Problem("truncated", checker.events, f"the header announces {header['events']} events"))
+    latest = checker.latest_checkpoint
+    for seq, leaf, proof in proofs:
+        path = [bytes.fromhex(h) for h in proof["path"]]
+        if (
+            latest is None
+            or proof["tree_size"] != latest["tree_size"]
+            or not verify_inclusion(seq, proof["tree_size"], leaf, path, latest["root"])
+        ):
+            problems.append(Problem("modified", seq, "its inclusion proof does not lead to the latest checkpoint"))
+    return header, problems
+
+
+def _load_pinned(path: str) -> dict[str, bytes]:
+    with open(path, encoding="utf-8") as handle:
+        data = json.load(handle)
+    entries = data.get("keys", data) if isinstance(data, dict) else data
+    return {entry["key_id"]: base64.b64decode(entry["public_key"]) for entry in entries}
+
+
+def _safe(text: str) -> str:
+    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line entry point."""
+    parser = argparse.ArgumentParser(prog="python -m audit.verify_export", description=__doc__.split("\n")[0])
+    parser.add_argument("file", help="an export made by `manage.py audit_export` or the viewer's download")
+    parser.add_argument("--public-keys", help="JSON file of trusted public keys (as published at /audit/keys.json)")
+    args = parser.parse_args(argv)
+    try:
+        pinned = _load_pinned(args.public_keys) if args.public_keys else None
+        header, problems = verify_file(args.file, pinned)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        sys.stderr.write(f"cannot read the export: {_safe(str(exc))}\n")
+        return 2
+    tenant = header.get("tenant", {}).get("slug", "?")
+    if problems:
+        for problem in problems:
+            sys.stdout.write(f"{_safe(tenant)}: {_safe(str(problem))}\n")
+        sys.stdout.write(f"FAILED: {len(problems)} problem(s)\n")
+        return 1
+    sys.stdout.write(f"{_safe(tenant)}: OK ({header.get('events', 0)} events)\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

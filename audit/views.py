@@ -1,0 +1,110 @@
+"""The audit viewer: the log with filters, one event with its diff, "Verify now", the export, public keys."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import JsonResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+import audit
+from accounts.lookups import get_in_tenant_or_404
+from accounts.models import User
+from audit import keys, personal
+from audit.access import can_view_audit
+from audit.events import EventType
+from audit.export import export_lines
+from audit.filters import EventFilterForm, diff
+from audit.models import AuditEvent
+from audit.verify import verify_tenant
+
+PAGE_SIZE = 50
+
+
+def audit_viewer(view):
+    """Logged in, and allowed to view the audit module (audit.access.can_view_audit); else 403."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if request.tenant is None or not can_view_audit(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@require_GET
+@audit_viewer
+def event_list(request):
+    """The tenant's log, newest first, filtered and paginated (a constant number of queries per page)."""
+    users = list(User.objects.order_by("email").only("pk", "email"))
+    form = EventFilterForm(request.GET or None, users=users)
+    events = form.filter(AuditEvent.objects.order_by("-seq")).defer("leaf_hash", "chain_hash")
+    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = personal.attach(page.object_list)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "audit/event_list.html",
+        {
+            "form": form,
+            "page": page,
+            "events": rows,
+            "query": query.urlencode(),
+        },
+    )
+
+
+@require_GET
+@audit_viewer
+def event_detail(request, event_id: int):
+    """One event: who, what, when, from where, the before/after diff, and its hashes."""
+    event = get_in_tenant_or_404(AuditEvent.objects.all(), request, pk=event_id)
+    personal.attach([event])
+    return render(
+        request,
+        "audit/event_detail.html",
+        {
+            "event": event,
+            "label": dict(EventType.choices).get(event.event_type, event.event_type),
+            "diff": diff(event.before, event.after),
+        },
+    )
+
+
+@require_POST
+@audit_viewer
+def verify_now(request):
+    """Recompute the tenant's whole log now and show the result (the same as ``audit_verify``)."""
+    report = verify_tenant(request.tenant)
+    return render(request, "audit/verify.html", {"report": report})
+
+
+@require_POST
+@audit_viewer
+def export(request):
+    """Download the auditor's export (JSON Lines). The export itself is recorded first."""
+    proofs = request.POST.get("proofs") == "1"
+    with transaction.atomic():
+        audit.record(EventType.AUDIT_EXPORTED, tenant=request.tenant, actor=request.user, after={"proofs": proofs})
+    tenant = request.tenant
+    name = f"audit-{tenant.slug}-{timezone.now():%Y%m%dT%H%M%SZ}.jsonl"
+    response = StreamingHttpResponse(export_lines(tenant, proofs=proofs), content_type="application/x-ndjson")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@never_cache
+@require_GET
+def public_keys(request):
+    """The public keys that verify checkpoints: published without login, for auditors to pin."""
+    return JsonResponse({"algorithm": keys.ALGORITHM, "keys": keys.published_keys()})
