@@ -162,3 +162,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         self.email = self.__class__.objects.normalize_email(self.email).lower()
         if self.role_id and self.tenant_id and self.role.tenant_id != self.tenant_id:
             raise ValidationError({"role": _("Choose a role of this tenant.")})
+
+
+# Models defined in their own modules, registered with the accounts app here.
+from accounts.auth_models import EmailToken, UserSession  # noqa: E402, F401
+from accounts.mfa.models import BackupCode, BackupCodeDevice, TotpDevice  # noqa: E402, F401

@@ -16,7 +16,25 @@ from tests.factories import UserFactory, builtin_role
 FOREIGN_IDS: dict[str, Callable] = {
     "user_id": lambda tenant: (lambda u: (u.pk, u.email))(UserFactory(tenant=tenant)),
     "role_id": lambda tenant: (lambda r: (r.pk, r.key))(builtin_role(tenant)),
+    "device_id": lambda tenant: _foreign_device(tenant),
+    "token": lambda tenant: _foreign_link_token(tenant),
 }
+
+
+def _foreign_device(tenant):
+    from tests.accounts.mfa_helpers import give_device
+
+    device = give_device(UserFactory(tenant=tenant), name="Foreign phone")
+    return device.pk, device.name
+
+
+def _foreign_link_token(tenant):
+    from accounts.auth_models import EmailToken
+    from accounts.auth_services import issue_token
+
+    user = UserFactory(tenant=tenant)
+    return issue_token(user, EmailToken.Purpose.INVITATION), user.email
+
 
 # Django's admin is for platform operators only; tenant users are sent to its login page (tested apart).
 EXCLUDED_PREFIXES = ("platform-admin/",)
