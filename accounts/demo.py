@@ -1,6 +1,10 @@
-"""Demo tenants and logins (demo only: every password is DEMO_PASSWORD)."""
+"""Demo tenants and logins (demo only: every password is DEMO_PASSWORD, every TOTP secret is derived
+from the e-mail and a public constant, so the README can list them)."""
 
 from __future__ import annotations
+
+import base64
+import hashlib
 
 from accounts import services
 from accounts.models import CustomerProfile, Tenant, User
@@ -9,6 +13,8 @@ from permissions.models import BuiltinRole, Role
 
 DEMO_PASSWORD = "portcullis-demo"
 DEMO_TENANTS = [("acme", "Acme Trading"), ("globex", "Globex")]
+# DEMO ONLY. Anyone who reads this file can compute these secrets: never seed a real tenant with them.
+DEMO_TOTP_CONSTANT = b"portcullis demo TOTP secret, public, demo only:"
 
 
 def demo_people(slug: str) -> list[tuple[str, str, str]]:
@@ -22,23 +28,43 @@ def demo_people(slug: str) -> list[tuple[str, str, str]]:
     return people
 
 
+def demo_totp_key(email: str) -> bytes:
+    """The demo user's TOTP seed (20 bytes), the same on every machine."""
+    return hashlib.sha256(DEMO_TOTP_CONSTANT + email.lower().encode()).digest()[:20]
+
+
+def demo_totp_secret(email: str) -> str:
+    """The base32 secret to type into an authenticator app."""
+    return base64.b32encode(demo_totp_key(email)).decode().rstrip("=")
+
+
 def seed() -> list[Tenant]:
-    """Create the demo tenants and users that are missing; leave existing ones as they are."""
+    """Create the demo tenants, users and authenticators that are missing; leave existing ones as they are."""
+    from accounts.mfa.models import TotpDevice
+    from accounts.mfa.services import add_device_with_key
+
     tenants = []
     for slug, name in DEMO_TENANTS:
         with dangerously_unscoped():  # looking a tenant up by slug is a platform-level read
             tenant = Tenant.objects.filter(slug=slug).first()
         if tenant is None:
             tenant = services.create_tenant(name=name, slug=slug)
+        if tenant.mfa_policy != Tenant.MfaPolicy.EVERYONE:
+            tenant.mfa_policy = Tenant.MfaPolicy.EVERYONE  # the demo tenants require MFA of everyone
+            tenant.save(update_fields=["mfa_policy"])
         tenants.append(tenant)
         with tenant_scope(tenant):
             roles = {role.key: role for role in Role.objects.all()}
-            existing = set(User.objects.values_list("email", flat=True))
+            existing = {user.email: user for user in User.objects.all()}
+            with_device = set(TotpDevice.objects.filter(confirmed=True).values_list("user__email", flat=True))
             for email, full_name, role_key in demo_people(slug):
-                if email not in existing:
-                    services.create_user(
+                user = existing.get(email)
+                if user is None:
+                    user = services.create_user(
                         tenant=tenant, email=email, password=DEMO_PASSWORD, role=roles[role_key], full_name=full_name
                     )
+                if email not in with_device:
+                    add_device_with_key(user, demo_totp_key(email), name="Demo authenticator")
             seed_profiles(tenant)
     return tenants
 

@@ -13,3 +13,55 @@ class LoginForm(AuthenticationForm):
         "invalid_login": _("The email or password is not correct."),
         "inactive": _("The email or password is not correct."),
     }
+
+
+class CodeForm(forms.Form):
+    """A one-time code, checked against the one device the user picked (django-otp #110/#186)."""
+
+    device = forms.ChoiceField(label=_("Verify with"))
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}),
+    )
+
+    def __init__(self, *args, devices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["device"].choices = [(d.persistent_id, device_label(d)) for d in devices]
+        if len(self.fields["device"].choices) == 1:
+            self.fields["device"].widget = forms.HiddenInput()
+        if devices:
+            self.fields["device"].initial = devices[0].persistent_id
+
+
+def device_label(device) -> str:
+    from accounts.mfa.models import BackupCodeDevice
+
+    if isinstance(device, BackupCodeDevice):
+        return str(_("A backup code"))
+    return str(_("Authenticator app: %(name)s") % {"name": device.name})
+
+
+class EnrolForm(forms.Form):
+    name = forms.CharField(label=_("Name of this authenticator"), max_length=64, initial=_("Authenticator app"))
+    code = forms.CharField(
+        label=_("Code shown by the app"),
+        max_length=10,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+
+class PasswordForm(forms.Form):
+    """Re-authentication with the current password."""
+
+    password = forms.CharField(
+        label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+
+class EmailForm(forms.Form):
+    email = forms.EmailField(label=_("Email"), widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))

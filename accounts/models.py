@@ -164,6 +164,19 @@ class User(AbstractBaseUser, PermissionsMixin):
             raise ValidationError({"role": _("Choose a role of this tenant.")})
 
 
-from accounts.profiles import CustomerProfile  # noqa: E402  (registers the model with this app)
+# Models defined in their own modules, registered with the accounts app here.
+from accounts.auth_models import EmailToken, UserSession  # noqa: E402
+from accounts.mfa.models import BackupCode, BackupCodeDevice, TotpDevice  # noqa: E402
+from accounts.profiles import CustomerProfile  # noqa: E402
 
-__all__ = ["CustomerProfile", "Tenant", "User", "UserManager"]
+__all__ = [
+    "BackupCode",
+    "BackupCodeDevice",
+    "CustomerProfile",
+    "EmailToken",
+    "Tenant",
+    "TotpDevice",
+    "User",
+    "UserManager",
+    "UserSession",
+]

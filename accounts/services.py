@@ -55,11 +55,14 @@ def create_user(
 
 @transaction.atomic
 def invite_user(*, tenant: Tenant, email: str, role: Role, actor: User, full_name: str = "") -> User:
-    """An inactive account with no usable password; the login issue adds the e-mailed single-use link."""
+    """An inactive account with no usable password, and an e-mailed single-use link valid 72 hours."""
+    from accounts.auth_services import send_invitation
+
     if actor.tenant_id != tenant.pk or role.tenant_id != tenant.pk:
         raise ValueError("actor and role must belong to the tenant")
     user = User.objects.create_user(email, None, tenant=tenant, role=role, full_name=full_name, is_active=False)
     audit.record(EventType.USER_INVITED, tenant=tenant, actor=actor, target=user, after={"email": user.email})
+    send_invitation(user, actor=actor)
     return user
 
 

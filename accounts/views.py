@@ -1,15 +1,57 @@
+"""Login, logout, passwords, sessions, login history, invitations and password reset (thin views)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
-from django.views.decorators.http import require_POST
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
 from django.views.i18n import set_language as django_set_language
 
-from accounts import services
-from accounts.forms import LoginForm
+from accounts import auth_services, services
+from accounts.auth_models import EmailToken
+from accounts.forms import EmailForm, LoginForm
+from accounts.lookups import get_in_tenant_or_404
+from accounts.models import User
+from accounts.policy import is_administrator, needs_mfa_step
+from accounts.signals import record_login_succeeded
+
+BACKEND = "accounts.backends.EmailBackend"
+
+
+def mfa_step_url(user, next_url: str) -> str:
+    """Where a password-only session goes next: the MFA step, or enrolment for a user with no factor."""
+    from accounts.mfa.services import has_confirmed_device
+
+    name = "accounts:mfa_verify" if has_confirmed_device(user) else "accounts:mfa_enrol"
+    return f"{reverse(name)}?{urlencode({'next': next_url})}"
 
 
 class LoginView(auth_views.LoginView):
+    """Email and password; then the MFA step wherever the tenant's policy (or the user) has one."""
+
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        user = form.get_user()
+        auth_login(self.request, user)  # a new session id (SES-1), registered for "My sessions"
+        if user.tenant_id and needs_mfa_step(user):
+            return redirect(mfa_step_url(user, self.get_success_url()))
+        if user.tenant_id:
+            record_login_succeeded(user, "password")
+        return redirect(self.get_success_url())
 
 
 class LogoutView(auth_views.LogoutView):
@@ -27,3 +69,157 @@ def set_language(request):
         except ValueError:
             pass
     return response
+
+
+def _tenant_user_required(request):
+    if not (request.user.is_authenticated and request.user.tenant_id):
+        raise Http404
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def password_change(request):
+    """AUTH-4: the current password is required; the user's other sessions end."""
+    _tenant_user_required(request)
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        old_key = request.session.session_key
+        ended = auth_services.change_password(
+            request.user,
+            current=form.cleaned_data["old_password"],
+            new=form.cleaned_data["new_password1"],
+            actor=request.user,
+            keep_session_key=old_key,
+        )
+        update_session_auth_hash(request, request.user)  # keeps this session; cycles its id
+        from accounts.sessions import rekey
+
+        rekey(request, old_key)
+        messages.success(request, _("Your password was changed. Other sessions ended: %(count)d.") % {"count": ended})
+        return redirect("accounts:security")
+    return render(request, "accounts/password_change.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_sessions(request):
+    """The user's active sessions (browser, address, last seen), and "end the others"."""
+    _tenant_user_required(request)
+    if request.method == "POST":
+        ended = auth_services.end_other_sessions(
+            request.user, actor=request.user, keep_session_key=request.session.session_key
+        )
+        messages.success(request, _("Other sessions ended: %(count)d.") % {"count": ended})
+        return redirect("accounts:sessions")
+    from accounts.sessions import digest
+    from accounts.useragent import describe_browser
+
+    current = digest(request.session.session_key or "")
+    rows = [
+        {
+            "browser": describe_browser(row.user_agent),
+            "address": row.address,
+            "started": row.created_at,
+            "last_seen": row.last_seen,
+            "current": row.key_digest == current,
+        }
+        for row in auth_services.active_sessions(request.user)
+    ]
+    return render(request, "accounts/sessions.html", {"sessions": rows})
+
+
+@login_required
+def my_login_history(request):
+    _tenant_user_required(request)
+    rows = auth_services.login_history(request.user)
+    return render(request, "accounts/login_history.html", {"rows": rows, "subject": request.user, "own": True})
+
+
+@login_required
+def user_login_history(request, user_id: int):
+    """An administrator reads the login history of one of their tenant's users."""
+    _tenant_user_required(request)
+    subject = get_in_tenant_or_404(User.objects.all(), request, pk=user_id)
+    if not is_administrator(request.user):
+        raise PermissionDenied
+    rows = auth_services.login_history(subject)
+    return render(request, "accounts/login_history.html", {"rows": rows, "subject": subject, "own": False})
+
+
+# Links from e-mails. The token moves from the URL into the session at once, so it does not linger in
+# the address bar, the history or a Referer header (as Django's PasswordResetConfirmView does).
+TOKEN_SESSION_KEY = "portcullis_link_token"
+
+
+def _open_link(request, token: str, purpose: str, next_name: str):
+    if request.user.is_authenticated:
+        raise Http404  # a link for a new password is never used from inside a session
+    if auth_services.find_token(token, purpose) is None:
+        return render(request, "accounts/link_invalid.html", status=404)
+    request.session[TOKEN_SESSION_KEY] = token
+    return redirect(next_name)
+
+
+def _linked_token(request, purpose: str) -> EmailToken | None:
+    if request.user.is_authenticated:
+        return None
+    return auth_services.find_token(request.session.get(TOKEN_SESSION_KEY, ""), purpose)
+
+
+@require_http_methods(["GET"])
+def invitation(request, token: str):
+    return _open_link(request, token, EmailToken.Purpose.INVITATION, "accounts:invitation_accept")
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request):
+    """An invitee chooses a password; then enrols an authenticator (the MFA policy sends them there)."""
+    link = _linked_token(request, EmailToken.Purpose.INVITATION)
+    if link is None:
+        return render(request, "accounts/link_invalid.html", status=404)
+    form = SetPasswordForm(link.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = auth_services.accept_invitation(link, form.cleaned_data["new_password1"])
+        except (ValueError, ValidationError):
+            return render(request, "accounts/link_invalid.html", status=404)
+        request.session.pop(TOKEN_SESSION_KEY, None)
+        auth_login(request, user, backend=BACKEND)
+        return redirect(mfa_step_url(user, reverse("home")))
+    return render(request, "accounts/set_password.html", {"form": form, "invitee": link.user, "invitation": True})
+
+
+@require_http_methods(["GET", "POST"])
+def password_reset(request):
+    """Ask for a reset link. The same answer whether or not the address has an account."""
+    form = EmailForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        auth_services.request_password_reset(form.cleaned_data["email"])
+        return render(request, "accounts/password_reset_sent.html")
+    return render(request, "accounts/password_reset.html", {"form": form})
+
+
+@require_http_methods(["GET"])
+def password_reset_confirm(request, token: str):
+    return _open_link(request, token, EmailToken.Purpose.PASSWORD_RESET, "accounts:password_reset_set")
+
+
+@require_http_methods(["GET", "POST"])
+def password_reset_set(request):
+    """Choose a new password from a reset link. It ends in the MFA step, never in a full session."""
+    link = _linked_token(request, EmailToken.Purpose.PASSWORD_RESET)
+    if link is None:
+        return render(request, "accounts/link_invalid.html", status=404)
+    form = SetPasswordForm(link.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = auth_services.reset_password(link, form.cleaned_data["new_password1"])
+        except (ValueError, ValidationError):
+            return render(request, "accounts/link_invalid.html", status=404)
+        request.session.pop(TOKEN_SESSION_KEY, None)
+        if needs_mfa_step(user):
+            auth_login(request, user, backend=BACKEND)  # password-only: the policy allows only the MFA step
+            return redirect(mfa_step_url(user, reverse("home")))
+        messages.success(request, _("Your password was changed. Log in with it now."))
+        return redirect("accounts:login")
+    return render(request, "accounts/set_password.html", {"form": form, "invitee": link.user, "invitation": False})

@@ -4,6 +4,7 @@ Defaults give the embedded set-up (SQLite, local memory cache, generated key); p
 DATABASE_URL, REDIS_URL, SECRET_KEY and ALLOWED_HOSTS. Values are validated in portal.config.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
@@ -28,6 +29,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "csp",
+    "django_otp",
+    "axes",
     "accounts",
     "permissions",
     "reviews",
@@ -48,9 +51,13 @@ MIDDLEWARE = [
     "accounts.middleware.TenantMiddleware",
     "audit.middleware.AuditOriginMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.policy.SessionGuardMiddleware",
+    "accounts.policy.MfaPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "portal.middleware.SecurityHeadersMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -86,7 +93,8 @@ else:
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["accounts.backends.EmailBackend"]
+# axes first: it refuses a locked-out (account, address) before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "accounts.backends.EmailBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -99,6 +107,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+
+# Password reset links live one hour; invitation links 72 hours (accounts.tokens).
+PASSWORD_RESET_TIMEOUT = 60 * 60
+
+# Brute force (AUTH-2): 5 failed passwords per (account, client address) lock that pair for 15 minutes.
+# The address comes from audit.context.client_address with TRUSTED_PROXY_COUNT, so a forged
+# X-Forwarded-For changes nothing. OTP failures are throttled separately, per device (django-otp).
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
+AXES_USERNAME_CALLABLE = "accounts.lockout.username"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+OTP_TOTP_THROTTLE_FACTOR = 1
 
 # Sessions: the absolute lifetime; the idle timeout is a tenant setting enforced by middleware.
 SESSION_COOKIE_AGE = 12 * 60 * 60
@@ -150,6 +174,8 @@ WHITENOISE_USE_FINDERS = DEBUG
 
 EMAIL_BACKEND = config.env_str("EMAIL_BACKEND") or "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = config.env_str("DEFAULT_FROM_EMAIL") or "portcullis@localhost"
+# The address links in e-mails (invitations, password resets) point to.
+PORTCULLIS_BASE_URL = config.env_str("PORTCULLIS_BASE_URL") or "http://127.0.0.1:8000"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],

@@ -42,9 +42,14 @@ def globex_admin(globex):
 
 
 def login(client, user, password=PASSWORD):
-    """Log in through the real login form, as a person would."""
+    """Log in through the real login form, as a person would, with the MFA step when there is one
+    (a real TOTP code; the user gets an authenticator if they have none)."""
+    from tests.accounts.mfa_helpers import pass_mfa_step
+
     response = client.post("/accounts/login/", {"username": user.email, "password": password})
     assert response.status_code == 302, response.content[:500]
+    if response["Location"].startswith("/accounts/mfa/"):
+        pass_mfa_step(client, user)
     return client
 
 

@@ -17,6 +17,8 @@ FOREIGN_IDS: dict[str, Callable] = {
     "user_id": lambda tenant: (lambda u: (u.pk, u.email))(UserFactory(tenant=tenant)),
     "role_id": lambda tenant: (lambda r: (r.pk, r.key))(builtin_role(tenant)),
     "event_id": lambda tenant: _foreign_event(tenant),
+    "device_id": lambda tenant: _foreign_device(tenant),
+    "token": lambda tenant: _foreign_link_token(tenant),
 }
 
 
@@ -29,6 +31,21 @@ def _foreign_event(tenant):
     with tenant_scope(tenant):
         event = AuditEvent.objects.get(event_type="user.created", target_id=str(user.pk))
     return event.pk, user.email
+
+
+def _foreign_device(tenant):
+    from tests.accounts.mfa_helpers import give_device
+
+    device = give_device(UserFactory(tenant=tenant), name="Foreign phone")
+    return device.pk, device.name
+
+
+def _foreign_link_token(tenant):
+    from accounts.auth_models import EmailToken
+    from accounts.auth_services import issue_token
+
+    user = UserFactory(tenant=tenant)
+    return issue_token(user, EmailToken.Purpose.INVITATION), user.email
 
 
 # Django's admin is for platform operators only; tenant users are sent to its login page (tested apart).

@@ -155,17 +155,24 @@ def cluster(transactional_db, tmp_path, settings):
                 process.kill()
 
 
-def http_login(base_url: str, email: str, password: str) -> requests.Session:
-    """Log in through the real login form of one web process; returns the browser-like session."""
-    session = requests.Session()
-    page = session.get(f"{base_url}/accounts/login/", timeout=10)
+def _post_form(session: requests.Session, url: str, data: dict) -> requests.Response:
+    page = session.get(url, timeout=10)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-    response = session.post(
-        f"{base_url}/accounts/login/",
-        data={"csrfmiddlewaretoken": token, "username": email, "password": password},
-        headers={"Referer": f"{base_url}/accounts/login/"},
-        allow_redirects=False,
-        timeout=10,
+    return session.post(
+        url, data={"csrfmiddlewaretoken": token, **data}, headers={"Referer": url}, allow_redirects=False, timeout=10
     )
+
+
+def http_login(base_url: str, user, password: str) -> requests.Session:
+    """Log in through the real login form and MFA step of one web process (a real TOTP code)."""
+    from tests.accounts.mfa_helpers import device_of, fresh_code, give_device
+
+    device = device_of(user) or give_device(user)
+    session = requests.Session()
+    response = _post_form(session, f"{base_url}/accounts/login/", {"username": user.email, "password": password})
     assert response.status_code == 302, response.text[:300]
+    response = _post_form(
+        session, f"{base_url}/accounts/mfa/", {"device": device.persistent_id, "code": fresh_code(device), "next": "/"}
+    )
+    assert response.status_code == 302 and "/accounts/" not in response.headers["Location"], response.text[:300]
     return session

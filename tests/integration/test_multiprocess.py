@@ -18,7 +18,7 @@ def _on(base_url, session, path="/"):
 
 def test_a_session_from_one_process_works_on_the_other(cluster, acme):
     customer = UserFactory(tenant=acme)
-    session = http_login(cluster.a, customer.email, PASSWORD)
+    session = http_login(cluster.a, customer, PASSWORD)
     response = _on(cluster.b, session)
     assert response.status_code == 200
     assert "Acme Trading" in response.text
@@ -27,7 +27,7 @@ def test_a_session_from_one_process_works_on_the_other(cluster, acme):
 def test_a_user_deactivated_through_one_process_is_refused_by_the_other_at_once(cluster, acme):
     acme_admin = UserFactory(tenant=acme, role_key="administrator")
     customer = UserFactory(tenant=acme)
-    session = http_login(cluster.a, customer.email, PASSWORD)
+    session = http_login(cluster.a, customer, PASSWORD)
     assert _on(cluster.b, session).status_code == 200
     services.deactivate_user(customer, actor=acme_admin, reason="multi-process test")
     assert _on(cluster.b, session).status_code == 302

@@ -28,6 +28,10 @@ class Command(BaseCommand):
     def print_logins(self):
         self.stdout.write("")
         self.stdout.write(f"Demo logins (demo only; password for all: {demo.DEMO_PASSWORD})")
+        self.stdout.write(
+            "Each has an authenticator: add its base32 secret to an authenticator app (TOTP, 30 s, 6 digits)."
+        )
         for slug, name in demo.DEMO_TENANTS:
-            emails = [email for email, _name, _role in demo.demo_people(slug)]
-            self.stdout.write(f"  {name}: {emails[0]}, {emails[1]}, {emails[2]} … {emails[-1]}")
+            self.stdout.write(f"  {name}:")
+            for email, _name, _role in demo.demo_people(slug):
+                self.stdout.write(f"    {email:<28} {demo.demo_totp_secret(email)}")

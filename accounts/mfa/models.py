@@ -1,0 +1,168 @@
+"""MFA devices: TOTP (seed encrypted at rest) and hashed single-use backup codes, on django-otp's Device.
+
+Both are tenant-owned (``tenant`` FK, ``TenantManager``). Verification happens only against the
+device the user chose (django-otp #110/#186), on a row locked with ``select_for_update`` inside a
+transaction (MFA-3), through ``accounts.mfa.services``; never through ``django_otp.match_token``.
+"""
+
+from __future__ import annotations
+
+import enum
+import hmac
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device, ThrottlingMixin
+from django_otp.oath import TOTP, hotp
+
+from accounts import crypto
+from accounts.scoping import TenantManager
+
+TOTP_STEP = 30
+TOTP_DIGITS = 6
+TOTP_TOLERANCE = 1  # the previous, current and next 30-second step (clock skew of a phone)
+
+
+class Outcome(enum.Enum):
+    """What a verification attempt came to."""
+
+    OK = "ok"
+    WRONG = "wrong"
+    REPLAYED = "replayed"  # a code of a step at or before the last accepted one (MFA-1, MFA-2)
+    THROTTLED = "throttled"  # too many wrong codes: refused without checking (MFA-4)
+
+
+class DeviceManager(TenantManager):
+    """Tenant-scoped, plus the lookup django-otp's helpers call."""
+
+    def devices_for_user(self, user, confirmed=None):
+        devices = self.filter(user=user)
+        if confirmed is not None:
+            devices = devices.filter(confirmed=bool(confirmed))
+        return devices
+
+
+class TenantDevice(ThrottlingMixin, Device):
+    """A django-otp device owned by a tenant, throttled with exponential back-off."""
+
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, db_index=False, related_name="+")
+    created_at = models.DateTimeField(_("added"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    objects = DeviceManager()
+
+    class Meta:
+        abstract = True
+
+    def get_throttle_factor(self):
+        return getattr(settings, "OTP_TOTP_THROTTLE_FACTOR", 1)
+
+
+class TotpDevice(TenantDevice):
+    """An RFC 6238 authenticator (SHA-1, 30 s, 6 digits). The seed is stored encrypted (MFA-8)."""
+
+    encrypted_key = models.TextField(_("encrypted seed"), blank=True)
+    last_t = models.BigIntegerField(_("last accepted time step"), default=-1)
+
+    class Meta:
+        verbose_name = _("authenticator app")
+        verbose_name_plural = _("authenticator apps")
+        indexes = [models.Index(fields=["tenant", "user"], name="totp_device_tenant_user")]
+
+    def set_key(self, key: bytes) -> None:
+        """Encrypt ``key`` for this tenant and row (the row must be saved first, to have its id)."""
+        self.encrypted_key = crypto.encrypt(key, tenant=self.tenant_id, purpose="totp_seed", row_id=self.pk)
+
+    def key_bytes(self) -> bytes:
+        """The decrypted seed."""
+        return crypto.decrypt(self.encrypted_key, tenant=self.tenant_id, purpose="totp_seed", row_id=self.pk)
+
+    def check_token(self, token: str) -> Outcome:
+        """Check ``token`` and update throttling and ``last_t``. Call on a row locked for update."""
+        allowed, _info = self.verify_is_allowed()
+        if not allowed:
+            return Outcome.THROTTLED
+        token = (token or "").strip().replace(" ", "")
+        matched_t = None
+        if token.isdigit() and len(token) == TOTP_DIGITS:
+            key = self.key_bytes()
+            now_t = TOTP(key, step=TOTP_STEP, digits=TOTP_DIGITS).t()
+            for t in range(now_t - TOTP_TOLERANCE, now_t + TOTP_TOLERANCE + 1):
+                # Compare every candidate in constant time; do not stop early.
+                if hmac.compare_digest(f"{hotp(key, t, digits=TOTP_DIGITS):0{TOTP_DIGITS}d}", token):
+                    matched_t = t
+        if matched_t is not None and matched_t > self.last_t:
+            self.last_t = matched_t
+            self.last_used_at = timezone.now()
+            self.throttle_reset(commit=False)
+            self.save(
+                update_fields=["last_t", "last_used_at", "throttling_failure_timestamp", "throttling_failure_count"]
+            )
+            return Outcome.OK
+        self.throttle_increment(commit=False)
+        self.save(update_fields=["throttling_failure_timestamp", "throttling_failure_count"])
+        return Outcome.REPLAYED if matched_t is not None else Outcome.WRONG
+
+    def verify_token(self, token):
+        return self.check_token(token) is Outcome.OK
+
+
+class BackupCodeDevice(TenantDevice):
+    """The user's set of single-use backup codes (one device per user; its codes in BackupCode)."""
+
+    class Meta:
+        verbose_name = _("backup codes")
+        verbose_name_plural = _("backup codes")
+        indexes = [models.Index(fields=["tenant", "user"], name="backup_device_tenant_user")]
+
+    def remaining(self) -> int:
+        return BackupCode.objects.filter(device=self, used_at__isnull=True).count()
+
+    def check_token(self, token: str) -> Outcome:
+        """Consume the matching unused code. Call on a row locked for update."""
+        allowed, _info = self.verify_is_allowed()
+        if not allowed:
+            return Outcome.THROTTLED
+        token = normalise_backup_code(token)
+        match = None
+        if token:
+            for code in BackupCode.objects.filter(device=self, used_at__isnull=True):
+                # Check all of them, so timing does not tell which one matched.
+                if check_password(token, code.code_hash) and match is None:
+                    match = code
+        if match is None:
+            self.throttle_increment(commit=False)
+            self.save(update_fields=["throttling_failure_timestamp", "throttling_failure_count"])
+            return Outcome.WRONG
+        match.used_at = timezone.now()
+        match.save(update_fields=["used_at"])
+        self.last_used_at = match.used_at
+        self.throttle_reset(commit=False)
+        self.save(update_fields=["last_used_at", "throttling_failure_timestamp", "throttling_failure_count"])
+        return Outcome.OK
+
+    def verify_token(self, token):
+        return self.check_token(token) is Outcome.OK
+
+
+class BackupCode(models.Model):
+    """One backup code, stored only as a salted password hash (MFA-6)."""
+
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+")
+    device = models.ForeignKey(BackupCodeDevice, on_delete=models.CASCADE, related_name="codes", db_index=False)
+    code_hash = models.CharField(max_length=200)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "device"], name="backup_code_tenant_device")]
+
+
+def normalise_backup_code(token: str) -> str:
+    """Upper case, without spaces and dashes (codes are shown as XXXX-XXXX-XXXX)."""
+    return "".join(ch for ch in (token or "").upper() if ch.isalnum())

@@ -1,0 +1,81 @@
+"""Login history from the audit log (each user, and administrators for their users); LOG-6."""
+
+from django.test import Client
+
+from accounts.auth_services import login_history
+from accounts.scoping import tenant_scope
+from audit.models import AuditEvent
+from tests.accounts.conftest import password_only
+from tests.accounts.mfa_helpers import code_at, device_of, give_device, now_t
+from tests.conftest import login
+from tests.factories import PASSWORD
+
+FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+
+
+def test_history_shows_time_address_browser_outcome_and_factor(acme_basic, clock):
+    Client(HTTP_USER_AGENT=FIREFOX, REMOTE_ADDR="198.51.100.7").post(
+        "/accounts/login/", {"username": acme_basic.email, "password": "wrong password!"}
+    )
+    client = login(Client(HTTP_USER_AGENT=FIREFOX, REMOTE_ADDR="198.51.100.8"), acme_basic)
+    rows = login_history(acme_basic)
+    ok, failed = rows[0], rows[-1]
+    assert ok["success"] and ok["factor"] == "totp" and ok["address"] == "198.51.100.8"
+    assert ok["browser"] == "Firefox · Linux"
+    assert not failed["success"] and failed["factor"] == "password" and failed["address"] == "198.51.100.7"
+    page = client.get("/accounts/security/history/").content.decode()
+    assert "198.51.100.7" in page and "Login failed" in page and "Login succeeded" in page
+
+
+def test_mfa_failures_appear_in_the_history(acme_basic, clock):
+    device = give_device(acme_basic)
+    client, _ = password_only(acme_basic)
+    client.post("/accounts/mfa/", {"device": device.persistent_id, "code": "000000"})
+    [row, *_] = login_history(acme_basic)
+    assert row["event_type"] == "auth.mfa_failed" and row["factor"] == "totp" and not row["success"]
+
+
+def test_administrators_read_their_users_history_and_nobody_elses(acme_admin, acme_basic, globex_admin):
+    login(Client(), acme_basic)
+    admin = login(Client(), acme_admin)
+    page = admin.get(f"/accounts/users/{acme_basic.pk}/login-history/")
+    assert page.status_code == 200 and "Login succeeded" in page.content.decode()
+    assert admin.get(f"/accounts/users/{globex_admin.pk}/login-history/").status_code == 404
+    basic = login(Client(), acme_basic)
+    assert basic.get(f"/accounts/users/{acme_admin.pk}/login-history/").status_code == 403
+
+
+def test_history_holds_only_the_users_own_events(acme_admin, acme_basic):
+    login(Client(), acme_admin)
+    assert login_history(acme_basic) == []
+
+
+def test_log6_no_password_code_or_session_id_in_any_authentication_event(acme_basic, clock):
+    """LOG-6: a whole day of logins, failures, MFA failures, lockouts and logouts, then a search of the log."""
+    device = give_device(acme_basic)
+    key = _key(device)
+    secrets_seen = {PASSWORD, "wrong password one"}
+    Client().post("/accounts/login/", {"username": acme_basic.email, "password": "wrong password one"})
+    client, _ = password_only(acme_basic)
+    bad = "123123"
+    client.post("/accounts/mfa/", {"device": device.persistent_id, "code": bad})
+    clock.shift(30)
+    good = code_at(key, now_t())
+    client.post("/accounts/mfa/", {"device": device.persistent_id, "code": good})
+    secrets_seen |= {bad, good, client.cookies["portcullis_session"].value}
+    client.post("/accounts/mfa/", {"device": device.persistent_id, "code": good})
+    client.post("/accounts/logout/")
+    for n in range(6):
+        Client().post("/accounts/login/", {"username": acme_basic.email, "password": f"guess number {n}"})
+        secrets_seen.add(f"guess number {n}")
+    with tenant_scope(acme_basic.tenant):
+        events = list(AuditEvent.objects.all())
+    assert len(events) >= 10
+    text = " ".join(f"{e.before} {e.after} {e.reason} {e.target_label} {e.actor_label}" for e in events)
+    for secret in secrets_seen:
+        assert secret not in text
+
+
+def _key(device):
+    with tenant_scope(device.tenant):
+        return device_of(device.user).key_bytes()
