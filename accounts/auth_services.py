@@ -105,6 +105,24 @@ def send_invitation(user: User, *, actor: User) -> None:
 
 
 @transaction.atomic
+def cancel_invitation(user: User, *, actor: User, reason: str = "") -> int:
+    """Make every open invitation link of ``user`` stop working; returns how many were open."""
+    with tenant_scope(user.tenant):
+        cancelled = EmailToken.objects.filter(
+            user=user, purpose=EmailToken.Purpose.INVITATION, used_at__isnull=True
+        ).update(used_at=timezone.now())
+    audit.record(
+        EventType.INVITATION_CANCELLED,
+        tenant=user.tenant,
+        actor=actor,
+        target=user,
+        after={"links": cancelled},
+        reason=reason,
+    )
+    return cancelled
+
+
+@transaction.atomic
 def accept_invitation(token: EmailToken, password: str) -> User:
     """Activate the invited account with ``password`` (validated); the link is used up."""
     user = token.user
