@@ -219,3 +219,12 @@ def test_wrong_passwords_at_reauthentication_count_towards_the_lockout(acme_basi
 
     response = client.post("/accounts/reauthenticate/", {"password": PASSWORD})
     assert response.status_code == 429
+
+
+def test_a_password_only_session_sees_no_menu(acme_admin):
+    give_device(acme_admin)
+    client, _ = password_only(acme_admin)
+    body = client.get("/accounts/mfa/").content.decode()
+    assert 'class="sidebar"' not in body
+    verified = login(Client(), acme_admin)
+    assert 'class="sidebar"' in verified.get("/").content.decode()
