@@ -105,6 +105,24 @@ def send_invitation(user: User, *, actor: User) -> None:
 
 
 @transaction.atomic
+def cancel_invitation(user: User, *, actor: User, reason: str = "") -> int:
+    """Make every open invitation link of ``user`` stop working; returns how many were open."""
+    with tenant_scope(user.tenant):
+        cancelled = EmailToken.objects.filter(
+            user=user, purpose=EmailToken.Purpose.INVITATION, used_at__isnull=True
+        ).update(used_at=timezone.now())
+    audit.record(
+        EventType.INVITATION_CANCELLED,
+        tenant=user.tenant,
+        actor=actor,
+        target=user,
+        after={"links": cancelled},
+        reason=reason,
+    )
+    return cancelled
+
+
+@transaction.atomic
 def accept_invitation(token: EmailToken, password: str) -> User:
     """Activate the invited account with ``password`` (validated); the link is used up."""
     user = token.user
@@ -210,6 +228,12 @@ HISTORY_EVENTS = [
 ]
 
 
+def factor_label(factor: str) -> str:
+    """The factor of a login event, in the reader's language."""
+    labels = {"password": _("Password"), "totp": _("Authenticator app"), "backup_code": _("A backup code")}
+    return str(labels.get(factor, factor))
+
+
 def login_history(user: User, *, limit: int = 100) -> list[dict]:
     """The user's logins from the audit log: time, address, browser, outcome and factor, newest first."""
     from accounts.useragent import describe_browser
@@ -230,6 +254,7 @@ def login_history(user: User, *, limit: int = 100) -> list[dict]:
                 "event_type": event.event_type,
                 "success": event.event_type in (EventType.LOGIN_SUCCEEDED, EventType.LOGOUT),
                 "factor": after.get("factor", ""),
+                "factor_label": factor_label(after.get("factor", "")),
                 "reason": after.get("reason", ""),
                 "address": event.address,
                 "browser": describe_browser(event.user_agent),

@@ -20,7 +20,12 @@ def client_ip(request) -> str:
 
 def username(request, credentials) -> str:
     """The account an attempt counts against: the e-mail, lower-cased (so case changes do not dodge it)."""
-    value = (credentials or {}).get("username") if credentials else None
+    value = None
+    for key, given in (credentials or {}).items():
+        # Django's signal says "username"; axes' backend names the field after USERNAME_FIELD ("email").
+        if str(key) in ("username", "email") and given:
+            value = given
+            break
     if value is None:
         value = request.POST.get("username", "")
     return str(value).strip().lower()[:254]

@@ -125,11 +125,11 @@ class MfaPolicyMiddleware:
 
     def __call__(self, request):
         user = request.user
-        if not (user.is_authenticated and user.tenant_id) or user.is_verified():
+        request.mfa_pending = False
+        if not (user.is_authenticated and user.tenant_id) or user.is_verified() or not needs_mfa_step(user):
             return self.get_response(request)
+        request.mfa_pending = True
         if request.path_info.startswith(settings.STATIC_URL) or _url_name(request) in MFA_STEP_URL_NAMES:
-            return self.get_response(request)
-        if not needs_mfa_step(user):
             return self.get_response(request)
         from accounts.mfa.services import has_confirmed_device
 

@@ -28,6 +28,7 @@ class EventType(models.TextChoices):
     USER_INVITED = "user.invited", _("User invited")
     INVITATION_SENT = "user.invitation_sent", _("Invitation sent")
     INVITATION_ACCEPTED = "user.invitation_accepted", _("Invitation accepted")
+    INVITATION_CANCELLED = "user.invitation_cancelled", _("Invitation cancelled")
     USER_CHANGED = "user.changed", _("User changed")
     USER_DEACTIVATED = "user.deactivated", _("User deactivated")
     USER_REACTIVATED = "user.reactivated", _("User reactivated")

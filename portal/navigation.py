@@ -35,8 +35,8 @@ def register(entry: NavEntry) -> None:
 def items_for(request) -> list[dict]:
     """The menu of the current user, with the active entry marked."""
     user = request.user
-    if not (user.is_authenticated and user.tenant_id):
-        return []
+    if not (user.is_authenticated and user.tenant_id) or getattr(request, "mfa_pending", False):
+        return []  # a password-only session (accounts.policy) sees no menu, only the MFA step
     items = []
     for entry in REGISTRY:
         if not entry.visible(user):

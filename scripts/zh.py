@@ -35,6 +35,7 @@ def fill(path: str) -> None:
             if "fuzzy" in entry.flags:
                 entry.flags.remove("fuzzy")
                 entry.previous_msgid = None
+                entry.previous_msgid_plural = None
     po.metadata_is_fuzzy = False
     po.save()
     po.save_as_mofile(str(PO.with_suffix(".mo")))
@@ -58,8 +59,16 @@ def resolve() -> None:
         for entry in polib.pofile(handle.name):
             if entry.translated():
                 known[entry.msgid] = entry.msgstr or entry.msgstr_plural.get(0, "")
-    subprocess.run(["git", "checkout", "--ours", str(relative)], check=True, cwd=PO.parents[3])
+    PO.unlink()  # extract afresh from the merged source, then put every known translation back
+    PO.with_suffix(".mo").unlink(missing_ok=True)
     subprocess.run(["make", "messages"], check=True, cwd=PO.parents[3], capture_output=True)
+    header = polib.pofile(str(PO))
+    header.header = "Portcullis: Simplified Chinese catalogue. Keep it complete: tests/portal/test_i18n.py fails otherwise."
+    header.metadata.update({"Project-Id-Version": "portcullis", "Language": "zh_Hans"})
+    header.metadata["Plural-Forms"] = "nplurals=1; plural=0;"
+    for name in ("Report-Msgid-Bugs-To", "Last-Translator", "Language-Team", "PO-Revision-Date"):
+        header.metadata.pop(name, None)
+    header.save()
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as handle:
         json.dump(known, handle, ensure_ascii=False)
     fill(handle.name)

@@ -12,7 +12,6 @@ import secrets
 from urllib.parse import quote, urlencode
 
 import segno
-from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 import audit
@@ -24,7 +23,7 @@ from accounts.mfa.models import (
     BackupCodeDevice,
     Outcome,
     TotpDevice,
-    normalise_backup_code,
+    hash_backup_code,
 )
 from accounts.scoping import tenant_scope
 from audit.events import EventType
@@ -126,10 +125,7 @@ def _replace_backup_codes(user) -> list[str]:
     device = BackupCodeDevice.objects.create(tenant=user.tenant, user=user, name="Backup codes", confirmed=True)
     codes = [new_backup_code() for _ in range(BACKUP_CODE_COUNT)]
     BackupCode.objects.bulk_create(
-        [
-            BackupCode(tenant=user.tenant, device=device, code_hash=make_password(normalise_backup_code(c)))
-            for c in codes
-        ]
+        [BackupCode(tenant=user.tenant, device=device, code_hash=hash_backup_code(c)) for c in codes]
     )
     return codes
 

@@ -3,7 +3,10 @@ and an administrator's "reset this user's MFA"."""
 
 from __future__ import annotations
 
+import time
+
 from django.contrib import messages
+from django.contrib.auth import authenticate
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -106,10 +109,10 @@ def reauthenticate(request):
     form = PasswordForm(request.POST or None)
     error = None
     if request.method == "POST" and form.is_valid():
-        if user.check_password(form.cleaned_data["password"]):
+        # Through authenticate(), so wrong passwords here count towards the lockout too (AUTH-2).
+        again = authenticate(request, username=user.email, password=form.cleaned_data["password"])
+        if again is not None and again.pk == user.pk:
             rotate(request)
-            import time
-
             request.session[AUTH_AT] = time.time()
             return redirect(_next(request))
         error = _("The password is not correct.")

@@ -51,3 +51,10 @@ def pass_mfa_step(client, user, next_url: str = "/"):
     response = client.post("/accounts/mfa/", {"device": device.persistent_id, "code": code, "next": next_url})
     assert response.status_code == 302, response.content[:500]
     return response
+
+
+def verified_force_login(client, user):
+    """``client.force_login`` plus the MFA step with a real code: a session the MFA policy lets through."""
+    client.force_login(user)
+    pass_mfa_step(client, user)
+    return client

@@ -28,7 +28,10 @@ def test_mfa6_backup_codes_are_stored_hashed(acme_basic):
     assert len(codes) == 10 and len(set(codes)) == 10
     with connection.cursor() as cursor:
         cursor.execute("SELECT code_hash FROM accounts_backupcode")
-        stored = " ".join(row[0] for row in cursor.fetchall())
+        hashes = [row[0] for row in cursor.fetchall()]
+    stored = " ".join(hashes)
+    assert len(hashes) == 10 and all(h.startswith("argon2$argon2id$") for h in hashes)  # salted password hashes
+    assert len(set(hashes)) == 10
     for code in codes:
         assert code not in stored and code.replace("-", "") not in stored and code.lower() not in stored
 

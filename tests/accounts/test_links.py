@@ -160,3 +160,12 @@ def test_an_invited_account_cannot_log_in_before_accepting(acme_admin, django_ca
     user, _path = invite(acme_admin, capture=django_capture_on_commit_callbacks)
     response = Client().post("/accounts/login/", {"username": user.email, "password": PASSWORD})
     assert response.status_code == 200
+
+
+def test_a_cancelled_invitation_link_stops_working(acme_admin, django_capture_on_commit_callbacks):
+    user, path = invite(acme_admin, capture=django_capture_on_commit_callbacks)
+    assert auth_services.cancel_invitation(user, actor=acme_admin, reason="wrong address") == 1
+    assert Client().get(path).status_code == 404
+    with tenant_scope(acme_admin.tenant):
+        [event] = AuditEvent.objects.filter(event_type=EventType.INVITATION_CANCELLED)
+    assert event.actor == acme_admin and event.reason == "wrong address"

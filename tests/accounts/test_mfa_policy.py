@@ -199,3 +199,33 @@ def test_another_tenants_policy_does_not_apply(acme_basic, globex_admin, policy)
     acme.save()
     client, response = password_only(acme_basic)
     assert response["Location"] == "/"
+
+
+def test_force_login_alone_is_a_password_only_session_and_the_helper_completes_it(acme_basic):
+    """For other suites: ``client.force_login`` gives a password-only session; ``verified_force_login`` passes MFA."""
+    from tests.accounts.mfa_helpers import verified_force_login
+
+    plain = Client()
+    plain.force_login(acme_basic)
+    assert plain.get("/").status_code == 302
+    assert verified_force_login(Client(), acme_basic).get("/").status_code == 200
+
+
+def test_wrong_passwords_at_reauthentication_count_towards_the_lockout(acme_basic, clock):
+    """AUTH-2: the re-authentication page goes through the same lockout as the login page."""
+    client, _ = password_only(acme_basic)
+    for n in range(5):
+        client.post("/accounts/reauthenticate/", {"password": f"wrong guess {n}"})
+    from tests.factories import PASSWORD
+
+    response = client.post("/accounts/reauthenticate/", {"password": PASSWORD})
+    assert response.status_code == 429
+
+
+def test_a_password_only_session_sees_no_menu(acme_admin):
+    give_device(acme_admin)
+    client, _ = password_only(acme_admin)
+    body = client.get("/accounts/mfa/").content.decode()
+    assert 'class="sidebar"' not in body
+    verified = login(Client(), acme_admin)
+    assert 'class="sidebar"' in verified.get("/").content.decode()
