@@ -63,7 +63,7 @@ def resolve() -> None:
     PO.with_suffix(".mo").unlink(missing_ok=True)
     subprocess.run(["make", "messages"], check=True, cwd=PO.parents[3], capture_output=True)
     header = polib.pofile(str(PO))
-    header.header = "Portcullis: Simplified Chinese catalogue. Keep it complete: tests/portal/test_i18n.py fails otherwise."
+    header.header = "Portcullis: Simplified Chinese catalogue. Keep it complete (tests/portal/test_i18n.py)."
     header.metadata.update({"Project-Id-Version": "portcullis", "Language": "zh_Hans"})
     header.metadata["Plural-Forms"] = "nplurals=1; plural=0;"
     for name in ("Report-Msgid-Bugs-To", "Last-Translator", "Language-Team", "PO-Revision-Date"):
