@@ -1,12 +1,13 @@
-from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from permissions.views import login_only, public
 
-@login_required
+
+@login_only
 def home(request):
     """The tenant's home: who I am, which tenant, which role. Platform operators go to their admin."""
     if request.tenant is None:
@@ -14,6 +15,7 @@ def home(request):
     return render(request, "portal/home.html", {"user": request.user})
 
 
+@public
 @never_cache
 @require_GET
 def healthz(request):
