@@ -61,10 +61,12 @@ _SQL: dict[str, str] = {}
 def _sql(name: str) -> str:
     if not _SQL:
         t = _tables()
+        # PostgreSQL types a bare NULL in the first branches of a UNION as text: say it is a timestamp.
+        null_ts = "CAST(NULL AS TIMESTAMP WITH TIME ZONE)" if connection.vendor == "postgresql" else "NULL"
         not_expired = "({a}.expires_at IS NULL OR {a}.expires_at > %s)"
         _SQL["modules"] = (
-            f"SELECT 0, m.id, m.actions, NULL, m.key FROM {t['module']} m WHERE m.tenant_id = %s "
-            f"UNION ALL SELECT 1, rp.module_id, rp.actions, NULL, NULL FROM {t['rp']} rp "
+            f"SELECT 0, m.id, m.actions, {null_ts}, m.key FROM {t['module']} m WHERE m.tenant_id = %s "
+            f"UNION ALL SELECT 1, rp.module_id, rp.actions, {null_ts}, NULL FROM {t['rp']} rp "
             f"WHERE rp.tenant_id = %s AND rp.role_id = %s "
             f"UNION ALL SELECT 2, g.module_id, g.actions, g.expires_at, NULL FROM {t['grant']} g "
             f"WHERE g.tenant_id = %s AND g.user_id = %s AND g.resource_id IS NULL AND g.revoked_at IS NULL "
@@ -73,7 +75,7 @@ def _sql(name: str) -> str:
             f"JOIN {t['gm']} gm ON gm.group_id = g.group_id "
             f"WHERE g.tenant_id = %s AND gm.tenant_id = %s AND gm.user_id = %s AND g.resource_id IS NULL "
             f"AND g.revoked_at IS NULL AND {not_expired.format(a='g')} "
-            f"UNION ALL SELECT 4, gm.group_id, 0, NULL, NULL FROM {t['gm']} gm "
+            f"UNION ALL SELECT 4, gm.group_id, 0, {null_ts}, NULL FROM {t['gm']} gm "
             f"WHERE gm.tenant_id = %s AND gm.user_id = %s"
         )
         _SQL["resource"] = (
