@@ -87,3 +87,15 @@ def customer_company(acme):
 def add_to_group(group, user):
     with tenant_scope(group.tenant):
         group_services.add_member(group, user, actor=None)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked postgres run only on PostgreSQL (CI runs the suite on both databases)."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (DATABASE_URL=postgres://...)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
