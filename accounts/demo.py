@@ -5,6 +5,7 @@ from __future__ import annotations
 from accounts import services
 from accounts.models import Tenant, User
 from accounts.scoping import dangerously_unscoped, tenant_scope
+from permissions import demo as permissions_demo
 from permissions.models import BuiltinRole, Role
 
 DEMO_PASSWORD = "portcullis-demo"
@@ -39,4 +40,5 @@ def seed() -> list[Tenant]:
                     services.create_user(
                         tenant=tenant, email=email, password=DEMO_PASSWORD, role=roles[role_key], full_name=full_name
                     )
+        permissions_demo.seed(tenant)
     return tenants
