@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import time
 
-from django.db.models import Q, QuerySet
+from django.db import connection
+from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from permissions.compiled import Compiled, load
@@ -140,9 +142,28 @@ def prefetch(user, resources) -> None:
         load(user, entry.version, timezone.now(), compiled=entry, resource_ids=missing)
 
 
-def _object_rows(model, tenant_id):
-    # The engine filters on the tenant explicitly (it may run outside a request scope, e.g. in jobs).
-    return model._base_manager.filter(tenant_id=tenant_id)
+def _visible_ids_sql(entry: Compiled, user, bit: int, whole: list[int]) -> tuple[str, list]:
+    """The ids the user may act on, as one ``UNION ALL`` of index-ordered branches: their object rows,
+    one branch per group, one per whole module. Each branch reads an index in id order, so PostgreSQL
+    can merge them and stop after a page (flat from 10 to 100,000 accessible objects)."""
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    tenant_id = user.tenant_id
+    live = "(p.expires_at IS NULL OR p.expires_at > %s)"
+    branches = [
+        f"SELECT p.content_object_id FROM {ResourceUserPermission._meta.db_table} p "
+        f"WHERE p.tenant_id = %s AND p.user_id = %s AND p.action = %s AND {live}"
+    ]
+    params: list = [tenant_id, user.pk, bit, now]
+    for group_id in entry.groups:
+        branches.append(
+            f"SELECT p.content_object_id FROM {ResourceGroupPermission._meta.db_table} p "
+            f"WHERE p.tenant_id = %s AND p.group_id = %s AND p.action = %s AND {live}"
+        )
+        params += [tenant_id, group_id, bit, now]
+    for module_id in whole:
+        branches.append(f"SELECT r.id FROM {Resource._meta.db_table} r WHERE r.tenant_id = %s AND r.module_id = %s")
+        params += [tenant_id, module_id]
+    return " UNION ALL ".join(branches), params
 
 
 def visible(user, action, queryset: QuerySet) -> QuerySet:
@@ -157,32 +178,17 @@ def visible(user, action, queryset: QuerySet) -> QuerySet:
         return queryset.none()
     bit = BITS[action]
     queryset = queryset.filter(tenant_id=user.tenant_id)
-    whole = [module_id for module_id, bits in entry.modules.items() if bits & bit]
+    whole = sorted(module_id for module_id, bits in entry.modules.items() if bits & bit)
     if queryset.model is Module:
         return queryset.filter(pk__in=whole)
     if queryset.model is not Resource:
         raise TypeError(f"visible() filters Resource or Module querysets, not {queryset.model.__name__}")
-    now = timezone.now()
-    live = Q(expires_at__isnull=True) | Q(expires_at__gt=now)
-    mine = (
-        _object_rows(ResourceUserPermission, user.tenant_id)
-        .filter(live, user_id=user.pk, action=bit)
-        .values("content_object_id")
-    )
-    condition = Q(pk__in=mine)
-    if entry.groups:
-        ours = (
-            _object_rows(ResourceGroupPermission, user.tenant_id)
-            .filter(live, group_id__in=entry.groups, action=bit)
-            .values("content_object_id")
-        )
-        condition |= Q(pk__in=ours)
-    if whole:
-        condition |= Q(module_id__in=whole)
-    return queryset.filter(condition)
+    sql, params = _visible_ids_sql(entry, user, bit, whole)
+    return queryset.filter(pk__in=RawSQL(sql, params))
 
 
 def member_group_ids(user) -> list[int]:
     """The ids of the user's groups (read with the tenant named explicitly)."""
-    rows = _object_rows(GroupMembership, user.tenant_id).filter(user_id=user.pk)
+    # The tenant is named explicitly: the engine also runs outside a request scope (jobs, reviews).
+    rows = GroupMembership._base_manager.filter(tenant_id=user.tenant_id, user_id=user.pk)
     return list(rows.values_list("group_id", flat=True))

@@ -129,7 +129,10 @@ class _TenantGroupPermManager(TenantManager, GroupObjectPermissionManager):
 class ResourceUserPermission(UserObjectPermissionBase):
     """guardian's direct-FK user object permission on a Resource, one row per granted action."""
 
-    content_object = models.ForeignKey("permissions.Resource", on_delete=models.CASCADE, related_name="+")
+    # A visible reverse relation: guardian finds direct-FK models through Resource's related objects.
+    content_object = models.ForeignKey(
+        "permissions.Resource", on_delete=models.CASCADE, related_name="guardian_user_permissions"
+    )
     tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+")
     grant = models.ForeignKey(Grant, on_delete=models.CASCADE, related_name="user_object_permissions")
     action = models.PositiveIntegerField()  # the action's bit
@@ -143,8 +146,12 @@ class ResourceUserPermission(UserObjectPermissionBase):
             models.UniqueConstraint(fields=["tenant", "grant", "permission"], name="ruperm_tenant_grant_perm"),
         ]
         indexes = [
-            models.Index(fields=["tenant", "user", "content_object"], name="ruperm_check"),
-            models.Index(fields=["tenant", "user", "action", "content_object"], name="ruperm_list"),
+            models.Index(
+                fields=["tenant", "user", "content_object"], include=["action", "expires_at"], name="ruperm_check"
+            ),
+            models.Index(
+                fields=["tenant", "user", "action", "content_object"], include=["expires_at"], name="ruperm_list"
+            ),
             models.Index(fields=["tenant", "content_object"], name="ruperm_holders"),
         ]
 
@@ -152,7 +159,9 @@ class ResourceUserPermission(UserObjectPermissionBase):
 class ResourceGroupPermission(GroupObjectPermissionBase):
     """guardian's direct-FK group object permission on a Resource, one row per granted action."""
 
-    content_object = models.ForeignKey("permissions.Resource", on_delete=models.CASCADE, related_name="+")
+    content_object = models.ForeignKey(
+        "permissions.Resource", on_delete=models.CASCADE, related_name="guardian_group_permissions"
+    )
     tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+")
     grant = models.ForeignKey(Grant, on_delete=models.CASCADE, related_name="group_object_permissions")
     action = models.PositiveIntegerField()
@@ -165,7 +174,11 @@ class ResourceGroupPermission(GroupObjectPermissionBase):
             models.UniqueConstraint(fields=["tenant", "grant", "permission"], name="rgperm_tenant_grant_perm"),
         ]
         indexes = [
-            models.Index(fields=["tenant", "group", "content_object"], name="rgperm_check"),
-            models.Index(fields=["tenant", "group", "action", "content_object"], name="rgperm_list"),
+            models.Index(
+                fields=["tenant", "group", "content_object"], include=["action", "expires_at"], name="rgperm_check"
+            ),
+            models.Index(
+                fields=["tenant", "group", "action", "content_object"], include=["expires_at"], name="rgperm_list"
+            ),
             models.Index(fields=["tenant", "content_object"], name="rgperm_holders"),
         ]
