@@ -9,6 +9,7 @@ import hashlib
 from accounts import services
 from accounts.models import CustomerProfile, Tenant, User
 from accounts.scoping import dangerously_unscoped, tenant_scope
+from permissions import demo as permissions_demo
 from permissions.models import BuiltinRole, Role
 
 DEMO_PASSWORD = "portcullis-demo"
@@ -66,6 +67,7 @@ def seed() -> list[Tenant]:
                 if email not in with_device:
                     add_device_with_key(user, demo_totp_key(email), name="Demo authenticator")
             seed_profiles(tenant)
+        permissions_demo.seed(tenant)
     return tenants
 
 

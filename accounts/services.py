@@ -11,6 +11,7 @@ from accounts.scoping import tenant_scope
 from accounts.sessions import end_user_sessions
 from audit.events import EventType
 from permissions.models import BuiltinRole, Role
+from permissions.services.setup import setup_tenant
 
 
 @transaction.atomic
@@ -22,6 +23,7 @@ def create_tenant(*, name: str, slug: str, actor: User | None = None) -> Tenant:
     with tenant_scope(tenant):
         for builtin in BuiltinRole:
             Role.objects.create(tenant=tenant, key=builtin.value, name=str(builtin.label), builtin=True)
+    setup_tenant(tenant)  # modules and the built-in role matrices
     audit.record(
         EventType.TENANT_CREATED, tenant=tenant, actor=actor, target=tenant, after={"name": name, "slug": slug}
     )

@@ -8,9 +8,8 @@ from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,8 +22,10 @@ from accounts.auth_models import EmailToken
 from accounts.forms import EmailForm, LoginForm
 from accounts.lookups import get_in_tenant_or_404
 from accounts.models import User
-from accounts.policy import is_administrator, needs_mfa_step
+from accounts.policy import needs_mfa_step
 from accounts.signals import record_login_succeeded
+from permissions.views import PUBLIC, login_only, public, requires
+from permissions.vocabulary import Action, SystemModule
 
 BACKEND = "accounts.backends.EmailBackend"
 
@@ -40,6 +41,7 @@ def mfa_step_url(user, next_url: str) -> str:
 class LoginView(auth_views.LoginView):
     """Email and password; then the MFA step wherever the tenant's policy (or the user) has one."""
 
+    authz = PUBLIC
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
@@ -57,7 +59,10 @@ class LoginView(auth_views.LoginView):
 class LogoutView(auth_views.LogoutView):
     """POST only (Django's default): a GET never ends a session."""
 
+    authz = PUBLIC
 
+
+@public
 @require_POST
 def set_language(request):
     """Switch language; for a logged-in user the choice is remembered on their account."""
@@ -76,7 +81,7 @@ def _tenant_user_required(request):
         raise Http404
 
 
-@login_required
+@login_only
 @require_http_methods(["GET", "POST"])
 def password_change(request):
     """AUTH-4: the current password is required; the user's other sessions end."""
@@ -100,7 +105,7 @@ def password_change(request):
     return render(request, "accounts/password_change.html", {"form": form})
 
 
-@login_required
+@login_only
 @require_http_methods(["GET", "POST"])
 def my_sessions(request):
     """The user's active sessions (browser, address, last seen), and "end the others"."""
@@ -128,20 +133,18 @@ def my_sessions(request):
     return render(request, "accounts/sessions.html", {"sessions": rows})
 
 
-@login_required
+@login_only
 def my_login_history(request):
     _tenant_user_required(request)
     rows = auth_services.login_history(request.user)
     return render(request, "accounts/login_history.html", {"rows": rows, "subject": request.user, "own": True})
 
 
-@login_required
+@requires(SystemModule.USERS, Action.VIEW)
 def user_login_history(request, user_id: int):
-    """An administrator reads the login history of one of their tenant's users."""
+    """Someone allowed to view users reads the login history of one of their tenant's users."""
     _tenant_user_required(request)
     subject = get_in_tenant_or_404(User.objects.all(), request, pk=user_id)
-    if not is_administrator(request.user):
-        raise PermissionDenied
     rows = auth_services.login_history(subject)
     return render(request, "accounts/login_history.html", {"rows": rows, "subject": subject, "own": False})
 
@@ -166,11 +169,13 @@ def _linked_token(request, purpose: str) -> EmailToken | None:
     return auth_services.find_token(request.session.get(TOKEN_SESSION_KEY, ""), purpose)
 
 
+@public
 @require_http_methods(["GET"])
 def invitation(request, token: str):
     return _open_link(request, token, EmailToken.Purpose.INVITATION, "accounts:invitation_accept")
 
 
+@public
 @require_http_methods(["GET", "POST"])
 def invitation_accept(request):
     """An invitee chooses a password; then enrols an authenticator (the MFA policy sends them there)."""
@@ -189,6 +194,7 @@ def invitation_accept(request):
     return render(request, "accounts/set_password.html", {"form": form, "invitee": link.user, "invitation": True})
 
 
+@public
 @require_http_methods(["GET", "POST"])
 def password_reset(request):
     """Ask for a reset link. The same answer whether or not the address has an account."""
@@ -199,11 +205,13 @@ def password_reset(request):
     return render(request, "accounts/password_reset.html", {"form": form})
 
 
+@public
 @require_http_methods(["GET"])
 def password_reset_confirm(request, token: str):
     return _open_link(request, token, EmailToken.Purpose.PASSWORD_RESET, "accounts:password_reset_set")
 
 
+@public
 @require_http_methods(["GET", "POST"])
 def password_reset_set(request):
     """Choose a new password from a reset link. It ends in the MFA step, never in a full session."""

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from functools import wraps
-
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import JsonResponse, StreamingHttpResponse
@@ -17,28 +13,20 @@ from django.views.decorators.http import require_GET, require_POST
 import audit
 from accounts.lookups import get_in_tenant_or_404
 from accounts.models import User
+from accounts.stepup import require_recent_mfa
 from audit import keys, personal
-from audit.access import can_view_audit
 from audit.events import EventType
 from audit.export import export_lines
 from audit.filters import EventFilterForm, diff
 from audit.models import AuditEvent
 from audit.verify import verify_tenant
+from permissions.views import public, requires
+from permissions.vocabulary import Action, SystemModule
 
 PAGE_SIZE = 50
 
 
-def audit_viewer(view):
-    """Logged in, and allowed to view the audit module (audit.access.can_view_audit); else 403."""
-
-    @login_required
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if request.tenant is None or not can_view_audit(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
+audit_viewer = requires(SystemModule.AUDIT, Action.VIEW)
 
 
 @require_GET
@@ -90,7 +78,8 @@ def verify_now(request):
 
 
 @require_POST
-@audit_viewer
+@requires(SystemModule.AUDIT, Action.EXPORT)
+@require_recent_mfa
 def export(request):
     """Download the auditor's export (JSON Lines). The export itself is recorded first."""
     proofs = request.POST.get("proofs") == "1"
@@ -103,6 +92,7 @@ def export(request):
     return response
 
 
+@public
 @never_cache
 @require_GET
 def public_keys(request):

@@ -27,6 +27,17 @@ def _always(user) -> bool:
 REGISTRY: list[NavEntry] = [NavEntry(_("Home"), "home", _always)]
 
 
+def permitted(module: str, action) -> Callable[[object], bool]:
+    """A ``visible`` test that asks the permission engine (menus never re-implement a check)."""
+
+    def check(user) -> bool:
+        from permissions import engine
+
+        return engine.can(user, action, module)
+
+    return check
+
+
 def register(entry: NavEntry) -> None:
     """Add a menu item (apps call this from their AppConfig.ready)."""
     REGISTRY.append(entry)

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "csp",
     "django_otp",
     "axes",
+    "guardian",
     "accounts",
     "permissions",
     "reviews",
@@ -49,6 +50,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.TenantMiddleware",
+    "permissions.middleware.AuthzMiddleware",
     "audit.middleware.AuditOriginMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -94,7 +96,15 @@ else:
 
 AUTH_USER_MODEL = "accounts.User"
 # axes first: it refuses a locked-out (account, address) before any password is checked.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "accounts.backends.EmailBackend"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "accounts.backends.EmailBackend",
+    "permissions.backends.EngineBackend",
+]
+# django-guardian stores per-object grants (permissions.models.grants); its own backend is not used:
+# it knows neither tenants nor expiry, so the engine's backend answers instead (guardian.W001 silenced).
+ANONYMOUS_USER_NAME = None
+SILENCED_SYSTEM_CHECKS = ["guardian.W001"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"

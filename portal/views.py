@@ -10,8 +10,10 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from permissions.views import login_only, public
 
-@login_required
+
+@login_only
 def home(request):
     """The tenant's home: who I am, which tenant, which role. Platform operators go to their admin."""
     if request.tenant is None:
@@ -19,6 +21,7 @@ def home(request):
     return render(request, "portal/home.html", {"user": request.user})
 
 
+@public
 @never_cache
 @require_GET
 def healthz(request):

@@ -7,7 +7,6 @@ import time
 
 from django.contrib import messages
 from django.contrib.auth import authenticate
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
@@ -23,11 +22,13 @@ from accounts.lookups import get_in_tenant_or_404
 from accounts.mfa import services
 from accounts.mfa.models import BackupCodeDevice, Outcome, TotpDevice
 from accounts.models import User
-from accounts.policy import auth_age_seconds, is_administrator, mfa_required
+from accounts.policy import auth_age_seconds, mfa_required
 from accounts.sessions import AUTH_AT, rotate
 from accounts.signals import record_login_succeeded
 from accounts.stepup import RECENT_SECONDS, mark_verified, mfa_is_recent, require_recent_mfa, step_up_redirect
 from audit.events import EventType
+from permissions.views import login_only, public, requires
+from permissions.vocabulary import Action, SystemModule
 
 PENDING_DEVICE = "portcullis_pending_totp"
 
@@ -88,20 +89,21 @@ def _code_page(request, *, step_up: bool):
     return render(request, template, {"form": form, "error": error, "next": _next(request)}, status=200)
 
 
+@public
 @require_http_methods(["GET", "POST"])
 def mfa_verify(request):
     """The MFA step of the login."""
     return _code_page(request, step_up=False)
 
 
-@login_required
+@login_only
 @require_http_methods(["GET", "POST"])
 def stepup(request):
     """Step-up: a fresh code before a sensitive action, then back to it."""
     return _code_page(request, step_up=True)
 
 
-@login_required
+@login_only
 @require_http_methods(["GET", "POST"])
 def reauthenticate(request):
     """Re-enter the password (for a user without an authenticator who wants to enrol one later)."""
@@ -127,6 +129,7 @@ def _recently_authenticated(request, user) -> bool:
     return mfa_is_recent(request) or (age is not None and age <= RECENT_SECONDS)
 
 
+@public
 @require_http_methods(["GET", "POST"])
 def mfa_enrol(request):
     """Add an authenticator app: QR code and secret, active only after a correct code."""
@@ -180,7 +183,7 @@ def _pending_device(request, user) -> TotpDevice:
     return device
 
 
-@login_required
+@login_only
 def security(request):
     """The user's factors, backup codes left, and links to password, sessions and login history."""
     user = _tenant_user(request)
@@ -194,7 +197,7 @@ def security(request):
     return render(request, "accounts/security.html", context)
 
 
-@login_required
+@login_only
 @require_http_methods(["GET", "POST"])
 @require_recent_mfa
 def remove_device(request, device_id: int):
@@ -212,7 +215,7 @@ def remove_device(request, device_id: int):
     return render(request, "accounts/mfa_remove.html", {"device": device})
 
 
-@login_required
+@login_only
 @require_POST
 @require_recent_mfa
 def regenerate_backup_codes(request):
@@ -224,15 +227,15 @@ def regenerate_backup_codes(request):
     return render(request, "accounts/backup_codes.html", {"codes": codes, "next": reverse("accounts:security")})
 
 
-@login_required
+@requires(SystemModule.USERS, Action.CHANGE)
 @require_http_methods(["GET", "POST"])
 @require_recent_mfa
 def reset_user_mfa(request, user_id: int):
     """An administrator removes every factor of one of their users (step-up, audited, notice sent)."""
     actor = _tenant_user(request)
     subject = get_in_tenant_or_404(User.objects.all(), request, pk=user_id)
-    if not is_administrator(actor) or subject.pk == actor.pk:
-        raise PermissionDenied
+    if subject.pk == actor.pk:
+        raise PermissionDenied  # one's own factors are managed on the security page, not reset
     form = ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.reset_mfa(subject, actor=actor, reason=form.cleaned_data["reason"])

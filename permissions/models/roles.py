@@ -1,4 +1,4 @@
-"""Roles (the permission engine issue adds modules, resources, grants and the engine)."""
+"""Roles and their matrices (role × module → actions)."""
 
 from __future__ import annotations
 
@@ -42,3 +42,24 @@ class Role(models.Model):
         if self.builtin and self.key in BuiltinRole.values:
             return BuiltinRole(self.key).label
         return self.name
+
+
+class RolePermission(models.Model):
+    """One cell row of a role's matrix: the actions (a bitmask) the role gives on one module."""
+
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+")
+    role = models.ForeignKey(Role, on_delete=models.CASCADE, related_name="matrix")
+    module = models.ForeignKey("permissions.Module", on_delete=models.CASCADE, related_name="role_permissions")
+    actions = models.PositiveIntegerField(_("actions"), default=0)
+
+    objects = TenantManager()
+
+    class Meta:
+        verbose_name = _("role permission")
+        verbose_name_plural = _("role permissions")
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "role", "module"], name="rolepermission_tenant_role_module"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role_id}:{self.module_id}={self.actions}"

@@ -1,0 +1,172 @@
+"""Compiled permission sets: what the engine keeps per (tenant, user, version), and the one SQL query
+that fills it.
+
+A cold check is exactly one query: the user's module-level set (role matrix ∪ module grants ∪ group
+module grants, plus the tenant's module keys and the user's groups) and, for a resource target, the
+user's and their groups' object rows on that resource, in one ``UNION ALL``. Expired rows are filtered
+in SQL with the caller's clock; the earliest expiry of what was read bounds how long the set is valid,
+so a cached answer never outlives a grant.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+
+from django.db import connection
+from django.utils.dateparse import parse_datetime
+
+from permissions.models import (
+    Grant,
+    GroupMembership,
+    Module,
+    ResourceGroupPermission,
+    ResourceUserPermission,
+    RolePermission,
+)
+
+INF = math.inf
+MAX_RESOURCES_PER_USER = 50_000
+
+
+class Compiled:
+    """One user's permission set at one version (module-level bits, groups, a lazy resource map)."""
+
+    __slots__ = ("version", "role_id", "modules", "keys", "groups", "valid_until", "resources")
+
+    def __init__(self, version, role_id):
+        self.version = version
+        self.role_id = role_id
+        self.modules: dict[int, int] = {}
+        self.keys: dict[str, int] = {}
+        self.groups: tuple[int, ...] = ()
+        self.valid_until = INF
+        self.resources: dict[int, tuple[int, float]] = {}
+
+
+def _tables():
+    return {
+        "module": Module._meta.db_table,
+        "rp": RolePermission._meta.db_table,
+        "grant": Grant._meta.db_table,
+        "gm": GroupMembership._meta.db_table,
+        "rup": ResourceUserPermission._meta.db_table,
+        "rgp": ResourceGroupPermission._meta.db_table,
+    }
+
+
+_SQL: dict[str, str] = {}
+
+
+def _sql(name: str) -> str:
+    if not _SQL:
+        t = _tables()
+        # PostgreSQL types a bare NULL in the first branches of a UNION as text: say it is a timestamp.
+        null_ts = "CAST(NULL AS TIMESTAMP WITH TIME ZONE)" if connection.vendor == "postgresql" else "NULL"
+        not_expired = "({a}.expires_at IS NULL OR {a}.expires_at > %s)"
+        _SQL["modules"] = (
+            f"SELECT 0, m.id, m.actions, {null_ts}, m.key FROM {t['module']} m WHERE m.tenant_id = %s "
+            f"UNION ALL SELECT 1, rp.module_id, rp.actions, {null_ts}, NULL FROM {t['rp']} rp "
+            f"WHERE rp.tenant_id = %s AND rp.role_id = %s "
+            f"UNION ALL SELECT 2, g.module_id, g.actions, g.expires_at, NULL FROM {t['grant']} g "
+            f"WHERE g.tenant_id = %s AND g.user_id = %s AND g.resource_id IS NULL AND g.revoked_at IS NULL "
+            f"AND {not_expired.format(a='g')} "
+            f"UNION ALL SELECT 3, g.module_id, g.actions, g.expires_at, NULL FROM {t['grant']} g "
+            f"JOIN {t['gm']} gm ON gm.group_id = g.group_id "
+            f"WHERE g.tenant_id = %s AND gm.tenant_id = %s AND gm.user_id = %s AND g.resource_id IS NULL "
+            f"AND g.revoked_at IS NULL AND {not_expired.format(a='g')} "
+            f"UNION ALL SELECT 4, gm.group_id, 0, {null_ts}, NULL FROM {t['gm']} gm "
+            f"WHERE gm.tenant_id = %s AND gm.user_id = %s"
+        )
+        _SQL["resource"] = (
+            f"SELECT 5, p.content_object_id, p.action, p.expires_at, NULL FROM {t['rup']} p "
+            f"WHERE p.tenant_id = %s AND p.user_id = %s AND p.content_object_id IN ({{ids}}) "
+            f"AND {not_expired.format(a='p')} "
+            f"UNION ALL SELECT 5, p.content_object_id, p.action, p.expires_at, NULL FROM {t['rgp']} p "
+            f"JOIN {t['gm']} gm ON gm.group_id = p.group_id "
+            f"WHERE p.tenant_id = %s AND gm.tenant_id = %s AND gm.user_id = %s AND p.content_object_id IN ({{ids}}) "
+            f"AND {not_expired.format(a='p')}"
+        )
+    return _SQL[name]
+
+
+def _epoch(value) -> float:
+    if value is None:
+        return INF
+    if isinstance(value, str):  # SQLite returns text
+        value = parse_datetime(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.timestamp()
+
+
+def _module_params(tenant_id, user_id, role_id, now):
+    return [
+        tenant_id,
+        tenant_id,
+        role_id or 0,
+        tenant_id,
+        user_id,
+        now,
+        tenant_id,
+        tenant_id,
+        user_id,
+        now,
+        tenant_id,
+        user_id,
+    ]
+
+
+def _resource_sql_and_params(tenant_id, user_id, resource_ids, now):
+    marks = ", ".join(["%s"] * len(resource_ids))
+    sql = _sql("resource").replace("{ids}", marks)
+    params = [tenant_id, user_id, *resource_ids, now, tenant_id, tenant_id, user_id, *resource_ids, now]
+    return sql, params
+
+
+def load(user, version, now: datetime, *, compiled: Compiled | None = None, resource_ids=()) -> Compiled:
+    """Fill (or, with ``compiled``, extend with ``resource_ids``) a user's set, in one query."""
+    tenant_id, user_id = user.tenant_id, user.pk
+    db_now = connection.ops.adapt_datetimefield_value(now)
+    parts, params = [], []
+    fresh = compiled is None
+    if fresh:
+        compiled = Compiled(version, user.role_id)
+        parts.append(_sql("modules"))
+        params += _module_params(tenant_id, user_id, user.role_id, db_now)
+    resource_ids = list(resource_ids)
+    if resource_ids:
+        sql, resource_params = _resource_sql_and_params(tenant_id, user_id, resource_ids, db_now)
+        parts.append(sql)
+        params += resource_params
+    if not parts:
+        return compiled
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        rows = cursor.fetchall()
+    modules, keys, groups = compiled.modules, compiled.keys, []
+    found: dict[int, list] = {rid: [0, INF] for rid in resource_ids}
+    valid_until = compiled.valid_until
+    for kind, ident, bits, expires_at, key in rows:
+        if kind == 0:
+            keys[key] = ident
+            modules.setdefault(ident, 0)
+        elif kind == 4:
+            groups.append(ident)
+        elif kind == 5:
+            entry = found[ident]
+            entry[0] |= bits
+            if expires_at is not None:
+                entry[1] = min(entry[1], _epoch(expires_at))
+        else:
+            modules[ident] = modules.get(ident, 0) | bits
+            if expires_at is not None:
+                valid_until = min(valid_until, _epoch(expires_at))
+    if fresh:
+        compiled.groups = tuple(groups)
+        compiled.valid_until = valid_until
+    if len(compiled.resources) + len(found) > MAX_RESOURCES_PER_USER:
+        compiled.resources.clear()
+    for rid, (bits, until) in found.items():
+        compiled.resources[rid] = (bits, until)
+    return compiled

@@ -1,0 +1,25 @@
+"""Permission models, one module per concern."""
+
+from permissions.models.changes import PendingChange
+from permissions.models.grants import Grant, Provenance, ResourceGroupPermission, ResourceUserPermission
+from permissions.models.groups import Group, GroupMembership
+from permissions.models.modules import Module
+from permissions.models.resources import Resource
+from permissions.models.roles import BuiltinRole, Role, RolePermission
+from permissions.models.usage import UsageRecord
+
+__all__ = [
+    "BuiltinRole",
+    "Grant",
+    "Group",
+    "GroupMembership",
+    "Module",
+    "PendingChange",
+    "Provenance",
+    "Resource",
+    "ResourceGroupPermission",
+    "ResourceUserPermission",
+    "Role",
+    "RolePermission",
+    "UsageRecord",
+]

@@ -1,0 +1,30 @@
+"""Coded refusals of the permission services (Saleor-style error codes)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ErrorCode(models.TextChoices):
+    """Why a permission service refused."""
+
+    NOT_ALLOWED = "not_allowed", _("You are not allowed to do this.")
+    SELF_GRANT = "self_grant", _("Nobody can grant themselves anything.")
+    SELF_ROLE = "self_role", _("Nobody can change their own role or its matrix.")
+    SELF_APPROVAL = "self_approval", _("Nobody can approve their own change.")
+    OUT_OF_SCOPE = "out_of_scope", _("You cannot give permissions you do not hold yourself.")
+    CROSS_TENANT = "cross_tenant", _("That belongs to another tenant.")
+    INVALID = "invalid", _("The change is not valid.")
+    ROLE_IN_USE = "role_in_use", _("The role is still held by someone.")
+    BUILTIN = "builtin", _("Built-in roles cannot be changed this way.")
+    ALREADY_DECIDED = "already_decided", _("This change was already decided.")
+
+
+class AccessRefused(Exception):
+    """A refused permission change, with a code and (for out-of-scope) the missing permissions."""
+
+    def __init__(self, code: ErrorCode, message: str = "", *, missing: list | None = None):
+        self.code = ErrorCode(code)
+        self.missing = missing or []
+        super().__init__(str(message or self.code.label))

@@ -1,0 +1,134 @@
+"""Groups: create them, add and remove members and owners."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+import audit
+from audit.events import EventType
+from permissions.models import Grant, Group, GroupMembership, PendingChange
+from permissions.services.checks import require, require_scope, same_tenant
+from permissions.services.errors import AccessRefused, ErrorCode
+from permissions.versioning import bump
+from permissions.vocabulary import Action
+
+
+@transaction.atomic
+def create_group(*, actor, tenant, name: str, kind: str = Group.Kind.COMPANY, description: str = "") -> Group:
+    """A new, empty group. Needs groups: create."""
+    if actor is not None and actor.tenant_id != tenant.pk:
+        raise AccessRefused(ErrorCode.CROSS_TENANT)
+    require(actor, Action.CREATE, "groups")
+    name = (name or "").strip()
+    if not name or Group.objects.filter(name=name).exists():
+        raise AccessRefused(ErrorCode.INVALID, "choose another name")
+    group = Group.objects.create(
+        auth_group=Group.new_auth_group(), tenant=tenant, name=name, kind=kind, description=description
+    )
+    audit.record(EventType.GROUP_CREATED, tenant=tenant, actor=actor, target=group, after={"name": name, "kind": kind})
+    return group
+
+
+def _may_manage(actor, group: Group) -> None:
+    if actor is None:
+        return
+    is_owner = GroupMembership.objects.filter(group=group, user_id=actor.pk, is_owner=True).exists()
+    if not is_owner:
+        require(actor, Action.CHANGE, "groups")
+
+
+def _live_grants(group: Group):
+    now = timezone.now()
+    return (
+        Grant.objects.filter(group=group, revoked_at__isnull=True)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .select_related("module", "resource")
+    )
+
+
+@transaction.atomic
+def add_member(group: Group, user, *, actor, owner: bool = False):
+    """Add ``user`` to ``group`` (group owners or holders of groups: change). Joining a group gives its
+    grants, so: nobody adds themselves, the actor must hold what the group holds, and a group holding
+    system-module actions needs a second administrator (returns a PendingChange)."""
+    if actor is not None:
+        same_tenant(actor.tenant_id, group, user)
+        if user.pk == actor.pk:
+            raise AccessRefused(ErrorCode.SELF_GRANT)
+    same_tenant(group.tenant_id, user)
+    _may_manage(actor, group)
+    if GroupMembership.objects.filter(group=group, user=user).exists():
+        return GroupMembership.objects.get(group=group, user=user)
+    grants = list(_live_grants(group))
+    for each in grants:
+        require_scope(actor, each.actions, each.resource or each.module)
+    if actor is not None and any(each.module.is_system for each in grants):
+        from permissions.services.changes import request_change
+
+        return request_change(
+            actor=actor,
+            kind=PendingChange.Kind.MEMBERSHIP,
+            payload={"group": group.pk, "user": user.pk, "owner": owner},
+            summary=f"{user.email} → {group.name}",
+            reason="",
+        )
+    return apply_add_member(group, user, actor=actor, owner=owner)
+
+
+def apply_add_member(group: Group, user, *, actor, owner: bool = False) -> GroupMembership:
+    """Write the membership (ours and the auth group's, for guardian) and its event."""
+    membership = GroupMembership.objects.create(tenant_id=group.tenant_id, group=group, user=user, is_owner=owner)
+    user.groups.add(group.auth_group_id)
+    audit.record(
+        EventType.GROUP_MEMBER_ADDED,
+        tenant=group.tenant,
+        actor=actor,
+        target=group,
+        after={"user": user.email, "owner": owner},
+    )
+    bump(group.tenant_id)
+    return membership
+
+
+@transaction.atomic
+def remove_member(group: Group, user, *, actor) -> None:
+    """Take ``user`` out of ``group`` (they lose its grants now)."""
+    if actor is not None:
+        same_tenant(actor.tenant_id, group, user)
+    _may_manage(actor, group)
+    deleted, _ = GroupMembership.objects.filter(group=group, user=user).delete()
+    if not deleted:
+        return
+    user.groups.remove(group.auth_group_id)
+    audit.record(
+        EventType.GROUP_MEMBER_REMOVED, tenant=group.tenant, actor=actor, target=group, before={"user": user.email}
+    )
+    bump(group.tenant_id)
+
+
+@transaction.atomic
+def set_owner(group: Group, user, *, actor, owner: bool = True) -> GroupMembership:
+    """Make a member an owner of the group, or not. Needs groups: change (owners cannot promote)."""
+    if actor is not None:
+        same_tenant(actor.tenant_id, group, user)
+        if user.pk == actor.pk:
+            raise AccessRefused(ErrorCode.SELF_GRANT)
+    require(actor, Action.CHANGE, "groups")
+    membership = GroupMembership.objects.filter(group=group, user=user).first()
+    if membership is None:
+        raise AccessRefused(ErrorCode.INVALID, "not a member")
+    if membership.is_owner == owner:
+        return membership
+    membership.is_owner = owner
+    membership.save(update_fields=["is_owner"])
+    audit.record(
+        EventType.GROUP_OWNER_CHANGED,
+        tenant=group.tenant,
+        actor=actor,
+        target=group,
+        before={"user": user.email, "owner": not owner},
+        after={"user": user.email, "owner": owner},
+    )
+    return membership

@@ -1,0 +1,241 @@
+"""Roles: custom roles, matrices, and which role a user holds."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils.text import slugify
+
+import audit
+from audit.events import EventType
+from permissions.models import BuiltinRole, Module, PendingChange, Role, RolePermission
+from permissions.services.checks import require, require_scope, same_tenant
+from permissions.services.errors import AccessRefused, ErrorCode
+from permissions.versioning import bump
+from permissions.vocabulary import Action, actions_of, mask_of
+
+
+def matrix_of(role: Role) -> dict[str, int]:
+    """The role's matrix: module key → actions mask (modules with no action left out)."""
+    return {
+        cell.module.key: cell.actions
+        for cell in RolePermission.objects.filter(role=role).select_related("module")
+        if cell.actions
+    }
+
+
+def _readable(matrix: dict[str, int]) -> dict[str, list[str]]:
+    return {key: [a.value for a in actions_of(mask)] for key, mask in sorted(matrix.items())}
+
+
+def _unique_key(tenant_id, name: str) -> str:
+    base = slugify(name)[:40] or "role"
+    key, n = base, 1
+    while Role.objects.filter(key=key).exists():
+        n += 1
+        key = f"{base}-{n}"
+    return key
+
+
+@transaction.atomic
+def create_role(*, actor, tenant, name: str, description: str = "") -> Role:
+    """A custom role with an empty matrix. Needs roles: create."""
+    if actor is not None and actor.tenant_id != tenant.pk:
+        raise AccessRefused(ErrorCode.CROSS_TENANT)
+    require(actor, Action.CREATE, "roles")
+    if not name.strip():
+        raise AccessRefused(ErrorCode.INVALID, "a role needs a name")
+    if Role.objects.filter(name=name.strip()).exists():
+        raise AccessRefused(ErrorCode.INVALID, "a role of that name exists")
+    role = Role.objects.create(
+        tenant=tenant, key=_unique_key(tenant.pk, name), name=name.strip(), description=description
+    )
+    audit.record(EventType.ROLE_CREATED, tenant=tenant, actor=actor, target=role, after={"name": role.name})
+    return role
+
+
+@transaction.atomic
+def clone_role(role: Role, *, actor, name: str) -> Role:
+    """A custom copy of ``role``'s matrix under a new name (only what the actor holds may be copied)."""
+    if actor is not None:
+        same_tenant(actor.tenant_id, role)
+    matrix = matrix_of(role)
+    for key, mask in matrix.items():
+        require_scope(actor, mask, key)
+    new = create_role(actor=actor, tenant=role.tenant, name=name, description=role.description)
+    modules = {m.key: m for m in Module.objects.filter(key__in=list(matrix))}
+    RolePermission.objects.bulk_create(
+        RolePermission(tenant_id=role.tenant_id, role=new, module=modules[key], actions=mask)
+        for key, mask in matrix.items()
+    )
+    audit.record(
+        EventType.ROLE_MATRIX_CHANGED,
+        tenant=role.tenant,
+        actor=actor,
+        target=new,
+        before={},
+        after=_readable(matrix),
+        reason=f"cloned from {role.key}",
+    )
+    return new
+
+
+@transaction.atomic
+def rename_role(role: Role, *, actor, name: str) -> Role:
+    """Rename a custom role (built-in names are translated, so fixed)."""
+    if actor is not None:
+        same_tenant(actor.tenant_id, role)
+    require(actor, Action.CHANGE, "roles")
+    if role.builtin:
+        raise AccessRefused(ErrorCode.BUILTIN)
+    if not name.strip() or Role.objects.filter(name=name.strip()).exclude(pk=role.pk).exists():
+        raise AccessRefused(ErrorCode.INVALID, "choose another name")
+    before = role.name
+    role.name = name.strip()
+    role.save(update_fields=["name"])
+    audit.record(
+        EventType.ROLE_RENAMED,
+        tenant=role.tenant,
+        actor=actor,
+        target=role,
+        before={"name": before},
+        after={"name": role.name},
+    )
+    return role
+
+
+@transaction.atomic
+def delete_role(role: Role, *, actor) -> None:
+    """Delete a custom role nobody holds."""
+    if actor is not None:
+        same_tenant(actor.tenant_id, role)
+    require(actor, Action.DELETE, "roles")
+    if role.builtin:
+        raise AccessRefused(ErrorCode.BUILTIN)
+    if role.users.exists():
+        raise AccessRefused(ErrorCode.ROLE_IN_USE)
+    before = {"name": role.name, "matrix": _readable(matrix_of(role))}
+    audit.record(EventType.ROLE_DELETED, tenant=role.tenant, actor=actor, target=role, before=before)
+    role.delete()
+    bump(role.tenant_id)
+
+
+def normalise_matrix(matrix) -> dict[str, int]:
+    """A matrix given as {module key: iterable of actions | mask} as {key: mask}, empty cells dropped."""
+    result = {}
+    for key, actions in matrix.items():
+        mask = actions if isinstance(actions, int) else mask_of(actions)
+        if mask:
+            result[str(key)] = mask
+    return result
+
+
+def _system_gain(old: dict[str, int], new: dict[str, int], modules: dict[str, Module]) -> bool:
+    return any(modules[key].is_system and mask & ~old.get(key, 0) for key, mask in new.items())
+
+
+@transaction.atomic
+def set_role_matrix(role: Role, matrix, *, actor, reason: str = ""):
+    """Replace the role's matrix. Returns the role, or a PendingChange when it adds system-module actions.
+
+    Refuses: the actor's own role, the Administrator role (lock-out guard), actions the actor does
+    not hold, actions that do not apply to a module.
+    """
+    if actor is not None:
+        same_tenant(actor.tenant_id, role)
+        if actor.role_id == role.pk:
+            raise AccessRefused(ErrorCode.SELF_ROLE)
+    require(actor, Action.CHANGE, "roles")
+    if role.builtin and role.key == BuiltinRole.ADMINISTRATOR:
+        raise AccessRefused(ErrorCode.BUILTIN, "the Administrator role always holds everything")
+    new = normalise_matrix(matrix)
+    modules = {m.key: m for m in Module.objects.all()}
+    for key, mask in new.items():
+        if key not in modules or mask & ~modules[key].actions:
+            raise AccessRefused(ErrorCode.INVALID, f"actions that do not apply to {key}")
+    old = matrix_of(role)
+    for key, mask in new.items():
+        gained = mask & ~old.get(key, 0)
+        if gained:
+            require_scope(actor, gained, key)
+    if actor is not None and _system_gain(old, new, modules):
+        from permissions.services.changes import request_change
+
+        return request_change(
+            actor=actor,
+            kind=PendingChange.Kind.MATRIX,
+            payload={"role": role.pk, "matrix": new},
+            summary=f"{role.display_name}: {_readable(new)}",
+            reason=reason or "",
+        )
+    return apply_matrix(role, new, actor=actor, reason=reason)
+
+
+def apply_matrix(role: Role, new: dict[str, int], *, actor, reason: str = "") -> Role:
+    """Write a validated matrix and its event (inside the caller's transaction)."""
+    old = matrix_of(role)
+    modules = {m.key: m for m in Module.objects.all()}
+    RolePermission.objects.filter(role=role).delete()
+    RolePermission.objects.bulk_create(
+        RolePermission(tenant_id=role.tenant_id, role=role, module=modules[key], actions=mask)
+        for key, mask in new.items()
+    )
+    audit.record(
+        EventType.ROLE_MATRIX_CHANGED,
+        tenant=role.tenant,
+        actor=actor,
+        target=role,
+        before=_readable(old),
+        after=_readable(new),
+        reason=reason,
+    )
+    bump(role.tenant_id)
+    return role
+
+
+def _has_system_actions(role: Role) -> bool:
+    return RolePermission.objects.filter(role=role, module__kind="system", actions__gt=0).exists()
+
+
+@transaction.atomic
+def change_user_role(user, role: Role, *, actor, reason: str = ""):
+    """Give ``user`` another role. Returns the user, or a PendingChange when the role holds system-module
+    actions (making someone an Administrator needs a second administrator)."""
+    if actor is not None:
+        same_tenant(actor.tenant_id, user, role)
+        if user.pk == actor.pk:
+            raise AccessRefused(ErrorCode.SELF_ROLE)
+    same_tenant(user.tenant_id, role)
+    require(actor, Action.CHANGE, "users")
+    if user.role_id == role.pk:
+        return user
+    for key, mask in matrix_of(role).items():
+        require_scope(actor, mask, key)
+    if actor is not None and _has_system_actions(role):
+        from permissions.services.changes import request_change
+
+        return request_change(
+            actor=actor,
+            kind=PendingChange.Kind.ROLE_CHANGE,
+            payload={"user": user.pk, "role": role.pk},
+            summary=f"{user.email} → {role.display_name}",
+            reason=reason,
+        )
+    return apply_role_change(user, role, actor=actor, reason=reason)
+
+
+def apply_role_change(user, role: Role, *, actor, reason: str = ""):
+    """Write the role change and its event (inside the caller's transaction)."""
+    before = user.role.key if user.role_id else None
+    user.role = role
+    user.save(update_fields=["role"])
+    audit.record(
+        EventType.USER_ROLE_CHANGED,
+        tenant=user.tenant,
+        actor=actor,
+        target=user,
+        before={"role": before},
+        after={"role": role.key},
+        reason=reason,
+    )
+    bump(user.tenant_id)
+    return user

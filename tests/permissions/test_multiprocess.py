@@ -1,0 +1,103 @@
+"""AZ-5 across processes: a revocation made in one OS process is obeyed by another on its next request
+(PostgreSQL + Redis: the shared version lives in Redis, bumped on commit)."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from accounts.scoping import tenant_scope
+from permissions.services import grants
+from permissions.vocabulary import Action
+from tests.factories import TenantFactory, UserFactory
+from tests.permissions.conftest import make_resource, module
+
+CHILD = r"""
+import os, sys
+import django
+django.setup()
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from accounts.models import User
+from accounts.scoping import dangerously_unscoped
+from permissions import engine
+from permissions.models import Resource
+from permissions.versioning import request_versions
+from permissions.vocabulary import Action
+
+user_id, resource_id = int(sys.argv[1]), int(sys.argv[2])
+with dangerously_unscoped():
+    resource = Resource.objects.get(pk=resource_id)
+print("ready", flush=True)
+for line in sys.stdin:
+    with dangerously_unscoped():
+        user = User.objects.get(pk=user_id)  # as the session middleware does on each request
+    with request_versions(), CaptureQueriesContext(connection) as queries:
+        allowed = engine.can(user, Action.VIEW, resource)
+    print(f"{allowed} {len(queries)}", flush=True)
+"""
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_az5_a_revocation_in_one_process_is_obeyed_by_another_at_once():
+    if not settings.REDIS_URL:
+        pytest.skip("needs REDIS_URL (the shared version lives in Redis in production)")
+    tenant = TenantFactory(name="Acme Trading", slug="acme")
+    admin = UserFactory(tenant=tenant, email="admin@acme.example", role_key="administrator")
+    customer = UserFactory(tenant=tenant, email="customer@acme.example", role_key="basic")
+    report = make_resource(tenant, "reports", "Q3 revenue")
+    with tenant_scope(tenant):
+        grant = grants.grant(
+            actor=admin,
+            module=module(tenant, "reports"),
+            resource=report,
+            user=customer,
+            actions=[Action.VIEW],
+            reason="project",
+        )
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.test_settings",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "REDIS_URL": settings.REDIS_URL,
+    }
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(customer.pk), str(report.pk)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=env,
+        text=True,
+        cwd=str(settings.BASE_DIR),
+    )
+    try:
+        assert child.stdout.readline().strip() == "ready"
+
+        def ask():
+            child.stdin.write("check\n")
+            child.stdin.flush()
+            allowed, queries = child.stdout.readline().split()
+            return allowed == "True", int(queries)
+
+        assert ask() == (True, 1)  # cold: one query
+        assert ask() == (True, 0)  # warm: served from the other process's cache
+        with tenant_scope(tenant):
+            grants.revoke(grant, actor=admin, reason="left the project")
+        assert ask() == (False, 1)  # the very next request in the other process refuses
+        with tenant_scope(tenant):
+            grants.grant(
+                actor=admin,
+                module=module(tenant, "reports"),
+                resource=report,
+                user=customer,
+                actions=[Action.VIEW],
+                reason="back on the project",
+            )
+        assert ask() == (True, 1)
+    finally:
+        child.stdin.close()
+        child.wait(timeout=30)

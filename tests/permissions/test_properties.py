@@ -1,0 +1,166 @@
+"""Property tests (S16): on randomised tenants, can, explain, visible and holders agree with each other and
+with a brute-force reference computed from the rows, expiry and group paths included (AZ-5)."""
+
+from datetime import UTC, datetime, timedelta
+
+import time_machine
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from accounts import services as account_services
+from accounts.scoping import tenant_scope
+from permissions import engine
+from permissions.models import Grant, GroupMembership, Module, Resource, Role, RolePermission
+from permissions.services import grants, groups, modules, roles
+from permissions.vocabulary import BITS, Action
+
+T0 = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)
+ACTIONS = [Action.VIEW, Action.EXPORT, Action.CHANGE]
+MODULE_KEYS = ["products", "reports"]
+
+grant_spec = st.fixed_dictionaries(
+    {
+        "to_group": st.booleans(),
+        "who": st.integers(0, 3),
+        "module": st.sampled_from(MODULE_KEYS),
+        "resource": st.one_of(st.none(), st.integers(0, 3)),
+        "actions": st.lists(st.sampled_from(ACTIONS), min_size=1, max_size=2, unique=True),
+        "expires_in": st.one_of(st.none(), st.integers(1, 5)),
+        "revoked": st.booleans(),
+    }
+)
+world = st.fixed_dictionaries(
+    {
+        "roles": st.lists(st.sampled_from(["basic", "advanced", "custom"]), min_size=3, max_size=4),
+        "inactive": st.lists(st.booleans(), min_size=4, max_size=4),
+        "custom_matrix": st.dictionaries(
+            st.sampled_from(MODULE_KEYS), st.lists(st.sampled_from(ACTIONS), max_size=2, unique=True)
+        ),
+        "memberships": st.lists(st.tuples(st.integers(0, 1), st.integers(0, 3)), max_size=5),
+        "resources": st.lists(st.sampled_from(MODULE_KEYS), min_size=1, max_size=4),
+        "grants": st.lists(grant_spec, max_size=7),
+        "checks_at": st.lists(st.integers(0, 6), min_size=1, max_size=3),
+    }
+)
+
+
+def build(spec, n):
+    tenant = account_services.create_tenant(name=f"Prop {n}", slug=f"prop-{n}")
+    with tenant_scope(tenant):
+        mods = {m.key: m for m in Module.objects.all()}
+        custom = roles.create_role(actor=None, tenant=tenant, name="Custom")
+        roles.apply_matrix(custom, roles.normalise_matrix(spec["custom_matrix"]), actor=None)
+        by_key = {r.key: r for r in Role.objects.all()}
+        users = []
+        for i, role_key in enumerate(spec["roles"]):
+            user = account_services.create_user(
+                tenant=tenant, email=f"u{i}@prop{n}.example", password=None, role=by_key[role_key]
+            )
+            if spec["inactive"][i]:
+                account_services.deactivate_user(user, actor=None)
+            users.append(user)
+        teams = [groups.create_group(actor=None, tenant=tenant, name=f"G{i}") for i in range(2)]
+        for group_index, user_index in spec["memberships"]:
+            if user_index < len(users):
+                groups.add_member(teams[group_index], users[user_index], actor=None)
+        resources = [
+            modules.create_resource(actor=None, module=mods[key], title=f"R{i}")
+            for i, key in enumerate(spec["resources"])
+        ]
+        for g in spec["grants"]:
+            module = mods[g["module"]]
+            candidates = [r for r in resources if r.module_id == module.pk]
+            resource = candidates[g["resource"] % len(candidates)] if g["resource"] is not None and candidates else None
+            subject = {"group": teams[g["who"] % 2]} if g["to_group"] else {"user": users[g["who"] % len(users)]}
+            expires = T0 + timedelta(seconds=g["expires_in"]) if g["expires_in"] else None
+            made = grants.grant(
+                actor=None,
+                module=module,
+                resource=resource,
+                actions=g["actions"],
+                reason="p",
+                expires_at=expires,
+                **subject,
+            )
+            if g["revoked"]:
+                grants.revoke(made, actor=None, reason="p")
+    return tenant, users, list(mods.values()), resources
+
+
+def reference(tenant, now):
+    """Brute force from the rows: {(user id, action, ("m"|"r", id)): bool}."""
+    with tenant_scope(tenant):
+        users = list(get_user_model().objects.all())
+        matrix = {(c.role_id, c.module_id): c.actions for c in RolePermission.objects.all()}
+        member_of = {}
+        for m in GroupMembership.objects.all():
+            member_of.setdefault(m.user_id, set()).add(m.group_id)
+        live = [g for g in Grant.objects.all() if g.revoked_at is None and (g.expires_at is None or g.expires_at > now)]
+        modules_ = list(Module.objects.filter(key__in=MODULE_KEYS))
+        resources = list(Resource.objects.all())
+
+    def allowed(user, bit, module_id, resource_id):
+        if not user.is_active:
+            return False
+        if matrix.get((user.role_id, module_id), 0) & bit:
+            return True
+        mine = member_of.get(user.pk, set())
+        for g in live:
+            if not g.actions & bit or g.module_id != module_id:
+                continue
+            if g.resource_id is not None and g.resource_id != resource_id:
+                continue
+            if g.user_id == user.pk or g.group_id in mine:
+                return True
+        return False
+
+    answers = {}
+    for user in users:
+        for action in ACTIONS:
+            bit = BITS[action]
+            for m in modules_:
+                answers[(user.pk, action, ("m", m.pk))] = allowed(user, bit, m.pk, None)
+            for r in resources:
+                answers[(user.pk, action, ("r", r.pk))] = allowed(user, bit, r.module_id, r.pk)
+    return users, modules_, resources, answers
+
+
+_counter = [0]
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+@given(spec=world)
+def test_s16_can_explain_visible_and_holders_agree_with_brute_force(db, spec):
+    _counter[0] += 1
+    engine.clear_process_cache()
+    with transaction.atomic():
+        with time_machine.travel(T0, tick=False):
+            tenant, *_ = build(spec, _counter[0])
+        # Checks at increasing instants in one process: cached sets must not outlive an expiry.
+        for offset in sorted(spec["checks_at"]):
+            now = T0 + timedelta(seconds=offset)
+            with time_machine.travel(now, tick=False):
+                users, modules_, resources, answers = reference(tenant, now)
+                targets = {("m", m.pk): m for m in modules_} | {("r", r.pk): r for r in resources}
+                for user in users:
+                    for action in ACTIONS:
+                        with tenant_scope(tenant):
+                            seen = set(
+                                engine.visible(user, action, Resource.objects.all()).values_list("pk", flat=True)
+                            )
+                        for key, target in targets.items():
+                            expected = answers[(user.pk, action, key)]
+                            assert engine.can(user, action, target) is expected, (user, action, key, offset)
+                            explanation = engine.explain(user, action, target)
+                            assert explanation.allowed is expected and bool(explanation.paths) is expected
+                            if key[0] == "r":
+                                assert (target.pk in seen) is expected, ("visible", user, action, key)
+                for action in ACTIONS:
+                    for key, target in targets.items():
+                        who = {h.user.pk for h in engine.holders(action, target)}
+                        assert who == {u.pk for u in users if answers[(u.pk, action, key)]}, ("holders", action, key)
+        transaction.set_rollback(True)
