@@ -43,23 +43,72 @@ def chain_hash(previous_hex: str, leaf: bytes) -> bytes:
     return sha256(bytes.fromhex(previous_hex) + leaf).digest()
 
 
-def append(tenant_id: int, build: Callable[[int], tuple[dict, dict]]):
-    """Append one event. ``build(seq)`` returns (payload, indexed columns); must run in a transaction."""
+_EVENT_COLUMNS = (
+    "tenant_id",
+    "seq",
+    "event_type",
+    "occurred_at",
+    "actor_id",
+    "target_type",
+    "target_id",
+    "canonical",
+    "leaf_hash",
+    "chain_hash",
+)
+_PERSONAL_COLUMNS = ("tenant_id", "seq", "field", "subject_id", "salt", "value")
+
+
+def _insert(values: dict, personal: list[tuple]) -> int:
+    """Insert the event and its clear personal values in one statement (one round trip); return the event's id."""
+    from audit.models import AuditEvent, PersonalValue
+
+    quote = connection.ops.quote_name
+    params = [values[column] for column in _EVENT_COLUMNS]
+    params[3] = connection.ops.adapt_datetimefield_value(params[3])
+    sql = (
+        f"INSERT INTO {quote(AuditEvent._meta.db_table)} ({', '.join(_EVENT_COLUMNS)}) "
+        f"VALUES ({', '.join(['%s'] * len(_EVENT_COLUMNS))}) RETURNING id"
+    )
+    if personal and connection.vendor == "postgresql":
+        rows = ", ".join(["(" + ", ".join(["%s"] * len(_PERSONAL_COLUMNS)) + ")"] * len(personal))
+        sql = (
+            f"WITH personal AS (INSERT INTO {quote(PersonalValue._meta.db_table)} ({', '.join(_PERSONAL_COLUMNS)}) "
+            f"VALUES {rows}) {sql}"
+        )
+        params = [item for row in personal for item in row] + params
+        personal = []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        event_id = cursor.fetchone()[0]
+    if personal:
+        PersonalValue.objects.bulk_create(
+            PersonalValue(**dict(zip(_PERSONAL_COLUMNS, row, strict=True))) for row in personal
+        )
+    return event_id
+
+
+def append(tenant_id: int, build: Callable[[int], tuple[dict, dict, list[tuple]]]):
+    """Append one event; must run inside a transaction.
+
+    ``build(seq)`` returns (payload, indexed columns, personal rows ``(field, subject_id, salt, value)``).
+    """
     from audit.models import AuditEvent
 
     lock_log(tenant_id)
     seq, previous = tail(tenant_id)
-    payload, columns = build(seq)
+    payload, columns, personal = build(seq)
     data = canonical_bytes(payload)
     leaf = merkle.leaf_hash(data)
-    event = AuditEvent(
-        tenant_id=tenant_id,
-        seq=seq,
-        canonical=data.decode("utf-8"),
-        leaf_hash=leaf.hex(),
-        chain_hash=chain_hash(previous, leaf).hex(),
+    values = {
+        "tenant_id": tenant_id,
+        "seq": seq,
+        "canonical": data.decode("utf-8"),
+        "leaf_hash": leaf.hex(),
+        "chain_hash": chain_hash(previous, leaf).hex(),
         **columns,
-    )
-    event.save(force_insert=True)
+    }
+    event_id = _insert(values, [(tenant_id, seq, *row) for row in personal])
+    event = AuditEvent(id=event_id, **values)
+    event._state.adding = False
     event.__dict__["_payload"] = payload
     return event

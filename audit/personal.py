@@ -59,18 +59,6 @@ class Committer:
             for key, value in values.items()
         }
 
-    def save(self, tenant_id: int, seq: int) -> None:
-        """Store the clear values next to the event at position ``seq``."""
-        from audit.models import PersonalValue
-
-        if self.pending:
-            PersonalValue.objects.bulk_create(
-                PersonalValue(
-                    tenant_id=tenant_id, seq=seq, field=p.field, subject_id=p.subject_id, salt=p.salt, value=p.value
-                )
-                for p in self.pending
-            )
-
 
 def is_commitment(value) -> bool:
     """True for a ``{"$pii": ...}`` object."""

@@ -145,10 +145,9 @@ def record(
             "target_type": described.type if described else "",
             "target_id": described.id if described else "",
         }
-        return payload, columns
+        return payload, columns, [(p.field, p.subject_id, p.salt, p.value) for p in committer.pending]
 
     event = chain.append(tenant.pk, build)
-    committer.save(tenant.pk, event.seq)
     event.set_personal({p.field: p.value for p in committer.pending})
     logger.debug(
         "audit event %s tenant=%s seq=%s actor=%s target=%s:%s",

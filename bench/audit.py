@@ -1,0 +1,218 @@
+"""Audit trail benchmarks (PostgreSQL): appends per second, and seconds to verify a large log.
+
+Creates its own database (portcullis_bench_audit on the server of DATABASE_URL), migrates it, and drops
+it at the end. ``--scale full``: 5,000 appends and a 1,000,000-event log; ``small``: 500 and 50,000.
+The large log is generated with bulk COPY from hashes computed in Python (not timed); then a checkpoint
+is signed over it and ``audit.verify.verify_tenant`` recomputes everything (timed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+
+BENCH_DB = "portcullis_bench_audit"
+
+
+def _say(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def _admin_connection(settings_dict) -> psycopg.Connection:
+    return psycopg.connect(
+        host=settings_dict["HOST"] or "127.0.0.1",
+        port=settings_dict["PORT"] or 5432,
+        user=settings_dict["USER"],
+        password=settings_dict["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
+    )
+
+
+def _use_bench_database():
+    from django.db import connections
+
+    connection = connections["default"]
+    if connection.vendor != "postgresql":
+        raise SystemExit("bench.audit needs PostgreSQL (DATABASE_URL=postgres://...)")
+    connection.close()
+    settings_dict = connection.settings_dict
+    with _admin_connection(settings_dict) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
+        admin.execute(f"CREATE DATABASE {BENCH_DB}")
+    settings_dict["NAME"] = BENCH_DB
+    return settings_dict
+
+
+def _drop_bench_database(settings_dict) -> None:
+    from django.db import connections
+
+    connections["default"].close()
+    with _admin_connection(settings_dict) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
+
+
+def bench_appends(count: int) -> float:
+    """Events appended per second, one event per transaction, with an actor, a person target and an origin."""
+    from django.db import transaction
+
+    import audit
+    from accounts import services
+    from accounts.scoping import tenant_scope
+    from audit.context import Origin, origin
+    from audit.events import EventType
+    from permissions.models import Role
+
+    tenant = services.create_tenant(name="Append bench", slug="append-bench")
+    with tenant_scope(tenant):
+        role = Role.objects.get(key="administrator")
+    actor = services.create_user(tenant=tenant, email="actor@bench.example", password=None, role=role)
+    target = services.create_user(tenant=tenant, email="target@bench.example", password=None, role=role)
+    with origin(Origin(address="198.51.100.7", user_agent="bench/1.0", request_id="bench-request-0001")):
+        started = time.perf_counter()
+        for i in range(count):
+            with transaction.atomic():
+                audit.record(
+                    EventType.USER_CHANGED,
+                    tenant=tenant,
+                    actor=actor,
+                    target=target,
+                    before={"full_name": f"Name {i}", "level": i},
+                    after={"full_name": f"Name {i + 1}", "level": i + 1},
+                    reason="bench",
+                )
+        elapsed = time.perf_counter() - started
+    return count / elapsed
+
+
+def durable_commits_per_second(count: int = 500) -> float:
+    """The server's ceiling for this benchmark: single-row INSERT + COMMIT per second from one client."""
+    from django.db import connection
+
+    raw = connection.connection
+    with raw.cursor() as cursor:
+        cursor.execute("CREATE TABLE commit_probe (id serial PRIMARY KEY, v text)")  # logged, unlike a temp table
+    raw.commit()
+    started = time.perf_counter()
+    for _ in range(count):
+        with raw.cursor() as cursor:
+            cursor.execute("INSERT INTO commit_probe (v) VALUES ('x')")
+        raw.commit()
+    elapsed = time.perf_counter() - started
+    with raw.cursor() as cursor:
+        cursor.execute("DROP TABLE commit_probe")
+    raw.commit()
+    return count / elapsed
+
+
+def _generate(tenant_id: int, count: int) -> None:
+    """Write ``count`` events of one tenant with COPY, hashes computed here."""
+    from django.db import connection
+
+    from audit.canonical import canonical_bytes
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    commitment = {"$pii": "ab" * 32}
+    dumps = json.dumps
+    sha256 = hashlib.sha256
+    previous = bytes(32)
+    raw = connection.connection  # the psycopg connection under Django's
+    batch = 50_000
+    for first in range(0, count, batch):
+        buffer = io.StringIO()
+        for seq in range(first, min(first + batch, count)):
+            moment = start + timedelta(seconds=seq)
+            payload = {
+                "v": 1,
+                "tenant": tenant_id,
+                "seq": seq,
+                "type": "user.changed",
+                "time": moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                "actor": {"id": 7, "label": commitment},
+                "target": {"type": "accounts.user", "id": str(seq % 500), "label": commitment},
+                "before": {"level": seq, "role": "basic"},
+                "after": {"level": seq + 1, "role": "advanced"},
+                "reason": f"generated event {seq}",
+                "address": commitment,
+                "user_agent": "Mozilla/5.0 (X11; Linux x86_64) bench",
+                "request_id": f"{seq:032x}",
+            }
+            # For these ASCII, integer-only payloads sorted compact JSON is exactly RFC 8785 (checked below).
+            text = dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+            if seq == 0:
+                assert text.encode() == canonical_bytes(payload)
+            leaf = sha256(b"\x00" + text.encode()).digest()
+            previous = sha256(previous + leaf).digest()
+            row = (
+                tenant_id, seq, "user.changed", moment.isoformat(), 7, "accounts.user", str(seq % 500),
+                text.replace("\\", "\\\\"), leaf.hex(), previous.hex(),
+            )  # fmt: skip
+            buffer.write("\t".join(map(str, row)) + "\n")
+        with (
+            raw.cursor() as cursor,
+            cursor.copy(
+                "COPY audit_auditevent (tenant_id, seq, event_type, occurred_at, actor_id, target_type, target_id, "
+                "canonical, leaf_hash, chain_hash) FROM STDIN"
+            ) as copy,
+        ):
+            copy.write(buffer.getvalue())
+        raw.commit()
+
+
+def bench_verify(count: int) -> tuple[float, float, float]:
+    """(seconds to generate, seconds to sign a checkpoint, seconds to verify) for a log of ``count`` events."""
+    from django.db import connection
+
+    from accounts.models import Tenant
+    from audit.checkpoints import make_checkpoint
+    from audit.verify import verify_tenant
+
+    tenant = Tenant.objects.create(name="Verify bench", slug="verify-bench")
+    started = time.perf_counter()
+    _generate(tenant.pk, count)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE audit_auditevent")
+    generated = time.perf_counter() - started
+    started = time.perf_counter()
+    make_checkpoint(tenant)
+    signed = time.perf_counter() - started
+    started = time.perf_counter()
+    report = verify_tenant(tenant)
+    verified = time.perf_counter() - started
+    if not report.ok or report.events != count:
+        raise SystemExit(f"verification failed: {report.problems[:5]}")
+    return generated, signed, verified
+
+
+def run(args) -> None:
+    """Print appends per second and the seconds to verify a large log."""
+    from django.conf import settings
+    from django.core.management import call_command
+
+    appends, events = (5_000, 1_000_000) if args.scale == "full" else (500, 50_000)
+    settings_dict = _use_bench_database()
+    with tempfile.TemporaryDirectory() as keys_dir:
+        settings.AUDIT_KEY_FILE = Path(keys_dir) / "audit_signing_key.json"
+        try:
+            call_command("migrate", verbosity=0)
+            ceiling = durable_commits_per_second()
+            per_second = bench_appends(appends)
+            _say(f"audit appends: {per_second:,.0f} events/s ({appends:,} events, one transaction each, PostgreSQL)")
+            _say(f"  (reference: this server commits {ceiling:,.0f} single-row transactions/s from one client)")
+            generated, signed, verified = bench_verify(events)
+            _say(f"audit generate {events:,} events (COPY, not a target): {generated:.1f} s")
+            _say(f"audit sign a checkpoint over {events:,} events: {signed:.1f} s")
+            _say(f"audit verify {events:,} events (hashes, chain, Merkle root, checkpoint): {verified:.1f} s")
+            _say(f"  cores: {os.cpu_count()}; targets: >= 1,000 appends/s, verify 1,000,000 <= 20 s")
+        finally:
+            _drop_bench_database(settings_dict)
