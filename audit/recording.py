@@ -109,10 +109,11 @@ def record(
     described = describe(target)
     origin = current_origin()
     actor_id = getattr(actor, "pk", None) if actor is not None else None
-    occurred_at = timezone.now()
     committer = Committer()
 
-    def build(seq: int) -> tuple[dict, dict]:
+    def build(seq: int) -> tuple[dict, dict, list[tuple]]:
+        # Timed once the log is ours: times then follow positions.
+        occurred_at = timezone.now()
         actor_part = None
         if actor is not None:
             label = getattr(actor, "email", "") or str(actor)

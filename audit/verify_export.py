@@ -211,6 +211,8 @@ class LogChecker:
         try:
             payload = json.loads(text or data)
             claim, tenant = payload["seq"], payload["tenant"]
+            if type(claim) is not int or type(tenant) is not int:
+                raise TypeError("seq and tenant must be numbers")
         except (ValueError, KeyError, TypeError):
             self._add("modified", seq, "its bytes are not a readable event")
             self._compact_append(leaf)
