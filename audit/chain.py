@@ -55,7 +55,7 @@ _EVENT_COLUMNS = (
     "leaf_hash",
     "chain_hash",
 )
-_PERSONAL_COLUMNS = ("tenant_id", "seq", "field", "subject_id", "salt", "value")
+_PERSONAL_COLUMNS = ("tenant_id", "seq", "subject_id", "values")
 
 
 def _insert(values: dict, personal: list[tuple]) -> int:
@@ -72,7 +72,8 @@ def _insert(values: dict, personal: list[tuple]) -> int:
     if personal and connection.vendor == "postgresql":
         rows = ", ".join(["(" + ", ".join(["%s"] * len(_PERSONAL_COLUMNS)) + ")"] * len(personal))
         sql = (
-            f"WITH personal AS (INSERT INTO {quote(PersonalValue._meta.db_table)} ({', '.join(_PERSONAL_COLUMNS)}) "
+            f"WITH personal AS (INSERT INTO {quote(PersonalValue._meta.db_table)} "
+            f"({', '.join(map(quote, _PERSONAL_COLUMNS))}) "
             f"VALUES {rows}) {sql}"
         )
         params = [item for row in personal for item in row] + params
@@ -90,7 +91,7 @@ def _insert(values: dict, personal: list[tuple]) -> int:
 def append(tenant_id: int, build: Callable[[int], tuple[dict, dict, list[tuple]]]):
     """Append one event; must run inside a transaction.
 
-    ``build(seq)`` returns (payload, indexed columns, personal rows ``(field, subject_id, salt, value)``).
+    ``build(seq)`` returns (payload, indexed columns, personal rows ``(subject_id, values JSON)``).
     """
     from audit.models import AuditEvent
 

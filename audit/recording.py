@@ -15,6 +15,7 @@ from audit.context import current_origin
 from audit.escaping import escape_controls
 from audit.events import EventType
 from audit.personal import PERSON_TYPES, Committer
+from audit.personal import rows as personal_rows
 
 logger = logging.getLogger("portcullis.audit")
 
@@ -146,7 +147,7 @@ def record(
             "target_type": described.type if described else "",
             "target_id": described.id if described else "",
         }
-        return payload, columns, [(p.field, p.subject_id, p.salt, p.value) for p in committer.pending]
+        return payload, columns, personal_rows(committer.pending)
 
     event = chain.append(tenant.pk, build)
     event.set_personal({p.field: p.value for p in committer.pending})

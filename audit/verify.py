@@ -7,6 +7,7 @@ columns (type, time, actor, target) must agree with the canonical bytes that the
 
 from __future__ import annotations
 
+import json
 import queue
 import threading
 from dataclasses import dataclass, field
@@ -72,7 +73,7 @@ def _queries(tenant_id: int) -> tuple[str, str, bool]:
         f"FROM {quote(AuditEvent._meta.db_table)} WHERE tenant_id = %s AND seq > %s ORDER BY seq LIMIT {BATCH}"
     )
     personal = (
-        f"SELECT seq, field, salt, value FROM {quote(PersonalValue._meta.db_table)} "
+        f"SELECT seq, {quote('values')} FROM {quote(PersonalValue._meta.db_table)} "
         "WHERE tenant_id = %s AND seq >= %s AND seq <= %s"
     )
     return events, personal, postgres
@@ -90,8 +91,9 @@ def _fetch(cursor, queries, tenant_id: int, last: int, postgres: bool):
         rows = [(*r[:5], convert(r[5], None, connection).strftime(TIME_FORMAT), *r[6:]) for r in rows]
     cursor.execute(personal_sql, [tenant_id, rows[0][0], rows[-1][0]])
     personal: dict[int, dict[str, tuple[str, str]]] = {}
-    for seq, name, salt, value in cursor.fetchall():
-        personal.setdefault(seq, {})[name] = (salt, value)
+    for seq, values in cursor.fetchall():
+        for name, entry in json.loads(values).items():
+            personal.setdefault(seq, {})[name] = (entry["salt"], entry["value"])
     return rows, personal
 
 
