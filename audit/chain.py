@@ -38,6 +38,38 @@ def tail(tenant_id: int) -> tuple[int, str]:
     return (0, ZERO_HASH) if row is None else (row[0] + 1, row[1])
 
 
+def lock_and_tail(tenant_id: int) -> tuple[int, str]:
+    """``lock_log`` then ``tail`` in one round trip where the driver allows it.
+
+    On PostgreSQL with client-side binding (Django's default) both statements go in one simple-query
+    message; each statement of a READ COMMITTED transaction takes its own snapshot, so the tail is
+    read after the lock is held and sees every event committed before.
+    """
+    from audit.models import AuditEvent
+
+    if connection.vendor != "postgresql":
+        return tail(tenant_id)
+    import psycopg
+
+    connection.ensure_connection()
+    if getattr(connection, "isolation_level", None) not in (None, psycopg.IsolationLevel.READ_COMMITTED):
+        # Under REPEATABLE READ or SERIALIZABLE the tail would be read from a snapshot older than the lock.
+        raise RuntimeError("the audit log needs READ COMMITTED transactions (Django's default)")
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    with connection.cursor() as cursor:
+        if not isinstance(cursor.cursor, psycopg.ClientCursor):
+            lock_log(tenant_id)
+            return tail(tenant_id)
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0)); "
+            f"SELECT seq, chain_hash FROM {table} WHERE tenant_id = %s ORDER BY seq DESC LIMIT 1",
+            [f"{LOCK_PREFIX}{tenant_id}", tenant_id],
+        )
+        cursor.nextset()
+        row = cursor.fetchone()
+    return (0, ZERO_HASH) if row is None else (row[0] + 1, row[1])
+
+
 def chain_hash(previous_hex: str, leaf: bytes) -> bytes:
     """SHA-256(previous chain hash || leaf hash); the first event's previous is 32 zero bytes."""
     return sha256(bytes.fromhex(previous_hex) + leaf).digest()
@@ -95,8 +127,7 @@ def append(tenant_id: int, build: Callable[[int], tuple[dict, dict, list[tuple]]
     """
     from audit.models import AuditEvent
 
-    lock_log(tenant_id)
-    seq, previous = tail(tenant_id)
+    seq, previous = lock_and_tail(tenant_id)
     payload, columns, personal = build(seq)
     data = canonical_bytes(payload)
     leaf = merkle.leaf_hash(data)
