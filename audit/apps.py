@@ -7,6 +7,7 @@ class AuditConfig(AppConfig):
     verbose_name = _("Audit trail")
 
     def ready(self):
+        from audit import checks  # noqa: F401  (registers the start-up checks)
         from audit.access import can_view_audit
         from portal.navigation import NavEntry, register
 

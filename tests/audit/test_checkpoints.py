@@ -172,3 +172,16 @@ def test_the_private_key_is_never_published(acme, settings):
     make_checkpoint(acme)
     seed = json.loads(settings.AUDIT_KEY_FILE.read_text())["current"]
     assert seed not in Client().get("/audit/keys.json").content.decode()
+
+
+def test_a_malformed_key_setting_fails_the_start_up_checks(settings):
+    from audit.checks import audit_keys_check
+
+    assert audit_keys_check() == []
+    settings.AUDIT_SIGNING_KEY = "c2hvcnQ="
+    [error] = audit_keys_check()
+    assert error.id == "audit.E001" and "AUDIT_SIGNING_KEY" in error.msg
+    settings.AUDIT_SIGNING_KEY = ""
+    settings.AUDIT_RETIRED_PUBLIC_KEYS = ["nope"]
+    [error] = audit_keys_check()
+    assert "AUDIT_RETIRED_PUBLIC_KEYS" in error.msg
