@@ -52,6 +52,10 @@ class EventFilterForm(forms.Form):
 
 def diff(before, after) -> list[dict]:
     """Rows of a before/after comparison: field, old value, new value, changed or not."""
+    if before is None and isinstance(after, dict):
+        before = {}
+    if after is None and isinstance(before, dict):
+        after = {}
     if not isinstance(before, dict) or not isinstance(after, dict):
         if before is None and after is None:
             return []
