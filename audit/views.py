@@ -22,7 +22,7 @@ from audit.access import can_view_audit
 from audit.events import EventType
 from audit.export import export_lines
 from audit.filters import EventFilterForm, diff
-from audit.models import AuditEvent
+from audit.models import AuditEvent, Checkpoint
 from audit.verify import verify_tenant
 
 PAGE_SIZE = 50
@@ -86,7 +86,8 @@ def event_detail(request, event_id: int):
 def verify_now(request):
     """Recompute the tenant's whole log now and show the result (the same as ``audit_verify``)."""
     report = verify_tenant(request.tenant)
-    return render(request, "audit/verify.html", {"report": report})
+    checkpoints = list(Checkpoint.objects.order_by("-index")[:20])
+    return render(request, "audit/verify.html", {"report": report, "checkpoints": checkpoints})
 
 
 @require_POST

@@ -140,6 +140,7 @@ def test_verify_now_shows_ok_then_the_problem(admin_client_acme, acme_admin):
     response = admin_client_acme.post("/audit/verify/")
     assert response.status_code == 200 and response.context["report"].ok
     assert b"OK:" in response.content
+    assert response.context["checkpoints"][0].tree_size == 2 and b"/audit/keys.json" in response.content
     with triggers_off():
         sql("UPDATE audit_auditevent SET canonical = REPLACE(canonical, 'administrator', 'basic')")
     response = admin_client_acme.post("/audit/verify/")
