@@ -86,7 +86,9 @@ def test_filters_by_actor_target_user_type_date_and_text(admin_client_acme, acme
 
 
 @pytest.mark.parametrize("count", [5, 50])
-def test_the_list_takes_a_constant_number_of_queries(admin_client_acme, acme_admin, count, django_assert_num_queries):
+def test_the_list_takes_a_constant_number_of_queries(
+    admin_client_acme, acme_admin, count, django_assert_num_queries, settings
+):
     tenant = acme_admin.tenant
     for i in range(count):
         with transaction.atomic():
@@ -98,8 +100,9 @@ def test_the_list_takes_a_constant_number_of_queries(admin_client_acme, acme_adm
                 after={"email": f"p{i}@acme.example"},
             )
     admin_client_acme.get("/audit/")  # warm the session
-    # session, user, tenant users (filter), count, page, personal values
-    with django_assert_num_queries(6):
+    # session (when stored in the database), user, tenant users (filter), count, page, personal values
+    expected = 6 if settings.SESSION_ENGINE.endswith(".db") else 5
+    with django_assert_num_queries(expected):
         response = admin_client_acme.get("/audit/")
     assert len(response.context["events"]) == min(count + 2, 50)
 
