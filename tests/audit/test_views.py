@@ -140,6 +140,7 @@ def test_verify_now_shows_ok_then_the_problem(admin_client_acme, acme_admin):
     response = admin_client_acme.post("/audit/verify/")
     assert response.status_code == 200 and response.context["report"].ok
     assert b"OK:" in response.content
+    assert response.context["checkpoints"][0].tree_size == 2 and b"/audit/keys.json" in response.content
     with triggers_off():
         sql("UPDATE audit_auditevent SET canonical = REPLACE(canonical, 'administrator', 'basic')")
     response = admin_client_acme.post("/audit/verify/")
@@ -175,3 +176,14 @@ def test_az1_log8_a_foreign_event_is_404_and_a_denied_event(admin_client_acme, a
     denied = event(acme_admin.tenant, event_type=EventType.ACCESS_DENIED)
     assert denied is not None and denied.actor == acme_admin
     assert event(globex_admin.tenant, event_type=EventType.ACCESS_DENIED) is None
+
+
+def test_a_creation_diff_lists_each_new_field():
+    from audit.filters import diff
+
+    assert diff(None, {"role": "basic", "is_active": True}) == [
+        {"field": "is_active", "before": None, "after": True, "changed": True},
+        {"field": "role", "before": None, "after": "basic", "changed": True},
+    ]
+    assert diff({"a": 1}, None) == [{"field": "a", "before": 1, "after": None, "changed": True}]
+    assert diff(None, None) == []
