@@ -347,3 +347,27 @@ def test_group_members_and_owners(in_acme, acme_admin, acme_customer, acme_basic
     refused(ErrorCode.NOT_ALLOWED, groups.set_owner, customer_company, acme_admin, actor=acme_customer)
     assert len(events(in_acme, EventType.GROUP_MEMBER_ADDED)) == 2
     assert len(events(in_acme, EventType.GROUP_MEMBER_REMOVED)) == 1
+
+
+def test_expire_grants_command_runs_each_tenant_in_its_scope(acme, globex, acme_admin, acme_customer, reports, report):
+    """AZ-7: the scheduler's command walks the tenants and works inside each one's scope."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    expires = timezone.now() + timedelta(hours=1)
+    with tenant_scope(acme):
+        grants.grant(
+            actor=acme_admin,
+            module=reports,
+            resource=report,
+            user=acme_customer,
+            actions=[A.VIEW],
+            reason="pilot",
+            expires_at=expires,
+        )
+    output = StringIO()
+    with time_machine.travel(expires + timedelta(seconds=1), tick=False):
+        call_command("expire_grants", stdout=output)
+    assert output.getvalue().strip() == "1 grant(s) recorded as expired"
+    assert len(events(acme, EventType.GRANT_EXPIRED)) == 1 and not events(globex, EventType.GRANT_EXPIRED)
