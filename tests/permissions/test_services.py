@@ -229,6 +229,7 @@ def test_az6_the_subject_cannot_approve_their_own_promotion(in_acme, acme_admin,
 
 
 def test_az6_nobody_changes_their_own_role(in_acme, acme_admin):
+    """AZ-6 and AZ-4 (a role on self is refused): nobody changes their own role or its matrix."""
     refused(ErrorCode.SELF_ROLE, roles.change_user_role, acme_admin, Role.objects.get(key="basic"), actor=acme_admin)
     refused(ErrorCode.SELF_ROLE, roles.set_role_matrix, acme_admin.role, {"products": [A.VIEW]}, actor=acme_admin)
 
@@ -281,6 +282,7 @@ def test_expire_due_grants_records_each_once(acme, acme_admin, acme_customer, re
 
 
 def test_custom_modules_and_resources(in_acme, acme_admin, acme_basic):
+    """Custom modules and resources; AZ-4: a resource's owner, module and tenant are not set through updates."""
     contracts = modules.create_module(
         actor=acme_admin,
         tenant=in_acme,
