@@ -589,6 +589,9 @@ def casbin_peer(world, user_list, resources, small) -> None:
     from permissions.models import Grant, GroupMembership, RolePermission
 
     out("\npycasbin (RBAC with domains; cheap equality first in the matcher)")
+    import logging
+
+    logging.getLogger("casbin").setLevel(logging.WARNING)  # it logs its model at INFO
     tenant = world.tenant
     dom = f"t{tenant.pk}"
     from accounts.scoping import tenant_scope
