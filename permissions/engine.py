@@ -71,7 +71,10 @@ def _fresh(user, resource_id=None) -> Compiled:
     entry = load(user, version, timezone.now(), resource_ids=() if resource_id is None else (resource_id,))
     if len(_sets) >= MAX_USERS:
         # Evict the oldest entry (insertion order): bounded memory, no shared entries (AZ-8).
-        _sets.pop(next(iter(_sets)), None)
+        try:
+            _sets.pop(next(iter(_sets)), None)
+        except (RuntimeError, StopIteration):  # another thread changed the dict meanwhile
+            pass
     _sets[key] = entry
     return entry
 
