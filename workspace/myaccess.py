@@ -1,0 +1,96 @@
+"""'My access': what I may do per module and per object, why (the engine's explanation paths), until
+when; my pending requests; my notices; a link to my login history."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Q
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from accessrequests.models import AccessRequest, Notice
+from accessrequests.notify import notice_link, notice_text
+from permissions import engine
+from permissions.models import Grant, GroupMembership, Module
+from permissions.views import login_only
+from workspace.views import _tenant_user
+
+
+def module_rows(user) -> list[dict]:
+    """Per module the user holds something on: the actions, each with the paths that give it."""
+    rows = []
+    for module in Module.objects.order_by("kind", "name"):
+        held = engine.module_actions(user, module)
+        if not held:
+            continue
+        actions = []
+        ends = []
+        for action in held:
+            explanation = engine.explain(user, action, module)
+            actions.append({"action": action, "paths": explanation.paths})
+            ends.append(_until(explanation.paths))
+        rows.append({"module": module, "actions": actions, "until": _latest(ends)})
+    return rows
+
+
+def _until(paths):
+    """Access through these paths lasts until the latest path ends (None: no end)."""
+    if not paths or any(p.expires_at is None for p in paths):
+        return None
+    return max(p.expires_at for p in paths)
+
+
+def _latest(values):
+    if not values or any(v is None for v in values):
+        return None
+    return max(values)
+
+
+def my_grants(user) -> list[Grant]:
+    """My live grants, direct or through my groups, module-wide or on one object."""
+    now = timezone.now()
+    groups = list(GroupMembership.objects.filter(user=user).values_list("group_id", flat=True))
+    return list(
+        Grant.objects.filter(Q(user=user) | Q(group_id__in=groups))
+        .filter(revoked_at__isnull=True)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .select_related("module", "resource", "group", "granted_by")
+        .order_by("expires_at", "pk")
+    )
+
+
+@login_only
+@require_GET
+def my_access(request):
+    """The page."""
+    _tenant_user(request)
+    user = request.user
+    notices = list(Notice.objects.filter(user=user, read_at__isnull=True)[:20])
+    return render(
+        request,
+        "workspace/my_access.html",
+        {
+            "modules": module_rows(user),
+            "grants": my_grants(user),
+            "pending": list(
+                AccessRequest.objects.filter(requester=user, status=AccessRequest.Status.PENDING).select_related(
+                    "module"
+                )
+            ),
+            "notices": [
+                {"text": notice_text(n.kind, n.params), "link": notice_link(n.kind, n.params), "at": n.created_at}
+                for n in notices
+            ],
+        },
+    )
+
+
+@login_only
+@require_POST
+def mark_notices_read(request):
+    """Mark my notices as read (a POST: a GET never changes state)."""
+    _tenant_user(request)
+    with transaction.atomic():
+        Notice.objects.filter(user=request.user, read_at__isnull=True).update(read_at=timezone.now())
+    return redirect("workspace:my_access")
