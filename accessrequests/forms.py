@@ -12,7 +12,7 @@ from permissions.vocabulary import Action
 class RequestForm(forms.Form):
     """Ask for actions on a module (or one resource of it) for a while, with a reason."""
 
-    module = forms.CharField(widget=forms.HiddenInput)
+    module = forms.CharField(required=False, widget=forms.HiddenInput)
     resource = forms.IntegerField(required=False, widget=forms.HiddenInput)
     extend = forms.IntegerField(required=False, widget=forms.HiddenInput)
     actions = forms.MultipleChoiceField(label=_("Actions"), widget=forms.CheckboxSelectMultiple)

@@ -90,6 +90,7 @@ def new_request(request):
         "resource": resource_id,
         "extend": extends.pk if extends else None,
         "actions": initial_actions or [Action.VIEW.value],
+        "duration_days": rules.default_duration(request.tenant),
     }
     if extends is not None:
         initial["reason"] = _("Extension of grant #%(id)s") % {"id": extends.pk}
