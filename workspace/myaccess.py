@@ -7,30 +7,58 @@ from django.db import transaction
 from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accessrequests.models import AccessRequest, Notice
 from accessrequests.notify import notice_link, notice_text
 from permissions import engine
+from permissions.explaining import PathKind
 from permissions.models import Grant, GroupMembership, Module
 from permissions.views import login_only
 from workspace.views import _tenant_user
 
 
+def source_label(path) -> str:
+    """Where a path comes from (a role, a direct grant, a group's grant), without its action."""
+    if path.kind == PathKind.ROLE:
+        return _("Role %(role)s") % {"role": path.role.display_name}
+    grant = path.grant
+    values = {
+        "id": grant.pk,
+        "group": path.group_name,
+        "by": grant.granted_by.email if grant.granted_by_id else _("the system"),
+    }
+    if path.group_name:
+        text = _("Grant #%(id)s via group %(group)s, by %(by)s") % values
+    else:
+        text = _("Direct grant #%(id)s, by %(by)s") % values
+    if grant.expires_at:
+        text += " " + _("(expires %(when)s)") % {
+            "when": date_format(timezone.localtime(grant.expires_at), "DATETIME_FORMAT")
+        }
+    return text
+
+
 def module_rows(user) -> list[dict]:
-    """Per module the user holds something on: the actions, each with the paths that give it."""
+    """Per module the user holds something on: each source of access (the paths ``engine.explain``
+    gives, grouped by role or grant) with the actions it gives, and until when the access lasts."""
     rows = []
     for module in Module.objects.order_by("kind", "name"):
         held = engine.module_actions(user, module)
         if not held:
             continue
-        actions = []
+        sources: dict[tuple, dict] = {}
         ends = []
         for action in held:
             explanation = engine.explain(user, action, module)
-            actions.append({"action": action, "paths": explanation.paths})
             ends.append(_until(explanation.paths))
-        rows.append({"module": module, "actions": actions, "until": _latest(ends)})
+            for path in explanation.paths:
+                key = (path.kind, path.role.pk if path.role else None, path.grant.pk if path.grant else None)
+                entry = sources.setdefault(key, {"label": source_label(path), "actions": []})
+                entry["actions"].append(action)
+        rows.append({"module": module, "sources": list(sources.values()), "until": _latest(ends)})
     return rows
 
 

@@ -146,13 +146,15 @@ def resource_detail(request, module_key: str, resource_id: int):
     if module.key == "reports":
         columns, rows, masked = _report_table(user, resource)
         context.update(columns=columns, rows=rows, masked=masked)
-        context["charts"].append(charts.bar_chart(_("Orders per month"), [(r["month"], r["orders"]) for r in rows]))
+        title = _("Orders per month")
+        context["charts"].append((title, charts.bar_chart(title, [(r["month"], r["orders"]) for r in rows])))
         if not masked:
-            context["charts"].append(
-                charts.line_chart(_("Revenue per month"), [(r["month"], r["revenue"]) for r in rows])
-            )
+            title = _("Revenue per month")
+            context["charts"].append((title, charts.line_chart(title, [(r["month"], r["revenue"]) for r in rows])))
     elif module.key == "analytics":
-        context["charts"] = [charts.line_chart(title, points) for title, points in figures.dashboard_series(resource)]
+        context["charts"] = [
+            (title, charts.line_chart(title, points)) for title, points in figures.dashboard_series(resource)
+        ]
     return render(request, "workspace/detail.html", context)
 
 
