@@ -13,6 +13,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -216,7 +217,7 @@ def approve(request, request_id: int):
         messages.success(
             request,
             _("Approved: the access was granted until %(when)s.")
-            % {"when": timezone.localtime(done.grant.expires_at).strftime("%Y-%m-%d %H:%M")},
+            % {"when": date_format(timezone.localtime(done.grant.expires_at), "DATETIME_FORMAT")},
         )
     else:
         messages.success(request, _("Your approval was recorded; a second approver must approve too."))
