@@ -208,3 +208,37 @@ def test_ask_to_extend_prefills_a_new_request(demo):
     # Someone else's grant cannot be extended: the form falls back to choosing a module.
     other = client_of("basic1@acme.example").get(f"/requests/new/?extend={grant.pk}").content.decode()
     assert "Extension of grant" not in other
+
+
+@pytest.mark.parametrize("email", ["admin@acme.example", "basic7@acme.example", "basic2@acme.example"])
+def test_my_access_agrees_with_engine_explain_for_every_module_and_action(demo, email):
+    """The shortcut for role-only modules gives exactly the paths ``engine.explain`` gives."""
+    from permissions import engine
+    from permissions.models import Module
+    from workspace.myaccess import module_rows, source_label
+
+    user = person(email)
+    with tenant_scope(user.tenant):
+        shown = {row["module"].key: row["sources"] for row in module_rows(user)}
+        expected = {}
+        for mod in Module.objects.all():
+            sources = {}
+            for action in engine.module_actions(user, mod):
+                for path in engine.explain(user, action, mod).paths:
+                    sources.setdefault(source_label(path), []).append(action)
+            if sources:
+                expected[mod.key] = sources
+    assert {key: {s["label"]: s["actions"] for s in value} for key, value in shown.items()} == expected
+
+
+def test_my_access_costs_few_queries_even_for_an_administrator(demo):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_of("admin@acme.example")
+    client.get("/my-access/")
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get("/my-access/").status_code == 200
+    assert len(captured.captured_queries) < 30
+    page = client_of("basic7@acme.example").get("/my-access/").content.decode()
+    assert "Role Basic user" in page and "Direct grant #" in page and "(expires" in page
