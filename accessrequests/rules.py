@@ -74,3 +74,9 @@ def risks(request) -> list:
     if request.is_sensitive:
         flags.append(_("Sensitive data"))
     return flags
+
+
+def approval_limit(request) -> int:
+    """The longest an approver may grant: what was asked (or a first approver allowed), within the
+    tenant's maximum now."""
+    return min(request.granted_days or request.duration_days, request.tenant.request_max_days)

@@ -143,7 +143,7 @@ def approve(request: AccessRequest, *, actor, days: int | None = None, reason: s
         raise RequestRefused(RequestCode.SELF_APPROVAL)
     if not rules.is_approver(actor, request):
         raise RequestRefused(RequestCode.NOT_APPROVER)
-    limit = request.granted_days or request.duration_days
+    limit = rules.approval_limit(request)
     days = limit if days is None else days
     if not isinstance(days, int) or not 1 <= days <= limit:
         raise RequestRefused(RequestCode.INVALID, "the duration can only be shortened")

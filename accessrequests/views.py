@@ -185,7 +185,7 @@ def detail(request, request_id: int):
     if approver:
         context["current"] = rules.current_actions(found.requester, found.module, found.resource)
         if open_now:
-            context["approve_form"] = ApproveForm(limit=found.granted_days or found.duration_days)
+            context["approve_form"] = ApproveForm(limit=rules.approval_limit(found))
             context["deny_form"] = DenyForm()
             context["awaiting_second"] = found.first_approver_id is not None
             context["second_needed_from_other"] = found.first_approver_id == user.pk
@@ -202,7 +202,7 @@ def approve(request, request_id: int):
         return redirect("accessrequests:detail", request_id=found.pk)
     if found.is_system and not mfa_is_recent(request):
         return step_up_redirect(request)
-    form = ApproveForm(request.POST, limit=found.granted_days or found.duration_days)
+    form = ApproveForm(request.POST, limit=rules.approval_limit(found))
     if not form.is_valid():
         messages.error(request, _("Choose how long the access lasts."))
         return redirect("accessrequests:detail", request_id=found.pk)

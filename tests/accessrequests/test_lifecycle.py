@@ -112,6 +112,26 @@ def test_the_approver_can_only_shorten_the_duration(in_acme, acme_admin, acme_ba
     assert services.approve(request, actor=acme_admin).grant.expires_at is not None
 
 
+def test_the_tenant_maximum_caps_approvals_of_older_requests(in_acme, acme_admin, acme_basic, reports, report):
+    request = ask(acme_basic, reports, report, days=30)
+    in_acme.request_max_days = 7
+    in_acme.save(update_fields=["request_max_days"])
+    request = AccessRequest.objects.select_related("tenant").get(pk=request.pk)
+    refused(RequestCode.INVALID, services.approve, request, actor=acme_admin, days=30)
+    assert services.approve(request, actor=acme_admin).granted_days == 7
+
+
+def test_the_resource_owner_may_decide(in_acme, acme_advanced, acme_basic, reports):
+    from tests.permissions.conftest import make_resource
+
+    owned = make_resource(in_acme, "reports", "Team report")
+    owned.owner = acme_advanced
+    owned.save(update_fields=["owner"])
+    request = ask(acme_basic, reports, owned)
+    assert rules.is_approver(acme_advanced, request) and rules.may_approve_anything(acme_advanced)
+    assert services.approve(request, actor=acme_advanced).grant.granted_by == acme_advanced
+
+
 def test_az6_nobody_approves_their_own_request(in_acme, acme_advanced, acme_admin, acme_basic, reports, report):
     """AZ-6: an owner of the module may approve others' requests, never their own."""
     reports.owners.add(acme_advanced)
