@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "reviews",
     "audit",
     "vault",
+    "workspace",
+    "accessrequests",
     "portal.apps.PortalConfig",
 ]
 

@@ -8,6 +8,8 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
     path("audit/", include("audit.urls")),
+    path("requests/", include("accessrequests.urls")),
+    path("", include("workspace.urls")),
     path("platform-admin/", admin.site.urls),
 ]
 
