@@ -19,7 +19,17 @@ FOREIGN_IDS: dict[str, Callable] = {
     "event_id": lambda tenant: _foreign_event(tenant),
     "device_id": lambda tenant: _foreign_device(tenant),
     "token": lambda tenant: _foreign_link_token(tenant),
+    "policy_id": lambda tenant: _foreign_review(tenant, "policy"),
+    "campaign_id": lambda tenant: _foreign_review(tenant, "campaign"),
+    "item_id": lambda tenant: _foreign_review(tenant, "item"),
 }
+
+
+def _foreign_review(tenant, what):
+    """A review policy, its open campaign or one of its items in ``tenant`` (the reviewed e-mail must not leak)."""
+    from tests.reviews.helpers import foreign_review
+
+    return foreign_review(tenant, what)
 
 
 def _foreign_event(tenant):
