@@ -11,6 +11,7 @@ from accounts.models import CustomerProfile, Tenant, User
 from accounts.scoping import dangerously_unscoped, tenant_scope
 from permissions import demo as permissions_demo
 from permissions.models import BuiltinRole, Role
+from reviews import demo as reviews_demo
 
 DEMO_PASSWORD = "portcullis-demo"
 DEMO_TENANTS = [("acme", "Acme Trading"), ("globex", "Globex")]
@@ -68,6 +69,7 @@ def seed() -> list[Tenant]:
                     add_device_with_key(user, demo_totp_key(email), name="Demo authenticator")
             seed_profiles(tenant)
         permissions_demo.seed(tenant)
+        reviews_demo.seed(tenant)
     return tenants
 
 

@@ -228,7 +228,9 @@ def test_reduce_shortens_a_grant_with_the_review_as_provenance(acme, acme_admin,
     soon = timezone.now() + timedelta(days=10)
     with tenant_scope(acme):
         item = ReviewItem.objects.get(campaign=campaign, grant=grant)
-        decisions.decide(item, actor=acme_admin, decision="reduce", justification="ten more days", reduce_expires_at=soon)
+        decisions.decide(
+            item, actor=acme_admin, decision="reduce", justification="ten more days", reduce_expires_at=soon
+        )
     _close(acme, campaign)
     with tenant_scope(acme):
         replacement = Grant.objects.get(user=subject, revoked_at__isnull=True)

@@ -147,7 +147,9 @@ def test_policy_editor_refuses_another_tenants_reviewer(acme, acme_admin, admin_
 
 def test_close_report_and_export_show_each_decision(acme, campaign, acme_reviewer, reviewer_client, admin_client_acme):
     item = _items(acme, reviewer=acme_reviewer)[0]
-    reviewer_client.post(f"/reviews/items/{item.pk}/decide/", {"decision": "revoke", "justification": "=cmd|' /C calc'!A0"})
+    reviewer_client.post(
+        f"/reviews/items/{item.pk}/decide/", {"decision": "revoke", "justification": "=cmd|' /C calc'!A0"}
+    )
     dashboard = admin_client_acme.get(f"/reviews/campaigns/{campaign.pk}/").content.decode()
     assert "<progress" in dashboard and "<svg" in dashboard
     assert admin_client_acme.post(f"/reviews/campaigns/{campaign.pk}/close/").status_code == 302
