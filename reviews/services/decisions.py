@@ -68,7 +68,7 @@ def decide(
     reduce_role: Role | None = None,
 ) -> ReviewItem:
     """Record the assigned reviewer's decision on one item (changeable until the campaign closes)."""
-    item = ReviewItem.objects.select_for_update().select_related("campaign__policy", "role").get(pk=item.pk)
+    item = ReviewItem.objects.select_for_update(of=("self",)).select_related("campaign__policy", "role").get(pk=item.pk)
     _open_for(item, actor)
     decision = Decision(decision)
     if decision == Decision.PENDING:
