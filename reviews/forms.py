@@ -62,6 +62,7 @@ class PolicyForm(forms.ModelForm):
 
 
 class ItemFilter(forms.Form):
+    campaign = forms.IntegerField(required=False, widget=forms.HiddenInput)
     flagged = forms.BooleanField(label=_("Flagged"), required=False)
     unused = forms.BooleanField(label=_("Unused"), required=False)
     recommendation = forms.ChoiceField(
@@ -73,6 +74,8 @@ class ItemFilter(forms.Form):
         if not self.is_valid():
             return items
         data = self.cleaned_data
+        if data["campaign"]:
+            items = items.filter(campaign_id=data["campaign"])
         if data["flagged"]:
             items = items.filter(flagged=True)
         if data["unused"]:

@@ -270,24 +270,34 @@ def _reduce_roles():
 @can_review
 def my_reviews(request):
     """The reviewer's workspace: their items of open campaigns, with the evidence, filters and decisions."""
-    filters = ItemFilter(request.GET or None)
-    items = filters.apply(
-        _my_items(request).filter(campaign__state=ReviewCampaign.State.OPEN).select_related("user", "campaign")
+    # One open campaign at a time: the reviewer's items of it are one index range (tenant, reviewer, campaign, id).
+    open_ids = list(
+        ReviewCampaign.objects.filter(state=ReviewCampaign.State.OPEN)
+        .order_by("due_at", "id")
+        .values_list("pk", "name")
     )
-    page = Paginator(items.order_by("campaign_id", "id"), PAGE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    chosen = params.get("campaign")
+    if not chosen or not chosen.isdigit() or int(chosen) not in {pk for pk, _name in open_ids}:
+        chosen = open_ids[0][0] if open_ids else 0
+        params["campaign"] = str(chosen)
+    filters = ItemFilter(params)
+    items = filters.apply(_my_items(request).filter(campaign_id=chosen)).select_related("user", "campaign")
+    page = Paginator(items.order_by("id"), PAGE).get_page(request.GET.get("page"))
     rows = presenting.decorate(list(page.object_list))
-    query = request.GET.copy()
+    query = params.copy()
     query.pop("page", None)
     return render(
         request,
         "reviews/my_reviews.html",
         {
+            "campaigns": [{"pk": pk, "name": name, "current": pk == int(chosen)} for pk, name in open_ids],
             "filters": filters,
             "page": page,
             "items": rows,
             "query": query.urlencode(),
             "roles": _reduce_roles(),
-            "hidden": [(k, v) for k, v in request.GET.items() if k != "page"],
+            "hidden": [(k, v) for k, v in params.items() if k != "page"],
         },
     )
 

@@ -112,6 +112,8 @@ def open_campaign(campaign: ReviewCampaign, *, now: datetime | None = None) -> b
                     routed=routed,
                 )
             )
+        # Each reviewer's items side by side on disk, in the order "My reviews" shows them (user, then access).
+        items.sort(key=lambda i: (i.reviewer_id, i.user_id, i.kind != "role", i.access_key))
         ReviewItem.objects.bulk_create(items, batch_size=BATCH)
         campaign.state = ReviewCampaign.State.OPEN
         campaign.opened_at = now

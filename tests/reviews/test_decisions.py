@@ -256,3 +256,24 @@ def test_a_change_after_opening_is_shown_and_not_silently_merged(acme, acme_admi
     with tenant_scope(acme):
         item.refresh_from_db()
         assert item.apply_result == "nothing"
+
+
+@pytest.mark.django_db
+def test_one_failing_item_does_not_stop_the_batch_and_is_shown(acme, acme_admin, acme_reviewer):
+    people = [UserFactory(tenant=acme) for _ in range(3)]
+    made = [grant_on(acme, person) for person in people]
+    campaign = _open(acme, fallback=acme_reviewer, include_roles=False)
+    with tenant_scope(acme):
+        items = [ReviewItem.objects.get(campaign=campaign, grant=grant) for grant in made]
+        for item in items:
+            decisions.decide(item, actor=acme_admin, decision="revoke", justification="gone")
+        campaigns.close_campaign(campaign, actor=None)
+        ReviewItem.objects.filter(pk=items[1].pk).update(justification="token: abc")  # refused by the audit layer
+        campaign.refresh_from_db()
+        assert applying.apply_campaign(campaign) == 2
+        results = dict(ReviewItem.objects.filter(pk__in=[i.pk for i in items]).values_list("pk", "apply_result"))
+        assert results == {items[0].pk: "applied", items[1].pk: "failed", items[2].pk: "applied"}
+        campaign.refresh_from_db()
+        assert campaign.state == "applied"  # settled, with the failure shown on its item and dashboard
+        still = Grant.objects.filter(pk__in=[g.pk for g in made], revoked_at__isnull=True)
+        assert list(still.values_list("pk", flat=True)) == [made[1].pk]
