@@ -49,9 +49,9 @@ def _history(tenant, people, mods):
     for n, user in enumerate(basic, 1):
         if user is None:
             continue
-        _grant(mods["reports"], user, days_ago=200, reason="Monthly sales reporting")
+        _grant(mods["analytics"], user, days_ago=200, reason="Monthly dashboard review")
         if n not in (9, 10):  # used recently by most: keep; basic9 and basic10 never used it
-            _use(user, mods["reports"], days_ago=n)
+            _use(user, mods["analytics"], days_ago=n)
     if basic[2]:
         _grant(mods["reports"], basic[2], days_ago=160, reason="Churn project 2025", resource=resources.get("R-007"))
     if basic[3]:
