@@ -14,3 +14,11 @@ def register_jobs() -> None:
     jobs.register("reviews.remind", send_reminders)
     jobs.register("reviews.close_overdue", close_overdue)
     jobs.register("reviews.apply", apply_closed_campaigns)
+    # The one entry point also expires grants (the engine's service; registering twice replaces).
+    jobs.register("permissions.expire_grants", _expire_grants)
+
+
+def _expire_grants(tenant, now):
+    from permissions.services.grants import expire_due_grants
+
+    return expire_due_grants(tenant=tenant, now=now)

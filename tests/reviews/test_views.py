@@ -180,3 +180,14 @@ def test_my_reviews_costs_a_constant_number_of_queries(acme, campaign, acme_revi
             )
 
     assert_constant_queries(reviewer_client, "/reviews/mine/", grow)
+
+
+def test_reassign_hands_an_item_to_another_reviewer_who_then_sees_it(acme, campaign, acme_reviewer, reviewer_client):
+    other = make_reviewer(acme, email="other-reviewer@acme.example")
+    item = _items(acme, reviewer=acme_reviewer)[0]
+    refused = reviewer_client.post(f"/reviews/items/{item.pk}/reassign/", {"to": other.email, "reason": ""})
+    assert refused.status_code == 302 and _items(acme, pk=item.pk)[0].reviewer_id == acme_reviewer.pk
+    reviewer_client.post(f"/reviews/items/{item.pk}/reassign/", {"to": other.email, "reason": "knows this customer"})
+    assert _items(acme, pk=item.pk)[0].reviewer_id == other.pk
+    page = login(Client(), other).get("/reviews/mine/").content.decode()
+    assert f'id="item-{item.pk}"' in page
