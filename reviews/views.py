@@ -32,6 +32,7 @@ from reviews.services import applying, campaigns, decisions, policies
 from reviews.services.errors import ReviewRefused
 
 PAGE = 50
+INLINE_APPLY = 500  # at most this many changes applied inside the closing request
 REPORT_PAGE = 200
 can_view = requires(SystemModule.REVIEWS, Action.VIEW)
 can_create = requires(SystemModule.REVIEWS, Action.CREATE)
@@ -141,8 +142,12 @@ def campaign_close(request, campaign_id: int):
     if campaigns.close_campaign(campaign, actor=request.user):
         messages.success(request, _("Campaign closed."))
         campaign.refresh_from_db()
-        if campaign.policy.auto_apply:
+        waiting = ReviewItem.objects.filter(campaign=campaign, apply_result=ApplyResult.PENDING).count()
+        if campaign.policy.auto_apply and waiting <= INLINE_APPLY:
             applying.apply_campaign(campaign, actor=request.user)
+        elif campaign.policy.auto_apply:
+            # A large campaign is applied by the scheduler (every minute), not inside this request.
+            messages.info(request, _("%(count)s changes will be applied within a minute.") % {"count": waiting})
     return redirect("reviews:campaign", campaign_id=campaign.pk)
 
 
