@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -22,9 +23,7 @@ def _send(messages: list[tuple]) -> None:
         logger.exception("review notice not sent")
 
 
-def notify_reviewers(campaign, reviewer_ids, kind: str) -> int:
-    """Queue one notice per reviewer: ``kind`` is opened, reminder or closed. Returns how many."""
-    link = settings.PORTCULLIS_BASE_URL.rstrip("/") + reverse("reviews:mine")
+def _texts(kind: str) -> tuple[str, str]:
     subjects = {
         "opened": _("Access review opened: %(name)s"),
         "reminder": _("Reminder: access review %(name)s is due on %(due)s"),
@@ -35,11 +34,19 @@ def notify_reviewers(campaign, reviewer_ids, kind: str) -> int:
         "reminder": _("Some items assigned to you are still undecided. Please finish before %(due)s: %(link)s"),
         "closed": _("The campaign is closed; its report shows every decision and what was applied."),
     }
+    return subjects[kind], body[kind]
+
+
+def notify_reviewers(campaign, reviewer_ids, kind: str) -> int:
+    """Queue one notice per reviewer, in the reviewer's language: ``kind`` is opened, reminder or closed."""
+    link = settings.PORTCULLIS_BASE_URL.rstrip("/") + reverse("reviews:mine")
     params = {"name": campaign.name, "due": campaign.due_at.strftime("%Y-%m-%d %H:%M UTC"), "link": link}
-    emails = list(User.objects.filter(pk__in=set(reviewer_ids), is_active=True).values_list("email", flat=True))
-    messages = [
-        (subjects[kind] % params, body[kind] % params, settings.DEFAULT_FROM_EMAIL, [email]) for email in emails
-    ]
+    people = User.objects.filter(pk__in=set(reviewer_ids), is_active=True).values_list("email", "language")
+    messages = []
+    for email, language in people:
+        with translation.override(language or settings.LANGUAGE_CODE):
+            subject, body = _texts(kind)
+            messages.append((subject % params, body % params, settings.DEFAULT_FROM_EMAIL, [email]))
     if messages:
         transaction.on_commit(lambda: _send(messages))
     return len(messages)

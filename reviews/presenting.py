@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from permissions.models import Grant
 from permissions.vocabulary import Action
@@ -22,7 +23,11 @@ def reason_text(code: str, params: dict) -> str:
         "new_user": lambda: _("User created in the last %(days)s days: not flagged as unused.") % params,
         "never_used": lambda: _("Never used (%(days)s days since granted).") % params,
         "unused": lambda: _("Unused for %(days)s days.") % params,
-        "used_recently": lambda: _("Used %(days)s days ago.") % params,
+        "used_recently": lambda: (
+            ngettext("Used %(days)s day ago.", "Used %(days)s days ago.", params["days"]) % params
+            if params["days"]
+            else _("Used today.")
+        ),
         "rare": lambda: _("Held by only %(percent)s%% of %(basis)s.") % {**params, "basis": basis},
         "common": lambda: _("Held by %(percent)s%% of %(basis)s.") % {**params, "basis": basis},
         "some_peers": lambda: _("Held by %(percent)s%% of %(basis)s.") % {**params, "basis": basis},
