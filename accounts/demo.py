@@ -11,6 +11,7 @@ from accounts.models import CustomerProfile, Tenant, User
 from accounts.scoping import dangerously_unscoped, tenant_scope
 from permissions import demo as permissions_demo
 from permissions.models import BuiltinRole, Role
+from reviews import demo as reviews_demo
 
 DEMO_PASSWORD = "portcullis-demo"
 DEMO_TENANTS = [("acme", "Acme Trading"), ("globex", "Globex")]
@@ -71,6 +72,7 @@ def seed() -> list[Tenant]:
         from accessrequests import demo as requests_demo
 
         requests_demo.seed(tenant)
+        reviews_demo.seed(tenant)
     return tenants
 
 

@@ -5,3 +5,17 @@ from django.utils.translation import gettext_lazy as _
 class ReviewsConfig(AppConfig):
     name = "reviews"
     verbose_name = _("Access reviews")
+
+    def ready(self):
+        from accounts.policy import PRIVILEGED_CHECKS
+        from permissions.vocabulary import Action, SystemModule
+        from portal.navigation import NavEntry, permitted, register
+        from reviews.jobs import register_jobs
+        from reviews.services.policies import may_review
+
+        register_jobs()
+        register(NavEntry(_("My reviews"), "reviews:mine", permitted(SystemModule.REVIEWS, Action.REVIEW)))
+        register(NavEntry(_("Access reviews"), "reviews:campaigns", permitted(SystemModule.REVIEWS, Action.VIEW)))
+        # Reviewers decide who keeps access: MFA is required of them under every tenant policy.
+        if may_review not in PRIVILEGED_CHECKS:
+            PRIVILEGED_CHECKS.append(may_review)

@@ -22,6 +22,9 @@ FOREIGN_IDS: dict[str, Callable] = {
     "module_key": lambda tenant: _foreign_module(tenant),
     "resource_id": lambda tenant: _foreign_resource(tenant),
     "request_id": lambda tenant: _foreign_access_request(tenant),
+    "policy_id": lambda tenant: _foreign_review(tenant, "policy"),
+    "campaign_id": lambda tenant: _foreign_review(tenant, "campaign"),
+    "item_id": lambda tenant: _foreign_review(tenant, "item"),
 }
 
 
@@ -62,6 +65,13 @@ def _foreign_access_request(tenant):
             duration_days=14,
         )
     return request.pk, request.reason
+
+
+def _foreign_review(tenant, what):
+    """A review policy, its open campaign or one of its items in ``tenant`` (the reviewed e-mail must not leak)."""
+    from tests.reviews.helpers import foreign_review
+
+    return foreign_review(tenant, what)
 
 
 def _foreign_event(tenant):

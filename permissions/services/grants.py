@@ -198,7 +198,8 @@ def revoke(grant_: Grant, *, actor, reason: str) -> Grant:
     grant_.revoked_at = timezone.now()
     grant_.revoked_by = actor
     grant_.save(update_fields=["revoked_at", "revoked_by"])
-    _drop_object_rows(grant_)
+    if grant_.resource_id is not None:  # only per-object grants have guardian rows
+        _drop_object_rows(grant_)
     audit.record(
         EventType.GRANT_REVOKED,
         tenant=grant_.tenant,

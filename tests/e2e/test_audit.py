@@ -2,13 +2,19 @@
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import log_in
 
 
-def test_admin_filters_the_audit_log_opens_an_event_and_verifies(page, live_server, demo, settings, tmp_path):
+@pytest.fixture
+def audit_key(settings, tmp_path):
+    """A signing key of this test, set before the demo is seeded (the demo's review campaigns sign checkpoints)."""
     settings.AUDIT_KEY_FILE = tmp_path / "audit_signing_key.json"
+
+
+def test_admin_filters_the_audit_log_opens_an_event_and_verifies(page, live_server, audit_key, demo):
     log_in(page, live_server, "admin@acme.example")
     page.get_by_role("link", name="Audit log").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Audit log")

@@ -32,12 +32,13 @@ MATRIX = {
         ALL_200,
         {"products", "reports", "analytics", "P-001", "R-001", "R-003", "R-005", "D-001"},
     ),
-    # Initech: products (role) and report R-003 (group grant, view only).
+    # Initech: products (role) and report R-003 (group grant, view only); every demo basic user also holds
+    # analytics: view from a long-standing grant (the reviews demo's usage history).
     "basic1@acme.example": (
         {
-            **dict.fromkeys(["products", "reports", "P-001", "R-003"], 200),
-            **dict.fromkeys(["analytics", "products.csv", "reports.csv", "analytics.csv"], 403),
-            **dict.fromkeys(["R-001", "R-005", "D-001", "P-001.csv", "R-003.csv", "R-005.csv"], 404),
+            **dict.fromkeys(["products", "reports", "P-001", "R-003", "analytics", "D-001"], 200),
+            **dict.fromkeys(["products.csv", "reports.csv", "analytics.csv"], 403),
+            **dict.fromkeys(["R-001", "R-005", "P-001.csv", "R-003.csv", "R-005.csv"], 404),
         },
         set(),
     ),
@@ -45,17 +46,18 @@ MATRIX = {
     "basic9@acme.example": (
         {
             **dict.fromkeys(["products", "reports", "P-001", "R-005", "reports.csv", "R-005.csv"], 200),
-            **dict.fromkeys(["analytics", "products.csv", "analytics.csv"], 403),
-            **dict.fromkeys(["R-001", "R-003", "D-001", "P-001.csv", "R-003.csv"], 404),
+            **dict.fromkeys(["analytics", "D-001"], 200),
+            **dict.fromkeys(["products.csv", "analytics.csv"], 403),
+            **dict.fromkeys(["R-001", "R-003", "P-001.csv", "R-003.csv"], 404),
         },
         {"reports", "R-005"},
     ),
     "basic7@acme.example": (
         {
             **dict.fromkeys(["products", "reports", "P-001", "R-005", "reports.csv", "R-005.csv"], 200),
-            **dict.fromkeys(["products.csv", "P-001.csv"], 200),
-            **dict.fromkeys(["analytics", "analytics.csv"], 403),
-            **dict.fromkeys(["R-001", "R-003", "D-001", "R-003.csv"], 404),
+            **dict.fromkeys(["products.csv", "P-001.csv", "analytics", "D-001"], 200),
+            **dict.fromkeys(["analytics.csv"], 403),
+            **dict.fromkeys(["R-001", "R-003", "R-003.csv"], 404),
         },
         {"products", "reports", "P-001", "R-005"},
     ),
@@ -125,6 +127,6 @@ def test_navigation_shows_only_the_modules_one_may_view(demo):
     acme = person("admin@acme.example").tenant
     UserFactory(tenant=acme, email="new@acme.example", role_key=BuiltinRole.BASIC, password="portcullis-demo")
     assert menu("admin@acme.example") == {"Products", "Reports", "Analytics", "Access requests", "My access"}
-    assert menu("basic1@acme.example") == {"Products", "Reports", "My access"}
+    assert menu("basic1@acme.example") == {"Products", "Reports", "Analytics", "My access"}  # demo grant
     assert menu("basic2@acme.example") == {"Products", "Reports", "Analytics", "My access"}  # D-001 grant
     assert menu("new@acme.example") == {"Products", "My access"}

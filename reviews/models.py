@@ -1,1 +1,0 @@
-"""Access reviews: policies, campaigns and items (see the reviews issue)."""

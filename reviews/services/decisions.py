@@ -1,0 +1,203 @@
+"""Reviewers' decisions: keep, revoke or reduce one item, many at once, or hand an item to someone else."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+import audit
+from audit.events import EventType
+from permissions import engine
+from permissions.models import BuiltinRole, Role
+from permissions.services.roles import matrix_of
+from permissions.vocabulary import Action, SystemModule
+from reviews.models import Decision, ItemKind, Recommendation, ReviewCampaign, ReviewItem
+from reviews.services.errors import ReviewRefused
+from reviews.services.policies import may_review
+
+CHUNK = 2000
+
+
+def _open_for(item: ReviewItem, actor) -> None:
+    if item.campaign.state != ReviewCampaign.State.OPEN:
+        raise ReviewRefused(_("The campaign is not open: decisions can no longer change."))
+    if actor is None or item.reviewer_id != actor.pk:
+        raise ReviewRefused(_("This item is assigned to another reviewer."))
+    if item.user_id == actor.pk and item.routed != "self":
+        raise ReviewRefused(_("Nobody reviews their own access."))
+    if not may_review(actor):
+        raise ReviewRefused(_("You may not review access."))
+
+
+def _needs_justification(item: ReviewItem, decision: str) -> bool:
+    policy = item.campaign.policy
+    if decision in (Decision.REVOKE, Decision.REDUCE):
+        return policy.justify_revoke
+    return decision == Decision.KEEP and item.flagged and policy.justify_keep_flagged
+
+
+def _is_lower(role: Role, than: Role) -> bool:
+    """``role`` gives a strict subset of what ``than`` gives (a downgrade)."""
+    low, high = matrix_of(role), matrix_of(than)
+    return low != high and all(mask & ~high.get(key, 0) == 0 for key, mask in low.items())
+
+
+def _check_reduce(item: ReviewItem, expires_at: datetime | None, role: Role | None) -> None:
+    if item.kind == ItemKind.GRANT:
+        current = item.snapshot.get("expires_at")
+        if expires_at is None or expires_at <= timezone.now():
+            raise ReviewRefused(_("Choose a new expiry in the future."))
+        if current and expires_at >= datetime.fromisoformat(current):
+            raise ReviewRefused(_("The new expiry must come before the current one."))
+        return
+    if role is None or role.pk == item.role_id or item.role is None or not _is_lower(role, item.role):
+        raise ReviewRefused(_("Choose a role that gives less than the current one."))
+
+
+@transaction.atomic
+def decide(
+    item: ReviewItem,
+    *,
+    actor,
+    decision: str,
+    justification: str = "",
+    reduce_expires_at: datetime | None = None,
+    reduce_role: Role | None = None,
+) -> ReviewItem:
+    """Record the assigned reviewer's decision on one item (changeable until the campaign closes)."""
+    item = ReviewItem.objects.select_for_update(of=("self",)).select_related("campaign__policy", "role").get(pk=item.pk)
+    _open_for(item, actor)
+    decision = Decision(decision)
+    if decision == Decision.PENDING:
+        raise ReviewRefused(_("Choose keep, revoke or reduce."))
+    justification = (justification or "").strip()
+    if _needs_justification(item, decision) and not justification:
+        raise ReviewRefused(_("This decision needs a justification."))
+    if decision == Decision.REDUCE:
+        _check_reduce(item, reduce_expires_at, reduce_role)
+    before = {"decision": item.decision, "justification": item.justification}
+    item.decision = decision
+    item.justification = justification
+    item.reduce_expires_at = reduce_expires_at if decision == Decision.REDUCE else None
+    item.reduce_role = reduce_role if decision == Decision.REDUCE and item.kind == ItemKind.ROLE else None
+    item.decided_by = actor
+    item.decided_at = timezone.now()
+    item.decided_in_bulk = False
+    item.save()
+    audit.record(
+        EventType.REVIEW_DECIDED,
+        tenant=item.campaign.tenant,
+        actor=actor,
+        target=item,
+        before=before,
+        after={
+            "decision": decision.value,
+            "campaign": item.campaign_id,
+            "access": item.access_key,
+            "recommendation": item.recommendation,
+            "reduce_expires_at": item.reduce_expires_at.isoformat() if item.reduce_expires_at else None,
+            "reduce_role": item.reduce_role.key if item.reduce_role else None,
+        },
+        reason=justification,
+    )
+    return item
+
+
+def bulk_selection(items, *, actor, accept_recommendations: bool):
+    """The items a bulk decision would change: the reviewer's own undecided-or-not items of open campaigns,
+    never their own access; for "accept recommendations", undecided items with a recommendation."""
+    selection = items.filter(reviewer=actor, campaign__state=ReviewCampaign.State.OPEN)
+    selection = selection.exclude(user_id=actor.pk, routed__in=["", "fallback"])
+    if accept_recommendations:
+        selection = selection.filter(decision=Decision.PENDING).exclude(recommendation=Recommendation.NONE)
+    return selection
+
+
+@transaction.atomic
+def bulk_decide(items, *, actor, decision: str | None, justification: str = "", expected: int) -> int:
+    """Decide every item of a filtered selection at once (``decision`` None: accept each recommendation).
+
+    ``expected`` is the count the reviewer confirmed; a selection that changed since is refused.
+    """
+    if not may_review(actor):
+        raise ReviewRefused(_("You may not review access."))
+    accept = decision is None
+    selection = bulk_selection(items, actor=actor, accept_recommendations=accept).select_related("campaign__policy")
+    rows = list(selection.select_for_update(of=("self",)))
+    if len(rows) != expected:
+        raise ReviewRefused(
+            _("The selection changed: %(count)s items match now. Confirm again.") % {"count": len(rows)}
+        )
+    justification = (justification or "").strip()
+    now = timezone.now()
+    by_decision: dict[str, list[int]] = {}
+    for row in rows:
+        chosen = Decision(row.recommendation) if accept else Decision(decision)
+        if chosen == Decision.REDUCE:
+            raise ReviewRefused(_("Reduce one item at a time."))
+        if not accept and _needs_justification(row, chosen) and not justification:
+            raise ReviewRefused(_("This decision needs a justification."))
+        by_decision.setdefault(chosen.value, []).append(row.pk)
+    for chosen, ids in by_decision.items():
+        note = justification or _("Accepted the recommendation shown with its reasons.")
+        for start in range(0, len(ids), CHUNK):
+            ReviewItem.objects.filter(pk__in=ids[start : start + CHUNK]).update(
+                decision=chosen,
+                justification=note,
+                reduce_expires_at=None,
+                reduce_role=None,
+                decided_by=actor,
+                decided_at=now,
+                decided_in_bulk=True,
+            )
+    if rows:
+        audit.record(
+            EventType.REVIEW_BULK_DECIDED,
+            tenant=actor.tenant,
+            actor=actor,
+            after={
+                "accept_recommendations": accept,
+                "count": len(rows),
+                "items": {key: ids for key, ids in by_decision.items()},
+            },
+            reason=justification,
+        )
+    return len(rows)
+
+
+@transaction.atomic
+def reassign(item: ReviewItem, *, actor, to, reason: str) -> ReviewItem:
+    """Hand an item to another reviewer (the assigned reviewer, or a holder of reviews: change)."""
+    item = ReviewItem.objects.select_for_update().select_related("campaign").get(pk=item.pk)
+    if item.campaign.state != ReviewCampaign.State.OPEN:
+        raise ReviewRefused(_("The campaign is not open."))
+    if actor is None or (item.reviewer_id != actor.pk and not engine.can(actor, Action.CHANGE, SystemModule.REVIEWS)):
+        raise ReviewRefused(_("This item is assigned to another reviewer."))
+    if to is None or to.tenant_id != item.tenant_id or not may_review(to):
+        raise ReviewRefused(_("Choose an active reviewer of this tenant."))
+    if to.pk == item.user_id:
+        raise ReviewRefused(_("Nobody reviews their own access."))
+    if not (reason or "").strip():
+        raise ReviewRefused(_("Say why the item is reassigned."))
+    before = item.reviewer_id
+    item.reviewer = to
+    item.routed = "reassigned"
+    item.save(update_fields=["reviewer", "routed"])
+    audit.record(
+        EventType.REVIEW_REASSIGNED,
+        tenant=item.campaign.tenant,
+        actor=actor,
+        target=item,
+        before={"reviewer": before},
+        after={"reviewer": to.pk},
+        reason=reason,
+    )
+    return item
+
+
+def basic_role() -> Role:
+    """What a revoked role membership falls back to: the tenant's Basic user role."""
+    return Role.objects.get(builtin=True, key=BuiltinRole.BASIC)

@@ -1,0 +1,400 @@
+"""Review screens: policies, campaign dashboard and report, CSV export, the reviewer's "My reviews".
+
+Views parse, call a service, render. Reviewers only ever see items assigned to them: their queryset is
+``ReviewItem.objects.filter(reviewer=request.user)``, so any other id is a 404 (as another tenant's is).
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime, time
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponseNotAllowed, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.lookups import get_in_tenant_or_404
+from accounts.models import User
+from permissions import engine
+from permissions.models import Role
+from permissions.views import requires
+from permissions.vocabulary import Action, SystemModule
+from reviews import presenting
+from reviews.forms import ItemFilter, PolicyForm
+from reviews.models import ApplyResult, Decision, ReviewCampaign, ReviewItem, ReviewPolicy
+from reviews.services import applying, campaigns, decisions, policies
+from reviews.services.errors import ReviewRefused
+
+PAGE = 50
+INLINE_APPLY = 500  # at most this many changes applied inside the closing request
+REPORT_PAGE = 200
+can_view = requires(SystemModule.REVIEWS, Action.VIEW)
+can_create = requires(SystemModule.REVIEWS, Action.CREATE)
+can_change = requires(SystemModule.REVIEWS, Action.CHANGE)
+can_review = requires(SystemModule.REVIEWS, Action.REVIEW)
+
+
+def _buttons(user) -> dict:
+    """What the template may offer, decided here (templates never decide permissions)."""
+    return {
+        "may_create": engine.can(user, Action.CREATE, SystemModule.REVIEWS),
+        "may_change": engine.can(user, Action.CHANGE, SystemModule.REVIEWS),
+    }
+
+
+@require_GET
+@can_view
+def campaign_list(request):
+    """Every campaign of the tenant, newest period first."""
+    rows = ReviewCampaign.objects.select_related("policy").order_by("-period_start", "-id")
+    page = Paginator(rows, PAGE).get_page(request.GET.get("page"))
+    return render(request, "reviews/campaign_list.html", {"page": page, **_buttons(request.user)})
+
+
+@require_GET
+@can_view
+def policy_list(request):
+    """The tenant's review policies."""
+    rows = ReviewPolicy.objects.select_related("fallback_reviewer").order_by("name")
+    return render(request, "reviews/policy_list.html", {"policies": rows, **_buttons(request.user)})
+
+
+def _policy_form(request, policy):
+    form = PolicyForm(request.POST or None, instance=policy)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = policies.save_policy(actor=request.user, tenant=request.tenant, values=form.values(), policy=policy)
+        except (ReviewRefused, ValidationError) as refusal:
+            form.add_error(None, "; ".join(getattr(refusal, "messages", [str(refusal)])))
+        else:
+            messages.success(request, _("Policy %(name)s saved.") % {"name": saved.name})
+            return redirect("reviews:policies")
+    return render(request, "reviews/policy_form.html", {"form": form, "policy": policy})
+
+
+@require_http_methods(["GET", "POST"])
+@can_create
+def policy_new(request):
+    """A new review policy."""
+    return _policy_form(request, None)
+
+
+@require_http_methods(["GET", "POST"])
+@can_change
+def policy_edit(request, policy_id: int):
+    """Change a review policy (future campaigns follow it; open ones keep their snapshot)."""
+    policy = get_in_tenant_or_404(ReviewPolicy.objects.all(), request, pk=policy_id)
+    return _policy_form(request, policy)
+
+
+def _campaign(request, campaign_id):
+    return get_in_tenant_or_404(ReviewCampaign.objects.select_related("policy"), request, pk=campaign_id)
+
+
+def _bars(by_decision: dict) -> list[dict]:
+    """Server-rendered SVG bars of the decisions (no script, no inline style: CSP)."""
+    top = max(by_decision.values() or [0]) or 1
+    bars = []
+    for n, (value, label) in enumerate(Decision.choices):
+        count = by_decision.get(value, 0)
+        bars.append({"label": label, "count": count, "width": round(300 * count / top), "y": n * 28, "ty": n * 28 + 15})
+    return bars
+
+
+@require_GET
+@can_view
+def campaign_detail(request, campaign_id: int):
+    """The campaign dashboard: overall and per-reviewer progress, reviewers behind, a chart of decisions."""
+    campaign = _campaign(request, campaign_id)
+    figures = campaigns.progress(campaign)
+    now = timezone.now()
+    late = campaign.is_open and now >= campaign.final_reminder_point
+    for row in figures["reviewers"]:
+        row["behind"] = late and row["done"] < row["total"]
+    return render(
+        request,
+        "reviews/campaign_detail.html",
+        {
+            "campaign": campaign,
+            "figures": figures,
+            "bars": _bars(figures["by_decision"]),
+            "failed": figures["applied"].get(ApplyResult.FAILED, 0),
+            "may_close": campaign.is_open,
+            "may_apply": campaign.state == ReviewCampaign.State.CLOSED,
+            "may_cancel": campaign.state in (ReviewCampaign.State.SCHEDULED, ReviewCampaign.State.OPEN),
+            **_buttons(request.user),
+        },
+    )
+
+
+@can_change
+def campaign_close(request, campaign_id: int):
+    """Close the campaign now (and apply its decisions when the policy says so)."""
+    campaign = _campaign(request, campaign_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])  # after the lookup: a foreign id is a 404 first
+    if campaigns.close_campaign(campaign, actor=request.user):
+        messages.success(request, _("Campaign closed."))
+        campaign.refresh_from_db()
+        waiting = ReviewItem.objects.filter(campaign=campaign, apply_result=ApplyResult.PENDING).count()
+        if campaign.policy.auto_apply and waiting <= INLINE_APPLY:
+            applying.apply_campaign(campaign, actor=request.user)
+        elif campaign.policy.auto_apply:
+            # A large campaign is applied by the scheduler (every minute), not inside this request.
+            messages.info(request, _("%(count)s changes will be applied within a minute.") % {"count": waiting})
+    return redirect("reviews:campaign", campaign_id=campaign.pk)
+
+
+@can_change
+def campaign_apply(request, campaign_id: int):
+    """Apply a closed campaign's decisions (again: applied items are skipped; failed ones are retried)."""
+    campaign = _campaign(request, campaign_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])  # after the lookup: a foreign id is a 404 first
+    applying.retry_failed(campaign, actor=request.user)
+    campaign.refresh_from_db()
+    changed = applying.apply_campaign(campaign, actor=request.user)
+    messages.success(request, _("%(count)s changes applied.") % {"count": changed})
+    return redirect("reviews:campaign", campaign_id=campaign.pk)
+
+
+@can_change
+def campaign_cancel(request, campaign_id: int):
+    """Cancel a scheduled or open campaign, with a reason."""
+    campaign = _campaign(request, campaign_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])  # after the lookup: a foreign id is a 404 first
+    try:
+        campaigns.cancel_campaign(campaign, actor=request.user, reason=request.POST.get("reason", ""))
+    except ReviewRefused as refusal:
+        messages.error(request, str(refusal))
+    return redirect("reviews:campaign", campaign_id=campaign.pk)
+
+
+@require_GET
+@can_view
+def campaign_report(request, campaign_id: int):
+    """Figures and every decision: who, when, why, and what was applied."""
+    campaign = _campaign(request, campaign_id)
+    items = ReviewItem.objects.filter(campaign=campaign).select_related("user", "reviewer", "decided_by")
+    page = Paginator(items.order_by("id"), REPORT_PAGE).get_page(request.GET.get("page"))
+    rows = presenting.decorate(list(page.object_list))
+    return render(
+        request,
+        "reviews/campaign_report.html",
+        {"campaign": campaign, "figures": campaigns.progress(campaign), "page": page, "items": rows},
+    )
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _cell(value) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@require_GET
+@can_view
+def campaign_export(request, campaign_id: int):
+    """Every item and its decision as CSV (streamed)."""
+    campaign = _campaign(request, campaign_id)
+    items = ReviewItem.objects.filter(campaign=campaign).select_related("user", "reviewer", "decided_by")
+    header = [
+        "item",
+        "user",
+        "access",
+        "flagged",
+        "recommendation",
+        "reasons",
+        "reviewer",
+        "decision",
+        "justification",
+        "decided_by",
+        "decided_at",
+        "bulk",
+        "final_decision",
+        "final_source",
+        "apply_result",
+        "applied_at",
+        "apply_detail",
+    ]
+
+    def rows():
+        writer = csv.writer(_Echo())
+        yield writer.writerow(header)
+        for item in items.order_by("id").iterator(chunk_size=2000):
+            yield writer.writerow(
+                [
+                    _cell(v)
+                    for v in [
+                        item.pk,
+                        item.user.email,
+                        presenting.access_text(item),
+                        item.flagged,
+                        item.recommendation,
+                        " ".join(presenting.reason_text(c, p) for c, p in item.reasons),
+                        item.reviewer.email,
+                        item.decision,
+                        item.justification,
+                        item.decided_by.email if item.decided_by_id else "",
+                        item.decided_at.isoformat() if item.decided_at else "",
+                        item.decided_in_bulk,
+                        item.final_decision,
+                        item.final_source,
+                        item.apply_result,
+                        item.applied_at.isoformat() if item.applied_at else "",
+                        item.apply_detail,
+                    ]
+                ]
+            )
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="review-{campaign.pk}.csv"'
+    return response
+
+
+def _my_items(request):
+    return ReviewItem.objects.filter(reviewer=request.user)
+
+
+def _reduce_roles():
+    return [r for r in Role.objects.all() if not (r.builtin and r.key == "administrator")]
+
+
+@require_GET
+@can_review
+def my_reviews(request):
+    """The reviewer's workspace: their items of open campaigns, with the evidence, filters and decisions."""
+    # One open campaign at a time: the reviewer's items of it are one index range (tenant, reviewer, campaign, id).
+    open_ids = list(
+        ReviewCampaign.objects.filter(state=ReviewCampaign.State.OPEN)
+        .order_by("due_at", "id")
+        .values_list("pk", "name")
+    )
+    params = request.GET.copy()
+    chosen = params.get("campaign")
+    if not chosen or not chosen.isdigit() or int(chosen) not in {pk for pk, _name in open_ids}:
+        chosen = open_ids[0][0] if open_ids else 0
+        params["campaign"] = str(chosen)
+    filters = ItemFilter(params)
+    items = filters.apply(_my_items(request).filter(campaign_id=chosen)).select_related("user", "campaign")
+    page = Paginator(items.order_by("id"), PAGE).get_page(request.GET.get("page"))
+    rows = presenting.decorate(list(page.object_list))
+    query = params.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "reviews/my_reviews.html",
+        {
+            "campaigns": [{"pk": pk, "name": name, "current": pk == int(chosen)} for pk, name in open_ids],
+            "filters": filters,
+            "page": page,
+            "items": rows,
+            "query": query.urlencode(),
+            "roles": _reduce_roles(),
+            "hidden": [(k, v) for k, v in params.items() if k != "page"],
+        },
+    )
+
+
+def _row(request, item, error=""):
+    item = ReviewItem.objects.select_related("user", "campaign").get(pk=item.pk)
+    presenting.decorate([item])
+    return render(
+        request, "reviews/_item_row.html", {"item": item, "error": error, "roles": _reduce_roles(), "fragment": True}
+    )
+
+
+@can_review
+def decide(request, item_id: int):
+    """Keep, revoke or reduce one item; answers the row alone to a script, a redirect otherwise."""
+    item = get_in_tenant_or_404(_my_items(request), request, pk=item_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])  # after the lookup: a foreign id is a 404 first
+    decision = request.POST.get("decision", "")
+    expires = parse_date(request.POST.get("reduce_expires_at", "") or "")
+    role_id = request.POST.get("reduce_role") or None
+    error = ""
+    try:
+        role = get_in_tenant_or_404(Role.objects.all(), request, pk=role_id) if role_id else None
+        decisions.decide(
+            item,
+            actor=request.user,
+            decision=decision if decision in Decision.values else Decision.PENDING,
+            justification=request.POST.get("justification", ""),
+            reduce_expires_at=(timezone.make_aware(datetime.combine(expires, time.min)) if expires else None),
+            reduce_role=role,
+        )
+    except ReviewRefused as refusal:
+        error = str(refusal)
+    if request.headers.get("X-Requested-With") == "fetch":
+        response = _row(request, item, error)
+        if error:
+            response.status_code = 422
+        return response
+    if error:
+        messages.error(request, error)
+    return redirect(request.POST.get("next") or "reviews:mine")
+
+
+@require_POST
+@can_review
+def bulk(request):
+    """Bulk decision on the filtered selection: first a confirmation stating the count, then the change."""
+    filters = ItemFilter(request.POST)
+    action = request.POST.get("bulk_action", "")
+    decision = None if action == "accept" else action
+    if decision not in (None, Decision.KEEP, Decision.REVOKE):
+        messages.error(request, _("Choose what to do with the selection."))
+        return redirect("reviews:mine")
+    items = filters.apply(_my_items(request))
+    selection = decisions.bulk_selection(items, actor=request.user, accept_recommendations=decision is None)
+    if "confirm" not in request.POST:
+        return render(
+            request,
+            "reviews/bulk_confirm.html",
+            {
+                "count": selection.count(),
+                "action": action,
+                "fields": [(k, v) for k, v in request.POST.items() if k != "csrfmiddlewaretoken"],
+            },
+        )
+    try:
+        done = decisions.bulk_decide(
+            items,
+            actor=request.user,
+            decision=decision,
+            justification=request.POST.get("justification", ""),
+            expected=int(request.POST.get("expected", "-1")),
+        )
+    except (ReviewRefused, ValueError) as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, _("%(count)s items decided.") % {"count": done})
+    return redirect("reviews:mine")
+
+
+@can_review
+def reassign(request, item_id: int):
+    """Hand one of my items to another reviewer."""
+    item = get_in_tenant_or_404(_my_items(request), request, pk=item_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])  # after the lookup: a foreign id is a 404 first
+    to = User.objects.filter(email__iexact=request.POST.get("to", "").strip()).first()
+    try:
+        decisions.reassign(item, actor=request.user, to=to, reason=request.POST.get("reason", ""))
+    except ReviewRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, _("Item reassigned."))
+    return redirect("reviews:mine")
