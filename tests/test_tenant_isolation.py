@@ -19,7 +19,19 @@ FOREIGN_IDS: dict[str, Callable] = {
     "event_id": lambda tenant: _foreign_event(tenant),
     "device_id": lambda tenant: _foreign_device(tenant),
     "token": lambda tenant: _foreign_link_token(tenant),
+    "group_id": lambda tenant: _foreign_console_object(tenant, "group"),
+    "module_id": lambda tenant: _foreign_console_object(tenant, "module"),
+    "resource_id": lambda tenant: _foreign_console_object(tenant, "resource"),
+    "grant_id": lambda tenant: _foreign_console_object(tenant, "grant"),
+    "change_id": lambda tenant: _foreign_console_object(tenant, "change"),
 }
+
+
+def _foreign_console_object(tenant, kind):
+    """A group, custom module, resource, grant or pending change of ``tenant`` (its name must not leak)."""
+    from tests.console.foreign import foreign_object
+
+    return foreign_object(tenant, kind)
 
 
 def _foreign_event(tenant):
