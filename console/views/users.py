@@ -160,10 +160,12 @@ def set_status(request, user_id: int):
         reason = form.cleaned_data["reason"]
         if status == "active":
             services.deactivate_user(subject, actor=request.user, reason=reason)
-            messages.success(request, _("%(name)s was deactivated; their sessions ended.") % _names(subject, None))
+            messages.success(
+                request, _("%(name)s was deactivated; their sessions ended.") % {"name": subject.display_name}
+            )
         else:
             services.reactivate_user(subject, actor=request.user, reason=reason)
-            messages.success(request, _("%(name)s can log in again.") % _names(subject, None))
+            messages.success(request, _("%(name)s can log in again.") % {"name": subject.display_name})
         return redirect("console:user", user_id=subject.pk)
     return render(request, "console/user_status.html", {"subject": subject, "form": form, "status": status})
 
