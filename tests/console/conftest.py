@@ -63,3 +63,19 @@ def customer_company(acme, acme_customer):
 
 def messages_of(response) -> list[str]:
     return [str(m) for m in response.context["messages"]] if response.context else []
+
+
+def role_with(tenant, name, matrix):
+    """A custom role with ``matrix`` ({module key: [actions]}), set up by the system."""
+    from permissions.services import roles as role_services
+
+    with tenant_scope(tenant):
+        role = role_services.create_role(actor=None, tenant=tenant, name=name)
+        role_services.set_role_matrix(role, matrix, actor=None)
+    return role
+
+
+def person(tenant, email, role):
+    """A user holding ``role``, logged in (password and a real TOTP code): (user, client)."""
+    user = UserFactory(tenant=tenant, email=email, role=role)
+    return user, login(Client(), user)
