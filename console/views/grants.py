@@ -3,6 +3,7 @@ A group grant shows its impact (who gains what) before it is confirmed; refusals
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -49,6 +50,8 @@ def _subject_page(grant_or_data):
 @requires(GRANTS, Action.CREATE)
 def new_grant(request):
     form = GrantForm(request.POST or None, initial=_initial(request) if request.method == "GET" else None)
+    if form.data.get("resource") if form.is_bound else form.initial.get("resource"):
+        form.fields["module"].widget = forms.HiddenInput()  # the resource names its module
     resource = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
