@@ -23,6 +23,34 @@ def paginate(request, queryset, size: int = PAGE_SIZE):
     return page, query.urlencode()
 
 
+class Window:
+    """A page of a list that is never counted (a module may hold a million resources): the rows of page
+    ``number`` and whether another page follows, read as one query of ``size + 1`` rows."""
+
+    def __init__(self, queryset, number: int, size: int):
+        self.number = number
+        rows = list(queryset[(number - 1) * size : number * size + 1])
+        self.has_next = len(rows) > size
+        self.object_list = rows[:size]
+        self.has_previous = number > 1
+        self.next_page_number = number + 1
+        self.previous_page_number = number - 1
+
+    def has_other_pages(self) -> bool:
+        return self.has_next or self.has_previous
+
+
+def window(request, queryset, size: int = PAGE_SIZE):
+    """Like ``paginate`` without a count: for lists that may be very long."""
+    try:
+        number = max(1, int(request.GET.get("page", 1)))
+    except ValueError:
+        number = 1
+    query = request.GET.copy()
+    query.pop("page", None)
+    return Window(queryset, number, size), query.urlencode()
+
+
 def refusal_text(error: AccessRefused) -> str:
     """The coded refusal in the reader's language (out-of-scope names what the actor lacks)."""
     text = str(error.code.label)

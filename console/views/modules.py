@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.lookups import get_in_tenant_or_404
 from console.forms.modules import ModuleForm, ResourceForm, format_attributes
-from console.views.common import paginate, show_refusal
+from console.views.common import show_refusal, window
 from permissions import engine
 from permissions.models import Module, Resource
 from permissions.sensitive import MASK, mask_rows, sensitive_names, visible_attributes
@@ -69,7 +69,7 @@ def resource_list(request, module_id: int):
         if query_text:
             resources = resources.filter(title__icontains=query_text)
         resources = engine.visible(request.user, Action.VIEW, resources)
-    page, query = paginate(request, resources)
+    page, query = window(request, resources)
     context = {
         "module": module,
         "page": page,

@@ -92,6 +92,18 @@ def test_resource_list_has_a_constant_number_of_queries(acme, report):
     assert_constant_queries(client, f"/console/modules/{reports.pk}/", grow)
 
 
+def test_resource_pages_are_windows_not_counts(admin_client_acme, acme, report):
+    for n in range(30):
+        make_resource(acme, "reports", f"Report {n:02}")
+    url = f"/console/modules/{module(acme, 'reports').pk}/"
+    first = admin_client_acme.get(url).context
+    assert len(first["rows"]) == 25 and first["page"].has_next
+    second = admin_client_acme.get(url + "?page=2").context
+    assert [r.title for r, _ in second["rows"]] == [f"Report {n:02}" for n in range(24, 30)]
+    assert not second["page"].has_next
+    assert admin_client_acme.get(url + "?page=x").status_code == 200
+
+
 def test_resource_detail_says_who_can_view_it_and_why(admin_client_acme, acme, report):
     body = admin_client_acme.get(f"/console/resources/{report.pk}/").content.decode()
     assert "admin@acme.example" in body and "Role Administrator → Reports: View" in body

@@ -89,18 +89,30 @@ def test_user_detail_explains_every_cell_like_the_engine(
             reason="board pack",
             expires_at=soon,
         )
+        grant_services.grant(
+            actor=None,
+            module=module(acme, "reports"),
+            resource=report,
+            group=customer_company,
+            actions=[Action.CHANGE],
+            reason="corrections",
+        )
         for row in effective_matrix(acme_customer):
             for cell in row.cells:
                 expected = engine.explain(acme_customer, cell.action, row.module)
                 assert cell.allowed == expected.allowed, (row.module.key, cell.action)
                 assert [p.text for p in cell.paths] == [p.text for p in expected.paths]
-        [path] = resource_access(acme_customer)
-    assert path.kind == "user_resource_grant" and path.expires_at is not None
+        paths = resource_access(acme_customer)
+    assert [(p.kind, p.action, p.expires_at is not None) for p in paths] == [
+        ("user_resource_grant", Action.EXPORT, True),
+        ("group_resource_grant", Action.CHANGE, False),
+    ]
     body = admin_client_acme.get(f"/console/users/{acme_customer.pk}/").content.decode()
     assert "Role Basic user → Products: View" in body
     assert "via group Initech → Reports: View" in body
     assert "→ Analytics: View, by the system (expires" in body
     assert "→ Q3 revenue: Export, by the system (expires" in body
+    assert "via group Initech → Q3 revenue: Change, by the system" in body
 
 
 def test_why_page_shows_the_paths_and_the_refusals(admin_client_acme, acme, acme_customer, report):
