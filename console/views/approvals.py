@@ -14,8 +14,9 @@ from accounts.lookups import get_in_tenant_or_404
 from accounts.stepup import mfa_is_recent
 from console.views.common import paginate, show_refusal, step_up_then
 from permissions import engine
-from permissions.models import PendingChange
+from permissions.models import Group, Module, PendingChange, Resource, Role
 from permissions.services import changes as change_services
+from permissions.services import preview
 from permissions.services.errors import AccessRefused
 from permissions.views import requires
 from permissions.vocabulary import Action, SystemModule
@@ -75,5 +76,30 @@ def change_detail(request, change_id: int):
         except AccessRefused as error:
             show_refusal(request, error)
         return redirect("console:approval", change_id=change.pk)
-    context = {"change": change, "buttons": _buttons(request.user, change)}
+    context = {"change": change, "buttons": _buttons(request.user, change), **_impact(change)}
     return render(request, "console/approval_detail.html", context)
+
+
+def _impact(change) -> dict:
+    """For a pending matrix change or group grant: who would gain and lose what (the approver's evidence)."""
+    if change.status != PendingChange.Status.PENDING:
+        return {}
+    payload = change.payload
+    impact = None
+    if change.kind == PendingChange.Kind.MATRIX:
+        role = Role.objects.filter(pk=payload.get("role")).first()
+        if role is not None:
+            impact = preview.preview_role_matrix(role, {key: int(mask) for key, mask in payload["matrix"].items()})
+    elif change.kind == PendingChange.Kind.GRANT and payload.get("group"):
+        group = Group.objects.filter(pk=payload["group"]).first()
+        module = Module.objects.filter(pk=payload.get("module")).first()
+        resource = Resource.objects.filter(pk=payload["resource"]).first() if payload.get("resource") else None
+        if group is not None and module is not None:
+            impact = preview.preview_group_grant(group, module, payload["actions"], resource=resource)
+    if impact is None:
+        return {}
+    return {
+        "impact": True,
+        "gained": sorted(impact.gained.items(), key=lambda item: item[0].email),
+        "lost": sorted(impact.lost.items(), key=lambda item: item[0].email),
+    }

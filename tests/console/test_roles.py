@@ -52,7 +52,12 @@ def test_a_system_module_action_waits_for_a_second_administrator(admin_client_ac
     assert "waits for a second administrator" in " ".join(messages_of(response))
     assert matrix(advanced) == ADVANCED
     with tenant_scope(acme):
-        assert PendingChange.objects.filter(kind="matrix", status="pending").count() == 1
+        change = PendingChange.objects.get(kind="matrix", status="pending")
+    UserFactory(tenant=acme, email="avery@acme.example", role=advanced)
+    body = admin_client_acme.get(f"/console/approvals/{change.pk}/").content.decode()
+    assert "1 user gains access" in body and "avery@acme.example: users · View" in body.replace("<strong>", "").replace(
+        "</strong>", ""
+    )
 
 
 def test_az6_nobody_gives_a_role_more_than_they_hold(acme):
