@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.lookups import get_in_tenant_or_404
+from accounts.models import User
 from accounts.stepup import mfa_is_recent
 from console.views.common import paginate, show_refusal, step_up_then
 from permissions import engine
@@ -41,8 +42,27 @@ def change_list(request):
         .order_by("-requested_at", "-id")
     )
     page, query = paginate(request, changes)
+    _attach_subjects(page.object_list)
     context = {"page": page, "query": query, "status": status, "statuses": PendingChange.Status.choices}
     return render(request, "console/approval_list.html", context)
+
+
+def _attach_subjects(changes) -> None:
+    """Whom each change is about (a user, a group or a role), in three queries for the whole page."""
+    changes = list(changes)
+    wanted = {"user": set(), "group": set(), "role": set()}
+    for change in changes:
+        for key, ids in wanted.items():
+            if isinstance(change.payload.get(key), int):
+                ids.add(change.payload[key])
+    names = {
+        "user": dict(User.objects.filter(pk__in=wanted["user"]).values_list("pk", "email")),
+        "group": dict(Group.objects.filter(pk__in=wanted["group"]).values_list("pk", "name")),
+        "role": {r.pk: r.display_name for r in Role.objects.filter(pk__in=wanted["role"])},
+    }
+    for change in changes:
+        found = [names[key].get(change.payload.get(key)) for key in ("user", "group", "role")]
+        change.subject = next((name for name in found if name), "")
 
 
 def _buttons(actor, change) -> dict:

@@ -119,7 +119,9 @@ def request_admin_role(acme, requester, subject):
 def test_a_second_administrator_approves_after_step_up(acme, acme_admin, acme_admin2, acme_customer):
     change = request_admin_role(acme, acme_admin, acme_customer)
     client = login(Client(), acme_admin2)
-    body = client.get("/console/approvals/").content.decode()
+    response = client.get("/console/approvals/")
+    assert [c.subject for c in response.context["page"].object_list] == ["customer@acme.example"]
+    body = response.content.decode()
     assert "customer@acme.example" in body and "admin@acme.example" in body and "runs the account" in body
     url = f"/console/approvals/{change.pk}/"
     assert client.get(url).context["buttons"]["approve"]
