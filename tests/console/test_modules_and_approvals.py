@@ -164,3 +164,21 @@ def test_approval_list_has_a_constant_number_of_queries(admin_client_acme, acme,
     assert_constant_queries(admin_client_acme, "/console/approvals/", grow)
     with tenant_scope(acme):
         assert PendingChange.objects.filter(status="pending").count() == 16
+
+
+def test_a_reader_with_object_grants_only_sees_just_those_resources(acme, report):
+    """The resource list narrows through engine.visible when no whole-module right covers the reader."""
+    from permissions.services import grants as grant_services
+    from permissions.vocabulary import Action
+
+    other = make_resource(acme, "reports", "Q4 forecast")
+    role = role_with(acme, "Module viewer", {"modules": ["view"]})
+    viewer, client = person(acme, "viewer@acme.example", role)
+    url = f"/console/modules/{module(acme, 'reports').pk}/"
+    assert client.get(url).context["rows"] == []
+    with tenant_scope(acme):
+        grant_services.grant(
+            actor=None, module=module(acme, "reports"), resource=other, user=viewer, actions=[Action.VIEW], reason="x"
+        )
+    assert [r.title for r, _ in client.get(url).context["rows"]] == ["Q4 forecast"]
+    assert client.get(f"/console/resources/{report.pk}/").status_code == 404
