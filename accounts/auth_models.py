@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.scoping import TenantManager
+from vault.fields import EncryptedTextField
 
 
 class UserSession(models.Model):
@@ -15,14 +18,15 @@ class UserSession(models.Model):
 
     The registry is the source of truth for every session store (database or Redis): a request whose
     session has no row here is logged out (accounts.policy.SessionGuardMiddleware). The session key
-    is kept only as a SHA-256 digest for lookup, plus encrypted (accounts.crypto) so ending a session
+    is kept only as a SHA-256 digest for lookup, plus encrypted under the tenant's key so ending a session
     can also delete it from the store.
     """
 
     tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
+    uid = models.UUIDField(default=uuid.uuid4, editable=False)
     key_digest = models.CharField(max_length=64)
-    encrypted_key = models.TextField(blank=True)
+    encrypted_key = EncryptedTextField(null=True)
     created_at = models.DateTimeField(_("started"), default=timezone.now)
     last_seen = models.DateTimeField(_("last seen"), default=timezone.now)
     address = models.CharField(_("address"), max_length=64, blank=True)

@@ -14,10 +14,10 @@ from importlib import import_module
 from django.conf import settings
 from django.utils import timezone
 
-from accounts import crypto
 from accounts.auth_models import UserSession
 from accounts.scoping import tenant_scope
 from audit.context import current_origin
+from vault.cipher import DecryptionFailed
 
 AUTH_AT = "portcullis_auth_at"  # when the password (or an invitation/reset link) was last proved
 
@@ -41,11 +41,10 @@ def register(request, user) -> UserSession | None:
             tenant=user.tenant,
             user=user,
             key_digest=digest(key),
+            encrypted_key=key,
             address=getattr(request, "client_address", "") or origin.address,
             user_agent=request.headers.get("User-Agent", "")[:400],
         )
-        row.encrypted_key = crypto.encrypt(key, tenant=user.tenant_id, purpose="session_key", row_id=row.pk)
-        row.save(update_fields=["encrypted_key"])
     request.session[AUTH_AT] = timezone.now().timestamp()
     return row
 
@@ -69,7 +68,7 @@ def rekey(request, old_key: str | None) -> None:
         if row is None:
             return
         row.key_digest = digest(new_key)
-        row.encrypted_key = crypto.encrypt(new_key, tenant=user.tenant_id, purpose="session_key", row_id=row.pk)
+        row.encrypted_key = new_key
         row.save(update_fields=["key_digest", "encrypted_key"])
 
 
@@ -83,8 +82,8 @@ def rotate(request) -> None:
 def end(row: UserSession) -> None:
     """End one session: its registry row and its stored data."""
     try:
-        key = crypto.decrypt(row.encrypted_key, tenant=row.tenant_id, purpose="session_key", row_id=row.pk).decode()
-    except crypto.DecryptionError:
+        key = row.encrypted_key
+    except DecryptionFailed:  # the tenant was crypto-shredded: the row still goes
         key = None
     if key:
         _store()().delete(key)

@@ -7,7 +7,14 @@ class AuditConfig(AppConfig):
     verbose_name = _("Audit trail")
 
     def ready(self):
+        from audit import checks  # noqa: F401  (registers the start-up checks)
         from audit.access import can_view_audit
         from portal.navigation import NavEntry, register
 
         register(NavEntry(_("Audit log"), "audit:events", can_view_audit))
+
+        from audit.checkpoints import make_due_checkpoints
+        from portal import jobs
+
+        # A platform job: it visits each tenant in that tenant's own scope.
+        jobs.register("audit-checkpoints", lambda now: len(make_due_checkpoints(now)), per_tenant=False)

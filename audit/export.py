@@ -65,10 +65,10 @@ def export_lines(tenant, *, proofs: bool = False) -> Iterator[str]:
             if not batch:
                 break
             personal: dict[int, dict] = {}
-            for seq, field, salt, value in PersonalValue.objects.filter(
-                seq__gte=batch[0][0], seq__lte=batch[-1][0]
-            ).values_list("seq", "field", "salt", "value"):
-                personal.setdefault(seq, {})[field] = {"salt": salt, "value": value}
+            for seq, values in PersonalValue.objects.filter(seq__gte=batch[0][0], seq__lte=batch[-1][0]).values_list(
+                "seq", "values"
+            ):
+                personal.setdefault(seq, {}).update(json.loads(values))
             for seq, canonical, leaf, chain_hash in batch:
                 record = {
                     "record": "event",

@@ -44,13 +44,18 @@ class EventFilterForm(forms.Form):
             events = events.filter(occurred_at__date__lte=data["date_to"])
         if data["q"]:
             text = data["q"]
-            people = PersonalValue.objects.filter(value__icontains=text).values("seq")
+            # JSON text of the clear values: a match on a salt (hex) is harmless, the salt is not secret.
+            people = PersonalValue.objects.filter(values__icontains=text).values("seq")
             events = events.filter(Q(canonical__icontains=text) | Q(seq__in=people))
         return events
 
 
 def diff(before, after) -> list[dict]:
     """Rows of a before/after comparison: field, old value, new value, changed or not."""
+    if before is None and isinstance(after, dict):
+        before = {}
+    if after is None and isinstance(before, dict):
+        after = {}
     if not isinstance(before, dict) or not isinstance(after, dict):
         if before is None and after is None:
             return []

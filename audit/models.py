@@ -134,31 +134,36 @@ class AuditEvent(models.Model):
 
 
 class PersonalValue(models.Model):
-    """The clear text of one personal value of one event, with the salt of its commitment.
+    """The clear personal values of one event about one person, with the salts of their commitments.
 
-    Not append-only on purpose: erasing a person deletes these rows; the event keeps only the
-    commitment, so the chain still verifies (see docs/audit-format.md, "Personal data").
+    ``values`` is JSON text ``{field: {"salt": hex, "value": text}}``. Not append-only on purpose:
+    erasing a person deletes their rows; the event keeps only the commitments, so the chain still
+    verifies (see docs/audit-format.md, "Personal data").
     """
 
     tenant = models.ForeignKey("accounts.Tenant", on_delete=models.PROTECT, related_name="+")
     seq = models.PositiveBigIntegerField(_("position"))
-    field = models.CharField(_("field"), max_length=100)
     subject_id = models.PositiveBigIntegerField(_("subject id"), null=True, blank=True)
-    salt = models.CharField(_("salt"), max_length=64)
-    value = models.TextField(_("value"))
+    values = models.TextField(_("values"))
 
     objects = TenantManager()
 
     class Meta:
         verbose_name = _("personal value")
         verbose_name_plural = _("personal values")
-        constraints = [
-            models.UniqueConstraint(fields=["tenant", "seq", "field"], name="audit_personal_unique"),
+        indexes = [
+            models.Index(fields=["tenant", "seq"], name="audit_personal_seq"),
+            models.Index(fields=["tenant", "subject_id"], name="audit_personal_subject"),
         ]
-        indexes = [models.Index(fields=["tenant", "subject_id"], name="audit_personal_subject")]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.field}"
+        return f"#{self.seq} ({self.subject_id})"
+
+    def fields(self) -> dict[str, dict]:
+        """{field: {"salt": hex, "value": text}}."""
+        import json
+
+        return json.loads(self.values)
 
 
 class Checkpoint(models.Model):

@@ -9,6 +9,7 @@ reveals nothing (the salt is gone), and every hash of the log still verifies (DP
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from dataclasses import dataclass
 
@@ -59,17 +60,13 @@ class Committer:
             for key, value in values.items()
         }
 
-    def save(self, tenant_id: int, seq: int) -> None:
-        """Store the clear values next to the event at position ``seq``."""
-        from audit.models import PersonalValue
 
-        if self.pending:
-            PersonalValue.objects.bulk_create(
-                PersonalValue(
-                    tenant_id=tenant_id, seq=seq, field=p.field, subject_id=p.subject_id, salt=p.salt, value=p.value
-                )
-                for p in self.pending
-            )
+def rows(pending: list[Pending]) -> list[tuple[int | None, str]]:
+    """The pending values grouped into one (subject id, JSON text) row per person."""
+    grouped: dict[int | None, dict] = {}
+    for p in pending:
+        grouped.setdefault(p.subject_id, {})[p.field] = {"salt": p.salt, "value": p.value}
+    return [(subject, json.dumps(values, ensure_ascii=False, sort_keys=True)) for subject, values in grouped.items()]
 
 
 def is_commitment(value) -> bool:
@@ -95,13 +92,14 @@ def clear_values(events) -> dict[int, dict[str, str]]:
         return {}
     tenant_id = events[0].tenant_id
     result: dict[int, dict[str, str]] = {}
-    rows = (
+    stored = (
         PersonalValue.objects.dangerously_all_tenants()
         .filter(tenant_id=tenant_id, seq__in=[e.seq for e in events])
-        .values_list("seq", "field", "value")
+        .values_list("seq", "values")
     )
-    for seq, field, value in rows:
-        result.setdefault(seq, {})[field] = value
+    for seq, values in stored:
+        for field, entry in json.loads(values).items():
+            result.setdefault(seq, {})[field] = entry["value"]
     return result
 
 
@@ -126,8 +124,9 @@ def erase_subject(tenant, subject_id: int, *, actor=None, reason: str = "") -> i
     from audit.models import PersonalValue
     from audit.recording import Target
 
-    rows = PersonalValue.objects.dangerously_all_tenants().filter(tenant=tenant, subject_id=subject_id)
-    count, _ = rows.delete()
+    about = PersonalValue.objects.dangerously_all_tenants().filter(tenant=tenant, subject_id=subject_id)
+    count = sum(len(json.loads(values)) for values in about.values_list("values", flat=True))
+    about.delete()
     audit.record(
         EventType.PERSONAL_DATA_ERASED,
         tenant=tenant,

@@ -15,6 +15,7 @@ from audit.context import current_origin
 from audit.escaping import escape_controls
 from audit.events import EventType
 from audit.personal import PERSON_TYPES, Committer
+from audit.personal import rows as personal_rows
 
 logger = logging.getLogger("portcullis.audit")
 
@@ -109,10 +110,11 @@ def record(
     described = describe(target)
     origin = current_origin()
     actor_id = getattr(actor, "pk", None) if actor is not None else None
-    occurred_at = timezone.now()
     committer = Committer()
 
-    def build(seq: int) -> tuple[dict, dict]:
+    def build(seq: int) -> tuple[dict, dict, list[tuple]]:
+        # Timed once the log is ours: times then follow positions.
+        occurred_at = timezone.now()
         actor_part = None
         if actor is not None:
             label = getattr(actor, "email", "") or str(actor)
@@ -145,10 +147,9 @@ def record(
             "target_type": described.type if described else "",
             "target_id": described.id if described else "",
         }
-        return payload, columns
+        return payload, columns, personal_rows(committer.pending)
 
     event = chain.append(tenant.pk, build)
-    committer.save(tenant.pk, event.seq)
     event.set_personal({p.field: p.value for p in committer.pending})
     logger.debug(
         "audit event %s tenant=%s seq=%s actor=%s target=%s:%s",

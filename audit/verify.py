@@ -7,6 +7,9 @@ columns (type, time, actor, target) must agree with the canonical bytes that the
 
 from __future__ import annotations
 
+import json
+import queue
+import threading
 from dataclasses import dataclass, field
 
 from django.db import connection
@@ -53,64 +56,108 @@ def checkpoint_dicts(tenant) -> list[dict]:
     ]
 
 
-def _personal_rows(tenant_id: int):
-    """(seq, field, salt, value) of the tenant's clear personal values, in position order (one cursor)."""
-    from audit.models import PersonalValue
-
-    table = connection.ops.quote_name(PersonalValue._meta.db_table)
-    with connection.chunked_cursor() as cursor:
-        cursor.execute(f"SELECT seq, field, salt, value FROM {table} WHERE tenant_id = %s ORDER BY seq", [tenant_id])
-        while rows := cursor.fetchmany(5000):
-            yield from rows
+BATCH = 20_000
 
 
-def _event_rows(tenant_id: int):
-    from audit.models import AuditEvent
+def _queries(tenant_id: int) -> tuple[str, str, bool]:
+    from audit.models import AuditEvent, PersonalValue
 
-    table = connection.ops.quote_name(AuditEvent._meta.db_table)
-    sql = (
-        "SELECT seq, canonical, leaf_hash, chain_hash, event_type, occurred_at, actor_id, target_type, target_id "
-        f"FROM {table} WHERE tenant_id = %s ORDER BY seq"
+    quote = connection.ops.quote_name
+    postgres = connection.vendor == "postgresql"
+    # PostgreSQL formats the time itself (in C, as the canonical form writes it); elsewhere Python does.
+    time_column = (
+        """to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')""" if postgres else "occurred_at"
     )
-    converter = connection.ops.convert_datetimefield_value if connection.vendor == "sqlite" else None
-    with connection.chunked_cursor() as cursor:
-        cursor.execute(sql, [tenant_id])
-        while rows := cursor.fetchmany(10_000):
-            if converter is not None:
-                rows = [(*r[:5], converter(r[5], None, connection), *r[6:]) for r in rows]
-            yield from rows
+    events = (
+        f"SELECT seq, canonical, leaf_hash, chain_hash, event_type, {time_column}, actor_id, target_type, target_id "
+        f"FROM {quote(AuditEvent._meta.db_table)} WHERE tenant_id = %s AND seq > %s ORDER BY seq LIMIT {BATCH}"
+    )
+    personal = (
+        f"SELECT seq, {quote('values')} FROM {quote(PersonalValue._meta.db_table)} "
+        "WHERE tenant_id = %s AND seq >= %s AND seq <= %s"
+    )
+    return events, personal, postgres
+
+
+def _fetch(cursor, queries, tenant_id: int, last: int, postgres: bool):
+    """One batch: (event rows, {seq: {field: (salt, value)}}), or None at the end."""
+    events_sql, personal_sql, _ = queries
+    cursor.execute(events_sql, [tenant_id, last])
+    rows = cursor.fetchall()
+    if not rows:
+        return None
+    if not postgres:
+        convert = connection.ops.convert_datetimefield_value
+        rows = [(*r[:5], convert(r[5], None, connection).strftime(TIME_FORMAT), *r[6:]) for r in rows]
+    cursor.execute(personal_sql, [tenant_id, rows[0][0], rows[-1][0]])
+    personal: dict[int, dict[str, tuple[str, str]]] = {}
+    for seq, values in cursor.fetchall():
+        for name, entry in json.loads(values).items():
+            personal.setdefault(seq, {})[name] = (entry["salt"], entry["value"])
+    return rows, personal
+
+
+def _batches(tenant_id: int):
+    """Batches of the tenant's events in position order (keyset pagination: index range scans).
+
+    On PostgreSQL the next batch is fetched by a helper thread on the same session (so it sees the same
+    transaction) while this thread checks the current one: the database and Python work at once.
+    """
+    queries = _queries(tenant_id)
+    postgres = queries[2]
+    if not postgres:
+        last = -1
+        with connection.cursor() as cursor:
+            while batch := _fetch(cursor, queries, tenant_id, last, postgres):
+                yield batch
+                last = batch[0][-1][0]
+        return
+    connection.ensure_connection()
+    raw = connection.connection  # psycopg connections are thread-safe; Django's wrapper is not shared
+    ready: queue.Queue = queue.Queue(maxsize=2)
+
+    def produce():
+        last = -1
+        try:
+            with raw.cursor() as cursor:
+                while batch := _fetch(cursor, queries, tenant_id, last, postgres):
+                    ready.put(batch)
+                    last = batch[0][-1][0]
+            ready.put(None)
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            ready.put(exc)
+
+    worker = threading.Thread(target=produce, name="audit-verify-fetch", daemon=True)
+    worker.start()
+    try:
+        while (batch := ready.get()) is not None:
+            if isinstance(batch, BaseException):
+                raise batch
+            yield batch
+    finally:
+        worker.join()
 
 
 def verify_tenant(tenant) -> Report:
     """Verify one tenant's log; the report lists every problem with its position and kind."""
     checkpoints = checkpoint_dicts(tenant)
     checker = LogChecker(tenant.pk, keys.trusted_public_keys(), checkpoints)
-    personal_rows = _personal_rows(tenant.pk)
-    pending = next(personal_rows, None)
-    add = checker.problems.append
-    time_format = TIME_FORMAT
-    for seq, canonical, leaf, chain, event_type, occurred_at, actor_id, target_type, target_id in _event_rows(
-        tenant.pk
-    ):
-        personal = None
-        while pending is not None and pending[0] <= seq:
-            if pending[0] == seq:
-                personal = personal or {}
-                personal[pending[1]] = (pending[2], pending[3])
-            pending = next(personal_rows, None)
-        payload = checker.feed(seq, canonical.encode("utf-8"), leaf, chain, personal)
-        if payload is None:
-            continue
-        actor = payload.get("actor") or {}
-        target = payload.get("target") or {"type": "", "id": ""}
-        if (
-            payload.get("type") != event_type
-            or payload.get("time") != occurred_at.strftime(time_format)
-            or actor.get("id") != actor_id
-            or target.get("type") != target_type
-            or target.get("id") != target_id
-        ):
-            add(Problem("modified", seq, "its indexed columns differ from its recorded content"))
+    feed = checker.feed
+    for rows, personal in _batches(tenant.pk):
+        for seq, canonical, leaf, chain, event_type, occurred_at, actor_id, target_type, target_id in rows:
+            payload = feed(seq, canonical.encode("utf-8"), leaf, chain, personal.get(seq), canonical)
+            if payload is None:
+                continue
+            actor = payload.get("actor") or {}
+            target = payload.get("target") or {"type": "", "id": ""}
+            if (
+                payload.get("type") != event_type
+                or payload.get("time") != occurred_at
+                or actor.get("id") != actor_id
+                or target.get("type") != target_type
+                or target.get("id") != target_id
+            ):
+                checker.problems.append(Problem("modified", seq, "its indexed columns differ from its content"))
     problems = checker.finish()
     return Report(tenant.slug, checker.events, len(checkpoints), problems)
 

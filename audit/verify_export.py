@@ -195,18 +195,24 @@ class LogChecker:
     def _add(self, kind: str, position: int | None, detail: str) -> None:
         self.problems.append(Problem(kind, position, detail))
 
-    def feed(self, seq: int, data: bytes, leaf_hex: str, chain_hex: str, personal: dict | None = None) -> dict | None:
+    def feed(
+        self, seq: int, data: bytes, leaf_hex: str, chain_hex: str, personal: dict | None = None, text: str = ""
+    ) -> dict | None:
         """Check the next stored event (its stored position, canonical bytes and stored hashes).
 
-        ``personal`` maps field → (salt hex, clear value) when clear values are at hand. Returns the
-        parsed payload (for further checks by the caller), or None when the event is unreadable.
+        ``personal`` maps field → (salt hex, clear value) when clear values are at hand; ``text`` may
+        give the bytes already decoded (faster to parse). Returns the parsed payload (for further
+        checks by the caller), or None when the event is unreadable.
         """
         self.events += 1
-        leaf = hashlib.sha256(b"\x00" + data).digest()
+        hashed = hashlib.sha256(b"\x00" + data)
+        leaf = hashed.digest()
         clean = True
         try:
-            payload = json.loads(data)
+            payload = json.loads(text or data)
             claim, tenant = payload["seq"], payload["tenant"]
+            if type(claim) is not int or type(tenant) is not int:
+                raise TypeError("seq and tenant must be numbers")
         except (ValueError, KeyError, TypeError):
             self._add("modified", seq, "its bytes are not a readable event")
             self._compact_append(leaf)
@@ -217,7 +223,7 @@ class LogChecker:
             self._add("inserted", seq, f"an event of another log (tenant {tenant}) was inserted")
             self._last_clean = False
             return payload
-        if leaf.hex() != leaf_hex:
+        if hashed.hexdigest() != leaf_hex:
             self._add("modified", claim, "its content does not match its leaf hash")
             clean = False
         expected = self._expected
@@ -246,9 +252,12 @@ class LogChecker:
                 self._add("inserted", seq, f"an extra event claims position {claim}")
             self._last_clean, self._offset = False, None
             return payload
+        chain = None
         if clean and self._last_clean:
-            chain = bytes.fromhex(chain_hex)
-            if chain != hashlib.sha256(self._last_chain + leaf).digest():
+            link = hashlib.sha256(self._last_chain + leaf)
+            if link.hexdigest() == chain_hex:
+                chain = link.digest()
+            else:
                 self._add("modified", claim, "its chain hash does not follow the event before it")
                 clean = False
         if not clean:
@@ -264,7 +273,7 @@ class LogChecker:
                 if _commitment_at(payload, field) != expected_commitment:
                     self._add("modified", claim, f"personal value {field} does not match its commitment")
         self._compact_append(leaf)
-        self._before_last_chain, self._last_chain = self._last_chain, bytes.fromhex(chain_hex)
+        self._before_last_chain, self._last_chain = self._last_chain, chain or bytes.fromhex(chain_hex)
         self._last_seq = seq
         self._last_clean = clean
         return payload

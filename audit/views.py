@@ -18,7 +18,7 @@ from audit import keys, personal
 from audit.events import EventType
 from audit.export import export_lines
 from audit.filters import EventFilterForm, diff
-from audit.models import AuditEvent
+from audit.models import AuditEvent, Checkpoint
 from audit.verify import verify_tenant
 from permissions.views import public, requires
 from permissions.vocabulary import Action, SystemModule
@@ -74,7 +74,8 @@ def event_detail(request, event_id: int):
 def verify_now(request):
     """Recompute the tenant's whole log now and show the result (the same as ``audit_verify``)."""
     report = verify_tenant(request.tenant)
-    return render(request, "audit/verify.html", {"report": report})
+    checkpoints = list(Checkpoint.objects.order_by("-index")[:20])
+    return render(request, "audit/verify.html", {"report": report, "checkpoints": checkpoints})
 
 
 @require_POST

@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class PermissionsConfig(AppConfig):
     name = "permissions"
     verbose_name = _("Permissions")
+
+    def ready(self):
+        from permissions.services.grants import expire_due_grants
+        from portal import jobs
+
+        # Expired grants stopped working at their instant already; the job records grant.expired events.
+        jobs.register("expire-grants", lambda tenant, now: expire_due_grants(tenant=tenant, now=now))

@@ -32,7 +32,7 @@ MAX_RESOURCES_PER_USER = 50_000
 class Compiled:
     """One user's permission set at one version (module-level bits, groups, a lazy resource map)."""
 
-    __slots__ = ("version", "role_id", "modules", "keys", "groups", "valid_until", "resources")
+    __slots__ = ("version", "role_id", "modules", "keys", "groups", "valid_until", "resources", "counts")
 
     def __init__(self, version, role_id):
         self.version = version
@@ -42,6 +42,7 @@ class Compiled:
         self.groups: tuple[int, ...] = ()
         self.valid_until = INF
         self.resources: dict[int, tuple[int, float]] = {}
+        self.counts: dict[int, int] = {}  # action bit → bounded count of object rows (visible()'s plan)
 
 
 def _tables():
@@ -124,6 +125,13 @@ def _resource_sql_and_params(tenant_id, user_id, resource_ids, now):
     return sql, params
 
 
+def fetch(sql: str, params: list) -> list[tuple]:
+    """Run the engine's one query."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def load(user, version, now: datetime, *, compiled: Compiled | None = None, resource_ids=()) -> Compiled:
     """Fill (or, with ``compiled``, extend with ``resource_ids``) a user's set, in one query."""
     tenant_id, user_id = user.tenant_id, user.pk
@@ -141,9 +149,7 @@ def load(user, version, now: datetime, *, compiled: Compiled | None = None, reso
         params += resource_params
     if not parts:
         return compiled
-    with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts), params)
-        rows = cursor.fetchall()
+    rows = fetch(" UNION ALL ".join(parts), params)
     modules, keys, groups = compiled.modules, compiled.keys, []
     found: dict[int, list] = {rid: [0, INF] for rid in resource_ids}
     valid_until = compiled.valid_until

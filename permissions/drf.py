@@ -16,6 +16,8 @@ _BY_METHOD = {"POST": Action.CREATE, "PUT": Action.CHANGE, "PATCH": Action.CHANG
 class EnginePermission(BasePermission):
     """Needs the view's ``permission_module`` and the action of the method (or ``permission_action``)."""
 
+    engine_backed = True  # the AZ-3 walker accepts DRF views that use this class and declare a module
+
     def _declared(self, request, view) -> tuple[str, Action]:
         module = getattr(view, "permission_module", None)
         if not module:

@@ -34,6 +34,9 @@ def declaration_of(callback) -> object | None:
     if view_class is not None:
         if getattr(view_class, "authz", None) is not None:
             return view_class.authz
+        module = getattr(view_class, "permission_module", None)
+        if module and any(getattr(c, "engine_backed", False) for c in getattr(view_class, "permission_classes", ())):
+            return str(module), Action(getattr(view_class, "permission_action", None) or Action.VIEW)
         return getattr(view_class, "authz_declaration", lambda: None)()
     return None
 

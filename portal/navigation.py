@@ -43,16 +43,31 @@ def register(entry: NavEntry) -> None:
     REGISTRY.append(entry)
 
 
+#: Functions ``provider(request) -> [(label, url)]`` adding entries computed per user (e.g. one per
+#: business module of the tenant that the engine lets the user view). Shown after the Home entry.
+PROVIDERS: list[Callable[[object], list[tuple[str | Promise, str]]]] = []
+
+
+def register_provider(provider: Callable[[object], list[tuple[str | Promise, str]]]) -> None:
+    """Add a dynamic entry provider (apps call this from their AppConfig.ready)."""
+    PROVIDERS.append(provider)
+
+
 def items_for(request) -> list[dict]:
     """The menu of the current user, with the active entry marked."""
     user = request.user
     if not (user.is_authenticated and user.tenant_id) or getattr(request, "mfa_pending", False):
         return []  # a password-only session (accounts.policy) sees no menu, only the MFA step
     items = []
+    dynamic = [(label, url) for provider in PROVIDERS for label, url in provider(request)]
     for entry in REGISTRY:
         if not entry.visible(user):
             continue
         url = reverse(entry.url_name)
         active = request.path == url if url == "/" else request.path.startswith(url)
         items.append({"label": entry.label, "url": url, "active": active, "section": entry.section})
-    return items
+    extra = [
+        {"label": label, "url": url, "active": request.path.startswith(url), "section": "main"}
+        for label, url in dynamic
+    ]
+    return items[:1] + extra + items[1:]

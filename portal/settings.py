@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "reviews",
     "audit",
     "vault",
+    "workspace",
+    "accessrequests",
     "portal.apps.PortalConfig",
 ]
 
@@ -105,7 +107,8 @@ AUTHENTICATION_BACKENDS = [
 # django-guardian stores per-object grants (permissions.models.grants); its own backend is not used:
 # it knows neither tenants nor expiry, so the engine's backend answers instead (guardian.W001 silenced).
 ANONYMOUS_USER_NAME = None
-SILENCED_SYSTEM_CHECKS = ["guardian.W001"]
+# models.W040: the grant indexes INCLUDE columns on PostgreSQL; SQLite (the embedded default) ignores them.
+SILENCED_SYSTEM_CHECKS = ["guardian.W001", "models.W040"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"

@@ -9,6 +9,8 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("audit/", include("audit.urls")),
     path("console/", include("console.urls")),
+    path("requests/", include("accessrequests.urls")),
+    path("", include("workspace.urls")),
     path("platform-admin/", admin.site.urls),
 ]
 

@@ -19,9 +19,11 @@ FOREIGN_IDS: dict[str, Callable] = {
     "event_id": lambda tenant: _foreign_event(tenant),
     "device_id": lambda tenant: _foreign_device(tenant),
     "token": lambda tenant: _foreign_link_token(tenant),
+    "module_key": lambda tenant: _foreign_module(tenant),
+    "resource_id": lambda tenant: _foreign_resource(tenant),
+    "request_id": lambda tenant: _foreign_access_request(tenant),
     "group_id": lambda tenant: _foreign_console_object(tenant, "group"),
     "module_id": lambda tenant: _foreign_console_object(tenant, "module"),
-    "resource_id": lambda tenant: _foreign_console_object(tenant, "resource"),
     "grant_id": lambda tenant: _foreign_console_object(tenant, "grant"),
     "change_id": lambda tenant: _foreign_console_object(tenant, "change"),
 }
@@ -32,6 +34,45 @@ def _foreign_console_object(tenant, kind):
     from tests.console.foreign import foreign_object
 
     return foreign_object(tenant, kind)
+
+
+def _foreign_module(tenant):
+    """A custom module only the other tenant has (its key and name must not leak)."""
+    from accounts.scoping import tenant_scope
+    from permissions.services.modules import create_module
+
+    with tenant_scope(tenant):
+        module = create_module(actor=None, tenant=tenant, name="Globex skunkworks", key="skunkworks")
+    return module.key, module.name
+
+
+def _foreign_resource(tenant):
+    """A report of the other tenant (its title must not leak)."""
+    from accounts.scoping import tenant_scope
+    from permissions.models import Module
+    from permissions.services.modules import create_resource
+
+    with tenant_scope(tenant):
+        report = create_resource(actor=None, module=Module.objects.get(key="reports"), title="Globex merger plan")
+    return report.pk, report.title
+
+
+def _foreign_access_request(tenant):
+    """An access request of the other tenant (its reason must not leak)."""
+    from accessrequests.services import submit
+    from accounts.scoping import tenant_scope
+    from permissions.models import Module
+
+    user = UserFactory(tenant=tenant)
+    with tenant_scope(tenant):
+        request = submit(
+            actor=user,
+            module=Module.objects.get(key="reports"),
+            actions=["view"],
+            reason="Globex confidential reason",
+            duration_days=14,
+        )
+    return request.pk, request.reason
 
 
 def _foreign_event(tenant):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import hmac
+import uuid
 
 from django.conf import settings
 from django.contrib.auth.hashers import Argon2PasswordHasher
@@ -18,8 +19,8 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device, ThrottlingMixin
 from django_otp.oath import TOTP, hotp
 
-from accounts import crypto
 from accounts.scoping import TenantManager
+from vault.fields import EncryptedTextField
 
 TOTP_STEP = 30
 TOTP_DIGITS = 6
@@ -65,7 +66,9 @@ class TenantDevice(ThrottlingMixin, Device):
 class TotpDevice(TenantDevice):
     """An RFC 6238 authenticator (SHA-1, 30 s, 6 digits). The seed is stored encrypted (MFA-8)."""
 
-    encrypted_key = models.TextField(_("encrypted seed"), blank=True)
+    uid = models.UUIDField(default=uuid.uuid4, editable=False)
+    # The seed (hex), sealed under the tenant's data key and bound to this row (MFA-8, DP-1).
+    encrypted_key = EncryptedTextField(_("seed"))
     last_t = models.BigIntegerField(_("last accepted time step"), default=-1)
 
     class Meta:
@@ -74,12 +77,12 @@ class TotpDevice(TenantDevice):
         indexes = [models.Index(fields=["tenant", "user"], name="totp_device_tenant_user")]
 
     def set_key(self, key: bytes) -> None:
-        """Encrypt ``key`` for this tenant and row (the row must be saved first, to have its id)."""
-        self.encrypted_key = crypto.encrypt(key, tenant=self.tenant_id, purpose="totp_seed", row_id=self.pk)
+        """Set the seed; it is encrypted for this tenant and row when the device is saved."""
+        self.encrypted_key = key.hex()
 
     def key_bytes(self) -> bytes:
         """The decrypted seed."""
-        return crypto.decrypt(self.encrypted_key, tenant=self.tenant_id, purpose="totp_seed", row_id=self.pk)
+        return bytes.fromhex(self.encrypted_key)
 
     def check_token(self, token: str) -> Outcome:
         """Check ``token`` and update throttling and ``last_t``. Call on a row locked for update."""

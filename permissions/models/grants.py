@@ -10,6 +10,8 @@ engine filters on them. Revoking deletes the guardian rows (the Grant keeps its 
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.models import Group as AuthGroup
+from django.contrib.auth.models import Permission
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -32,7 +34,8 @@ class Provenance(models.TextChoices):
 class Grant(models.Model):
     """Actions given to one user or one group on a module or on one resource; may expire."""
 
-    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+")
+    # No single-column indexes: the tenant-leading ones in Meta serve every query.
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+", db_index=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("user"),
@@ -40,6 +43,7 @@ class Grant(models.Model):
         null=True,
         blank=True,
         related_name="grants",
+        db_index=False,
     )
     group = models.ForeignKey(
         "permissions.Group",
@@ -48,6 +52,7 @@ class Grant(models.Model):
         null=True,
         blank=True,
         related_name="grants",
+        db_index=False,
     )
     module = models.ForeignKey(
         "permissions.Module", verbose_name=_("module"), on_delete=models.CASCADE, related_name="grants"
@@ -103,6 +108,17 @@ class Grant(models.Model):
             models.Index(fields=["tenant", "group", "module"], name="grant_tenant_group_module"),
             models.Index(fields=["tenant", "resource"], name="grant_tenant_resource"),
             models.Index(fields=["tenant", "expires_at"], name="grant_tenant_expires"),
+            # The engine's module-level rows: live, whole-module grants of a user or a group.
+            models.Index(
+                fields=["tenant", "user"],
+                condition=Q(resource__isnull=True, revoked_at__isnull=True),
+                name="grant_user_module_live",
+            ),
+            models.Index(
+                fields=["tenant", "group"],
+                condition=Q(resource__isnull=True, revoked_at__isnull=True),
+                name="grant_group_module_live",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -133,7 +149,11 @@ class ResourceUserPermission(UserObjectPermissionBase):
     content_object = models.ForeignKey(
         "permissions.Resource", on_delete=models.CASCADE, related_name="guardian_user_permissions"
     )
-    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+")
+    # guardian's fields again, without their single-column indexes: the tenant-leading composite indexes
+    # below serve every query, and a lone user_id index lures the planner away from the ordered ones.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, db_index=False)
+    permission = models.ForeignKey(Permission, on_delete=models.CASCADE, db_index=False)
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+", db_index=False)
     grant = models.ForeignKey(Grant, on_delete=models.CASCADE, related_name="user_object_permissions")
     action = models.PositiveIntegerField()  # the action's bit
     expires_at = models.DateTimeField(null=True, blank=True)
@@ -162,7 +182,9 @@ class ResourceGroupPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(
         "permissions.Resource", on_delete=models.CASCADE, related_name="guardian_group_permissions"
     )
-    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+")
+    group = models.ForeignKey(AuthGroup, on_delete=models.CASCADE, db_index=False)
+    permission = models.ForeignKey(Permission, on_delete=models.CASCADE, db_index=False)
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+", db_index=False)
     grant = models.ForeignKey(Grant, on_delete=models.CASCADE, related_name="group_object_permissions")
     action = models.PositiveIntegerField()
     expires_at = models.DateTimeField(null=True, blank=True)

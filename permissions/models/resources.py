@@ -14,8 +14,9 @@ from permissions.vocabulary import Action
 class Resource(models.Model):
     """One object of a module. ``attributes`` is free JSON; the module names which keys are sensitive."""
 
-    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+")
-    module = models.ForeignKey("permissions.Module", on_delete=models.PROTECT, related_name="resources")
+    # No single-column indexes: (tenant, module, id) serves lists, and lets PostgreSQL read a module in id order.
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+", db_index=False)
+    module = models.ForeignKey("permissions.Module", on_delete=models.PROTECT, related_name="resources", db_index=False)
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     attributes = models.JSONField(_("attributes"), default=dict, blank=True)

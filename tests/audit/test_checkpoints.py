@@ -172,3 +172,37 @@ def test_the_private_key_is_never_published(acme, settings):
     make_checkpoint(acme)
     seed = json.loads(settings.AUDIT_KEY_FILE.read_text())["current"]
     assert seed not in Client().get("/audit/keys.json").content.decode()
+
+
+def test_a_malformed_key_setting_fails_the_start_up_checks(settings):
+    from audit.checks import audit_keys_check
+
+    assert audit_keys_check() == []
+    settings.AUDIT_SIGNING_KEY = "c2hvcnQ="
+    [error] = audit_keys_check()
+    assert error.id == "audit.E001" and "AUDIT_SIGNING_KEY" in error.msg
+    settings.AUDIT_SIGNING_KEY = ""
+    settings.AUDIT_RETIRED_PUBLIC_KEYS = ["nope"]
+    [error] = audit_keys_check()
+    assert "AUDIT_RETIRED_PUBLIC_KEYS" in error.msg
+
+
+def test_the_job_runner_makes_the_hourly_checkpoints(acme_admin, settings, tmp_path):
+    """The scheduler entry point (portal.jobs) checkpoints every grown log once an interval."""
+    import datetime
+
+    from django.utils import timezone
+
+    from accounts.scoping import tenant_scope
+    from audit.models import Checkpoint
+    from portal.jobs import run_due_jobs
+
+    settings.AUDIT_KEY_FILE = tmp_path / "audit_signing_key.json"
+    assert run_due_jobs()["audit-checkpoints"] >= 1
+    assert run_due_jobs()["audit-checkpoints"] == 0  # nothing grew: nothing to sign
+    later = timezone.now() + datetime.timedelta(hours=2)
+    with tenant_scope(acme_admin.tenant):
+        count = Checkpoint.objects.count()
+    assert run_due_jobs(now=later)["audit-checkpoints"] == 0  # older than the interval, but the log did not grow
+    with tenant_scope(acme_admin.tenant):
+        assert Checkpoint.objects.count() == count

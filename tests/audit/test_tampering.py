@@ -183,7 +183,7 @@ def test_log3_a_column_edited_apart_from_the_hashed_bytes_is_found(log):
 
 def test_tampering_with_a_clear_personal_value_is_found(acme_admin):
     tenant = acme_admin.tenant
-    sql("UPDATE audit_personalvalue SET value = 'mallory@evil.example' WHERE field = 'after.email'")
+    sql("UPDATE audit_personalvalue SET \"values\" = REPLACE(\"values\", 'admin@acme', 'mallory@evil')")
     assert {p.kind for p in verify_tenant(tenant).problems} == {"modified"}
 
 
@@ -218,3 +218,13 @@ def test_a_tampered_inclusion_proof_is_refused(log):
     lines[-1] = json.dumps(record)
     _header, problems = verify_lines(lines)
     assert ("modified", 11) in found(problems)
+
+
+def test_an_event_that_is_not_a_readable_event_is_modified(log):
+    with triggers_off():
+        sql('UPDATE audit_auditevent SET canonical = REPLACE(canonical, \'"seq":3,\', \'"seq":"3",\') WHERE seq = 3')
+        sql("UPDATE audit_auditevent SET canonical = '[1, 2]' WHERE seq = 7")
+    kinds = found(verify_tenant(log).problems)
+    assert ("modified", 3) in kinds and ("modified", 7) in kinds
+    _header, problems = verify_lines(export_of(log))
+    assert ("modified", 3) in found(problems) and ("modified", 7) in found(problems)

@@ -136,10 +136,14 @@ def test_log7_control_characters_are_escaped_in_pages_and_commands(admin_client_
 
 
 def test_verify_now_shows_ok_then_the_problem(admin_client_acme, acme_admin):
-    make_checkpoint(acme_admin.tenant)
+    checkpoint = make_checkpoint(acme_admin.tenant)
+    with tenant_scope(acme_admin.tenant):
+        assert checkpoint.tree_size == AuditEvent.objects.count()
     response = admin_client_acme.post("/audit/verify/")
     assert response.status_code == 200 and response.context["report"].ok
     assert b"OK:" in response.content
+    assert response.context["checkpoints"][0].tree_size == checkpoint.tree_size
+    assert b"/audit/keys.json" in response.content
     with triggers_off():
         sql("UPDATE audit_auditevent SET canonical = REPLACE(canonical, 'administrator', 'basic')")
     response = admin_client_acme.post("/audit/verify/")
@@ -175,3 +179,14 @@ def test_az1_log8_a_foreign_event_is_404_and_a_denied_event(admin_client_acme, a
     denied = event(acme_admin.tenant, event_type=EventType.ACCESS_DENIED)
     assert denied is not None and denied.actor == acme_admin
     assert event(globex_admin.tenant, event_type=EventType.ACCESS_DENIED) is None
+
+
+def test_a_creation_diff_lists_each_new_field():
+    from audit.filters import diff
+
+    assert diff(None, {"role": "basic", "is_active": True}) == [
+        {"field": "is_active", "before": None, "after": True, "changed": True},
+        {"field": "role", "before": None, "after": "basic", "changed": True},
+    ]
+    assert diff({"a": 1}, None) == [{"field": "a", "before": 1, "after": None, "changed": True}]
+    assert diff(None, None) == []

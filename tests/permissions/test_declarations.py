@@ -90,6 +90,8 @@ def test_drf_permission_class_needs_a_declaration(rf, acme_basic):
         permission_module = "products"
 
     assert EnginePermission().has_permission(request, Products())
+    assert declaration_of(Products.as_view()) == ("products", Action.VIEW)
+    assert declaration_of(Undeclared.as_view()) is None
     post = rf.post("/api/x")
     post.user = acme_basic
     assert not EnginePermission().has_permission(post, Products())

@@ -229,6 +229,7 @@ def test_az6_the_subject_cannot_approve_their_own_promotion(in_acme, acme_admin,
 
 
 def test_az6_nobody_changes_their_own_role(in_acme, acme_admin):
+    """AZ-6 and AZ-4 (a role on self is refused): nobody changes their own role or its matrix."""
     refused(ErrorCode.SELF_ROLE, roles.change_user_role, acme_admin, Role.objects.get(key="basic"), actor=acme_admin)
     refused(ErrorCode.SELF_ROLE, roles.set_role_matrix, acme_admin.role, {"products": [A.VIEW]}, actor=acme_admin)
 
@@ -281,6 +282,7 @@ def test_expire_due_grants_records_each_once(acme, acme_admin, acme_customer, re
 
 
 def test_custom_modules_and_resources(in_acme, acme_admin, acme_basic):
+    """Custom modules and resources; AZ-4: a resource's owner, module and tenant are not set through updates."""
     contracts = modules.create_module(
         actor=acme_admin,
         tenant=in_acme,
@@ -347,3 +349,27 @@ def test_group_members_and_owners(in_acme, acme_admin, acme_customer, acme_basic
     refused(ErrorCode.NOT_ALLOWED, groups.set_owner, customer_company, acme_admin, actor=acme_customer)
     assert len(events(in_acme, EventType.GROUP_MEMBER_ADDED)) == 2
     assert len(events(in_acme, EventType.GROUP_MEMBER_REMOVED)) == 1
+
+
+def test_expire_grants_command_runs_each_tenant_in_its_scope(acme, globex, acme_admin, acme_customer, reports, report):
+    """AZ-7: the scheduler's command walks the tenants and works inside each one's scope."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    expires = timezone.now() + timedelta(hours=1)
+    with tenant_scope(acme):
+        grants.grant(
+            actor=acme_admin,
+            module=reports,
+            resource=report,
+            user=acme_customer,
+            actions=[A.VIEW],
+            reason="pilot",
+            expires_at=expires,
+        )
+    output = StringIO()
+    with time_machine.travel(expires + timedelta(seconds=1), tick=False):
+        call_command("expire_grants", stdout=output)
+    assert output.getvalue().strip() == "1 grant(s) recorded as expired"
+    assert len(events(acme, EventType.GRANT_EXPIRED)) == 1 and not events(globex, EventType.GRANT_EXPIRED)

@@ -89,3 +89,34 @@ def test_command_runs_once(clean_registry, acme_admin, capsys):
     jobs.register("noop", lambda tenant, now: 0)
     call_command("run_due_jobs")
     assert "nothing due" in capsys.readouterr().out
+
+
+def test_the_scheduler_records_expired_grants(acme_admin, acme_basic):
+    """The grant-expiry job is registered with the one scheduler entry point."""
+    import datetime
+
+    from django.utils import timezone
+
+    from accounts.scoping import tenant_scope
+    from audit.events import EventType
+    from audit.models import AuditEvent
+    from permissions.models import Module
+    from permissions.services import grants
+    from permissions.vocabulary import Action
+
+    with tenant_scope(acme_admin.tenant):
+        reports = Module.objects.get(key="reports")
+    grants.grant(
+        actor=acme_admin,
+        user=acme_basic,
+        module=reports,
+        actions=[Action.VIEW],
+        reason="quarter close",
+        expires_at=timezone.now() + datetime.timedelta(hours=1),
+    )
+    assert jobs.run_due_jobs()["expire-grants"] == 0
+    later = timezone.now() + datetime.timedelta(hours=2)
+    assert jobs.run_due_jobs(now=later)["expire-grants"] == 1
+    assert jobs.run_due_jobs(now=later)["expire-grants"] == 0  # idempotent
+    with tenant_scope(acme_admin.tenant):
+        assert AuditEvent.objects.filter(event_type=EventType.GRANT_EXPIRED).count() == 1

@@ -209,3 +209,20 @@ def test_master_keys_are_validated():
     for bad in ("nokey", "a:!!!", f"a:{base64.b64encode(b'short').decode()}", ""):
         with pytest.raises(ConfigError):
             masterkeys.parse(bad)
+
+
+def test_dp2_dp3_totp_seeds_and_session_keys_rotate_and_shred_with_the_tenant(acme_basic):
+    """MFA-8 seeds and session keys live under the tenant's vault data key: re-encrypted and shredded with it."""
+    from accounts.mfa.models import TotpDevice
+    from tests.accounts.mfa_helpers import give_device
+
+    device = give_device(acme_basic, b"0123456789abcdef0123")
+    services.rotate_data_key(acme_basic.tenant)
+    assert services.pending_values(acme_basic.tenant) >= 1
+    services.reencrypt(acme_basic.tenant)
+    assert services.pending_values(acme_basic.tenant) == 0
+    with tenant_scope(acme_basic.tenant):
+        assert TotpDevice.objects.get(pk=device.pk).key_bytes() == b"0123456789abcdef0123"
+    services.shred_tenant(acme_basic.tenant)
+    with tenant_scope(acme_basic.tenant), pytest.raises(DecryptionFailed):
+        TotpDevice.objects.get(pk=device.pk).key_bytes()

@@ -1,0 +1,82 @@
+"""Who may decide a request, what the requester holds now, and how risky a request is."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from permissions import engine
+from permissions.models import Module
+from permissions.vocabulary import Action, SystemModule
+
+
+def allowed_durations(tenant) -> list[int]:
+    """The duration presets (days) the tenant allows: the presets up to request_max_days, and the maximum."""
+    from accessrequests.models import DURATION_PRESETS
+
+    cap = tenant.request_max_days
+    days = [d for d in DURATION_PRESETS if d <= cap]
+    if cap not in days and cap < DURATION_PRESETS[-1]:
+        days.append(cap)
+    return sorted(days)
+
+
+def default_duration(tenant) -> int:
+    """Two weeks, or the tenant's maximum when that is shorter."""
+    from accessrequests.models import DEFAULT_DURATION
+
+    return min(DEFAULT_DURATION, tenant.request_max_days)
+
+
+def is_administrator_approver(user) -> bool:
+    """The tenant's administrators: whoever holds approve on the requests system module."""
+    return engine.can(user, Action.APPROVE, SystemModule.REQUESTS)
+
+
+def owned_module_ids(user) -> set[int]:
+    """Modules of which ``user`` is an owner."""
+    return set(Module.objects.filter(owners=user).values_list("pk", flat=True))
+
+
+def is_approver(user, request) -> bool:
+    """Administrators, the resource's owner and the module's owners; never the requester."""
+    if user is None or user.pk == request.requester_id or user.tenant_id != request.tenant_id:
+        return False
+    if is_administrator_approver(user):
+        return True
+    if request.resource_id and request.resource.owner_id == user.pk:
+        return True
+    return request.module_id in owned_module_ids(user)
+
+
+def may_approve_anything(user) -> bool:
+    """Whether the approval queue concerns ``user`` at all (menu entry)."""
+    from permissions.models import Resource
+
+    if is_administrator_approver(user):
+        return True
+    return Module.objects.filter(owners=user).exists() or Resource.objects.filter(owner=user).exists()
+
+
+def current_actions(user, module, resource=None) -> list[Action]:
+    """What ``user`` holds now on the module, or on the resource (module-wide rights included)."""
+    applicable = module.applicable_actions
+    if resource is None:
+        held = set(engine.module_actions(user, module))
+        return [a for a in applicable if a in held]
+    return [a for a in applicable if engine.can(user, a, resource)]
+
+
+def risks(request) -> list:
+    """Flags for the approver: a console (system-module) action, sensitive data."""
+    flags = []
+    if request.is_system:
+        flags.append(_("System module: needs two approvers and a fresh MFA check"))
+    if request.is_sensitive:
+        flags.append(_("Sensitive data"))
+    return flags
+
+
+def approval_limit(request) -> int:
+    """The longest an approver may grant: what was asked (or a first approver allowed), within the
+    tenant's maximum now."""
+    return min(request.granted_days or request.duration_days, request.tenant.request_max_days)
