@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "guardian",
     "accounts",
     "permissions",
+    "console",
     "reviews",
     "audit",
     "vault",

@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("audit/", include("audit.urls")),
     path("reviews/", include("reviews.urls")),
+    path("console/", include("console.urls")),
     path("requests/", include("accessrequests.urls")),
     path("", include("workspace.urls")),
     path("platform-admin/", admin.site.urls),

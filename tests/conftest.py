@@ -7,13 +7,25 @@ from tests.factories import PASSWORD, TenantFactory, UserFactory
 
 
 @pytest.fixture(autouse=True)
-def _fresh_key_cache():
-    """Unwrapped keys are cached per process; a rolled-back test must not leave its keys to the next one."""
+def _fresh_process_caches():
+    """Per-process caches (unwrapped keys, compiled permissions, usage dedupe, the Django cache) start empty.
+
+    A rolled-back test can leave ids that the next test reuses (SQLite), so nothing cached may survive it.
+    """
+    from django.core.cache import cache
+
+    from permissions import engine, usage
     from vault import keyring
 
-    keyring.forget()
+    def clear():
+        keyring.forget()
+        engine.clear_process_cache()
+        usage.forget_seen()
+        cache.clear()
+
+    clear()
     yield
-    keyring.forget()
+    clear()
 
 
 @pytest.fixture

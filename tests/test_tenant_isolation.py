@@ -25,7 +25,18 @@ FOREIGN_IDS: dict[str, Callable] = {
     "policy_id": lambda tenant: _foreign_review(tenant, "policy"),
     "campaign_id": lambda tenant: _foreign_review(tenant, "campaign"),
     "item_id": lambda tenant: _foreign_review(tenant, "item"),
+    "group_id": lambda tenant: _foreign_console_object(tenant, "group"),
+    "module_id": lambda tenant: _foreign_console_object(tenant, "module"),
+    "grant_id": lambda tenant: _foreign_console_object(tenant, "grant"),
+    "change_id": lambda tenant: _foreign_console_object(tenant, "change"),
 }
+
+
+def _foreign_console_object(tenant, kind):
+    """A group, custom module, resource, grant or pending change of ``tenant`` (its name must not leak)."""
+    from tests.console.foreign import foreign_object
+
+    return foreign_object(tenant, kind)
 
 
 def _foreign_module(tenant):

@@ -8,7 +8,7 @@ from django.utils.text import slugify
 import audit
 from audit.events import EventType
 from permissions import engine
-from permissions.models import Module, Resource
+from permissions.models import BuiltinRole, Module, Resource, Role, RolePermission
 from permissions.services.checks import require, same_tenant
 from permissions.services.errors import AccessRefused, ErrorCode
 from permissions.versioning import bump
@@ -35,6 +35,11 @@ def create_module(
         actions=mask,
         sensitive_attributes=sorted({str(a) for a in sensitive_attributes}),
     )
+    # "Administrator = everything": the built-in role holds every applicable action of a new module too,
+    # else nobody could manage its resources (the Administrator matrix itself is locked).
+    administrator = Role.objects.filter(builtin=True, key=BuiltinRole.ADMINISTRATOR).first()
+    if administrator is not None:
+        RolePermission.objects.create(tenant=tenant, role=administrator, module=module, actions=mask)
     audit.record(
         EventType.MODULE_CREATED,
         tenant=tenant,
@@ -44,6 +49,7 @@ def create_module(
             "key": key,
             "actions": [a.value for a in Action if mask & a.bit],
             "sensitive": module.sensitive_attributes,
+            "administrator_role": administrator is not None,
         },
     )
     bump(tenant.pk)

@@ -6,4 +6,14 @@ document.addEventListener("DOMContentLoaded", () => {
       select.addEventListener("change", () => form.submit());
     }
   }
+  // A form field shown only while a select has a given value: data-show-if="<select id>:<value>" on its input.
+  for (const input of document.querySelectorAll("[data-show-if]")) {
+    const [selectId, value] = input.dataset.showIf.split(":");
+    const select = document.getElementById(selectId);
+    if (!select) continue;
+    const field = input.closest(".field") || input;
+    const update = () => field.classList.toggle("is-hidden", select.value !== value);
+    select.addEventListener("change", update);
+    update();
+  }
 });

@@ -292,9 +292,9 @@ def test_custom_modules_and_resources(in_acme, acme_admin, acme_basic):
     )
     assert contracts.key == "contracts" and contracts.kind == "custom"
     refused(ErrorCode.NOT_ALLOWED, modules.create_module, actor=acme_basic, tenant=in_acme, name="Other")
-    # Administrators do not hold actions on a new module until a matrix or grant gives them.
-    refused(ErrorCode.NOT_ALLOWED, modules.create_resource, actor=acme_admin, module=contracts, title="MSA")
-    resource = modules.create_resource(actor=None, module=contracts, title="MSA", attributes={"value": 10})
+    # The built-in Administrator role holds every applicable action of a new module (nobody else does).
+    refused(ErrorCode.NOT_ALLOWED, modules.create_resource, actor=acme_basic, module=contracts, title="MSA")
+    resource = modules.create_resource(actor=acme_admin, module=contracts, title="MSA", attributes={"value": 10})
     refused(ErrorCode.NOT_ALLOWED, modules.update_resource, resource, actor=acme_basic, title="x")
     products = module(in_acme, "products")
     item = modules.create_resource(

@@ -1,0 +1,72 @@
+from datetime import timedelta
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from console.forms.fields import UserByEmailField
+from permissions.models import Group, Module, Resource
+from permissions.vocabulary import Action
+
+EXPIRY_PRESETS = [
+    ("", _("Never")),
+    ("1", _("In 1 day")),
+    ("7", _("In 7 days")),
+    ("30", _("In 30 days")),
+    ("90", _("In 90 days")),
+    ("custom", _("On a date…")),
+]
+
+
+class GrantForm(forms.Form):
+    """To a user (by e-mail) or a group; on a module or one resource; actions; reason; optional expiry."""
+
+    user = UserByEmailField(label=_("User (email)"), required=False)
+    group = forms.ModelChoiceField(label=_("or group"), queryset=Group.objects.none(), required=False)
+    module = forms.ModelChoiceField(label=_("Module"), queryset=Module.objects.none(), required=False)
+    resource = forms.ModelChoiceField(
+        label=_("Resource"), queryset=Resource.objects.none(), required=False, widget=forms.HiddenInput
+    )
+    actions = forms.MultipleChoiceField(label=_("Actions"), choices=Action.choices, widget=forms.CheckboxSelectMultiple)
+    reason = forms.CharField(label=_("Reason"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+    expiry = forms.ChoiceField(label=_("Expires"), choices=EXPIRY_PRESETS, required=False)
+    expires_on = forms.DateTimeField(
+        label=_("Expiry date and time"),
+        required=False,
+        widget=forms.DateTimeInput(
+            attrs={"type": "datetime-local", "data-show-if": "id_expiry:custom"}, format="%Y-%m-%dT%H:%M"
+        ),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = User.objects.all()
+        self.fields["group"].queryset = Group.objects.order_by("name")
+        self.fields["module"].queryset = Module.objects.order_by("kind", "key")
+        self.fields["resource"].queryset = Resource.objects.select_related("module")
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("user")) == bool(data.get("group")):
+            raise forms.ValidationError(_("Choose one user or one group."))
+        resource = data.get("resource")
+        if resource is not None:
+            data["module"] = resource.module
+        if data.get("module") is None:
+            self.add_error("module", _("Choose a module."))
+        preset = data.get("expiry")
+        if preset == "custom":
+            if not data.get("expires_on"):
+                self.add_error("expires_on", _("Choose the expiry date and time."))
+            data["expires_at"] = data.get("expires_on")
+        elif preset:
+            data["expires_at"] = timezone.now() + timedelta(days=int(preset))
+        else:
+            data["expires_at"] = None
+        return data
+
+
+class RevokeForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))

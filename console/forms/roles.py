@@ -1,0 +1,27 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from permissions.vocabulary import Action
+
+
+class RoleNameForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+
+
+class ReasonOptionalForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
+
+
+def cell_name(module_key: str, action) -> str:
+    """The checkbox name of one matrix cell."""
+    return f"cell:{module_key}:{Action(action).value}"
+
+
+def matrix_from_post(data, modules) -> dict[str, list[str]]:
+    """The matrix a POST asks for: only applicable (module, action) cells of the tenant's modules count."""
+    matrix: dict[str, list[str]] = {}
+    for module in modules:
+        for action in module.applicable_actions:
+            if data.get(cell_name(module.key, action)):
+                matrix.setdefault(module.key, []).append(action.value)
+    return matrix

@@ -1,0 +1,14 @@
+"""Menu entries of the console: each one shown when the engine says the user may view that screen."""
+
+from django.utils.translation import gettext_lazy as _
+
+from permissions.vocabulary import Action, SystemModule
+from portal.navigation import NavEntry, permitted, register
+
+register(NavEntry(_("Users"), "console:users", permitted(SystemModule.USERS, Action.VIEW), section="console"))
+register(NavEntry(_("Roles"), "console:roles", permitted(SystemModule.ROLES, Action.VIEW), section="console"))
+register(NavEntry(_("Groups"), "console:groups", permitted(SystemModule.GROUPS, Action.VIEW), section="console"))
+register(
+    NavEntry(_("Modules and resources"), "console:modules", permitted(SystemModule.MODULES, Action.VIEW), "console")
+)
+register(NavEntry(_("Pending approvals"), "console:approvals", permitted(SystemModule.GRANTS, Action.VIEW), "console"))

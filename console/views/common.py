@@ -1,0 +1,72 @@
+"""Helpers shared by the console views: pagination, refusals shown as messages, step-up redirects."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from permissions.services.errors import AccessRefused, ErrorCode
+
+PAGE_SIZE = 25
+
+
+def paginate(request, queryset, size: int = PAGE_SIZE):
+    """The requested page and the query string of the other parameters (for the page links)."""
+    page = Paginator(queryset, size).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return page, query.urlencode()
+
+
+class Window:
+    """A page of a list that is never counted (a module may hold a million resources): the rows of page
+    ``number`` and whether another page follows, read as one query of ``size + 1`` rows."""
+
+    def __init__(self, queryset, number: int, size: int):
+        self.number = number
+        rows = list(queryset[(number - 1) * size : number * size + 1])
+        self.has_next = len(rows) > size
+        self.object_list = rows[:size]
+        self.has_previous = number > 1
+        self.next_page_number = number + 1
+        self.previous_page_number = number - 1
+
+    def has_other_pages(self) -> bool:
+        return self.has_next or self.has_previous
+
+
+def window(request, queryset, size: int = PAGE_SIZE):
+    """Like ``paginate`` without a count: for lists that may be very long."""
+    try:
+        number = max(1, int(request.GET.get("page", 1)))
+    except ValueError:
+        number = 1
+    query = request.GET.copy()
+    query.pop("page", None)
+    return Window(queryset, number, size), query.urlencode()
+
+
+def refusal_text(error: AccessRefused) -> str:
+    """The coded refusal in the reader's language (out-of-scope names what the actor lacks)."""
+    text = str(error.code.label)
+    detail = str(error)
+    if error.code == ErrorCode.INVALID and detail and detail != text:
+        text = f"{text} ({detail})"  # the service's detail of an invalid change
+    if error.missing:
+        text += " " + _("Missing: %(actions)s.") % {"actions": ", ".join(str(a.label) for a in error.missing)}
+    return text
+
+
+def show_refusal(request, error: AccessRefused) -> None:
+    """Nothing changed: say why."""
+    messages.error(request, refusal_text(error))
+
+
+def step_up_then(path: str):
+    """Send the user to the step-up page, then back to ``path`` (a GET of the form, prefilled)."""
+    return redirect(f"{reverse('accounts:stepup')}?{urlencode({'next': path})}")
