@@ -61,3 +61,7 @@ class EventType(models.TextChoices):
     CHANGE_REQUESTED = "change.requested", _("Change awaiting approval")
     CHANGE_APPROVED = "change.approved", _("Change approved")
     CHANGE_REJECTED = "change.rejected", _("Change rejected")
+    # API keys and provisioning
+    API_KEY_CREATED = "api_key.created", _("API key created")
+    API_KEY_REVOKED = "api_key.revoked", _("API key revoked")
+    GROUP_RENAMED = "group.renamed", _("Group renamed")
