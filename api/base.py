@@ -84,6 +84,12 @@ class TenantViewSet(TenantScopedMixin, viewsets.GenericViewSet):
             if name in cls.__dict__:
                 raise TypeError(f"{cls.__name__} must not override {name}(): narrow rows in narrow(queryset) instead")
 
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        # The id first: another tenant's (or a missing) id is 404 whatever the method (AZ-1).
+        if (self.lookup_url_kwarg or self.lookup_field) in self.kwargs:
+            self.get_object()
+        return super().http_method_not_allowed(request, *args, **kwargs)
+
     def narrow(self, queryset):
         """Subclass hook: filter (never widen) the tenant's rows, e.g. with engine.visible."""
         return queryset

@@ -6,11 +6,11 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import messages
+from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
 
 from accounts.stepup import require_recent_mfa
 from api import keys
@@ -88,11 +88,12 @@ def key_create(request):
 
 
 @requires("settings", Action.CHANGE)
-@require_POST
 def key_revoke(request, key_id: int):
     from accounts.lookups import get_in_tenant_or_404
 
-    key = get_in_tenant_or_404(ApiKey.objects.all(), request, pk=key_id)
+    key = get_in_tenant_or_404(ApiKey.objects.all(), request, pk=key_id)  # 404 first, whatever the method
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     keys.revoke_key(key, actor=request.user, reason=request.POST.get("reason", ""))
     messages.success(request, _("The key is revoked."))
     return redirect("api:keys")

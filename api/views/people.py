@@ -79,6 +79,7 @@ class UserViewSet(
     """Users of the tenant. POST invites (inactive until the invitation is accepted); DELETE deactivates."""
 
     model = User
+    lookup_url_kwarg = "user_id"
     permission_module = "users"
     serializer_class = UserSerializer
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
