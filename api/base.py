@@ -84,6 +84,13 @@ class TenantViewSet(TenantScopedMixin, viewsets.GenericViewSet):
             if name in cls.__dict__:
                 raise TypeError(f"{cls.__name__} must not override {name}(): narrow rows in narrow(queryset) instead")
 
+    def check_permissions(self, request):
+        if request.method.lower() not in getattr(self, "action_map", {}) and (
+            self.lookup_url_kwarg or self.lookup_field
+        ) in self.kwargs:
+            return  # http_method_not_allowed answers: 404 for a foreign or missing id, else 405
+        super().check_permissions(request)
+
     def http_method_not_allowed(self, request, *args, **kwargs):
         # The id first: another tenant's (or a missing) id is 404 whatever the method (AZ-1).
         if (self.lookup_url_kwarg or self.lookup_field) in self.kwargs:

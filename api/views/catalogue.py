@@ -24,7 +24,7 @@ MAX_BULK = 500
 
 
 class ModuleSerializer(serializers.ModelSerializer):
-    actions = serializers.ListField(child=serializers.ChoiceField(Action.choices), required=False)
+    actions = serializers.ListField(child=serializers.ChoiceField(Action.choices), required=False, write_only=True)
 
     class Meta:
         model = Module

@@ -129,7 +129,9 @@ class UserViewSet(
 
 
 class RoleSerializer(serializers.ModelSerializer):
-    matrix = serializers.DictField(child=serializers.ListField(child=serializers.ChoiceField(Action.choices)))
+    matrix = serializers.DictField(
+        child=serializers.ListField(child=serializers.ChoiceField(Action.choices)), write_only=True, required=False
+    )
 
     class Meta:
         model = Role

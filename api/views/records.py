@@ -25,7 +25,7 @@ class GrantSerializer(serializers.ModelSerializer):
     group = tenant_field(Group, required=False, allow_null=True)
     module = TenantSlugField(Module, slug_field="key")
     resource = tenant_field(Resource, required=False, allow_null=True)
-    actions = serializers.ListField(child=serializers.ChoiceField(Action.choices), min_length=1)
+    actions = serializers.ListField(child=serializers.ChoiceField(Action.choices), min_length=1, write_only=True)
 
     class Meta:
         model = Grant
