@@ -82,7 +82,10 @@ def test_az1_other_tenants_ids_are_404_and_absent_from_lists(api_acme, globex, l
     assert response.status_code == 404
     assert str(text) not in response.content.decode()
     for method in ("patch", "delete", "post"):
-        assert getattr(api_acme, method)(detail.format(id=object_id), {}, content_type="application/json").status_code == 404
+        assert (
+            getattr(api_acme, method)(detail.format(id=object_id), {}, content_type="application/json").status_code
+            == 404
+        )
     assert str(text) not in api_acme.get(list_url).content.decode()
 
 
