@@ -24,8 +24,7 @@ def world(acme, acme_admin):
     expiring, some revoked)."""
     rng = random.Random(9)
     users = [
-        UserFactory(tenant=acme, role=builtin_role(acme, rng.choice(["basic", "advanced", "basic"])))
-        for _ in range(30)
+        UserFactory(tenant=acme, role=builtin_role(acme, rng.choice(["basic", "advanced", "basic"]))) for _ in range(30)
     ]
     users[3].is_active = False
     users[3].save(update_fields=["is_active"])
@@ -119,7 +118,9 @@ def test_check_records_usage_of_allowed_answers(api_acme, acme, acme_basic):
     from permissions.usage import forget_seen
 
     forget_seen()
-    api_acme.post("/api/v1/check", {"subject": acme_basic.pk, "action": "view", "target": "products"}, content_type=JSON)
+    api_acme.post(
+        "/api/v1/check", {"subject": acme_basic.pk, "action": "view", "target": "products"}, content_type=JSON
+    )
     with tenant_scope(acme):
         assert UsageRecord.objects.filter(user=acme_basic, action="view", module__key="products").exists()
 
@@ -150,9 +151,7 @@ def test_az1_foreign_subject_or_target_is_404(api_acme, acme, globex, acme_basic
 def test_batch_limits_and_field_errors(api_acme, acme_basic):
     one = {"subject": acme_basic.pk, "action": "view", "target": "products"}
     assert api_acme.post("/api/v1/check/batch", {"checks": [one] * 101}, content_type=JSON).status_code == 400
-    response = api_acme.post(
-        "/api/v1/check/batch", {"checks": [one, {**one, "action": "fly"}]}, content_type=JSON
-    )
+    response = api_acme.post("/api/v1/check/batch", {"checks": [one, {**one, "action": "fly"}]}, content_type=JSON)
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "checks[1].action"
 
@@ -167,8 +166,9 @@ def test_check_needs_grants_view_in_the_key(acme, acme_admin, acme_basic):
 
 def test_az5_check_sees_a_revocation_on_the_next_request(api_acme, acme, acme_admin, acme_basic):
     with tenant_scope(acme):
-        made = grants.grant(actor=acme_admin, module=Module.objects.get(key="reports"), actions=["export"],
-                            reason="r", user=acme_basic)
+        made = grants.grant(
+            actor=acme_admin, module=Module.objects.get(key="reports"), actions=["export"], reason="r", user=acme_basic
+        )
     body = {"subject": acme_basic.pk, "action": "export", "target": "reports"}
     assert api_acme.post("/api/v1/check", body, content_type=JSON).json() == {"allowed": True}
     with tenant_scope(acme):
