@@ -39,6 +39,7 @@ class DocsView(SpectacularSwaggerSplitView):
     permission_classes = [AllowAny]
     authentication_classes = []
     url_name = "api:schema"
+    template_name = "api/swagger_ui.html"
 
 
 urlpatterns = [

@@ -15,6 +15,7 @@ from api.services import update_user
 from permissions.models import BuiltinRole, Group, PendingChange, Role
 from permissions.services import groups as group_services
 from permissions.services import roles as role_services
+from permissions.services.errors import AccessRefused, ErrorCode
 from permissions.vocabulary import Action, actions_of
 
 
@@ -124,6 +125,8 @@ class UserViewSet(
 
     def destroy(self, request, **kwargs):
         user = self.get_object()
+        if user.pk == request.user.pk:
+            raise AccessRefused(ErrorCode.SELF_ROLE)  # nobody deactivates themselves (nor their key's owner)
         accounts_services.deactivate_user(user, actor=request.user, reason="API: deactivated")
         return Response(status=status.HTTP_204_NO_CONTENT)
 

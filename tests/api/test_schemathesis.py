@@ -1,0 +1,34 @@
+"""schemathesis against /api/schema/: generated requests find no 5xx and no response that violates the
+schema (a bounded number of examples per operation, so the run stays well under a minute)."""
+
+import pytest
+import schemathesis
+from django.core.wsgi import get_wsgi_application
+from hypothesis import HealthCheck, Phase, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
+
+from tests.api.conftest import issue
+
+schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
+
+
+@pytest.fixture
+def token(acme_admin, acme_basic):
+    _key, token = issue(acme_admin, rate_per_minute=1_000_000)
+    return token
+
+
+@schema.parametrize()
+@settings(
+    max_examples=6,
+    deadline=None,
+    derandomize=True,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
+def test_api_schema_holds_under_generated_requests(case, token):
+    case.call_and_validate(
+        headers={"Authorization": f"Bearer {token}"},
+        checks=[not_a_server_error, response_schema_conformance, content_type_conformance],
+    )
