@@ -15,8 +15,11 @@ EVERYTHING = "everything"
 def _fresh_api_state():
     from django.core.cache import cache
 
+    from api import throttling
+
     keys.forget_verified()
     check.forget()
+    throttling.forget()
     cache.clear()
     yield
     keys.forget_verified()

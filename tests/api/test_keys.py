@@ -1,5 +1,6 @@
 """API keys: stored hashed, shown once, scoped (no escalation), expiring, revocable at once, audited."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -121,3 +122,40 @@ def test_rate_limit_per_key_answers_429_with_retry_after(acme_admin):
     # another key of the same tenant has its own budget
     _other, token2 = issue(acme_admin, scopes={"users": ["view"]}, rate_per_minute=3)
     assert bearer(token2).get("/api/v1/users").status_code == 200
+
+
+def test_generous_limits_are_counted_in_batches_but_still_enforced(acme_admin):
+    """At 200 a minute a process adds its requests in batches of 10: the 201st request in the window is
+    refused all the same (the overshoot is bounded by one batch per process)."""
+    from api import throttling
+
+    throttling.forget()
+    _key, token = issue(acme_admin, scopes={"users": ["view"]}, rate_per_minute=200)
+    client = bearer(token)
+    statuses = [client.get("/api/v1/users").status_code for _ in range(212)]
+    assert statuses[:200] == [200] * 200
+    assert statuses[-1] == 429
+
+
+def test_redis_counter_is_shared_and_exact_for_small_limits(settings):
+    """The Redis path (one INCRBY round trip), when Redis runs here (api's db 7)."""
+    import redis
+
+    try:
+        redis.Redis.from_url("redis://127.0.0.1:6379/7").ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("no Redis")
+    from django.core.cache import caches
+
+    from api import throttling
+
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:6379/7"}
+    }
+    caches._settings = None
+    try:
+        del caches._connections.default
+    except AttributeError:
+        pass
+    name = f"portcullis:throttle:test:{time.time_ns()}"
+    assert [throttling.count_request(name, 3) for _ in range(4)] == [1, 2, 3, 4]
