@@ -11,4 +11,4 @@ class ApiConfig(AppConfig):
         from permissions.vocabulary import Action
         from portal.navigation import NavEntry, permitted, register
 
-        register(NavEntry(_("API keys"), "api:keys", permitted("settings", Action.CHANGE), section="admin"))
+        register(NavEntry(_("API keys"), "api:keys", permitted("settings", Action.CHANGE)))
