@@ -15,8 +15,17 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
 
 @pytest.fixture
 def token(acme_admin, acme_basic):
+    """A key of the administrator. The WSGI calls run inside the test's transaction, so (as Django's
+    own test client does) the end of a request must not close the database connection."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
     _key, token = issue(acme_admin, rate_per_minute=1_000_000)
-    return token
+    yield token
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @schema.parametrize()
