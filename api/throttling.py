@@ -19,6 +19,7 @@ from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
 
 from api.permissions import key_of
+from audit.context import client_address
 
 WINDOW = 60
 FLUSH_SECONDS = 0.25
@@ -85,7 +86,10 @@ class KeyRateThrottle(BaseThrottle):
         elif request.user and request.user.is_authenticated:
             ident, limit = f"u{request.user.pk}", settings.API_SESSION_RATE_PER_MINUTE
         else:
-            ident, limit = f"a{self.get_ident(request)}", settings.API_ANONYMOUS_RATE_PER_MINUTE
+            # Not DRF's get_ident (it trusts X-Forwarded-For when NUM_PROXIES is unset): the portal's own
+            # client address, which a forged header cannot change (as for the login lockout, AUTH-2).
+            address = client_address(request, settings.TRUSTED_PROXY_COUNT)
+            ident, limit = f"a{address}", settings.API_ANONYMOUS_RATE_PER_MINUTE
         now = time.time()
         window = int(now // WINDOW)
         count = count_request(f"portcullis:throttle:{ident}:{window}", limit)

@@ -3,6 +3,7 @@ permissions services, so every change is checked by the engine and audited like 
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from rest_framework import status
@@ -99,12 +100,8 @@ class Users(ScimView):
                 )
         except IntegrityError:
             raise ScimError(409, "userName is already taken", "uniqueness") from None
-        except Exception as error:  # full_clean: an invalid e-mail address
-            from django.core.exceptions import ValidationError
-
-            if isinstance(error, ValidationError):
-                raise ScimError(400, "userName must be an e-mail address", "invalidValue") from None
-            raise
+        except ValidationError:  # full_clean: not an e-mail address
+            raise ScimError(400, "userName must be an e-mail address", "invalidValue") from None
         return Response(user_json(user), status=status.HTTP_201_CREATED)
 
 

@@ -159,3 +159,13 @@ def test_redis_counter_is_shared_and_exact_for_small_limits(settings):
         pass
     name = f"portcullis:throttle:test:{time.time_ns()}"
     assert [throttling.count_request(name, 3) for _ in range(4)] == [1, 2, 3, 4]
+
+
+def test_anonymous_limit_ignores_a_forged_forwarded_for(db, settings):
+    """Anonymous callers are counted by the portal's client address: a forged X-Forwarded-For does not
+    give a fresh budget (DRF's own get_ident would trust it)."""
+    settings.API_ANONYMOUS_RATE_PER_MINUTE = 2
+    from django.test import Client
+
+    statuses = [Client(HTTP_X_FORWARDED_FOR=f"10.0.0.{n}").get("/api/schema/").status_code for n in range(3)]
+    assert statuses == [200, 200, 429]
