@@ -1,9 +1,11 @@
 """The check API: ``POST /api/v1/check`` and ``/api/v1/check/batch`` ask the engine the portal obeys.
 
 Lean by design (research: authz_perf.md §6.4/§7 puts the floor at the Django request itself): the body
-is parsed by hand rather than by a serializer, subjects and targets are resolved once and remembered
-in this process for at most a second *and* only while the tenant's authorization version is unchanged
-(the engine's own invalidation), and each answer is ``engine.can`` (``engine.explain`` on request).
+is parsed by hand rather than by a serializer; subjects are read fresh on every request (one query for
+a whole batch), so a deactivated user is refused at once; targets are remembered in this process while
+the tenant's authorization version is unchanged (module keys and resource ids never move; an external
+id only for a second, as it can be changed); each answer is ``engine.can`` (``engine.explain`` on
+request), whose compiled sets stay warm across requests.
 Usage is recorded for allowed answers (``permissions.usage.record_use``: one write per key per day).
 """
 
@@ -24,7 +26,6 @@ from permissions.vocabulary import BITS, Action
 MAX_BATCH = 100
 TTL = 1.0
 MAX_ENTRIES = 50_000
-_users: dict[tuple[int, int], tuple[object, tuple, float]] = {}
 _targets: dict[tuple, tuple[object, tuple, float]] = {}
 
 
@@ -33,15 +34,14 @@ class NotFoundInTenant(Exception):
 
 
 def forget() -> None:
-    """Forget remembered subjects and targets (tests)."""
-    _users.clear()
+    """Forget remembered targets (tests)."""
     _targets.clear()
 
 
-def _remember(store: dict, key, value, version) -> None:
+def _remember(store: dict, key, value, version, ttl: float | None) -> None:
     if len(store) >= MAX_ENTRIES:
         store.pop(next(iter(store)), None)
-    store[key] = (value, version, time.monotonic() + TTL)
+    store[key] = (value, version, time.monotonic() + ttl if ttl else float("inf"))
 
 
 def _recall(store: dict, key, version):
@@ -51,19 +51,19 @@ def _recall(store: dict, key, version):
     return None
 
 
-def subject_of(tenant_id: int, value) -> User:
-    """The tenant's user with id ``value`` (NotFoundInTenant for a missing or foreign id)."""
+def subject_id(value) -> int:
+    """A user id from the body (a number, or digits)."""
     if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
         raise exceptions.ValidationError({"subject": [_("A user id is required.")]})
-    user_id = int(value)
-    version = current_version(tenant_id)
-    user = _recall(_users, (tenant_id, user_id), version)
-    if user is None:
-        user = User.objects.filter(tenant_id=tenant_id, pk=user_id).select_related("tenant").first()
-        if user is None:
-            raise NotFoundInTenant
-        _remember(_users, (tenant_id, user_id), user, version)
-    return user
+    return int(value)
+
+
+def load_subjects(tenant_id: int, items) -> dict[int, User]:
+    """The tenant's users named by ``items`` (one query; foreign or missing ids are simply absent)."""
+    ids = {subject_id(item.get("subject")) for item in items if isinstance(item, dict)}
+    if not ids:
+        return {}
+    return {user.pk: user for user in User.objects.filter(tenant_id=tenant_id, pk__in=ids)}
 
 
 def target_of(tenant_id: int, value):
@@ -89,6 +89,7 @@ def target_of(tenant_id: int, value):
     found = _recall(_targets, key, version)
     if found is not None:
         return found
+    ttl = TTL if external_id is not None and resource_id is None else None
     module = Module.objects.filter(tenant_id=tenant_id, key=module_key).only("id", "key", "tenant_id").first()
     if module is None:
         raise NotFoundInTenant
@@ -100,7 +101,7 @@ def target_of(tenant_id: int, value):
         found = rows.only("id", "tenant_id", "module_id").first()
         if found is None:
             raise NotFoundInTenant
-    _remember(_targets, key, found, version)
+    _remember(_targets, key, found, version, ttl)
     return found
 
 
@@ -111,13 +112,16 @@ def action_of(value) -> Action:
     return Action(value)
 
 
-def decide(tenant_id: int, item, *, explain: bool = False) -> dict:
-    """One answer: ``{"allowed": bool}`` (+ ``paths``/``reasons`` when explaining)."""
+def decide(tenant_id: int, item, subjects: dict[int, User], *, explain: bool = False) -> dict:
+    """One answer: ``{"allowed": bool}`` (+ ``paths``/``reasons`` when explaining); ``subjects`` from
+    ``load_subjects`` (a subject missing there is another tenant's or nobody: NotFoundInTenant)."""
     if not isinstance(item, dict):
         raise exceptions.ValidationError({"check": [_("A check is an object with subject, action and target.")]})
     action = action_of(item.get("action"))
-    subject = subject_of(tenant_id, item.get("subject"))
+    subject = subjects.get(subject_id(item.get("subject")))
     target = target_of(tenant_id, item.get("target"))
+    if subject is None:
+        raise NotFoundInTenant
     if explain:
         if isinstance(target, Resource):  # explain() reads titles and modules: a full row
             target = Resource.objects.select_related("module").get(tenant_id=tenant_id, pk=target.pk)

@@ -66,8 +66,12 @@ class CheckView(_CheckView):
         summary="May the subject do the action on the target?",
     )
     def post(self, request):
+        body = self._body(request)
+        tenant_id = request.tenant.pk
         try:
-            answer = check.decide(request.tenant.pk, self._body(request), explain=self._explain(request))
+            answer = check.decide(
+                tenant_id, body, check.load_subjects(tenant_id, [body]), explain=self._explain(request)
+            )
         except check.NotFoundInTenant:
             raise exceptions.NotFound() from None
         return Response(answer)
@@ -97,10 +101,14 @@ class BatchCheckView(_CheckView):
             raise exceptions.ValidationError({"checks": [_("Send 1 to 100 checks.")]})
         explain = self._explain(request)
         tenant_id = request.tenant.pk
+        try:
+            subjects = check.load_subjects(tenant_id, checks)
+        except exceptions.ValidationError as error:
+            raise exceptions.ValidationError({"checks": error.detail}) from None
         results = []
         for index, item in enumerate(checks):
             try:
-                results.append(check.decide(tenant_id, item, explain=explain))
+                results.append(check.decide(tenant_id, item, subjects, explain=explain))
             except check.NotFoundInTenant:
                 results.append({"allowed": False, "error": "not_found"})
             except exceptions.ValidationError as error:

@@ -191,3 +191,14 @@ def test_visible_ids_equal_engine_visible_and_paginate(api_acme, acme, world):
         got += body["results"]
         url = body["next"]
     assert got == expected
+
+
+def test_a_deactivated_subject_is_refused_on_the_next_check(api_acme, acme, acme_admin, acme_basic):
+    """Subjects are read fresh on every request: deactivation counts at once (no cached user)."""
+    from accounts.services import deactivate_user
+
+    body = {"subject": acme_basic.pk, "action": "view", "target": "products"}
+    assert api_acme.post("/api/v1/check", body, content_type=JSON).json() == {"allowed": True}
+    with tenant_scope(acme):
+        deactivate_user(acme_basic, actor=acme_admin)
+    assert api_acme.post("/api/v1/check", body, content_type=JSON).json() == {"allowed": False}
