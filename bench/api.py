@@ -128,6 +128,38 @@ def _checks(people, items, count: int) -> list[dict]:
     return out
 
 
+def _cpu_seconds(master_pid: int) -> float:
+    """CPU time (user + system) used so far by gunicorn's workers (children of the master)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    try:
+        children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    except OSError:
+        return 0.0
+    for child in children:
+        try:
+            fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def _measured(server, port, path, token, bodies, seconds, concurrency) -> dict:
+    """A load run with the CPU the server's workers and the load generator spent on it."""
+    import resource
+
+    before_server = _cpu_seconds(server.pid)
+    before_client = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result = _load(port, path, token, bodies, seconds, concurrency)
+    after_client = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result["server_cpu"] = _cpu_seconds(server.pid) - before_server
+    result["client_cpu"] = (after_client.ru_utime + after_client.ru_stime) - (
+        before_client.ru_utime + before_client.ru_stime
+    )
+    return result
+
+
 def _load(port, path, token, bodies, seconds, concurrency) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         if shutil.which("wrk"):
@@ -217,8 +249,8 @@ def run(args) -> None:
         # warm both workers (targets, compiled sets, object answers) with the whole sample, several times
         # so that each worker sees every batch
         _load(port, "/api/v1/check/batch", token, batches, 15 if full else 8, 2)
-        single = _load(port, "/api/v1/check", token, singles, seconds, 4)
-        batch = _load(port, "/api/v1/check/batch", token, batches, seconds, 2)
+        single = _measured(server, port, "/api/v1/check", token, singles, seconds, 4)
+        batch = _measured(server, port, "/api/v1/check/batch", token, batches, seconds, 2)
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -228,5 +260,14 @@ def run(args) -> None:
             f"check API {name:13s} ({result['generator']}): {rps:8,.0f} req/s = {rps * per:9,.0f} checks/s, "
             f"p50 {result['p50'] * 1000:.2f} ms, p99 {result['p99'] * 1000:.2f} ms, errors {result['errors']}"
         )
+        if result["requests"]:
+            server_ms = result["server_cpu"] / result["requests"] * 1000
+            client_ms = result["client_cpu"] / result["requests"] * 1000
+            # What 2 otherwise idle cores would sustain at this CPU cost per request (server + generator).
+            capacity = 2 / ((server_ms + client_ms) / 1000)
+            print(  # noqa: T201
+                f"    CPU per request: server {server_ms:.3f} ms, load generator {client_ms:.3f} ms; "
+                f"2 idle cores would serve about {capacity:,.0f} req/s = {capacity * per:,.0f} checks/s"
+            )
     print(f"load average before/after (other processes share these 2 cores): {load_before} / {os.getloadavg()}")  # noqa: T201
     print("targets: single >= 1,500 checks/s with p99 <= 5 ms; batch >= 50,000 checks/s")  # noqa: T201
