@@ -76,7 +76,7 @@ class TenantViewSet(TenantScopedMixin, viewsets.GenericViewSet):
     permission_classes = [ModulePermission]
     pagination_class = IdCursorPagination
     lookup_field = "pk"
-    lookup_value_regex = r"[0-9]+"
+    lookup_value_regex = r"[0-9]{1,18}"  # within the database's integer range (a longer id is simply 404)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

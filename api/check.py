@@ -52,9 +52,14 @@ def _recall(store: dict, key, version):
     return None
 
 
+MAX_ID = 2**63 - 1
+
+
 def subject_id(value) -> int:
-    """A user id from the body (a number, or digits)."""
+    """A user id from the body (a number, or digits, within the database's integer range)."""
     if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+        raise exceptions.ValidationError({"subject": [_("A user id is required.")]})
+    if int(value) > MAX_ID:
         raise exceptions.ValidationError({"subject": [_("A user id is required.")]})
     return int(value)
 
@@ -103,7 +108,7 @@ def target_of(tenant_id: int, value):
     if resource_id is None and external_id is None:
         key = (tenant_id, module_key)
     elif resource_id is not None:
-        if isinstance(resource_id, bool) or not isinstance(resource_id, int):
+        if isinstance(resource_id, bool) or not isinstance(resource_id, int) or not 0 <= resource_id <= MAX_ID:
             raise exceptions.ValidationError({"target.resource": [_("A resource id is a number.")]})
         key = (tenant_id, module_key, "id", resource_id)
     else:

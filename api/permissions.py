@@ -21,6 +21,12 @@ SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 BY_METHOD = {"POST": Action.CREATE, "PUT": Action.CHANGE, "PATCH": Action.CHANGE, "DELETE": Action.DELETE}
 
 
+def as_id(value) -> int | None:
+    """A database id from text or a number (1 to 18 digits), else None (never an overflowing query)."""
+    text = str(value) if isinstance(value, int | str) and not isinstance(value, bool) else ""
+    return int(text) if text.isdigit() and len(text) <= 18 else None
+
+
 def key_of(request) -> ApiKey | None:
     """The API key of the request (None for the portal's session)."""
     auth = getattr(request, "auth", None)

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from accounts import services as accounts_services
 from accounts.models import User
+from api.permissions import as_id
 from api.scim import filters
 from api.scim.base import GROUP, PATCH_OP, USER, ScimError, ScimView
 from api.services import rename_group, update_user
@@ -62,7 +63,7 @@ def _body(request) -> dict:
 
 
 def _one(model, pk):
-    obj = model.objects.filter(pk=pk).first() if str(pk).isdigit() else None
+    obj = model.objects.filter(pk=as_id(pk)).first() if as_id(pk) is not None else None
     if obj is None:
         raise ScimError(404, f"{model.__name__} {pk} not found")
     return obj
@@ -170,7 +171,7 @@ def _member_ids(values) -> list[User]:
     users = []
     for item in values:
         value = item.get("value") if isinstance(item, dict) else None
-        user = User.objects.filter(pk=value).first() if str(value or "").isdigit() else None
+        user = User.objects.filter(pk=as_id(value)).first() if as_id(value) is not None else None
         if user is None:  # another tenant's id is the same as a missing one (AZ-2)
             raise ScimError(400, f"no user {value}", "invalidValue")
         users.append(user)
@@ -255,7 +256,8 @@ class GroupDetail(ScimView):
                         found = filters.parse(path[len("members[") : -1], {"value": "user_id"})
                     except filters.InvalidFilter as error:
                         raise ScimError(400, str(error), "invalidPath") from None
-                    user = User.objects.filter(pk=found["user_id"]).first() if str(found["user_id"]).isdigit() else None
+                    user_id = as_id(found["user_id"])
+                    user = User.objects.filter(pk=user_id).first() if user_id is not None else None
                     if user is not None:
                         group_services.remove_member(group, user, actor=request.user)
                 else:

@@ -148,6 +148,8 @@ class VisibleView(TenantAPIView):
         summary="Resource ids of a module that the user may act on",
     )
     def get(self, request, user_id: int):
+        if user_id > check.MAX_ID:
+            raise exceptions.NotFound()
         subject = User.objects.filter(pk=user_id).first()
         if subject is None:
             from accounts.lookups import _record_if_foreign

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from api.base import TenantViewSet
-from api.permissions import key_allows
+from api.permissions import as_id, key_allows
 from api.views.people import PendingSerializer, TenantSlugField, accepted, tenant_field
 from audit.models import AuditEvent, Checkpoint
 from audit.personal import clear_values
@@ -77,8 +77,8 @@ class GrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewS
     def narrow(self, queryset):
         params = self.request.query_params
         for name in ("user", "group", "resource"):
-            if params.get(name, "").isdigit():
-                queryset = queryset.filter(**{f"{name}_id": int(params[name])})
+            if as_id(params.get(name)) is not None:
+                queryset = queryset.filter(**{f"{name}_id": as_id(params[name])})
         if params.get("module"):
             queryset = queryset.filter(module__key=params["module"])
         if params.get("active") in ("1", "true"):
@@ -166,8 +166,8 @@ class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
         params = self.request.query_params
         if params.get("event_type"):
             queryset = queryset.filter(event_type=params["event_type"])
-        if params.get("actor", "").isdigit():
-            queryset = queryset.filter(actor_id=int(params["actor"]))
+        if as_id(params.get("actor")) is not None:
+            queryset = queryset.filter(actor_id=as_id(params["actor"]))
         if params.get("target_type"):
             queryset = queryset.filter(target_type=params["target_type"])
         if params.get("target_id"):

@@ -202,3 +202,15 @@ def test_a_deactivated_subject_is_refused_on_the_next_check(api_acme, acme, acme
     with tenant_scope(acme):
         deactivate_user(acme_basic, actor=acme_admin)
     assert api_acme.post("/api/v1/check", body, content_type=JSON).json() == {"allowed": False}
+
+
+def test_ids_beyond_the_database_range_are_refused_not_crashing(api_acme, acme_basic):
+    """Found by schemathesis: an id of 25 digits overflowed the database driver (a 500)."""
+    body = {"subject": 10**25, "action": "view", "target": "products"}
+    assert api_acme.post("/api/v1/check", body, content_type=JSON).status_code == 400
+    target = {"module": "reports", "resource": 10**25}
+    body = {"subject": acme_basic.pk, "action": "view", "target": target}
+    assert api_acme.post("/api/v1/check", body, content_type=JSON).status_code == 400
+    assert api_acme.get(f"/api/v1/users/{10**25}").status_code == 404
+    assert api_acme.get(f"/api/v1/users/{10**25}/visible?module=reports").status_code == 404
+    assert api_acme.get(f"/api/v1/grants?user={10**25}").status_code == 200
