@@ -81,3 +81,7 @@ class EventType(models.TextChoices):
     REVIEW_BULK_DECIDED = "review.bulk_decided", _("Review decisions in bulk")
     REVIEW_REASSIGNED = "review.reassigned", _("Review item reassigned")
     REVIEW_APPLY_FAILED = "review.apply_failed", _("Review decision could not be applied")
+    # API keys and provisioning
+    API_KEY_CREATED = "api_key.created", _("API key created")
+    API_KEY_REVOKED = "api_key.revoked", _("API key revoked")
+    GROUP_RENAMED = "group.renamed", _("Group renamed")

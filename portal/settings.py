@@ -28,6 +28,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "csp",
     "django_otp",
     "axes",
@@ -40,12 +42,15 @@ INSTALLED_APPS = [
     "vault",
     "workspace",
     "accessrequests",
+    "api",
     "portal.apps.PortalConfig",
 ]
 
 MIDDLEWARE = [
     "portal.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # bearer-key POSTs to /api/v1/check(/batch) only; everything else goes on (api/fastpath.py)
+    "api.fastpath.CheckFastPathMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -91,7 +96,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = config.redis_url("REDIS_URL")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # portal.cache.RedisCache: Django's, reusing one redis client per pool (see its docstring)
+    CACHES = {"default": {"BACKEND": "portal.cache.RedisCache", "LOCATION": REDIS_URL}}
     SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "portcullis"}}
@@ -191,9 +197,31 @@ DEFAULT_FROM_EMAIL = config.env_str("DEFAULT_FROM_EMAIL") or "portcullis@localho
 # The address links in e-mails (invitations, password resets) point to.
 PORTCULLIS_BASE_URL = config.env_str("PORTCULLIS_BASE_URL") or "http://127.0.0.1:8000"
 
+# The API (api/, docs/api.md): strict defaults, so a new endpoint is closed before anyone edits it.
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.ApiKeyAuthentication",
+        "api.authentication.PortalSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.DenyByDefault"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.KeyRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.problem_handler",
+}
+API_SESSION_RATE_PER_MINUTE = config.env_int("API_SESSION_RATE_PER_MINUTE", 600, minimum=1, maximum=1_000_000)
+API_ANONYMOUS_RATE_PER_MINUTE = config.env_int("API_ANONYMOUS_RATE_PER_MINUTE", 60, minimum=1, maximum=1_000_000)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Portcullis API",
+    "DESCRIPTION": "Tenant REST API, permission checks and SCIM 2.0 provisioning. See docs/api.md.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"ActionEnum": "permissions.vocabulary.Action"},
 }
 
 # Content Security Policy (django-csp): our own static files only; no inline script or style.

@@ -8,6 +8,8 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
     path("audit/", include("audit.urls")),
+    path("api/", include("api.urls")),
+    path("scim/v2/", include("api.scim.urls")),
     path("reviews/", include("reviews.urls")),
     path("console/", include("console.urls")),
     path("requests/", include("accessrequests.urls")),

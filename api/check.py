@@ -1,0 +1,178 @@
+"""The check API: ``POST /api/v1/check`` and ``/api/v1/check/batch`` ask the engine the portal obeys.
+
+Lean by design (research: authz_perf.md §6.4/§7 puts the floor at the Django request itself): the body
+is parsed by hand rather than by a serializer; subjects are read fresh on every request (one query for
+a whole batch), so a deactivated user is refused at once; targets are remembered in this process while
+the tenant's authorization version is unchanged (module keys and resource ids never move; an external
+id only for a second, as it can be changed); each answer is ``engine.can`` (``engine.explain`` on
+request), whose compiled sets stay warm across requests.
+Usage is recorded for allowed answers (``permissions.usage.record_use``: one write per key per day).
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.db import connection
+from django.utils.translation import gettext as _
+from rest_framework import exceptions
+
+from accounts.models import User
+from permissions import engine
+from permissions.models import Module, Resource
+from permissions.usage import record_use
+from permissions.versioning import current_version
+from permissions.vocabulary import BITS, Action
+
+MAX_BATCH = 100
+TTL = 1.0
+MAX_ENTRIES = 50_000
+_targets: dict[tuple, tuple[object, tuple, float]] = {}
+
+
+class NotFoundInTenant(Exception):
+    """A subject or target that is missing, or another tenant's (the same answer for both)."""
+
+
+def forget() -> None:
+    """Forget remembered targets (tests)."""
+    _targets.clear()
+
+
+def _remember(store: dict, key, value, version, ttl: float | None) -> None:
+    if len(store) >= MAX_ENTRIES:
+        store.pop(next(iter(store)), None)
+    store[key] = (value, version, time.monotonic() + ttl if ttl else float("inf"))
+
+
+def _recall(store: dict, key, version):
+    hit = store.get(key)
+    if hit is not None and hit[1] == version and time.monotonic() < hit[2]:
+        return hit[0]
+    return None
+
+
+MAX_ID = 2**63 - 1
+
+
+def subject_id(value) -> int:
+    """A user id from the body (a number, or digits, within the database's integer range)."""
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+        raise exceptions.ValidationError({"subject": [_("A user id is required.")]})
+    if int(value) > MAX_ID:
+        raise exceptions.ValidationError({"subject": [_("A user id is required.")]})
+    return int(value)
+
+
+# In the model's field order (Model.from_db fills deferred fields by position).
+_SUBJECT_FIELDS = tuple(
+    f.attname for f in User._meta.concrete_fields if f.attname in {"id", "tenant_id", "role_id", "is_active", "email"}
+)
+
+
+def load_subjects(tenant_id: int, items) -> dict[int, User]:
+    """The tenant's users named by ``items``, fresh (one query; foreign or missing ids are simply absent).
+
+    One plain statement instead of the ORM: compiling the queryset cost more than the rest of a check.
+    It names the tenant itself (the scoped manager's filter, explicitly); the other fields of the users
+    stay deferred (loaded on access, e.g. by explain)."""
+    ids = sorted({subject_id(item.get("subject")) for item in items if isinstance(item, dict)})
+    if not ids:
+        return {}
+    placeholders = ", ".join(["%s"] * len(ids))
+    sql = (
+        f"SELECT {', '.join(_SUBJECT_FIELDS)} FROM {User._meta.db_table} "
+        f"WHERE tenant_id = %s AND id IN ({placeholders})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [tenant_id, *ids])
+        rows = cursor.fetchall()
+    active = _SUBJECT_FIELDS.index("is_active")
+    users = {}
+    for row in rows:
+        values = list(row)
+        values[active] = bool(values[active])  # SQLite answers 0/1
+        users[row[0]] = User.from_db(connection.alias, _SUBJECT_FIELDS, values)
+    return users
+
+
+def target_of(tenant_id: int, value):
+    """A module key (str), or a Resource for ``{"module": key, "resource": id}`` or ``{"module": key,
+    "external_id": "..."}``; NotFoundInTenant when the tenant has no such target."""
+    if isinstance(value, str):
+        value = {"module": value}
+    if not isinstance(value, dict) or not isinstance(value.get("module"), str):
+        raise exceptions.ValidationError({"target": [_("A target names a module, and optionally a resource.")]})
+    module_key = value["module"]
+    resource_id, external_id = value.get("resource"), value.get("external_id")
+    if resource_id is None and external_id is None:
+        key = (tenant_id, module_key)
+    elif resource_id is not None:
+        if isinstance(resource_id, bool) or not isinstance(resource_id, int) or not 0 <= resource_id <= MAX_ID:
+            raise exceptions.ValidationError({"target.resource": [_("A resource id is a number.")]})
+        key = (tenant_id, module_key, "id", resource_id)
+    else:
+        if not isinstance(external_id, str) or not external_id:
+            raise exceptions.ValidationError({"target.external_id": [_("An external id is a text.")]})
+        key = (tenant_id, module_key, "ext", external_id)
+    version = current_version(tenant_id)
+    found = _recall(_targets, key, version)
+    if found is not None:
+        return found
+    ttl = TTL if external_id is not None and resource_id is None else None
+    module = Module.objects.filter(tenant_id=tenant_id, key=module_key).only("id", "key", "tenant_id").first()
+    if module is None:
+        raise NotFoundInTenant
+    if len(key) == 2:
+        found = module.key
+    else:
+        rows = Resource.objects.filter(tenant_id=tenant_id, module_id=module.pk)
+        rows = rows.filter(pk=resource_id) if resource_id is not None else rows.filter(external_id=external_id)
+        found = rows.only("id", "tenant_id", "module_id").first()
+        if found is None:
+            raise NotFoundInTenant
+    _remember(_targets, key, found, version, ttl)
+    return found
+
+
+def action_of(value) -> Action:
+    """A known action of the vocabulary."""
+    if not isinstance(value, str) or value not in BITS:
+        raise exceptions.ValidationError({"action": [_("Choose an action of the vocabulary.")]})
+    return Action(value)
+
+
+def decide(tenant_id: int, item, subjects: dict[int, User], *, explain: bool = False) -> dict:
+    """One answer: ``{"allowed": bool}`` (+ ``paths``/``reasons`` when explaining); ``subjects`` from
+    ``load_subjects`` (a subject missing there is another tenant's or nobody: NotFoundInTenant)."""
+    if not isinstance(item, dict):
+        raise exceptions.ValidationError({"check": [_("A check is an object with subject, action and target.")]})
+    action = action_of(item.get("action"))
+    subject = subjects.get(subject_id(item.get("subject")))
+    target = target_of(tenant_id, item.get("target"))
+    if subject is None:
+        raise NotFoundInTenant
+    if explain:
+        if isinstance(target, Resource):  # explain() reads titles and modules: a full row
+            target = Resource.objects.select_related("module").get(tenant_id=tenant_id, pk=target.pk)
+        explanation = engine.explain(subject, action, target)
+        allowed = explanation.allowed
+        answer = {
+            "allowed": allowed,
+            "paths": [
+                {
+                    "kind": str(path.kind),
+                    "text": str(path.text),
+                    "grant": path.grant.pk if path.grant else None,
+                    "expires_at": path.expires_at.isoformat() if path.expires_at else None,
+                }
+                for path in explanation.paths
+            ],
+            "reasons": [str(reason) for reason in explanation.reasons],
+        }
+    else:
+        allowed = engine.can(subject, action, target)
+        answer = {"allowed": allowed}
+    if allowed:
+        record_use(subject, action, target)
+    return answer

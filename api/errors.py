@@ -1,0 +1,111 @@
+"""Errors as problem details (RFC 9457, ``application/problem+json``), with field errors.
+
+Every refusal has the same shape: ``type``, ``title``, ``status``, ``detail``, ``instance`` and, for
+invalid input, ``errors: [{"field": ..., "detail": ..., "code": ...}]``. A missing object and another
+tenant's object are the same 404 (AZ-1). Permission services' coded refusals keep their code.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from accounts.scoping import ScopeError
+from permissions.services.errors import AccessRefused, ErrorCode
+
+PROBLEM = "application/problem+json"
+TYPE_BASE = "https://portcullis.example/problems/"
+
+
+def _field_errors(detail, prefix: str = "") -> list[dict]:
+    rows = []
+    if isinstance(detail, dict):
+        for field, inner in detail.items():
+            name = field if field != "non_field_errors" else ""
+            rows += _field_errors(inner, f"{prefix}.{name}" if prefix and name else (name or prefix))
+    elif isinstance(detail, list):
+        if all(isinstance(item, exceptions.ErrorDetail | str) for item in detail):
+            rows += [
+                {"field": prefix, "detail": str(item), "code": getattr(item, "code", "invalid")} for item in detail
+            ]
+        else:
+            for index, inner in enumerate(detail):
+                rows += _field_errors(inner, f"{prefix}[{index}]" if prefix else f"[{index}]")
+    else:
+        rows.append({"field": prefix, "detail": str(detail), "code": getattr(detail, "code", "invalid")})
+    return rows
+
+
+def _refused(exc: AccessRefused) -> exceptions.APIException:
+    if exc.code in (ErrorCode.INVALID, ErrorCode.CROSS_TENANT):
+        error = exceptions.ValidationError({"non_field_errors": [str(exc)]}, code=exc.code.value)
+    else:
+        error = exceptions.PermissionDenied(str(exc), code=exc.code.value)
+    error.portcullis_code = exc.code.value
+    error.missing = [str(m) for m in exc.missing]
+    return error
+
+
+def problem_handler(exc, context):
+    """DRF's EXCEPTION_HANDLER: every API error as problem+json."""
+    if isinstance(exc, AccessRefused):
+        exc = _refused(exc)
+    elif isinstance(exc, Http404 | ScopeError):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    request = context.get("request")
+    code = getattr(exc, "portcullis_code", None) or _code_of(exc)
+    body = {
+        "type": TYPE_BASE + code,
+        "title": _title(response.status_code),
+        "status": response.status_code,
+        "detail": _detail(exc),
+        "instance": request.path if request is not None else "",
+        "code": code,
+    }
+    if isinstance(exc, exceptions.ValidationError):
+        body["errors"] = _field_errors(exc.detail)
+    if getattr(exc, "missing", None):
+        body["missing"] = exc.missing
+    problem = Response(body, status=response.status_code, headers=dict(response.items()))
+    problem.content_type = PROBLEM
+    return problem
+
+
+def _code_of(exc) -> str:
+    codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else None
+    if isinstance(codes, str):
+        return codes
+    return getattr(exc, "default_code", "error")
+
+
+def _detail(exc) -> str:
+    if isinstance(exc, exceptions.ValidationError):
+        return _("The request is not valid; see errors.")
+    detail = getattr(exc, "detail", "")
+    return str(detail) if not isinstance(detail, list | dict) else _("The request is not valid.")
+
+
+_TITLES = {
+    status.HTTP_400_BAD_REQUEST: "Bad Request",
+    status.HTTP_401_UNAUTHORIZED: "Unauthorized",
+    status.HTTP_403_FORBIDDEN: "Forbidden",
+    status.HTTP_404_NOT_FOUND: "Not Found",
+    status.HTTP_405_METHOD_NOT_ALLOWED: "Method Not Allowed",
+    status.HTTP_406_NOT_ACCEPTABLE: "Not Acceptable",
+    status.HTTP_409_CONFLICT: "Conflict",
+    status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: "Unsupported Media Type",
+    status.HTTP_429_TOO_MANY_REQUESTS: "Too Many Requests",
+}
+
+
+def _title(status_code: int) -> str:
+    return _TITLES.get(status_code, "Error")

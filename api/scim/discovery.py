@@ -1,0 +1,150 @@
+"""SCIM discovery (RFC 7644 §4): ServiceProviderConfig, ResourceTypes, Schemas."""
+
+from __future__ import annotations
+
+from rest_framework.response import Response
+
+from api.scim.base import GROUP, LIST, MAX_COUNT, USER, ScimError, ScimView
+
+SPC = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
+RT = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
+SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Schema"
+
+
+def _attr(name, type_="string", *, required=False, mutability="readWrite", unique="none", multi=False, sub=None):
+    attribute = {
+        "name": name,
+        "type": type_,
+        "multiValued": multi,
+        "required": required,
+        "caseExact": False,
+        "mutability": mutability,
+        "returned": "default",
+        "uniqueness": unique,
+    }
+    if sub:
+        attribute["subAttributes"] = sub
+    return attribute
+
+
+SCHEMAS = {
+    USER: {
+        "id": USER,
+        "name": "User",
+        "description": "User Account",
+        "attributes": [
+            _attr("userName", required=True, unique="server", mutability="immutable"),
+            _attr("displayName"),
+            _attr("name", "complex", sub=[_attr("formatted"), _attr("givenName"), _attr("familyName")]),
+            _attr(
+                "emails",
+                "complex",
+                multi=True,
+                mutability="readOnly",
+                sub=[_attr("value"), _attr("primary", "boolean")],
+            ),
+            _attr("active", "boolean"),
+        ],
+    },
+    GROUP: {
+        "id": GROUP,
+        "name": "Group",
+        "description": "Group",
+        "attributes": [
+            _attr("displayName", required=True, unique="server"),
+            _attr(
+                "members",
+                "complex",
+                multi=True,
+                sub=[_attr("value", mutability="immutable"), _attr("display", mutability="readOnly")],
+            ),
+        ],
+    },
+}
+RESOURCE_TYPES = [
+    {
+        "schemas": [RT],
+        "id": "User",
+        "name": "User",
+        "endpoint": "/Users",
+        "schema": USER,
+        "meta": {"resourceType": "ResourceType", "location": "/scim/v2/ResourceTypes/User"},
+    },
+    {
+        "schemas": [RT],
+        "id": "Group",
+        "name": "Group",
+        "endpoint": "/Groups",
+        "schema": GROUP,
+        "meta": {"resourceType": "ResourceType", "location": "/scim/v2/ResourceTypes/Group"},
+    },
+]
+
+
+def _listing(items: list) -> dict:
+    return {
+        "schemas": [LIST],
+        "totalResults": len(items),
+        "startIndex": 1,
+        "itemsPerPage": len(items),
+        "Resources": items,
+    }
+
+
+class ServiceProviderConfig(ScimView):
+    permission_module = "users"
+
+    def get(self, request):
+        return Response(
+            {
+                "schemas": [SPC],
+                "documentationUri": "/api/docs/",
+                "patch": {"supported": True},
+                "bulk": {"supported": False, "maxOperations": 0, "maxPayloadSize": 0},
+                "filter": {"supported": True, "maxResults": MAX_COUNT},
+                "changePassword": {"supported": False},
+                "sort": {"supported": False},
+                "etag": {"supported": False},
+                "authenticationSchemes": [
+                    {
+                        "type": "oauthbearertoken",
+                        "name": "API key",
+                        "primary": True,
+                        "description": "A tenant API key with the SCIM flag, as a bearer token.",
+                    }
+                ],
+                "meta": {"resourceType": "ServiceProviderConfig", "location": "/scim/v2/ServiceProviderConfig"},
+            }
+        )
+
+
+class ResourceTypes(ScimView):
+    permission_module = "users"
+
+    def get(self, request, name=None):
+        if name is None:
+            return Response(_listing(RESOURCE_TYPES))
+        for item in RESOURCE_TYPES:
+            if item["id"] == name:
+                return Response(item)
+        raise ScimError(404, "no such resource type")
+
+
+class Schemas(ScimView):
+    permission_module = "users"
+
+    def get(self, request, urn=None):
+        with_schema = [
+            {
+                "schemas": [SCHEMA],
+                **schema,
+                "meta": {"resourceType": "Schema", "location": f"/scim/v2/Schemas/{schema['id']}"},
+            }
+            for schema in SCHEMAS.values()
+        ]
+        if urn is None:
+            return Response(_listing(with_schema))
+        for item in with_schema:
+            if item["id"] == urn:
+                return Response(item)
+        raise ScimError(404, "no such schema")

@@ -1,0 +1,19 @@
+"""/scim/v2/: Users, Groups and discovery (RFC 7644)."""
+
+from django.urls import path
+
+from api.scim import discovery, resources
+
+app_name = "scim"
+
+urlpatterns = [
+    path("ServiceProviderConfig", discovery.ServiceProviderConfig.as_view(), name="config"),
+    path("ResourceTypes", discovery.ResourceTypes.as_view(), name="resource-types"),
+    path("ResourceTypes/<str:name>", discovery.ResourceTypes.as_view(), name="resource-type"),
+    path("Schemas", discovery.Schemas.as_view(), name="schemas"),
+    path("Schemas/<str:urn>", discovery.Schemas.as_view(), name="schema"),
+    path("Users", resources.Users.as_view(), name="users"),
+    path("Users/<str:pk>", resources.UserDetail.as_view(), name="user"),
+    path("Groups", resources.Groups.as_view(), name="groups"),
+    path("Groups/<str:pk>", resources.GroupDetail.as_view(), name="group"),
+]

@@ -1,0 +1,100 @@
+"""Rate limits per API key (the key's ``rate_per_minute``), per session user, per anonymous address.
+
+A fixed one-minute window counted in Django's cache (Redis in production, so every process shares the
+count). Over the limit, DRF answers 429 with ``Retry-After`` (the seconds left in the window).
+
+The shared count costs a cache round trip; for a generous limit (≥ 200 a minute) each process adds
+its requests to it in small batches (at most ``limit // 20``, ≤ 10, and at least every quarter
+second), so a key can overshoot by at most that batch per process (≤ 5 %). Smaller limits are
+counted exactly, one round trip per request.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from rest_framework.throttling import BaseThrottle
+
+from api.permissions import key_of
+from audit.context import client_address
+
+WINDOW = 60
+FLUSH_SECONDS = 0.25
+MAX_BATCH = 10
+
+_lock = threading.Lock()
+# window key → [shared count last seen, requests not yet added, monotonic time of the last flush]
+_local: dict[str, list] = {}
+
+
+def forget() -> None:
+    """Forget the local counts (tests)."""
+    _local.clear()
+
+
+def _add(name: str, amount: int) -> int:
+    """Add ``amount`` to the window's shared count; returns the new count (one round trip on Redis:
+    Django's own ``cache.incr`` costs two, EXISTS then INCRBY)."""
+    raw = getattr(cache, "_cache", None)
+    if raw is not None and hasattr(raw, "get_client"):  # django.core.cache.backends.redis.RedisCache
+        key = cache.make_and_validate_key(name)
+        client = raw.get_client(key, write=True)
+        count = client.incrby(key, amount)
+        if count == amount:
+            client.expire(key, WINDOW + 5)
+        return count
+    try:
+        return cache.incr(name, amount)
+    except ValueError:  # first request of the window
+        if cache.add(name, amount, timeout=WINDOW + 5):
+            return amount
+        return cache.incr(name, amount)
+
+
+def count_request(name: str, limit: int) -> int:
+    """This window's count including this request (exact below 200 a minute, batched above)."""
+    batch = min(MAX_BATCH, limit // 20)
+    if batch <= 1:
+        return _add(name, 1)
+    now = time.monotonic()
+    with _lock:
+        entry = _local.get(name)
+        if entry is None:
+            if len(_local) > 10_000:
+                _local.clear()
+            entry = _local[name] = [0, 0, 0.0]
+        entry[1] += 1
+        if entry[1] < batch and now - entry[2] < FLUSH_SECONDS:
+            return entry[0] + entry[1]
+        pending, entry[1], entry[2] = entry[1], 0, now
+    shared = _add(name, pending)
+    with _lock:
+        entry[0] = max(entry[0], shared)
+        return entry[0] + entry[1]
+
+
+class KeyRateThrottle(BaseThrottle):
+    """Counts requests per key (or user, or address) per minute."""
+
+    def allow_request(self, request, view) -> bool:
+        key = key_of(request)
+        if key is not None:
+            ident, limit = f"k{key.pk}", key.rate_per_minute
+        elif request.user and request.user.is_authenticated:
+            ident, limit = f"u{request.user.pk}", settings.API_SESSION_RATE_PER_MINUTE
+        else:
+            # Not DRF's get_ident (it trusts X-Forwarded-For when NUM_PROXIES is unset): the portal's own
+            # client address, which a forged header cannot change (as for the login lockout, AUTH-2).
+            address = client_address(request, settings.TRUSTED_PROXY_COUNT)
+            ident, limit = f"a{address}", settings.API_ANONYMOUS_RATE_PER_MINUTE
+        now = time.time()
+        window = int(now // WINDOW)
+        count = count_request(f"portcullis:throttle:{ident}:{window}", limit)
+        self._wait = (window + 1) * WINDOW - now
+        return count <= limit
+
+    def wait(self) -> float:
+        return max(1.0, getattr(self, "_wait", WINDOW))

@@ -1,0 +1,168 @@
+"""POST /api/v1/check, POST /api/v1/check/batch, GET /api/v1/users/{id}/visible."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import exceptions, serializers
+from rest_framework.response import Response
+
+from accounts.models import User
+from api import check
+from api.base import IdCursorPagination, TenantAPIView
+from api.permissions import ModulePermission
+from permissions import engine
+from permissions.models import Module, Resource
+from permissions.vocabulary import Action
+
+
+class _Target(serializers.Serializer):
+    module = serializers.CharField()
+    resource = serializers.IntegerField(required=False)
+    external_id = serializers.CharField(required=False)
+
+
+class CheckRequest(serializers.Serializer):
+    subject = serializers.IntegerField(help_text="A user id of the key's tenant.")
+    action = serializers.ChoiceField(choices=Action.choices)
+    target = _Target(help_text="A module key, optionally with a resource id or external id.")
+
+
+class _Path(serializers.Serializer):
+    kind = serializers.CharField()
+    text = serializers.CharField()
+    grant = serializers.IntegerField(allow_null=True)
+    expires_at = serializers.DateTimeField(allow_null=True)
+
+
+class CheckAnswer(serializers.Serializer):
+    allowed = serializers.BooleanField()
+    paths = _Path(many=True, required=False)
+    reasons = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class _CheckView(TenantAPIView):
+    """Needs grants: view (who may do what is grant information), from the engine and the key."""
+
+    permission_classes = [ModulePermission]
+    permission_module = "grants"
+    permission_action = Action.VIEW
+
+    def _explain(self, request) -> bool:
+        return str(request.query_params.get("explain", "")).lower() in ("1", "true", "yes")
+
+    def _body(self, request) -> dict:
+        data = request.data
+        if not isinstance(data, dict):
+            raise exceptions.ValidationError({"non_field_errors": [_("The body is a JSON object.")]})
+        return data
+
+
+class CheckView(_CheckView):
+    @extend_schema(
+        request=CheckRequest,
+        responses={200: CheckAnswer},
+        parameters=[OpenApiParameter("explain", bool, description="Include the paths (or reasons).")],
+        summary="May the subject do the action on the target?",
+    )
+    def post(self, request):
+        body = self._body(request)
+        tenant_id = request.tenant.pk
+        try:
+            answer = check.decide(
+                tenant_id, body, check.load_subjects(tenant_id, [body]), explain=self._explain(request)
+            )
+        except check.NotFoundInTenant:
+            raise exceptions.NotFound() from None
+        return Response(answer)
+
+
+class BatchCheckView(_CheckView):
+    @extend_schema(
+        request=inline_serializer("BatchCheckRequest", {"checks": CheckRequest(many=True)}),
+        responses={
+            200: inline_serializer(
+                "BatchCheckAnswer",
+                {
+                    "results": inline_serializer(
+                        "BatchCheckResult",
+                        {"allowed": serializers.BooleanField(), "error": serializers.CharField(required=False)},
+                        many=True,
+                    )
+                },
+            )
+        },
+        parameters=[OpenApiParameter("explain", bool, description="Include the paths (or reasons).")],
+        summary="Up to 100 checks in one call (answers in the same order).",
+    )
+    def post(self, request):
+        checks = self._body(request).get("checks")
+        if not isinstance(checks, list) or not 1 <= len(checks) <= check.MAX_BATCH:
+            raise exceptions.ValidationError({"checks": [_("Send 1 to 100 checks.")]})
+        explain = self._explain(request)
+        tenant_id = request.tenant.pk
+        try:
+            subjects = check.load_subjects(tenant_id, checks)
+        except exceptions.ValidationError as error:
+            raise exceptions.ValidationError({"checks": error.detail}) from None
+        results = []
+        for index, item in enumerate(checks):
+            try:
+                results.append(check.decide(tenant_id, item, subjects, explain=explain))
+            except check.NotFoundInTenant:
+                results.append({"allowed": False, "error": "not_found"})
+            except exceptions.ValidationError as error:
+                raise exceptions.ValidationError({f"checks[{index}]": error.detail}) from None
+        return Response({"results": results})
+
+
+class VisiblePagination(IdCursorPagination):
+    page_size = 100
+    max_page_size = 1000
+
+
+class VisibleView(TenantAPIView):
+    """The ids of a module's resources the user may act on (engine.visible), paginated by id."""
+
+    permission_classes = [ModulePermission]
+    permission_module = "grants"
+    permission_action = Action.VIEW
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("module", str, required=True),
+            OpenApiParameter("action", str, enum=Action.values, default=Action.VIEW.value),
+            OpenApiParameter("cursor", str),
+            OpenApiParameter("limit", int),
+        ],
+        responses={
+            200: inline_serializer(
+                "VisibleIds",
+                {
+                    "next": serializers.URLField(allow_null=True),
+                    "previous": serializers.URLField(allow_null=True),
+                    "results": serializers.ListField(child=serializers.IntegerField()),
+                },
+            )
+        },
+        summary="Resource ids of a module that the user may act on",
+    )
+    def get(self, request, user_id: int):
+        if user_id > check.MAX_ID:
+            raise exceptions.NotFound()
+        subject = User.objects.filter(pk=user_id).first()
+        if subject is None:
+            from accounts.lookups import _record_if_foreign
+
+            _record_if_foreign(User, request, {"pk": user_id})
+            raise exceptions.NotFound()
+        action = request.query_params.get("action", Action.VIEW.value)
+        if action not in Action.values:
+            raise exceptions.ValidationError({"action": [_("Choose an action of the vocabulary.")]})
+        module = Module.objects.filter(key=request.query_params.get("module", "")).first()
+        if module is None:
+            raise exceptions.ValidationError({"module": [_("No such module.")]})
+        rows = engine.visible(subject, Action(action), Resource.objects.filter(module=module)).only("id")
+        paginator = VisiblePagination()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return paginator.get_paginated_response([row.pk for row in page])

@@ -1,0 +1,99 @@
+"""The administrators' screen for API keys: list, create (step-up; the token is shown once), revoke."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.stepup import require_recent_mfa
+from api import keys
+from api.models import ApiKey
+from permissions import engine
+from permissions.models import Module
+from permissions.services.errors import AccessRefused
+from permissions.views import requires
+from permissions.vocabulary import Action, actions_of
+
+
+class KeyForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
+    scopes = forms.MultipleChoiceField(label=gettext_lazy("Scopes"), widget=forms.CheckboxSelectMultiple)
+    scim = forms.BooleanField(label=gettext_lazy("SCIM provisioning"), required=False)
+    days = forms.IntegerField(
+        label=gettext_lazy("Expires after (days, empty: never)"), required=False, min_value=1, max_value=730
+    )
+    rate_per_minute = forms.IntegerField(
+        label=gettext_lazy("Requests per minute"), initial=600, min_value=1, max_value=1_000_000
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = []
+        for module in Module.objects.order_by("kind", "key"):
+            for act in actions_of(module.actions):
+                if engine.can(user, act, module):
+                    choices.append((f"{module.key}:{act.value}", f"{module.display_name}: {act.label}"))
+        self.fields["scopes"].choices = choices
+
+    def scope_map(self) -> dict[str, list[str]]:
+        result: dict[str, list[str]] = {}
+        for value in self.cleaned_data["scopes"]:
+            module, act = value.split(":", 1)
+            result.setdefault(module, []).append(act)
+        return result
+
+
+def _rows(keys_):
+    return [
+        {"key": key, "scopes": {m: [a.value for a in actions_of(mask)] for m, mask in sorted(key.scopes.items())}}
+        for key in keys_
+    ]
+
+
+@requires("settings", Action.CHANGE)
+def key_list(request):
+    rows = _rows(ApiKey.objects.select_related("owner"))
+    return render(request, "api/keys.html", {"rows": rows, "now": timezone.now()})
+
+
+@requires("settings", Action.CHANGE)
+@require_recent_mfa
+def key_create(request):
+    form = KeyForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        days = form.cleaned_data["days"]
+        try:
+            issued = keys.create_key(
+                actor=request.user,
+                name=form.cleaned_data["name"],
+                scopes=form.scope_map(),
+                scim=form.cleaned_data["scim"],
+                rate_per_minute=form.cleaned_data["rate_per_minute"],
+                expires_at=timezone.now() + timedelta(days=days) if days else None,
+            )
+        except AccessRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            response = render(request, "api/key_created.html", {"key": issued.key, "token": issued.token})
+            response["Cache-Control"] = "no-store"
+            return response
+    return render(request, "api/key_form.html", {"form": form})
+
+
+@requires("settings", Action.CHANGE)
+def key_revoke(request, key_id: int):
+    from accounts.lookups import get_in_tenant_or_404
+
+    key = get_in_tenant_or_404(ApiKey.objects.all(), request, pk=key_id)  # 404 first, whatever the method
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    keys.revoke_key(key, actor=request.user, reason=request.POST.get("reason", ""))
+    messages.success(request, _("The key is revoked."))
+    return redirect("api:keys")

@@ -1,0 +1,66 @@
+"""API fixtures: keys issued through the service, clients sending them as bearer tokens."""
+
+import pytest
+from django.test import Client
+
+from accounts.scoping import tenant_scope
+from api import check, keys
+from permissions.models import Module
+from permissions.vocabulary import ALL_ACTIONS
+
+EVERYTHING = "everything"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_api_state():
+    from django.core.cache import cache
+
+    from api import throttling
+
+    keys.forget_verified()
+    check.forget()
+    throttling.forget()
+    cache.clear()
+    yield
+    keys.forget_verified()
+    check.forget()
+
+
+def issue(user, scopes=EVERYTHING, **kwargs):
+    """A key made by ``user`` (every module's actions they hold, by default); returns (key, token)."""
+    with tenant_scope(user.tenant):
+        if scopes == EVERYTHING:
+            from permissions import engine
+            from permissions.vocabulary import actions_of
+
+            scopes = {
+                m.key: [a for a in actions_of(m.actions & ALL_ACTIONS) if engine.can(user, a, m)]
+                for m in Module.objects.all()
+            }
+            scopes = {k: v for k, v in scopes.items() if v}
+        issued = keys.create_key(actor=user, name="test", scopes=scopes, **kwargs)
+    return issued.key, issued.token
+
+
+def bearer(token) -> Client:
+    return Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+
+@pytest.fixture
+def acme_key(acme_admin):
+    return issue(acme_admin)
+
+
+@pytest.fixture
+def api_acme(acme_key):
+    return bearer(acme_key[1])
+
+
+@pytest.fixture
+def globex_key(globex_admin):
+    return issue(globex_admin)
+
+
+@pytest.fixture
+def api_globex(globex_key):
+    return bearer(globex_key[1])

@@ -1,0 +1,35 @@
+"""Objects of a given tenant for isolation tests: (id, a text of it that must not leak)."""
+
+from accounts.scoping import tenant_scope
+from tests.factories import UserFactory, builtin_role
+
+
+def make(tenant, kind):
+    from api import keys
+    from audit.checkpoints import make_checkpoint
+    from permissions.models import Module
+    from permissions.services import grants, groups, modules
+
+    admin = UserFactory(tenant=tenant, role=builtin_role(tenant, "administrator"))
+    with tenant_scope(tenant):
+        if kind == "group":
+            group = groups.create_group(actor=admin, tenant=tenant, name="Foreign Initech")
+            return group.pk, group.name
+        if kind == "module":
+            module = modules.create_module(actor=admin, tenant=tenant, name="Foreign ledgers")
+            return module.pk, module.name
+        reports = Module.objects.get(key="reports")
+        if kind == "resource":
+            resource = modules.create_resource(actor=admin, module=reports, title="Foreign Q3 revenue")
+            return resource.pk, resource.title
+        if kind == "grant":
+            subject = UserFactory(tenant=tenant)
+            grant = grants.grant(actor=admin, module=reports, actions=["export"], reason="Foreign reason", user=subject)
+            return grant.pk, grant.reason
+        if kind == "checkpoint":
+            checkpoint = make_checkpoint(tenant, force=True)
+            return checkpoint.pk, checkpoint.root_hash
+        if kind == "key":
+            issued = keys.create_key(actor=admin, name="Foreign integration", scopes={"reports": ["view"]})
+            return issued.key.pk, issued.key.name
+    raise ValueError(kind)
