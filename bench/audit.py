@@ -8,6 +8,7 @@ is signed over it and ``audit.verify.verify_tenant`` recomputes everything (time
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import json
@@ -130,6 +131,14 @@ def bench_concurrent_appends(settings_dict, processes: int, count: int) -> float
         start = Path(work) / "go"
         env = {**os.environ, "DATABASE_URL": url, "PORTCULLIS_VAR_DIR": work, "PORTCULLIS_HTTPS": "0"}
         env["DJANGO_SETTINGS_MODULE"] = "portal.settings"
+        # The writers share this process's secrets rather than racing to generate their own.
+        from django.conf import settings as django_settings
+
+        from vault import masterkeys
+
+        keys = masterkeys.load()
+        env["SECRET_KEY"] = django_settings.SECRET_KEY
+        env[masterkeys.ENV_NAME] = ",".join(f"{i}:{base64.b64encode(k).decode()}" for i, k in keys.keys.items())
         writers = [
             subprocess.Popen([sys.executable, "-c", _WRITER, str(n), str(count), str(start)], env=env)
             for n in range(processes)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import random
 import sys
 import time
+import uuid
 from array import array
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -256,7 +257,17 @@ def generate(scale: str) -> World:
             copy_rows(
                 cursor,
                 t["resource"],
-                ["id", "tenant_id", "module_id", "title", "description", "attributes", "created_at", "updated_at"],
+                [
+                    "id",
+                    "tenant_id",
+                    "module_id",
+                    "title",
+                    "description",
+                    "attributes",
+                    "uid",
+                    "created_at",
+                    "updated_at",
+                ],
                 (
                     (
                         first_resource + i,
@@ -264,7 +275,8 @@ def generate(scale: str) -> World:
                         business[i % 3],
                         f"Resource {i}",
                         "",
-                        '{"region": "EMEA", "revenue": "1M"}',
+                        '{"region": "EMEA"}',  # no sensitive value: those live encrypted (sealed_attributes)
+                        uuid.uuid4(),
                         now,
                         now,
                     )

@@ -106,11 +106,26 @@ def secret_key(name: str, key_file: Path) -> str:
             raise ConfigError(f"{name} must be at least 50 characters long")
         return value
     if key_file.exists():
-        return key_file.read_text().strip()
+        return _read_written(key_file)
     key_file.parent.mkdir(parents=True, exist_ok=True)
     value = secrets.token_urlsafe(64)
     # Created with owner-only permissions: the key signs sessions and password-reset links.
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process started at the same moment and wrote it first
+        return _read_written(key_file)
     with os.fdopen(fd, "w") as handle:
         handle.write(value)
+    return value
+
+
+def _read_written(key_file: Path, wait: float = 2.0) -> str:
+    """The generated key, waiting briefly for a process that has created the file but not yet written it."""
+    import time
+
+    deadline = time.monotonic() + wait
+    while not (value := key_file.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    if not value:
+        raise ConfigError(f"{key_file} is empty: delete it or set SECRET_KEY")
     return value

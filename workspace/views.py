@@ -199,7 +199,10 @@ def module_export(request, module_key: str):
     if not access.may_export_some(user, module):
         raise PermissionDenied
     rows = engine.visible(user, Action.EXPORT, Resource.objects.filter(module=module).select_related("module"))
-    keys = sorted({key for attrs in rows.order_by().values_list("attributes", flat=True) for key in (attrs or {})})
+    keys = {key for attrs in rows.order_by().values_list("attributes", flat=True) for key in (attrs or {})}
+    if module.sensitive_attributes and rows.order_by().filter(sealed_attributes__isnull=False).exists():
+        keys |= set(module.sensitive_attributes)  # stored encrypted, apart from the plain column (masked below)
+    keys = sorted(keys)
     if engine.can(user, Action.EXPORT, module):
         record_use(user, Action.EXPORT, module)
 

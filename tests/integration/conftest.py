@@ -155,7 +155,7 @@ def cluster(transactional_db, tmp_path, settings):
                 process.kill()
 
 
-def _post_form(session: requests.Session, url: str, data: dict) -> requests.Response:
+def post_form(session: requests.Session, url: str, data: dict) -> requests.Response:
     page = session.get(url, timeout=10)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
     return session.post(
@@ -169,9 +169,9 @@ def http_login(base_url: str, user, password: str) -> requests.Session:
 
     device = device_of(user) or give_device(user)
     session = requests.Session()
-    response = _post_form(session, f"{base_url}/accounts/login/", {"username": user.email, "password": password})
+    response = post_form(session, f"{base_url}/accounts/login/", {"username": user.email, "password": password})
     assert response.status_code == 302, response.text[:300]
-    response = _post_form(
+    response = post_form(
         session, f"{base_url}/accounts/mfa/", {"device": device.persistent_id, "code": fresh_code(device), "next": "/"}
     )
     assert response.status_code == 302 and "/accounts/" not in response.headers["Location"], response.text[:300]

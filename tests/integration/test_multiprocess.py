@@ -45,3 +45,57 @@ def test_the_worker_runs_the_due_jobs_and_reports_its_heartbeat(cluster, db):
             break
         time.sleep(0.3)
     assert health == {"status": "ok", "checks": {"database": "ok", "redis": "ok", "celery": "ok"}}
+
+
+def test_a_grant_revoked_through_one_process_is_refused_by_the_other(cluster, acme):
+    """Issue 8: an administrator revokes on web process A; the customer's next request on B is refused."""
+    from accounts.scoping import tenant_scope
+    from permissions.models import Module
+    from permissions.services import grants, modules
+    from permissions.vocabulary import Action
+    from tests.integration.conftest import post_form
+
+    admin = UserFactory(tenant=acme, role_key="administrator")
+    customer = UserFactory(tenant=acme)
+    with tenant_scope(acme):
+        reports = Module.objects.get(key="reports")
+        report = modules.create_resource(actor=None, module=reports, title="Board pack")
+    grant = grants.grant(
+        actor=admin, user=customer, module=reports, resource=report, actions=[Action.VIEW], reason="board meeting"
+    )
+    customer_on_b = http_login(cluster.b, customer, PASSWORD)
+    assert _on(cluster.b, customer_on_b, f"/m/reports/{report.pk}/").status_code == 200
+
+    admin_on_a = http_login(cluster.a, admin, PASSWORD)
+    revoked = post_form(admin_on_a, f"{cluster.a}/console/grants/{grant.pk}/revoke/", {"reason": "meeting over"})
+    assert revoked.status_code == 302, revoked.text[:300]
+    assert _on(cluster.b, customer_on_b, f"/m/reports/{report.pk}/").status_code == 404
+
+
+def test_a_due_review_campaign_is_opened_by_the_worker(cluster, acme):
+    """Issue 8: beat's task, run by the Celery worker process, opens a campaign that is due."""
+    import datetime
+
+    from django.utils import timezone
+
+    from accounts.scoping import tenant_scope
+    from portal.tasks import run_due_jobs_task
+    from reviews.models import ReviewCampaign
+    from tests.reviews.helpers import make_policy
+
+    admin = UserFactory(tenant=acme, role_key="administrator")
+    UserFactory(tenant=acme, role_key="advanced")
+    policy = make_policy(
+        acme, fallback=admin, cadence="once", start_date=timezone.localdate() - datetime.timedelta(days=1)
+    )
+    run_due_jobs_task.apply_async()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with tenant_scope(acme):
+            campaign = ReviewCampaign.objects.filter(policy=policy).first()
+        if campaign is not None and campaign.state == "open":
+            break
+        time.sleep(0.5)
+    assert campaign is not None and campaign.state == "open"
+    with tenant_scope(acme):
+        assert campaign.items.count() >= 1
