@@ -8,16 +8,6 @@ from tests.factories import UserFactory
 from tests.permissions.conftest import make_resource, module
 
 
-@pytest.fixture(autouse=True)
-def _fresh_engine_cache():
-    from permissions import engine, usage
-
-    engine.clear_process_cache()
-    usage.forget_seen()
-    yield
-    engine.clear_process_cache()
-
-
 @pytest.fixture
 def in_acme(acme):
     with tenant_scope(acme):

@@ -12,16 +12,6 @@ from tests.conftest import login
 from tests.factories import UserFactory
 
 
-@pytest.fixture(autouse=True)
-def _fresh_engine_cache():
-    from permissions import engine, usage
-
-    engine.clear_process_cache()
-    usage.forget_seen()
-    yield
-    engine.clear_process_cache()
-
-
 @pytest.fixture
 def acme_admin2(acme):
     return UserFactory(tenant=acme, email="admin2@acme.example", role_key=BuiltinRole.ADMINISTRATOR)

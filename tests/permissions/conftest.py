@@ -9,16 +9,6 @@ from permissions.services import modules as module_services
 from tests.factories import UserFactory
 
 
-@pytest.fixture(autouse=True)
-def _fresh_engine_cache():
-    from permissions import engine, usage
-
-    engine.clear_process_cache()
-    usage.forget_seen()
-    yield
-    engine.clear_process_cache()
-
-
 @pytest.fixture
 def in_acme(acme):
     with tenant_scope(acme):
@@ -87,15 +77,3 @@ def customer_company(acme):
 def add_to_group(group, user):
     with tenant_scope(group.tenant):
         group_services.add_member(group, user, actor=None)
-
-
-def pytest_collection_modifyitems(config, items):
-    """Tests marked postgres run only on PostgreSQL (CI runs the suite on both databases)."""
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        return
-    skip = pytest.mark.skip(reason="needs PostgreSQL (DATABASE_URL=postgres://...)")
-    for item in items:
-        if "postgres" in item.keywords:
-            item.add_marker(skip)
