@@ -95,8 +95,11 @@ def start_enrolment(user, *, name: str = "") -> TotpDevice:
 
 
 @transaction.atomic
-def confirm_enrolment(device: TotpDevice, token: str, *, actor) -> tuple[Outcome, list[str] | None]:
-    """Activate ``device`` if ``token`` is right. Returns the outcome and, for a first factor, new backup codes."""
+def confirm_enrolment(
+    device: TotpDevice, token: str, *, actor, name: str | None = None
+) -> tuple[Outcome, list[str] | None]:
+    """Activate ``device`` (named ``name``) if ``token`` is right. Returns the outcome and, for a first factor,
+    new backup codes."""
     user = device.user
     with tenant_scope(user.tenant):
         locked = TotpDevice.objects.select_for_update().get(pk=device.pk, user=user, confirmed=False)
@@ -105,7 +108,9 @@ def confirm_enrolment(device: TotpDevice, token: str, *, actor) -> tuple[Outcome
             _record_failure(user, locked, outcome, stage="enrolment")
             return outcome, None
         locked.confirmed = True
-        locked.save(update_fields=["confirmed"])
+        if name:
+            locked.name = name
+        locked.save(update_fields=["confirmed", "name"])
         audit.record(
             EventType.MFA_ENROLLED,
             tenant=user.tenant,

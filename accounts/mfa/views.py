@@ -147,9 +147,9 @@ def mfa_enrol(request):
     error = None
     if request.method == "POST" and form.is_valid():
         was_verified = user.is_verified()
-        device.name = form.cleaned_data["name"]
-        TotpDevice.objects.filter(pk=device.pk).update(name=device.name)
-        outcome, codes = services.confirm_enrolment(device, form.cleaned_data["code"], actor=user)
+        outcome, codes = services.confirm_enrolment(
+            device, form.cleaned_data["code"], actor=user, name=form.cleaned_data["name"]
+        )
         if outcome is Outcome.OK:
             request.session.pop(PENDING_DEVICE, None)
             device.refresh_from_db()
