@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from permissions import engine
@@ -46,6 +48,26 @@ def is_approver(user, request) -> bool:
     if request.resource_id and request.resource.owner_id == user.pk:
         return True
     return request.module_id in owned_module_ids(user)
+
+
+def readable(user, queryset):
+    """The requests ``user`` may read: their own and those they may decide; every request of the tenant
+    for administrators (approve) and holders of requests: view."""
+    if is_administrator_approver(user) or engine.can(user, Action.VIEW, SystemModule.REQUESTS):
+        return queryset
+    return queryset.filter(Q(requester=user) | Q(module_id__in=owned_module_ids(user)) | Q(resource__owner=user))
+
+
+def decidable(user, queryset, now=None):
+    """The approval queue: pending, unexpired requests that ``user`` may decide (never their own)."""
+    from accessrequests.models import AccessRequest
+
+    rows = queryset.filter(status=AccessRequest.Status.PENDING, pending_until__gt=now or timezone.now()).exclude(
+        requester=user
+    )
+    if not is_administrator_approver(user):
+        rows = rows.filter(Q(module_id__in=owned_module_ids(user)) | Q(resource__owner=user))
+    return rows
 
 
 def may_approve_anything(user) -> bool:

@@ -270,13 +270,10 @@ def queue(request):
     user = request.user
     if not rules.may_approve_anything(user):
         raise PermissionDenied
-    rows = AccessRequest.objects.filter(status=AccessRequest.Status.PENDING, pending_until__gt=timezone.now()).exclude(
-        requester=user
-    )
-    if not rules.is_administrator_approver(user):
-        rows = rows.filter(Q(module_id__in=rules.owned_module_ids(user)) | Q(resource__owner=user))
     rows = list(
-        rows.select_related("requester", "module", "resource", "first_approver").order_by("created_at")[:PAGE_SIZE]
+        rules.decidable(user, AccessRequest.objects.all())
+        .select_related("requester", "module", "resource", "first_approver")
+        .order_by("created_at")[:PAGE_SIZE]
     )
     items = [
         {

@@ -14,8 +14,11 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from accessrequests.errors import RequestCode, RequestRefused
 from accounts.scoping import ScopeError
 from permissions.services.errors import AccessRefused, ErrorCode
+from reviews.services import errors as review_errors
+from reviews.services.errors import ReviewRefused
 
 PROBLEM = "application/problem+json"
 TYPE_BASE = "https://portcullis.example/problems/"
@@ -50,10 +53,57 @@ def _refused(exc: AccessRefused) -> exceptions.APIException:
     return error
 
 
+class Conflict(exceptions.APIException):
+    """409: the object's state does not allow this now (already decided, closed, a duplicate)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
+def _coded(status_code: int, message: str, code: str) -> exceptions.APIException:
+    if status_code == status.HTTP_400_BAD_REQUEST:
+        error = exceptions.ValidationError({"non_field_errors": [message]}, code=code)
+    elif status_code == status.HTTP_403_FORBIDDEN:
+        error = exceptions.PermissionDenied(message, code=code)
+    else:
+        error = Conflict(message, code=code)
+    error.portcullis_code = code
+    return error
+
+
+_REQUEST_STATUS = {
+    RequestCode.INVALID: status.HTTP_400_BAD_REQUEST,
+    RequestCode.NOT_APPROVER: status.HTTP_403_FORBIDDEN,
+    RequestCode.SELF_APPROVAL: status.HTTP_403_FORBIDDEN,
+    RequestCode.SAME_APPROVER: status.HTTP_403_FORBIDDEN,
+    RequestCode.OUT_OF_SCOPE: status.HTTP_403_FORBIDDEN,
+}
+_REVIEW_STATUS = {
+    review_errors.NOT_REVIEWER: status.HTTP_403_FORBIDDEN,
+    review_errors.SELF_REVIEW: status.HTTP_403_FORBIDDEN,
+    review_errors.NOT_OPEN: status.HTTP_409_CONFLICT,
+}
+
+
+def _request_refused(exc: RequestRefused) -> exceptions.APIException:
+    # A duplicate, what is already held, an already decided or expired request: 409 (the state, not the input).
+    status_code = _REQUEST_STATUS.get(exc.code, status.HTTP_409_CONFLICT)
+    # Invalid input names what is wrong in the field errors; any other refusal reads as its code's sentence.
+    message = str(exc) if status_code == status.HTTP_400_BAD_REQUEST else str(exc.code.label)
+    error = _coded(status_code, message, exc.code.value)
+    if exc.existing is not None:
+        error.existing = exc.existing.pk
+    return error
+
+
 def problem_handler(exc, context):
     """DRF's EXCEPTION_HANDLER: every API error as problem+json."""
     if isinstance(exc, AccessRefused):
         exc = _refused(exc)
+    elif isinstance(exc, RequestRefused):
+        exc = _request_refused(exc)
+    elif isinstance(exc, ReviewRefused):
+        exc = _coded(_REVIEW_STATUS.get(exc.code, status.HTTP_400_BAD_REQUEST), str(exc), exc.code)
     elif isinstance(exc, Http404 | ScopeError):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -75,6 +125,8 @@ def problem_handler(exc, context):
         body["errors"] = _field_errors(exc.detail)
     if getattr(exc, "missing", None):
         body["missing"] = exc.missing
+    if getattr(exc, "existing", None):
+        body["existing"] = exc.existing  # the pending request a duplicate points to
     problem = Response(body, status=response.status_code, headers=dict(response.items()))
     problem.content_type = PROBLEM
     return problem

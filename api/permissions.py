@@ -90,3 +90,29 @@ class ScimPermission(BasePermission):
         if key is None or not key.scim:
             return False
         return ModulePermission().has_permission(request, view)
+
+
+def allowed_any(request, module_key: str, actions) -> list:
+    """Those of ``actions`` that the key names on ``module_key`` and the engine allows the user."""
+    user = request.user
+    if not tenant_user(user):
+        return []
+    return [a for a in actions if key_allows(request, module_key, a) and engine.can(user, a, module_key)]
+
+
+class PerActionPermission(BasePermission):
+    """For endpoints whose rows depend on who asks (requests, review items): ``view.rights`` maps each
+    viewset action to the actions on ``view.permission_module`` of which one suffices. The key must name
+    it and, unless ``view.rights_need_engine`` is False (everyone may use the endpoint for their own
+    rows, as in the portal), the engine must allow it at module level too. An action the view does not
+    list is refused. Rows are then narrowed, and each write decided, per object by the services.
+    """
+
+    def has_permission(self, request, view) -> bool:
+        if not tenant_user(request.user):
+            return False
+        module = str(view.permission_module)
+        needed = view.rights.get(getattr(view, "action", None) or "", ())
+        if not getattr(view, "rights_need_engine", True):
+            return any(key_allows(request, module, a) for a in needed)
+        return bool(allowed_any(request, module, needed))

@@ -9,6 +9,8 @@ from api.views import check, keys_admin
 from api.views.catalogue import ModuleViewSet, ResourceViewSet
 from api.views.people import GroupViewSet, RoleViewSet, UserViewSet
 from api.views.records import AuditEventViewSet, CheckpointViewSet, GrantViewSet
+from api.views.requests import AccessRequestViewSet
+from api.views.reviews import CampaignViewSet, ReviewItemViewSet
 from permissions.views import PUBLIC
 
 app_name = "api"
@@ -22,6 +24,9 @@ router.register("resources", ResourceViewSet, basename="resource")
 router.register("grants", GrantViewSet, basename="grant")
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
 router.register("checkpoints", CheckpointViewSet, basename="checkpoint")
+router.register("access-requests", AccessRequestViewSet, basename="access-request")
+router.register("review-campaigns", CampaignViewSet, basename="review-campaign")
+router.register("review-items", ReviewItemViewSet, basename="review-item")
 
 
 class SchemaView(SpectacularAPIView):

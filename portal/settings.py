@@ -221,7 +221,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"ActionEnum": "permissions.vocabulary.Action"},
+    "ENUM_NAME_OVERRIDES": {
+        "ActionEnum": "permissions.vocabulary.Action",
+        "ReviewDecisionEnum": "reviews.models.Decision",
+        "ReviewVerdictEnum": "api.views.reviews.VERDICTS",
+    },
 }
 
 # Content Security Policy (django-csp): our own static files only; no inline script or style.

@@ -15,7 +15,7 @@ from permissions.models import BuiltinRole, Role
 from permissions.services.roles import matrix_of
 from permissions.vocabulary import Action, SystemModule
 from reviews.models import Decision, ItemKind, Recommendation, ReviewCampaign, ReviewItem
-from reviews.services.errors import ReviewRefused
+from reviews.services.errors import NOT_OPEN, NOT_REVIEWER, SELF_REVIEW, ReviewRefused
 from reviews.services.policies import may_review
 
 CHUNK = 2000
@@ -23,13 +23,13 @@ CHUNK = 2000
 
 def _open_for(item: ReviewItem, actor) -> None:
     if item.campaign.state != ReviewCampaign.State.OPEN:
-        raise ReviewRefused(_("The campaign is not open: decisions can no longer change."))
+        raise ReviewRefused(_("The campaign is not open: decisions can no longer change."), code=NOT_OPEN)
     if actor is None or item.reviewer_id != actor.pk:
-        raise ReviewRefused(_("This item is assigned to another reviewer."))
+        raise ReviewRefused(_("This item is assigned to another reviewer."), code=NOT_REVIEWER)
     if item.user_id == actor.pk and item.routed != "self":
-        raise ReviewRefused(_("Nobody reviews their own access."))
+        raise ReviewRefused(_("Nobody reviews their own access."), code=SELF_REVIEW)
     if not may_review(actor):
-        raise ReviewRefused(_("You may not review access."))
+        raise ReviewRefused(_("You may not review access."), code=NOT_REVIEWER)
 
 
 def _needs_justification(item: ReviewItem, decision: str) -> bool:
@@ -123,7 +123,7 @@ def bulk_decide(items, *, actor, decision: str | None, justification: str = "", 
     ``expected`` is the count the reviewer confirmed; a selection that changed since is refused.
     """
     if not may_review(actor):
-        raise ReviewRefused(_("You may not review access."))
+        raise ReviewRefused(_("You may not review access."), code=NOT_REVIEWER)
     accept = decision is None
     selection = bulk_selection(items, actor=actor, accept_recommendations=accept).select_related("campaign__policy")
     rows = list(selection.select_for_update(of=("self",)))
@@ -173,9 +173,9 @@ def reassign(item: ReviewItem, *, actor, to, reason: str) -> ReviewItem:
     """Hand an item to another reviewer (the assigned reviewer, or a holder of reviews: change)."""
     item = ReviewItem.objects.select_for_update().select_related("campaign").get(pk=item.pk)
     if item.campaign.state != ReviewCampaign.State.OPEN:
-        raise ReviewRefused(_("The campaign is not open."))
+        raise ReviewRefused(_("The campaign is not open."), code=NOT_OPEN)
     if actor is None or (item.reviewer_id != actor.pk and not engine.can(actor, Action.CHANGE, SystemModule.REVIEWS)):
-        raise ReviewRefused(_("This item is assigned to another reviewer."))
+        raise ReviewRefused(_("This item is assigned to another reviewer."), code=NOT_REVIEWER)
     if to is None or to.tenant_id != item.tenant_id or not may_review(to):
         raise ReviewRefused(_("Choose an active reviewer of this tenant."))
     if to.pk == item.user_id:

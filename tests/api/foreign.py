@@ -10,6 +10,18 @@ def make(tenant, kind):
     from permissions.models import Module
     from permissions.services import grants, groups, modules
 
+    if kind in ("campaign", "review_item"):
+        from tests.reviews.helpers import foreign_review
+
+        return foreign_review(tenant, "campaign" if kind == "campaign" else "item")
+    if kind == "access_request":
+        from accessrequests.services import submit
+
+        requester = UserFactory(tenant=tenant)
+        with tenant_scope(tenant):
+            reports = Module.objects.get(key="reports")
+            made = submit(actor=requester, module=reports, actions=["view"], reason="Foreign reason", duration_days=7)
+        return made.pk, made.reason
     admin = UserFactory(tenant=tenant, role=builtin_role(tenant, "administrator"))
     with tenant_scope(tenant):
         if kind == "group":

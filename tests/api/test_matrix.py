@@ -16,7 +16,10 @@ ENDPOINTS = [
     ("/api/v1/grants", "/api/v1/grants/{id}", "grant", "grants"),
     ("/api/v1/audit-events", "/api/v1/audit-events/{id}", "event", "audit"),
     ("/api/v1/checkpoints", "/api/v1/checkpoints/{id}", "checkpoint", "audit"),
+    ("/api/v1/review-campaigns", "/api/v1/review-campaigns/{id}", "campaign", "reviews"),
+    ("/api/v1/review-items", "/api/v1/review-items/{id}", "review_item", "reviews"),
 ]
+# Access requests are read per object (everyone follows their own): tests/api/test_access_requests.py.
 
 
 def _object(tenant, kind):
