@@ -56,6 +56,7 @@ class EventType(models.TextChoices):
     GROUP_MEMBER_REMOVED = "group.member_removed", _("Group member removed")
     GROUP_OWNER_CHANGED = "group.owner_changed", _("Group owner changed")
     MODULE_CREATED = "module.created", _("Module created")
+    MODULE_CHANGED = "module.changed", _("Module changed")
     RESOURCE_CREATED = "resource.created", _("Resource created")
     RESOURCE_CHANGED = "resource.changed", _("Resource changed")
     CHANGE_REQUESTED = "change.requested", _("Change awaiting approval")

@@ -28,6 +28,7 @@ urlpatterns = [
     path("modules/new/", modules.create_module, name="module_create"),
     path("modules/<int:module_id>/", modules.resource_list, name="module"),
     path("modules/<int:module_id>/new/", modules.create_resource, name="resource_create"),
+    path("modules/<int:module_id>/edit/", modules.edit_module, name="module_edit"),
     path("resources/<int:resource_id>/", modules.resource_detail, name="resource"),
     path("resources/<int:resource_id>/edit/", modules.edit_resource, name="resource_edit"),
     path("grants/new/", grants.new_grant, name="grant_create"),

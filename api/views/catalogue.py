@@ -10,9 +10,10 @@ from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from accounts.models import User
 from api.base import TenantViewSet
 from api.permissions import ObjectLevel, key_of, may
-from api.views.people import TenantSlugField
+from api.views.people import TenantSlugField, tenant_field
 from permissions import engine
 from permissions.models import Module, Resource
 from permissions.sensitive import MASK, visible_attributes
@@ -25,10 +26,12 @@ MAX_BULK = 500
 
 class ModuleSerializer(serializers.ModelSerializer):
     actions = serializers.ListField(child=serializers.ChoiceField(Action.choices), required=False, write_only=True)
+    sensitive_attributes = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
+    owners = tenant_field(User, many=True, required=False, help_text="Users who approve requests for it.")
 
     class Meta:
         model = Module
-        fields = ["id", "key", "name", "kind", "actions", "sensitive_attributes"]
+        fields = ["id", "key", "name", "kind", "actions", "sensitive_attributes", "owners"]
         read_only_fields = ["id", "kind"]
         extra_kwargs = {"key": {"required": False, "validators": []}}
 
@@ -40,12 +43,34 @@ class ModuleSerializer(serializers.ModelSerializer):
 
 
 class ModuleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
-    """The tenant's modules (modules: view); custom modules are created through the module services."""
+    """The tenant's modules (modules: view); custom modules are created, and any module's name (custom),
+    sensitive attributes and owners changed (PATCH, modules: change), through the module services."""
 
     model = Module
     lookup_url_kwarg = "module_id"
     permission_module = "modules"
     serializer_class = ModuleSerializer
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def narrow(self, queryset):
+        return queryset.prefetch_related("owners")
+
+    @extend_schema(request=ModuleSerializer, responses={200: ModuleSerializer})
+    def partial_update(self, request, **kwargs):
+        module = self.get_object()
+        serializer = ModuleSerializer(module, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if "key" in data and data["key"] != module.key or "actions" in data:
+            raise exceptions.ValidationError({"non_field_errors": [_("A module's key and actions are fixed.")]})
+        module_services.update_module(
+            module,
+            actor=request.user,
+            name=data.get("name"),
+            sensitive_attributes=data.get("sensitive_attributes"),
+            owners=data.get("owners"),
+        )
+        return Response(ModuleSerializer(Module.objects.prefetch_related("owners").get(pk=module.pk)).data)
 
     def create(self, request):
         serializer = ModuleSerializer(data=request.data)

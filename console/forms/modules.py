@@ -27,7 +27,67 @@ class ModuleForm(forms.Form):
         return [Action(a) for a in self.cleaned_data["actions"]]
 
     def clean_sensitive(self):
-        return sorted({name.strip() for name in self.cleaned_data["sensitive"].split(",") if name.strip()})
+        return _names(self.cleaned_data["sensitive"])
+
+
+def _names(text: str) -> list[str]:
+    return sorted({name.strip() for name in text.split(",") if name.strip()})
+
+
+MAX_OWNERS = 20
+
+
+class ModuleSettingsForm(forms.Form):
+    """A module's name (custom modules only), sensitive attribute names and owners (by e-mail)."""
+
+    name = forms.CharField(label=_("Name"), max_length=100)
+    sensitive = forms.CharField(
+        label=_("Sensitive attribute names"),
+        required=False,
+        help_text=_("Comma-separated. Values are moved into or out of encrypted storage for every resource."),
+    )
+    owners = forms.CharField(
+        label=_("Owners"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("E-mail addresses, one per line or comma-separated. Owners approve access requests for it."),
+    )
+
+    def __init__(self, *args, module, **kwargs):
+        self.module = module
+        owners = "\n".join(sorted(u.email for u in module.owners.all()))
+        initial = {"name": module.name, "sensitive": ", ".join(module.sensitive_attributes or ()), "owners": owners}
+        super().__init__(*args, initial=initial, **kwargs)
+        if module.kind != "custom":
+            self.fields["name"].disabled = True
+            self.fields["name"].help_text = _("The names of built-in modules come with the product.")
+
+    def clean_sensitive(self):
+        return _names(self.cleaned_data["sensitive"])
+
+    def clean_owners(self):
+        from functools import reduce
+        from operator import or_
+
+        from django.db.models import Q
+
+        from accounts.models import User
+
+        text = self.cleaned_data["owners"].replace("\n", ",")
+        emails = sorted({e.strip().lower() for e in text.split(",") if e.strip()})
+        if len(emails) > MAX_OWNERS:
+            raise forms.ValidationError(_("At most %(n)s owners."), params={"n": MAX_OWNERS})
+        if not emails:
+            return []
+        matches = User.objects.filter(reduce(or_, (Q(email__iexact=e) for e in emails)), is_active=True)
+        found = {u.email.lower(): u for u in matches}
+        unknown = [e for e in emails if e not in found]
+        if unknown:
+            raise forms.ValidationError(
+                _("No active user of this tenant has these addresses: %(emails)s"),
+                params={"emails": ", ".join(unknown)},
+            )
+        return [found[e] for e in emails]
 
 
 def parse_attributes(text: str) -> dict:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.lookups import get_in_tenant_or_404
-from console.forms.modules import ModuleForm, ResourceForm, format_attributes
+from console.forms.modules import ModuleForm, ModuleSettingsForm, ResourceForm, format_attributes
 from console.views.common import show_refusal, window
 from permissions import engine
 from permissions.models import Module, Resource
@@ -57,6 +57,32 @@ def create_module(request):
     return render(request, "console/module_form.html", {"form": form})
 
 
+@require_http_methods(["GET", "POST"])
+@requires(MODULES, Action.CHANGE)
+def edit_module(request, module_id: int):
+    """A module's name (custom), sensitive attribute names and owners (console modules are read-only)."""
+    module = get_in_tenant_or_404(Module.objects.all(), request, pk=module_id)
+    if module.is_system:
+        raise Http404
+    form = ModuleSettingsForm(request.POST or None, module=module)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            module_services.update_module(
+                module,
+                actor=request.user,
+                name=data["name"],
+                sensitive_attributes=data.get("sensitive"),
+                owners=data.get("owners"),
+            )
+        except AccessRefused as error:
+            show_refusal(request, error)
+        else:
+            messages.success(request, _("The module %(name)s was saved.") % {"name": module.display_name})
+            return redirect("console:module", module_id=module.pk)
+    return render(request, "console/module_settings.html", {"form": form, "module": module})
+
+
 @require_GET
 @requires(MODULES, Action.VIEW)
 def resource_list(request, module_id: int):
@@ -81,6 +107,8 @@ def resource_list(request, module_id: int):
         "q": request.GET.get("q", ""),
         "rows": mask_rows(request.user, page.object_list),
         "can_create": not module.is_system and engine.can(request.user, Action.CREATE, module),
+        "can_change": not module.is_system and engine.can(request.user, Action.CHANGE, MODULES),
+        "owners": sorted(module.owners.all(), key=lambda u: u.email),
     }
     return render(request, "console/resource_list.html", context)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils.text import slugify
 
 import audit
@@ -53,6 +54,84 @@ def create_module(
         },
     )
     bump(tenant.pk)
+    return module
+
+
+RESEAL_CHUNK = 500
+
+
+def _reseal(module: Module, added: set[str], removed: set[str]) -> int:
+    """Re-split the module's resources after its sensitive names changed: a newly sensitive attribute
+    leaves the plain column for the encrypted one, a no-longer-sensitive one comes back. Only rows that
+    can hold such an attribute are rewritten. Returns how many were."""
+    candidates = Q(pk__in=[])
+    if added:
+        candidates |= Q(attributes__has_any_keys=sorted(added))
+    if removed:
+        candidates |= Q(sealed_attributes__isnull=False)
+    count = 0
+    for resource in Resource.objects.filter(candidates, module=module).order_by("pk").iterator(RESEAL_CHUNK):
+        resource.module = module  # the new list of names decides the split
+        resource.save(update_fields=["attributes"])
+        count += 1
+    return count
+
+
+@transaction.atomic
+def update_module(module: Module, *, actor, name=None, sensitive_attributes=None, owners=None) -> Module:
+    """Rename a custom module, change which attributes are sensitive (business and custom modules; the
+    resources are re-sealed in the same transaction) or who owns it (its owners approve access requests
+    for it). Needs modules: change. A console module keeps its name and has no owners: requests for
+    console rights are decided by administrators."""
+    if actor is not None:
+        same_tenant(actor.tenant_id, module)
+    require(actor, Action.CHANGE, "modules")
+    module = Module.objects.select_for_update().get(pk=module.pk)
+    before, after = {}, {}
+    if name is not None and name.strip() != module.name:
+        if module.kind != ModuleKind.CUSTOM or not name.strip():
+            raise AccessRefused(ErrorCode.INVALID, "only a custom module is renamed, and it needs a name")
+        before["name"], after["name"] = module.name, name.strip()[:100]
+        module.name = after["name"]
+    resealed = 0
+    if sensitive_attributes is not None:
+        names = sorted({str(a).strip() for a in sensitive_attributes if str(a).strip()})
+        if module.is_system and names:
+            raise AccessRefused(ErrorCode.INVALID, "a console module holds no attributes")
+        old = set(module.sensitive_attributes or ())
+        if set(names) != old:
+            before["sensitive"], after["sensitive"] = sorted(old), names
+            module.sensitive_attributes = names
+    module.save()
+    if "sensitive" in after:
+        resealed = _reseal(
+            module,
+            set(after["sensitive"]) - set(before["sensitive"]),
+            set(before["sensitive"]) - set(after["sensitive"]),
+        )
+    if owners is not None:
+        owners = list(owners)
+        same_tenant(module.tenant_id, *owners)
+        if module.is_system and owners:
+            raise AccessRefused(ErrorCode.INVALID, "requests for console rights are decided by administrators")
+        if any(not user.is_active for user in owners):
+            raise AccessRefused(ErrorCode.INVALID, "owners must be active users")
+        current = {u.pk: u.email for u in module.owners.all()}
+        wanted = {u.pk: u.email for u in owners}
+        if set(current) != set(wanted):
+            before["owners"], after["owners"] = sorted(current.values()), sorted(wanted.values())
+            module.owners.set(list(wanted))
+    if not after:
+        return module
+    audit.record(
+        EventType.MODULE_CHANGED,
+        tenant=module.tenant,
+        actor=actor,
+        target=module,
+        before=before,
+        after={**after, "resources_resealed": resealed} if "sensitive" in after else after,
+    )
+    bump(module.tenant_id)
     return module
 
 
