@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -148,8 +149,9 @@ def new_request(request):
 def my_requests(request):
     """My requests, newest first."""
     _tenant_user(request)
-    rows = AccessRequest.objects.filter(requester=request.user).select_related("module", "resource")[:PAGE_SIZE]
-    return render(request, "accessrequests/mine.html", {"requests": rows})
+    rows = AccessRequest.objects.filter(requester=request.user).select_related("module", "resource")
+    page = Paginator(rows.order_by("-created_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "accessrequests/mine.html", {"requests": page.object_list, "page": page})
 
 
 def _visible_request(request, request_id) -> AccessRequest:
@@ -270,11 +272,12 @@ def queue(request):
     user = request.user
     if not rules.may_approve_anything(user):
         raise PermissionDenied
-    rows = list(
+    rows = (
         rules.decidable(user, AccessRequest.objects.all())
         .select_related("requester", "module", "resource", "first_approver")
-        .order_by("created_at")[:PAGE_SIZE]
+        .order_by("created_at", "id")
     )
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     items = [
         {
             "req": r,
@@ -282,6 +285,6 @@ def queue(request):
             "risks": rules.risks(r),
             "mine_first": r.first_approver_id == user.pk,
         }
-        for r in rows
+        for r in page.object_list
     ]
-    return render(request, "accessrequests/queue.html", {"items": items})
+    return render(request, "accessrequests/queue.html", {"items": items, "page": page})

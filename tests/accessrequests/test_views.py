@@ -118,3 +118,21 @@ def test_deny_through_the_page_needs_a_reason(acme_admin, acme_basic, reports, r
     assert AccessRequest.objects.get(pk=request.pk).status == AccessRequest.Status.PENDING
     admin.post(f"/requests/{request.pk}/deny/", {"reason": "Not for this customer"})
     assert AccessRequest.objects.get(pk=request.pk).status == AccessRequest.Status.DENIED
+
+
+def test_my_requests_and_the_queue_are_paginated_oldest_reachable(acme, acme_admin, acme_basic, in_acme):
+    from permissions.models import Module
+    from permissions.services.modules import create_resource
+
+    reports = Module.objects.get(key="reports")
+    made = [ask(acme_basic, reports, create_resource(actor=None, module=reports, title=f"R{n}")) for n in range(52)]
+    mine = login(Client(), acme_basic)
+    first = mine.get("/requests/").content.decode()
+    assert f"/requests/{made[-1].pk}/" in first and f"/requests/{made[0].pk}/" not in first
+    assert "Page 1 of 2" in first
+    assert f"/requests/{made[0].pk}/" in mine.get("/requests/?page=2").content.decode()
+    admin = login(Client(), acme_admin)
+    queue = admin.get("/requests/queue/").content.decode()
+    assert "(52)" in queue and "Page 1 of 2" in queue
+    assert queue.count('data-testid="queue-row"') == 50
+    assert admin.get("/requests/queue/?page=2").content.decode().count('data-testid="queue-row"') == 2
