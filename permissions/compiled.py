@@ -19,13 +19,14 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils.dateparse import parse_datetime
 
 try:  # PostgreSQL with psycopg 3: bind on the server, so the statement can be prepared
     from django.db.backends.postgresql.base import ServerBindingCursor
     from psycopg.types.numeric import Int8
-except ImportError:  # pragma: no cover - SQLite-only installs
+except (ImportError, ImproperlyConfigured):  # pragma: no cover - no psycopg 3 (SQLite only, or psycopg2)
     ServerBindingCursor = Int8 = None
 
 from permissions.models import (
