@@ -6,6 +6,12 @@ module grants, plus the tenant's module keys and the user's groups) and, for a r
 user's and their groups' object rows on that resource, in one ``UNION ALL``. Expired rows are filtered
 in SQL with the caller's clock; the earliest expiry of what was read bounds how long the set is valid,
 so a cached answer never outlives a grant.
+
+On PostgreSQL the query is a server-side prepared statement (when the connection allows them, see
+``portal.config.database_config``): its plan is made once per connection instead of on every cold
+check, which was most of a cold check's time (planning this ``UNION ALL`` cost ~0.4 ms, running it
+~0.1 ms). Its parameters are bound on the server with fixed types (bigint ids, an id array), so one
+statement serves every user and any number of resources.
 """
 
 from __future__ import annotations
@@ -13,8 +19,15 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 
-from django.db import connection
+from django.core.exceptions import ImproperlyConfigured
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils.dateparse import parse_datetime
+
+try:  # PostgreSQL with psycopg 3: bind on the server, so the statement can be prepared
+    from django.db.backends.postgresql.base import ServerBindingCursor
+    from psycopg.types.numeric import Int8
+except (ImportError, ImproperlyConfigured):  # pragma: no cover - no psycopg 3 (SQLite only, or psycopg2)
+    ServerBindingCursor = Int8 = None
 
 from permissions.models import (
     Grant,
@@ -59,11 +72,23 @@ def _tables():
 _SQL: dict[str, str] = {}
 
 
+def _server_bound(db) -> bool:
+    """True when the engine's query goes through a server-binding, preparable cursor (PostgreSQL, and
+    the connection's ``prepare_threshold`` is set; Django leaves it unset by default for poolers)."""
+    if db.vendor != "postgresql" or ServerBindingCursor is None:
+        return False
+    db.ensure_connection()
+    return db.connection.prepare_threshold is not None
+
+
 def _sql(name: str) -> str:
     if not _SQL:
         t = _tables()
+        postgres = connection.vendor == "postgresql"
         # PostgreSQL types a bare NULL in the first branches of a UNION as text: say it is a timestamp.
-        null_ts = "CAST(NULL AS TIMESTAMP WITH TIME ZONE)" if connection.vendor == "postgresql" else "NULL"
+        null_ts = "CAST(NULL AS TIMESTAMP WITH TIME ZONE)" if postgres else "NULL"
+        # One statement for any number of ids on PostgreSQL (an array parameter); a list elsewhere.
+        ids = "= ANY(%s)" if postgres else "IN ({ids})"
         not_expired = "({a}.expires_at IS NULL OR {a}.expires_at > %s)"
         _SQL["modules"] = (
             f"SELECT 0, m.id, m.actions, {null_ts}, m.key FROM {t['module']} m WHERE m.tenant_id = %s "
@@ -81,11 +106,11 @@ def _sql(name: str) -> str:
         )
         _SQL["resource"] = (
             f"SELECT 5, p.content_object_id, p.action, p.expires_at, NULL FROM {t['rup']} p "
-            f"WHERE p.tenant_id = %s AND p.user_id = %s AND p.content_object_id IN ({{ids}}) "
+            f"WHERE p.tenant_id = %s AND p.user_id = %s AND p.content_object_id {ids} "
             f"AND {not_expired.format(a='p')} "
             f"UNION ALL SELECT 5, p.content_object_id, p.action, p.expires_at, NULL FROM {t['rgp']} p "
             f"JOIN {t['gm']} gm ON gm.group_id = p.group_id "
-            f"WHERE p.tenant_id = %s AND gm.tenant_id = %s AND gm.user_id = %s AND p.content_object_id IN ({{ids}}) "
+            f"WHERE p.tenant_id = %s AND gm.tenant_id = %s AND gm.user_id = %s AND p.content_object_id {ids} "
             f"AND {not_expired.format(a='p')}"
         )
     return _SQL[name]
@@ -101,11 +126,12 @@ def _epoch(value) -> float:
     return value.timestamp()
 
 
-def _module_params(tenant_id, user_id, role_id, now):
+def _module_params(tenant_id, user_id, role_id, now, big=int):
+    tenant_id, user_id = big(tenant_id), big(user_id)
     return [
         tenant_id,
         tenant_id,
-        role_id or 0,
+        big(role_id or 0),
         tenant_id,
         user_id,
         now,
@@ -118,16 +144,32 @@ def _module_params(tenant_id, user_id, role_id, now):
     ]
 
 
-def _resource_sql_and_params(tenant_id, user_id, resource_ids, now):
-    marks = ", ".join(["%s"] * len(resource_ids))
-    sql = _sql("resource").replace("{ids}", marks)
-    params = [tenant_id, user_id, *resource_ids, now, tenant_id, tenant_id, user_id, *resource_ids, now]
+def _resource_sql_and_params(tenant_id, user_id, resource_ids, now, big=int):
+    sql = _sql("resource")
+    tenant_id, user_id = big(tenant_id), big(user_id)
+    if "{ids}" not in sql:  # PostgreSQL: one array parameter
+        ids = [[big(rid) for rid in resource_ids]]
+    else:
+        sql = sql.replace("{ids}", ", ".join(["%s"] * len(resource_ids)))
+        ids = resource_ids
+    params = [tenant_id, user_id, *ids, now, tenant_id, tenant_id, user_id, *ids, now]
     return sql, params
 
 
-def fetch(sql: str, params: list) -> list[tuple]:
-    """Run the engine's one query."""
-    with connection.cursor() as cursor:
+def fetch(sql: str, params: list, *, server_bound: bool = False, db=None) -> list[tuple]:
+    """Run the engine's one query (``server_bound``: through a server-binding cursor, so that psycopg
+    prepares it once the connection's ``prepare_threshold`` is reached). Either way it is Django's
+    cursor wrapper that runs it: errors are translated, and the query is logged like any other."""
+    db = db or connections[DEFAULT_DB_ALIAS]
+    if not server_bound:
+        with db.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+    db.validate_thread_sharing()
+    with db.wrap_database_errors:
+        raw = ServerBindingCursor(db.connection)
+    wrapped = db.make_debug_cursor(raw) if db.queries_logged else db.make_cursor(raw)
+    with wrapped as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 
@@ -135,21 +177,24 @@ def fetch(sql: str, params: list) -> list[tuple]:
 def load(user, version, now: datetime, *, compiled: Compiled | None = None, resource_ids=()) -> Compiled:
     """Fill (or, with ``compiled``, extend with ``resource_ids``) a user's set, in one query."""
     tenant_id, user_id = user.tenant_id, user.pk
-    db_now = connection.ops.adapt_datetimefield_value(now)
+    db = connections[DEFAULT_DB_ALIAS]  # once: each attribute of the ``connection`` proxy is a lookup
+    db_now = db.ops.adapt_datetimefield_value(now)
+    server_bound = _server_bound(db)
+    big = Int8 if server_bound else int  # one parameter type per position: one prepared statement
     parts, params = [], []
     fresh = compiled is None
     if fresh:
         compiled = Compiled(version, user.role_id)
         parts.append(_sql("modules"))
-        params += _module_params(tenant_id, user_id, user.role_id, db_now)
+        params += _module_params(tenant_id, user_id, user.role_id, db_now, big)
     resource_ids = list(resource_ids)
     if resource_ids:
-        sql, resource_params = _resource_sql_and_params(tenant_id, user_id, resource_ids, db_now)
+        sql, resource_params = _resource_sql_and_params(tenant_id, user_id, resource_ids, db_now, big)
         parts.append(sql)
         params += resource_params
     if not parts:
         return compiled
-    rows = fetch(" UNION ALL ".join(parts), params)
+    rows = fetch(" UNION ALL ".join(parts), params, server_bound=server_bound, db=db)
     modules, keys, groups = compiled.modules, compiled.keys, []
     found: dict[int, list] = {rid: [0, INF] for rid in resource_ids}
     valid_until = compiled.valid_until

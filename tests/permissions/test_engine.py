@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.contrib.auth.models import AnonymousUser
+from django.db import connection
 from django.utils import timezone
 
 from accounts import services as account_services
@@ -13,6 +14,9 @@ from permissions import engine
 from permissions.engine import PathKind
 from permissions.models import Resource
 from permissions.services import grants as grant_services
+from permissions.services import modules as module_services
+from permissions.services import roles as role_services
+from permissions.versioning import request_versions
 from permissions.vocabulary import Action
 from tests.permissions.conftest import add_to_group, make_resource
 
@@ -169,6 +173,69 @@ def test_cold_check_is_one_query_and_warm_none(acme_customer, report, django_ass
     other = make_resource(report.tenant, "reports", "another")
     with django_assert_num_queries(1):
         assert not engine.can(acme_customer, A.VIEW, other)
+
+
+def test_a_role_matrix_change_or_a_new_module_is_seen_by_the_next_check(acme, acme_admin, acme_advanced):
+    """A compiled set holds the tenant's module keys and the user's role matrix; both change only through
+    services that bump the tenant's version, so the next check sees them, even later in the same request."""
+    advanced = acme_advanced.role
+    with request_versions():
+        assert engine.can(acme_advanced, A.EXPORT, "reports")
+        assert not engine.can(acme_admin, A.VIEW, "contracts")
+        with tenant_scope(acme):
+            role_services.set_role_matrix(advanced, {"reports": [A.VIEW], "products": [A.VIEW]}, actor=acme_admin)
+        assert not engine.can(acme_advanced, A.EXPORT, "reports")
+        assert engine.can(acme_advanced, A.VIEW, "reports")
+        assert not engine.can(acme_advanced, A.VIEW, "analytics")
+        with tenant_scope(acme):
+            contracts = module_services.create_module(actor=acme_admin, tenant=acme, name="Contracts")
+        assert engine.can(acme_admin, A.VIEW, "contracts")  # the Administrator role holds every new module
+        assert not engine.can(acme_advanced, A.VIEW, contracts)
+        with tenant_scope(acme):
+            role_services.set_role_matrix(advanced, {"contracts": [A.VIEW, A.EXPORT]}, actor=acme_admin)
+        assert engine.can(acme_advanced, A.EXPORT, "contracts")
+        assert not engine.can(acme_advanced, A.VIEW, "reports")
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_cold_query_is_one_prepared_statement(acme, acme_admin, acme_customer, report):
+    """The cold query is bound on the server with fixed parameter types: after psycopg's threshold it is
+    one prepared statement per connection, for every user (its plan is not made again on each check)."""
+    users = [acme_admin, acme_customer]
+    for n in range(8):
+        engine.clear_process_cache()
+        assert engine.can(users[n % 2], A.VIEW, report) is (n % 2 == 0)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT parameter_types::text[] FROM pg_prepared_statements WHERE NOT from_sql AND statement LIKE %s",
+            ["SELECT 0,%permissions_resourceuserpermission%"],
+        )
+        prepared = cursor.fetchall()
+    assert len(prepared) == 1
+    assert set(prepared[0][0]) == {"bigint", "bigint[]", "timestamp with time zone"}
+
+
+@pytest.mark.postgres
+def test_without_prepared_statements_the_engine_binds_on_the_client(acme, acme_customer, report, monkeypatch):
+    """DATABASE_PREPARED_STATEMENTS=false (a pooler that cannot keep them): same answers, nothing prepared."""
+
+    def prepared():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE NOT from_sql")
+            return cursor.fetchone()[0]
+
+    before = prepared()
+    monkeypatch.setattr(connection.connection, "prepare_threshold", None)
+    rows = [report, *(make_resource(acme, "reports", f"r{n}") for n in range(3))]
+    with tenant_scope(acme):
+        grant_services.grant(
+            actor=None, module=report.module, resource=rows[2], user=acme_customer, actions=[A.VIEW], reason="r"
+        )
+    for _ in range(8):
+        engine.clear_process_cache()
+        engine.prefetch(acme_customer, rows)
+        assert [engine.can(acme_customer, A.VIEW, r) for r in rows] == [False, False, True, False]
+    assert prepared() == before
 
 
 @pytest.mark.parametrize("dense", [False, True])

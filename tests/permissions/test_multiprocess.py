@@ -11,6 +11,8 @@ from django.db import connection
 
 from accounts.scoping import tenant_scope
 from permissions.services import grants
+from permissions.services import modules as module_services
+from permissions.services import roles as role_services
 from permissions.vocabulary import Action
 from tests.factories import TenantFactory, UserFactory
 from tests.permissions.conftest import make_resource, module
@@ -41,6 +43,86 @@ for line in sys.stdin:
 """
 
 
+MODULE_CHILD = r"""
+import sys
+import django
+django.setup()
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from accounts.models import User
+from accounts.scoping import dangerously_unscoped
+from permissions import engine
+from permissions.versioning import request_versions
+from permissions.vocabulary import Action
+
+print("ready", flush=True)
+for line in sys.stdin:
+    user_id, action, key = line.split()
+    with dangerously_unscoped():
+        user = User.objects.get(pk=int(user_id))
+    with request_versions(), CaptureQueriesContext(connection) as queries:
+        allowed = engine.can(user, Action(action), key)
+    print(f"{allowed} {len(queries)}", flush=True)
+"""
+
+
+def _child_env():
+    db = connection.settings_dict
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.test_settings",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "REDIS_URL": settings.REDIS_URL,
+    }
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_role_matrix_change_or_a_new_module_in_one_process_is_seen_by_another_at_once():
+    """The module keys and the role matrix cached in another process's compiled sets are replaced on its
+    next request after the change commits."""
+    if not settings.REDIS_URL:
+        pytest.skip("needs REDIS_URL (the shared version lives in Redis in production)")
+    tenant = TenantFactory(name="Acme Trading", slug="acme")
+    admin = UserFactory(tenant=tenant, email="admin@acme.example", role_key="administrator")
+    analyst = UserFactory(tenant=tenant, email="analyst@acme.example", role_key="advanced")
+    child = subprocess.Popen(
+        [sys.executable, "-c", MODULE_CHILD],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=_child_env(),
+        text=True,
+        cwd=str(settings.BASE_DIR),
+    )
+    try:
+        assert child.stdout.readline().strip() == "ready"
+
+        def ask(user, action, key):
+            child.stdin.write(f"{user.pk} {action.value} {key}\n")
+            child.stdin.flush()
+            allowed, queries = child.stdout.readline().split()
+            return allowed == "True", int(queries)
+
+        assert ask(analyst, Action.EXPORT, "reports") == (True, 1)
+        assert ask(analyst, Action.EXPORT, "reports") == (True, 0)  # warm in the other process
+        assert ask(admin, Action.VIEW, "contracts") == (False, 1)
+        with tenant_scope(tenant):
+            role_services.set_role_matrix(analyst.role, {"reports": [Action.VIEW]}, actor=admin)
+        assert ask(analyst, Action.EXPORT, "reports") == (False, 1)
+        assert ask(analyst, Action.VIEW, "reports") == (True, 0)
+        with tenant_scope(tenant):
+            module_services.create_module(actor=admin, tenant=tenant, name="Contracts")
+        assert ask(admin, Action.VIEW, "contracts") == (True, 1)
+        assert ask(analyst, Action.VIEW, "contracts") == (False, 1)
+        with tenant_scope(tenant):
+            role_services.set_role_matrix(analyst.role, {"contracts": [Action.VIEW]}, actor=admin)
+        assert ask(analyst, Action.VIEW, "contracts") == (True, 1)
+        assert ask(analyst, Action.VIEW, "reports") == (False, 0)
+    finally:
+        child.stdin.close()
+        child.wait(timeout=30)
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_az5_a_revocation_in_one_process_is_obeyed_by_another_at_once():
@@ -59,18 +141,11 @@ def test_az5_a_revocation_in_one_process_is_obeyed_by_another_at_once():
             actions=[Action.VIEW],
             reason="project",
         )
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "portal.test_settings",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-        "REDIS_URL": settings.REDIS_URL,
-    }
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, str(customer.pk), str(report.pk)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
-        env=env,
+        env=_child_env(),
         text=True,
         cwd=str(settings.BASE_DIR),
     )

@@ -55,6 +55,20 @@ def test_database_url_postgres(monkeypatch):
     db = config.database_config("DATABASE_URL", Path("/tmp/unused.sqlite3"))
     assert db["ENGINE"] == "django.db.backends.postgresql"
     assert db["NAME"] == "portcullis"
+    assert db["OPTIONS"]["prepare_threshold"] == 5  # the permission engine's query is prepared
+
+
+def test_prepared_statements_can_be_turned_off_for_a_pooler(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://app:pw@db.internal:5432/portcullis")
+    monkeypatch.setenv("DATABASE_PREPARED_STATEMENTS", "false")
+    assert "prepare_threshold" not in config.database_config("DATABASE_URL", Path("/tmp/unused.sqlite3")).get(
+        "OPTIONS", {}
+    )
+    monkeypatch.setenv("DATABASE_URL", "sqlite:////tmp/unused.sqlite3")
+    monkeypatch.delenv("DATABASE_PREPARED_STATEMENTS")
+    assert "prepare_threshold" not in config.database_config("DATABASE_URL", Path("/tmp/unused.sqlite3")).get(
+        "OPTIONS", {}
+    )
 
 
 def test_secret_key_file_is_git_ignored():
