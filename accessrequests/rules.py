@@ -79,6 +79,11 @@ def may_approve_anything(user) -> bool:
     return Module.objects.filter(owners=user).exists() or Resource.objects.filter(owner=user).exists()
 
 
+def prepare_current(requests) -> None:
+    """Load what every requester of a page holds in one query (``current_actions`` then asks no more)."""
+    engine.prefetch_many([r.requester for r in requests], [r.resource for r in requests if r.resource_id])
+
+
 def current_actions(user, module, resource=None) -> list[Action]:
     """What ``user`` holds now on the module, or on the resource (module-wide rights included)."""
     applicable = module.applicable_actions

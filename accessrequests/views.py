@@ -278,6 +278,7 @@ def queue(request):
         .order_by("created_at", "id")
     )
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    rules.prepare_current(page.object_list)
     items = [
         {
             "req": r,

@@ -195,6 +195,12 @@ def load(user, version, now: datetime, *, compiled: Compiled | None = None, reso
     if not parts:
         return compiled
     rows = fetch(" UNION ALL ".join(parts), params, server_bound=server_bound, db=db)
+    return _fill(compiled, rows, resource_ids, fresh=fresh)
+
+
+def _fill(compiled: Compiled, rows, resource_ids, *, fresh: bool) -> Compiled:
+    """Decode the query's rows (kind, id, bits, expiry, key) into ``compiled``; every id of
+    ``resource_ids`` gets an answer (0 when no row gives anything)."""
     modules, keys, groups = compiled.modules, compiled.keys, []
     found: dict[int, list] = {rid: [0, INF] for rid in resource_ids}
     valid_until = compiled.valid_until
@@ -221,3 +227,96 @@ def load(user, version, now: datetime, *, compiled: Compiled | None = None, reso
     for rid, (bits, until) in found.items():
         compiled.resources[rid] = (bits, until)
     return compiled
+
+
+MAX_BATCH_USERS = 200
+
+
+def load_many(users, version, now: datetime, *, resource_ids=()) -> dict[int, Compiled]:
+    """Fresh sets for several users of one tenant (a page of requesters) in one query, with their
+    answers on ``resource_ids``: what ``load`` gives each of them, without a query per user.
+
+    The same branches as ``load``, over lists of users and roles, each row tagged with the user (or
+    role) it belongs to; rows are then dealt to each user's set and decoded like ``load``'s.
+    """
+    users = list({u.pk: u for u in users}.values())
+    if not users:
+        return {}
+    if len(users) > MAX_BATCH_USERS:
+        raise ValueError(f"at most {MAX_BATCH_USERS} users per batch")
+    tenant_id = users[0].tenant_id
+    if any(u.tenant_id != tenant_id for u in users):
+        raise ValueError("one tenant per batch")
+    t = _tables()
+    db = connections[DEFAULT_DB_ALIAS]
+    db_now = db.ops.adapt_datetimefield_value(now)
+    null_ts = "CAST(NULL AS TIMESTAMP WITH TIME ZONE)" if db.vendor == "postgresql" else "NULL"
+    live = "({a}.expires_at IS NULL OR {a}.expires_at > %s)"
+    user_ids = [u.pk for u in users]
+    role_ids = sorted({u.role_id or 0 for u in users})
+    resource_ids = sorted(set(resource_ids))
+
+    def marks(values):
+        return ", ".join(["%s"] * len(values))
+
+    branches = [
+        (f"SELECT 0, NULL, m.id, m.actions, {null_ts}, m.key FROM {t['module']} m WHERE m.tenant_id = %s", [tenant_id]),
+        (
+            f"SELECT 1, rp.role_id, rp.module_id, rp.actions, {null_ts}, NULL FROM {t['rp']} rp "
+            f"WHERE rp.tenant_id = %s AND rp.role_id IN ({marks(role_ids)})",
+            [tenant_id, *role_ids],
+        ),
+        (
+            f"SELECT 2, g.user_id, g.module_id, g.actions, g.expires_at, NULL FROM {t['grant']} g "
+            f"WHERE g.tenant_id = %s AND g.user_id IN ({marks(user_ids)}) AND g.resource_id IS NULL "
+            f"AND g.revoked_at IS NULL AND {live.format(a='g')}",
+            [tenant_id, *user_ids, db_now],
+        ),
+        (
+            f"SELECT 3, gm.user_id, g.module_id, g.actions, g.expires_at, NULL FROM {t['grant']} g "
+            f"JOIN {t['gm']} gm ON gm.group_id = g.group_id WHERE g.tenant_id = %s AND gm.tenant_id = %s "
+            f"AND gm.user_id IN ({marks(user_ids)}) AND g.resource_id IS NULL AND g.revoked_at IS NULL "
+            f"AND {live.format(a='g')}",
+            [tenant_id, tenant_id, *user_ids, db_now],
+        ),
+        (
+            f"SELECT 4, gm.user_id, gm.group_id, 0, {null_ts}, NULL FROM {t['gm']} gm "
+            f"WHERE gm.tenant_id = %s AND gm.user_id IN ({marks(user_ids)})",
+            [tenant_id, *user_ids],
+        ),
+    ]
+    if resource_ids:
+        branches += [
+            (
+                f"SELECT 5, p.user_id, p.content_object_id, p.action, p.expires_at, NULL FROM {t['rup']} p "
+                f"WHERE p.tenant_id = %s AND p.user_id IN ({marks(user_ids)}) "
+                f"AND p.content_object_id IN ({marks(resource_ids)}) AND {live.format(a='p')}",
+                [tenant_id, *user_ids, *resource_ids, db_now],
+            ),
+            (
+                f"SELECT 5, gm.user_id, p.content_object_id, p.action, p.expires_at, NULL FROM {t['rgp']} p "
+                f"JOIN {t['gm']} gm ON gm.group_id = p.group_id WHERE p.tenant_id = %s AND gm.tenant_id = %s "
+                f"AND gm.user_id IN ({marks(user_ids)}) AND p.content_object_id IN ({marks(resource_ids)}) "
+                f"AND {live.format(a='p')}",
+                [tenant_id, tenant_id, *user_ids, *resource_ids, db_now],
+            ),
+        ]
+    sql = " UNION ALL ".join(part for part, _params in branches)
+    rows = fetch(sql, [value for _part, params in branches for value in params], db=db)
+    shared, by_role, by_user = [], {}, {}
+    for kind, owner, *row in rows:
+        if kind == 0:
+            shared.append((kind, *row))
+        elif kind == 1:
+            by_role.setdefault(owner, []).append((kind, *row))
+        else:
+            by_user.setdefault(owner, []).append((kind, *row))
+    return {
+        u.pk: _fill(
+            Compiled(version, u.role_id),
+            [*shared, *by_role.get(u.role_id or 0, ()), *by_user.get(u.pk, ())],
+            resource_ids,
+            fresh=True,
+        )
+        for u in users
+    }

@@ -136,3 +136,34 @@ def test_my_requests_and_the_queue_are_paginated_oldest_reachable(acme, acme_adm
     assert "(52)" in queue and "Page 1 of 2" in queue
     assert queue.count('data-testid="queue-row"') == 50
     assert admin.get("/requests/queue/?page=2").content.decode().count('data-testid="queue-row"') == 2
+
+
+def test_the_queue_costs_the_same_queries_whatever_the_number_of_requesters(acme, acme_admin, in_acme):
+    """What each requester holds now is loaded for the whole page in one query (no query per person)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from permissions import engine
+    from permissions.models import Module
+    from permissions.services.modules import create_resource
+
+    reports = Module.objects.get(key="reports")
+
+    def ask_as_new_people(count):
+        for n in range(count):
+            person = UserFactory(tenant=acme)
+            resource = create_resource(actor=None, module=reports, title=f"Queue {n}") if n % 2 else None
+            ask(person, reports, resource)
+
+    def cold_queries(client) -> int:  # as after any permission change: no compiled set in memory yet
+        client.get("/requests/queue/")
+        engine.clear_process_cache()
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/requests/queue/").status_code == 200
+        return len(captured.captured_queries)
+
+    ask_as_new_people(2)
+    admin = login(Client(), acme_admin)
+    before = cold_queries(admin)
+    ask_as_new_people(6)
+    assert cold_queries(admin) == before

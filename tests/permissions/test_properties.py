@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import time_machine
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -192,6 +193,18 @@ def check_all(tenant, now):
             for key, target in targets.items():
                 who = {h.user.pk for h in engine.holders(action, target)}
                 assert who == {u.pk for u in users if answers[(u.pk, action, key)]}, ("holders", action, key)
+        # The batch loader (a page of requesters, one query) gives every user the same answers, and no
+        # check after it asks the database again.
+        engine.clear_process_cache()
+        with tenant_scope(tenant):
+            engine.prefetch_many(users, resources)
+            with CaptureQueriesContext(connection) as captured:
+                for user in users:
+                    for action in ACTIONS:
+                        for key, target in targets.items():
+                            expected = answers[(user.pk, action, key)]
+                            assert engine.can(user, action, target) is expected, ("batch", user, action, key)
+            assert not captured.captured_queries, captured.captured_queries
 
 
 @settings(
