@@ -117,8 +117,9 @@ def log_out(page):
         page.get_by_role("button", name="Log out").click()
 
 
-def add_person(email, role_key, full_name=""):
-    """Test set-up: one more login of the demo's acme tenant (role by built-in key) with a demo authenticator."""
+def add_person(email, role, full_name=""):
+    """Test set-up: one more login of the demo's acme tenant with a demo authenticator; ``role`` is a Role
+    of acme or a built-in role's key."""
     from accounts import demo as demo_data
     from accounts import services
     from accounts.mfa.services import add_device_with_key
@@ -128,7 +129,8 @@ def add_person(email, role_key, full_name=""):
     with dangerously_unscoped():
         tenant = Tenant.objects.get(slug="acme")
     with tenant_scope(tenant):
-        role = tenant.roles.get(builtin=True, key=role_key)
+        if isinstance(role, str):
+            role = tenant.roles.get(builtin=True, key=role)
         user = services.create_user(
             tenant=tenant, email=email, password=demo_data.DEMO_PASSWORD, role=role, full_name=full_name
         )

@@ -278,3 +278,57 @@ def test_a_basic_customer_sees_no_console_and_is_refused_its_addresses(page, liv
         response = page.goto(f"{live_server.url}{path}")
         assert response.status == 403, path
     expect(page.locator("body")).not_to_contain_text("basic2@acme.example")
+
+
+def test_an_administrator_switches_to_chinese_on_the_console_and_my_access(page, live_server, demo):
+    log_in(page, live_server, "admin@acme.example")
+    page.get_by_role("navigation").get_by_role("link", name="Users").click()
+    with page.expect_navigation():
+        page.get_by_label("Language").select_option("zh-hans")
+    expect(page.get_by_role("heading", level=1)).to_have_text("用户")
+    page.get_by_label("姓名或邮箱").fill("basic3")
+    page.get_by_role("button", name="筛选").click()
+    expect(page.get_by_test_id("users")).to_contain_text("basic3@acme.example")
+    expect(page.get_by_test_id("users")).to_contain_text("基础用户")
+
+    menu = page.get_by_role("navigation")
+    menu.get_by_role("link", name="待审批").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("待审批")
+    menu.get_by_role("link", name="我的权限").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("我的权限")
+    expect(page.get_by_test_id("module-access")).to_contain_text("产品")
+
+
+def test_an_editor_without_sensitive_rights_edits_a_product_and_the_masked_values_are_kept(page, live_server, demo):
+    from tests.console.conftest import role_with
+    from tests.workspace.conftest import resource
+
+    acme = user("admin@acme.example").tenant
+    editors = role_with(acme, "Catalogue editor", {"modules": ["view"], "products": ["view", "change"]})
+    add_person("editor@acme.example", editors, "Eddie Editor")
+    log_in(page, live_server, "editor@acme.example")
+    menu = page.get_by_role("navigation")
+    expect(menu.get_by_role("link", name="Users", exact=True)).to_have_count(0)
+    menu.get_by_role("link", name="Modules and resources").click()
+    expect(page.get_by_role("link", name="New module")).to_have_count(0)
+    page.get_by_test_id("modules").get_by_role("link", name="Products").click()
+    expect(page.get_by_role("link", name="New resource")).to_have_count(0)  # change, not create
+    page.get_by_label("Title").fill("UPS")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_test_id("resources").get_by_role("link", name="UPS-1500").click()
+    attributes = page.get_by_test_id("resource-attributes")
+    expect(attributes).to_contain_text("••••")
+    expect(attributes).not_to_contain_text("Supplier 0")
+    expect(page.get_by_role("link", name="Grant access")).to_have_count(0)
+
+    page.get_by_role("link", name="Edit").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Edit UPS-1500")
+    form = page.get_by_label("Attributes")
+    expect(form).to_contain_text("cost_price = ••••")
+    expect(form).not_to_contain_text("480")
+    form.fill(form.input_value().replace("list_price = 800", "list_price = 850"))
+    page.get_by_role("button", name="Save").click()
+    expect(message(page)).to_have_text("UPS-1500 was saved.")
+    expect(page.get_by_test_id("resource-attributes")).to_contain_text("850")
+    saved = resource(acme, "P-008").attributes
+    assert saved["list_price"] == 850 and saved["cost_price"] == 480 and saved["supplier"] == "Supplier 0"
