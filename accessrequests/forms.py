@@ -43,6 +43,7 @@ class ApproveForm(forms.Form):
     reason = forms.CharField(label=_("Note (optional)"), max_length=2000, required=False)
 
     def __init__(self, *args, limit: int, **kwargs):
+        kwargs.setdefault("auto_id", "id_approve_%s")  # shown beside the deny form: ids must differ
         super().__init__(*args, **kwargs)
         choices = sorted({d for d in (1, 7, 14, 30, 90) if d < limit} | {limit})
         self.fields["days"].choices = [(d, duration_label(d)) for d in choices]
@@ -55,6 +56,10 @@ class DenyForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason for the denial"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_deny_%s")  # shown beside the approve form: ids must differ
+        super().__init__(*args, **kwargs)
 
 
 ACTION_VALUES = [a.value for a in Action]

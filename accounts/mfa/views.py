@@ -191,7 +191,9 @@ def security(request):
     backup = BackupCodeDevice.objects.filter(user=user).first()
     context = {
         "devices": devices,
-        "backup_remaining": backup.remaining() if backup else None,
+        # With an authenticator, backup codes can be created even if none were made yet (e.g. an authenticator
+        # added by an administrator or the demo data): the card shows 0 left and the button.
+        "backup_remaining": backup.remaining() if backup else (0 if devices else None),
         "mfa_required": mfa_required(user),
     }
     return render(request, "accounts/security.html", context)

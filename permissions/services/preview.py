@@ -16,10 +16,15 @@ from permissions.vocabulary import BITS, Action, actions_of, mask_of
 
 @dataclass(frozen=True)
 class Change:
-    """One (module or resource, action) a user gains or loses."""
+    """One (module or resource, action) a user gains or loses: ``target`` is the module's key or the
+    resource's title, ``label`` what a person reads (a seeded module's name in their language)."""
 
     target: str
     action: Action
+    label: str = field(default="", compare=False)
+
+    def __str__(self) -> str:
+        return f"{self.label or self.target} · {self.action.label}"
 
 
 @dataclass
@@ -75,29 +80,31 @@ def preview_role_matrix(role: Role, matrix) -> Impact:
             extra = others[user.pk].get(modules[key].pk, 0)
             before, after = old.get(key, 0) | extra, new.get(key, 0) | extra
             for action in actions_of(after & ~before):
-                impact.gained.setdefault(user, []).append(Change(key, action))
+                impact.gained.setdefault(user, []).append(Change(key, action, modules[key].display_name))
             for action in actions_of(before & ~after):
-                impact.lost.setdefault(user, []).append(Change(key, action))
+                impact.lost.setdefault(user, []).append(Change(key, action, modules[key].display_name))
     return impact
 
 
 def preview_group_grant(group, module: Module, actions, *, resource=None) -> Impact:
     """Who would gain what if ``group`` were granted ``actions`` on ``module`` (or one resource)."""
     target = resource or module
-    label = resource.title if resource else module.key
+    key = resource.title if resource else module.key
+    label = resource.title if resource else module.display_name
     impact = Impact()
     members = [m.user for m in GroupMembership.objects.filter(group=group).select_related("user")]
     for user in members:
         for action in actions_of(mask_of(actions)):
             if user.is_active and not engine.can(user, action, target):
-                impact.gained.setdefault(user, []).append(Change(label, action))
+                impact.gained.setdefault(user, []).append(Change(key, action, label))
     return impact
 
 
 def preview_revoke(grant: Grant) -> Impact:
     """Who would lose what if ``grant`` were revoked (paths other than this grant are kept)."""
     target = grant.resource or grant.module
-    label = grant.resource.title if grant.resource_id else grant.module.key
+    key = grant.resource.title if grant.resource_id else grant.module.key
+    label = grant.resource.title if grant.resource_id else grant.module.display_name
     if grant.user_id:
         users = [grant.user]
     else:
@@ -108,7 +115,7 @@ def preview_revoke(grant: Grant) -> Impact:
             explanation = engine.explain(user, action, target)
             remaining = [p for p in explanation.paths if p.grant is None or p.grant.pk != grant.pk]
             if explanation.allowed and not remaining:
-                impact.lost.setdefault(user, []).append(Change(label, action))
+                impact.lost.setdefault(user, []).append(Change(key, action, label))
     return impact
 
 

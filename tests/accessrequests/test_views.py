@@ -65,6 +65,18 @@ def test_a_request_is_seen_by_its_requester_and_its_approvers_only(
     assert "Q3 revenue" in page  # approvers see what is asked for
 
 
+def test_the_approve_note_and_the_denial_reason_are_distinct_labelled_fields(acme_admin, acme_basic, reports, in_acme):
+    """Both forms sit on one page: each label points at its own field (one id each), so a denial reason
+    typed after clicking its label never lands in the approval note."""
+    request = ask(acme_basic, reports)
+    page = login(Client(), acme_admin).get(f"/requests/{request.pk}/").content.decode()
+    ids = re.findall(r'\bid="(id_[^"]+)"', page)
+    assert len(ids) == len(set(ids)), ids
+    assert re.search(r'<label for="id_deny_reason">Reason for the denial</label>', page)
+    assert re.search(r'<textarea name="reason"[^>]*id="id_deny_reason"', page)
+    assert re.search(r'<label for="id_approve_reason">Note \(optional\)</label>', page)
+
+
 def test_the_queue_lists_pending_requests_with_current_access_and_risk(
     acme, acme_admin, acme_advanced, acme_basic, reports, report, users_module, in_acme
 ):

@@ -91,3 +91,14 @@ def test_backup_codes_are_throttled(acme_basic):
     services.verify(acme_basic, device.persistent_id, "AAAA-BBBB-CCCC")
     outcome, _d, _r = services.verify(acme_basic, device.persistent_id, codes[0])
     assert outcome is Outcome.THROTTLED
+
+
+def test_an_authenticator_without_backup_codes_yet_is_offered_to_create_them(acme_basic):
+    """The security page offers backup codes to anyone with an authenticator, also before the first set
+    exists (the regenerate view accepts them: the page must show its button)."""
+    client = login(Client(), acme_basic)  # an authenticator, no backup codes
+    with tenant_scope(acme_basic.tenant):
+        assert not BackupCodeDevice.objects.filter(user=acme_basic).exists()
+    body = client.get("/accounts/security/").content.decode()
+    assert 'data-testid="backup-remaining">0 backup codes left.' in body
+    assert 'action="/accounts/security/backup-codes/"' in body

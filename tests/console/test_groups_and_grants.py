@@ -161,3 +161,19 @@ def test_revoke_shows_who_loses_and_needs_a_reason(admin_client_acme, acme, acme
     assert grants_of(acme)[0].revoked_at is not None
     acme_customer.refresh_from_db()
     assert not engine.can(acme_customer, "view", report)
+
+
+def test_the_revoke_preview_names_the_module_in_the_readers_language(admin_client_acme, acme, acme_customer):
+    """Who loses what reads "Products · Export" (产品 · 导出 in Chinese), never the module's key."""
+    admin_client_acme.post(
+        "/console/grants/new/",
+        {"user": acme_customer.email, "module": module(acme, "products").pk, "actions": ["export"], "reason": "QBR"},
+    )
+    [grant] = grants_of(acme)
+    url = f"/console/grants/{grant.pk}/revoke/"
+    body = admin_client_acme.get(url).content.decode().replace("<strong>", "").replace("</strong>", "")
+    assert "customer@acme.example: Products · Export" in body
+    admin_client_acme.post("/accounts/language/", {"language": "zh-hans", "next": "/"})
+    body = admin_client_acme.get(url).content.decode().replace("<strong>", "").replace("</strong>", "")
+    assert "customer@acme.example: 产品 · 导出" in body
+    assert "products" not in body.split('data-testid="impact"')[1]

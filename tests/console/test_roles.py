@@ -55,7 +55,7 @@ def test_a_system_module_action_waits_for_a_second_administrator(admin_client_ac
         change = PendingChange.objects.get(kind="matrix", status="pending")
     UserFactory(tenant=acme, email="avery@acme.example", role=advanced)
     body = admin_client_acme.get(f"/console/approvals/{change.pk}/").content.decode()
-    assert "1 user gains access" in body and "avery@acme.example: users · View" in body.replace("<strong>", "").replace(
+    assert "1 user gains access" in body and "avery@acme.example: Users · View" in body.replace("<strong>", "").replace(
         "</strong>", ""
     )
 

@@ -109,3 +109,30 @@ def enter_code(page, email, code_label="Code", button="Verify"):
     page.get_by_label(code_label, exact=True).fill(totp_code(email))
     with page.expect_navigation():
         page.get_by_role("button", name=button).click()
+
+
+def log_out(page):
+    """Log out with the top bar's button, and wait for the login page."""
+    with page.expect_navigation():
+        page.get_by_role("button", name="Log out").click()
+
+
+def add_person(email, role, full_name=""):
+    """Test set-up: one more login of the demo's acme tenant with a demo authenticator; ``role`` is a Role
+    of acme or a built-in role's key."""
+    from accounts import demo as demo_data
+    from accounts import services
+    from accounts.mfa.services import add_device_with_key
+    from accounts.models import Tenant
+    from accounts.scoping import dangerously_unscoped, tenant_scope
+
+    with dangerously_unscoped():
+        tenant = Tenant.objects.get(slug="acme")
+    with tenant_scope(tenant):
+        if isinstance(role, str):
+            role = tenant.roles.get(builtin=True, key=role)
+        user = services.create_user(
+            tenant=tenant, email=email, password=demo_data.DEMO_PASSWORD, role=role, full_name=full_name
+        )
+    add_device_with_key(user, demo_data.demo_totp_key(email), name="Demo authenticator")
+    return user
