@@ -54,6 +54,14 @@ def login_only(view):
     return wrapped
 
 
+class ModuleRefused(PermissionDenied):
+    """403 for a page that needs ``action`` on ``module``: the error page names it and offers to ask."""
+
+    def __init__(self, module: str, action: Action):
+        self.module, self.action = str(module), Action(action)
+        super().__init__(f"{self.module}:{self.action.value}")
+
+
 def requires(module: str, action: Action):
     """A function view that needs ``action`` on the whole ``module``."""
     action = Action(action)
@@ -63,7 +71,7 @@ def requires(module: str, action: Action):
         @wraps(view)
         def checked(request, *args, **kwargs):
             if not engine.can(request.user, action, module):
-                raise PermissionDenied
+                raise ModuleRefused(module, action)
             record_use(request.user, action, module)
             return view(request, *args, **kwargs)
 
@@ -108,7 +116,7 @@ class EngineRequiredMixin(AccessMixin):
         if declared != LOGIN_ONLY:
             module, action = declared
             if not engine.can(request.user, action, module):
-                raise PermissionDenied
+                raise ModuleRefused(module, action)
             record_use(request.user, action, module)
         return super().dispatch(request, *args, **kwargs)
 

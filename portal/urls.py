@@ -17,5 +17,6 @@ urlpatterns = [
     path("platform-admin/", admin.site.urls),
 ]
 
+handler403 = "portal.errors.forbidden"
 handler404 = "portal.errors.not_found"
 handler500 = "portal.errors.server_error"
