@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.scoping import TenantManager, dangerously_unscoped
+from accounts.scoping import TenantManager, TenantQuerySet, dangerously_unscoped
 
 
 def validate_timezone(value: str) -> None:
@@ -75,10 +75,47 @@ class Tenant(models.Model):
         return self.name
 
 
+#: What decides a user's permissions besides their grants: a change to any of them bumps the tenant's
+#: authorization version (permissions.versioning), so every process forgets what it remembered of the user
+#: (the check API keeps subjects in memory while the version holds).
+AUTHZ_FIELDS = ("tenant_id", "role_id", "is_active")
+_UNKNOWN = object()
+_AUTHZ_UPDATE_KEYS = {"tenant", "tenant_id", "role", "role_id", "is_active"}
+
+
+def bump_authorization(*tenant_ids) -> None:
+    from permissions.versioning import bump
+
+    for tenant_id in {t for t in tenant_ids if t}:
+        bump(tenant_id)
+
+
+class UserQuerySet(TenantQuerySet):
+    """Bulk writes that touch a user's tenant, role or activity bump the tenants concerned."""
+
+    def update(self, **kwargs):
+        if _AUTHZ_UPDATE_KEYS & set(kwargs):
+            bump_authorization(*self.values_list("tenant_id", flat=True).distinct(), *self._new_tenants(kwargs))
+        return super().update(**kwargs)
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        objs = list(objs)
+        if _AUTHZ_UPDATE_KEYS & set(fields):
+            old = self.model._base_manager.filter(pk__in=[o.pk for o in objs]).values_list("tenant_id", flat=True)
+            bump_authorization(*old, *(o.tenant_id for o in objs))
+        return super().bulk_update(objs, fields, batch_size=batch_size)
+
+    @staticmethod
+    def _new_tenants(kwargs) -> list:
+        value = kwargs.get("tenant_id", kwargs.get("tenant"))
+        return [getattr(value, "pk", value)] if value is not None else []
+
+
 class UserManager(TenantManager, BaseUserManager):
     """Tenant-scoped like every tenant-owned manager, plus the constructors Django's auth expects."""
 
     use_in_migrations = False
+    _queryset_class = UserQuerySet
 
     def get_by_natural_key(self, username):
         # Logging in happens before any tenant is known, and emails are unique across the platform,
@@ -146,6 +183,26 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.full_name or self.email
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        user = super().from_db(db, field_names, values)
+        user._authz_saved = user._authz_state()
+        return user
+
+    def _authz_state(self) -> tuple:
+        """(tenant, role, active) as held in memory; a field not loaded reads as unknown."""
+        return tuple(self.__dict__.get(name, _UNKNOWN) for name in AUTHZ_FIELDS)
+
+    def save(self, *args, **kwargs):
+        """Save; when the tenant, role or activity changed (or the user is new), bump the authorization
+        version of the tenants concerned, in this process now and everywhere at commit."""
+        before = getattr(self, "_authz_saved", None)
+        super().save(*args, **kwargs)
+        after = self._authz_state()
+        if before is None or before != after or _UNKNOWN in after:
+            bump_authorization(before[0] if before and before[0] is not _UNKNOWN else None, self.tenant_id)
+        self._authz_saved = after
 
     @property
     def display_name(self) -> str:

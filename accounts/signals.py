@@ -6,12 +6,21 @@ from __future__ import annotations
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db import transaction
+from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
 import audit
 from accounts import sessions
 from accounts.scoping import dangerously_unscoped, tenant_scope
 from audit.events import EventType
+
+
+@receiver(post_delete, sender="accounts.User", dispatch_uid="portcullis_user_deleted_bumps")
+def _user_deleted(sender, instance, **kwargs):
+    """A deleted user (one by one, in bulk or by a cascade) is forgotten by every process."""
+    from accounts.models import bump_authorization
+
+    bump_authorization(instance.tenant_id)
 
 
 def _tenant_user(email):

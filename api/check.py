@@ -1,11 +1,12 @@
 """The check API: ``POST /api/v1/check`` and ``/api/v1/check/batch`` ask the engine the portal obeys.
 
 Lean by design (research: authz_perf.md §6.4/§7 puts the floor at the Django request itself): the body
-is parsed by hand rather than by a serializer; subjects are read fresh on every request (one query for
-a whole batch), so a deactivated user is refused at once; targets are remembered in this process while
-the tenant's authorization version is unchanged (module keys and resource ids never move; an external
-id only for a second, as it can be changed); each answer is ``engine.can`` (``engine.explain`` on
-request), whose compiled sets stay warm across requests.
+is parsed by hand rather than by a serializer; subjects and targets are remembered in this process while
+the tenant's authorization version is unchanged. Any change to a user's tenant, role or activity, or a
+deleted user, bumps that version (``accounts.models.User``: save, queryset updates, deletes), so a
+deactivated user is refused at once, in every process; module keys and resource ids never move; an
+external id is remembered only for a second, as it can be changed. Each answer is ``engine.can``
+(``engine.explain`` on request), whose compiled sets stay warm across requests.
 Usage is recorded for allowed answers (``permissions.usage.record_use``: one write per key per day).
 """
 
@@ -71,7 +72,8 @@ _SUBJECT_FIELDS = tuple(
 
 
 def load_subjects(tenant_id: int, items) -> dict[int, User]:
-    """The tenant's users named by ``items``, fresh (one query; foreign or missing ids are simply absent).
+    """The tenant's users named by ``items`` (at most one query, for those not remembered at this version;
+    foreign or missing ids are simply absent, and never remembered).
 
     One plain statement instead of the ORM: compiling the queryset cost more than the rest of a check.
     It names the tenant itself (the scoped manager's filter, explicitly); the other fields of the users
@@ -79,6 +81,15 @@ def load_subjects(tenant_id: int, items) -> dict[int, User]:
     ids = sorted({subject_id(item.get("subject")) for item in items if isinstance(item, dict)})
     if not ids:
         return {}
+    version = current_version(tenant_id)
+    users = {}
+    for user_id in ids:
+        remembered = _recall(_targets, ("subject", tenant_id, user_id), version)
+        if remembered is not None:
+            users[user_id] = remembered
+    ids = [user_id for user_id in ids if user_id not in users]
+    if not ids:
+        return users
     placeholders = ", ".join(["%s"] * len(ids))
     sql = (
         f"SELECT {', '.join(_SUBJECT_FIELDS)} FROM {User._meta.db_table} "
@@ -88,11 +99,11 @@ def load_subjects(tenant_id: int, items) -> dict[int, User]:
         cursor.execute(sql, [tenant_id, *ids])
         rows = cursor.fetchall()
     active = _SUBJECT_FIELDS.index("is_active")
-    users = {}
     for row in rows:
         values = list(row)
         values[active] = bool(values[active])  # SQLite answers 0/1
         users[row[0]] = User.from_db(connection.alias, _SUBJECT_FIELDS, values)
+        _remember(_targets, ("subject", tenant_id, row[0]), users[row[0]], version, None)
     return users
 
 

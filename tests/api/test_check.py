@@ -193,15 +193,68 @@ def test_visible_ids_equal_engine_visible_and_paginate(api_acme, acme, world):
     assert got == expected
 
 
+def _allowed(client, subject, action="view", target="products"):
+    response = client.post("/api/v1/check", {"subject": subject, "action": action, "target": target}, content_type=JSON)
+    return response.json().get("allowed") if response.status_code == 200 else response.status_code
+
+
 def test_a_deactivated_subject_is_refused_on_the_next_check(api_acme, acme, acme_admin, acme_basic):
-    """Subjects are read fresh on every request: deactivation counts at once (no cached user)."""
+    """Subjects are remembered per authorization version; deactivating bumps it: refused at once."""
     from accounts.services import deactivate_user
 
-    body = {"subject": acme_basic.pk, "action": "view", "target": "products"}
-    assert api_acme.post("/api/v1/check", body, content_type=JSON).json() == {"allowed": True}
+    assert _allowed(api_acme, acme_basic.pk) is True
     with tenant_scope(acme):
         deactivate_user(acme_basic, actor=acme_admin)
-    assert api_acme.post("/api/v1/check", body, content_type=JSON).json() == {"allowed": False}
+    assert _allowed(api_acme, acme_basic.pk) is False
+
+
+def test_a_remembered_subject_costs_no_query_until_the_version_changes(api_acme, acme_basic):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import User
+
+    assert _allowed(api_acme, acme_basic.pk) is True
+    with CaptureQueriesContext(connection) as captured:
+        assert _allowed(api_acme, acme_basic.pk) is True
+    assert not any(User._meta.db_table in q["sql"] for q in captured.captured_queries)
+    user = User.objects.dangerously_all_tenants().get(pk=acme_basic.pk)
+    user.full_name = "Renamed"  # not a matter of authorization: nothing is forgotten
+    user.last_login = timezone.now()
+    user.save(update_fields=["full_name", "last_login"])
+    with CaptureQueriesContext(connection) as captured:
+        assert _allowed(api_acme, acme_basic.pk) is True
+    assert not any(User._meta.db_table in q["sql"] for q in captured.captured_queries)
+
+
+def test_every_way_of_changing_a_subjects_role_or_activity_is_seen_at_once(api_acme, acme, acme_admin):
+    """A role change by the service, and (for code that bypasses save()) a queryset update, a bulk update
+    and a deletion: each bumps the tenant's version, so no remembered subject outlives it."""
+    from accounts.models import User
+    from permissions.services.roles import apply_role_change
+
+    advanced = UserFactory(tenant=acme, role=builtin_role(acme, "advanced"))
+    assert _allowed(api_acme, advanced.pk, "export", "reports") is True
+    with tenant_scope(acme):
+        apply_role_change(advanced, builtin_role(acme, "basic"), actor=None)
+    assert _allowed(api_acme, advanced.pk, "export", "reports") is False
+
+    with tenant_scope(acme):
+        User.objects.filter(pk=advanced.pk).update(role=builtin_role(acme, "advanced"))
+    assert _allowed(api_acme, advanced.pk, "export", "reports") is True
+
+    with tenant_scope(acme):
+        row = User.objects.get(pk=advanced.pk)
+        row.is_active = False
+        User.objects.bulk_update([row], ["is_active"])
+    assert _allowed(api_acme, advanced.pk, "export", "reports") is False
+
+    with tenant_scope(acme):
+        User.objects.filter(pk=advanced.pk).update(is_active=True)
+    assert _allowed(api_acme, advanced.pk, "export", "reports") is True
+    with tenant_scope(acme):
+        User.objects.filter(pk=advanced.pk).delete()
+    assert _allowed(api_acme, advanced.pk, "export", "reports") == 404
 
 
 def test_ids_beyond_the_database_range_are_refused_not_crashing(api_acme, acme_basic):

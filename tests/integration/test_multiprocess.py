@@ -99,3 +99,28 @@ def test_a_due_review_campaign_is_opened_by_the_worker(cluster, acme):
     assert campaign is not None and campaign.state == "open"
     with tenant_scope(acme):
         assert campaign.items.count() >= 1
+
+
+def test_a_subject_deactivated_elsewhere_is_refused_by_the_check_api_of_both_processes(cluster, acme):
+    """The check API remembers subjects per authorization version; a deactivation made by another process
+    bumps that version in Redis at commit, so both web processes refuse the next check."""
+    from accounts.scoping import tenant_scope
+    from api import keys
+
+    admin = UserFactory(tenant=acme, role_key="administrator")
+    customer = UserFactory(tenant=acme)
+    with tenant_scope(acme):
+        token = keys.create_key(actor=admin, name="integration", scopes={"grants": ["view"]}).token
+    body = {"subject": customer.pk, "action": "view", "target": "products"}
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def allowed(base_url):
+        response = requests.post(f"{base_url}/api/v1/check", json=body, headers=headers, timeout=10)
+        assert response.status_code == 200, response.text[:300]
+        return response.json()["allowed"]
+
+    for _ in range(3):  # every worker of both processes remembers the subject
+        assert allowed(cluster.a) is True and allowed(cluster.b) is True
+    services.deactivate_user(customer, actor=admin, reason="multi-process test")
+    assert allowed(cluster.a) is False
+    assert allowed(cluster.b) is False
