@@ -59,6 +59,7 @@ class EventType(models.TextChoices):
     MODULE_CHANGED = "module.changed", _("Module changed")
     RESOURCE_CREATED = "resource.created", _("Resource created")
     RESOURCE_CHANGED = "resource.changed", _("Resource changed")
+    RESOURCE_OWNER_CHANGED = "resource.owner_changed", _("Resource owner changed")
     CHANGE_REQUESTED = "change.requested", _("Change awaiting approval")
     CHANGE_APPROVED = "change.approved", _("Change approved")
     CHANGE_REJECTED = "change.rejected", _("Change rejected")

@@ -90,6 +90,29 @@ class ModuleSettingsForm(forms.Form):
         return [found[e] for e in emails]
 
 
+class ResourceOwnerForm(forms.Form):
+    """Who owns the resource (an e-mail of this tenant; empty: nobody)."""
+
+    owner = forms.EmailField(
+        label=_("Owner"),
+        required=False,
+        help_text=_("The owner decides access requests for this resource. Leave empty for none."),
+    )
+
+    def clean_owner(self):
+        from accounts.models import User
+
+        email = (self.cleaned_data["owner"] or "").strip()
+        if not email:
+            return None
+        owner = User.objects.filter(email__iexact=email, is_active=True).first()
+        if owner is None:
+            raise forms.ValidationError(
+                _("No active user of this tenant has these addresses: %(emails)s"), params={"emails": email}
+            )
+        return owner
+
+
 def parse_attributes(text: str) -> dict:
     """``name = value`` lines as a dict; a value that reads as JSON (a number, true) keeps its type."""
     result = {}

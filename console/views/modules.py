@@ -6,13 +6,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.http import Http404
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.lookups import get_in_tenant_or_404
-from console.forms.modules import ModuleForm, ModuleSettingsForm, ResourceForm, format_attributes
+from console.forms.modules import ModuleForm, ModuleSettingsForm, ResourceForm, ResourceOwnerForm, format_attributes
 from console.views.common import show_refusal, window
 from permissions import engine
 from permissions.models import Module, Resource
@@ -117,9 +117,15 @@ def resource_list(request, module_id: int):
 @requires(MODULES, Action.VIEW)
 def resource_detail(request, resource_id: int):
     """One resource: its attributes (masked), and who can view it and why (each holder's paths)."""
-    resource = get_visible_or_404(request, Action.VIEW, Resource.objects.select_related("module"), pk=resource_id)
+    resource = get_visible_or_404(
+        request, Action.VIEW, Resource.objects.select_related("module", "owner"), pk=resource_id
+    )
     holders = engine.holders(Action.VIEW, resource)
+    may_set_owner = engine.can(request.user, Action.CHANGE, MODULES)
     context = {
+        "owner_form": ResourceOwnerForm(initial={"owner": resource.owner.email if resource.owner_id else ""})
+        if may_set_owner
+        else None,
         "resource": resource,
         "module": resource.module,
         "attributes": visible_attributes(request.user, resource),
@@ -132,6 +138,26 @@ def resource_detail(request, resource_id: int):
         },
     }
     return render(request, "console/resource_detail.html", context)
+
+
+@requires(MODULES, Action.CHANGE)
+def set_resource_owner(request, resource_id: int):
+    """Name the resource's owner (who decides access requests for it), or none."""
+    resource = get_visible_or_404(request, Action.VIEW, Resource.objects.all(), pk=resource_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])  # after the lookup: a foreign id is a 404 first
+    form = ResourceOwnerForm(request.POST)
+    if not form.is_valid():
+        for error in form.errors.get("owner", []):
+            messages.error(request, error)
+        return redirect("console:resource", resource_id=resource.pk)
+    try:
+        module_services.set_resource_owner(resource, form.cleaned_data["owner"], actor=request.user)
+    except AccessRefused as error:
+        show_refusal(request, error)
+    else:
+        messages.success(request, _("The owner of %(title)s was saved.") % {"title": resource.title})
+    return redirect("console:resource", resource_id=resource.pk)
 
 
 @require_http_methods(["GET", "POST"])

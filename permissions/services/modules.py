@@ -218,3 +218,32 @@ def update_resource(resource: Resource, *, actor, **changes) -> Resource:
         after=redact(changes),
     )
     return resource
+
+
+@transaction.atomic
+def set_resource_owner(resource: Resource, owner, *, actor, reason: str = "") -> Resource:
+    """Make ``owner`` (an active user of the tenant, or None) the resource's owner, who may then decide
+    access requests for it. An administrative act: needs modules: change (editing a resource never sets
+    its owner, AZ-4). Audited."""
+    if actor is not None:
+        same_tenant(actor.tenant_id, resource)
+    require(actor, Action.CHANGE, "modules")
+    same_tenant(resource.tenant_id, owner)
+    if owner is not None and not owner.is_active:
+        raise AccessRefused(ErrorCode.INVALID, "the owner must be an active user")
+    resource = Resource.objects.select_for_update().select_related("owner").get(pk=resource.pk)
+    before = resource.owner.email if resource.owner_id else None
+    if resource.owner_id == (owner.pk if owner else None):
+        return resource
+    resource.owner = owner
+    resource.save(update_fields=["owner", "updated_at"])
+    audit.record(
+        EventType.RESOURCE_OWNER_CHANGED,
+        tenant=resource.tenant,
+        actor=actor,
+        target=resource,
+        before={"owner": before},
+        after={"owner": owner.email if owner else None},
+        reason=reason,
+    )
+    return resource

@@ -6,13 +6,14 @@ import pytest
 from django.db import connection
 
 from accessrequests import rules
+from accessrequests.models import AccessRequest
 from accessrequests.services import submit
 from accounts.scoping import tenant_scope
 from audit.models import AuditEvent
 from permissions.models import Module, Resource
 from permissions.sensitive import MASK
 from permissions.services.errors import AccessRefused
-from permissions.services.modules import create_resource, update_module
+from permissions.services.modules import create_resource, set_resource_owner, update_module
 from tests.console.conftest import module, person, role_with
 from tests.factories import UserFactory
 
@@ -119,3 +120,39 @@ def test_without_modules_change_the_screen_and_the_service_refuse(acme):
     assert "Module settings" not in client.get(f"/console/modules/{reports.pk}/").content.decode()
     with tenant_scope(acme), pytest.raises(AccessRefused):
         update_module(reports, actor=viewer, sensitive_attributes=["region"])
+
+
+def test_an_administrator_names_a_resource_owner_who_then_decides_its_requests(admin_client_acme, acme, ledger):
+    owner = UserFactory(tenant=acme, email="ledger-owner@acme.example")
+    requester = UserFactory(tenant=acme)
+    page = admin_client_acme.get(f"/console/resources/{ledger.pk}/").content.decode()
+    assert 'data-testid="owner-form"' in page
+    response = admin_client_acme.post(f"/console/resources/{ledger.pk}/owner/", {"owner": "LEDGER-owner@acme.example"})
+    assert response.status_code == 302
+    assert "ledger-owner@acme.example" in admin_client_acme.get(f"/console/resources/{ledger.pk}/").content.decode()
+    with tenant_scope(acme):
+        asked = submit(
+            actor=requester, module=ledger.module, resource=ledger, actions=["view"], reason="Audit", duration_days=7
+        )
+        assert rules.is_approver(owner, AccessRequest.objects.get(pk=asked.pk))
+        event = AuditEvent.objects.get(event_type="resource.owner_changed")
+        assert (event.before, event.after) == ({"owner": None}, {"owner": "ledger-owner@acme.example"})
+    admin_client_acme.post(f"/console/resources/{ledger.pk}/owner/", {"owner": ""})
+    with tenant_scope(acme):
+        assert Resource.objects.get(pk=ledger.pk).owner_id is None
+
+
+def test_a_resource_owner_is_of_this_tenant_and_set_by_modules_change_only(admin_client_acme, acme, globex, ledger):
+    spy = UserFactory(tenant=globex, email="spy@globex.example")
+    refused = admin_client_acme.post(f"/console/resources/{ledger.pk}/owner/", {"owner": spy.email}, follow=True)
+    assert "No active user of this tenant has these addresses: spy@globex.example" in refused.content.decode()
+    with tenant_scope(acme):
+        with pytest.raises(AccessRefused):
+            set_resource_owner(ledger, spy, actor=None)
+        assert Resource.objects.get(pk=ledger.pk).owner_id is None
+    editor_role = role_with(acme, "Report editor", {"modules": ["view"], "reports": ["view", "change"]})
+    editor, client = person(acme, "editor@acme.example", editor_role)
+    assert 'data-testid="owner-form"' not in client.get(f"/console/resources/{ledger.pk}/").content.decode()
+    assert client.post(f"/console/resources/{ledger.pk}/owner/", {"owner": editor.email}).status_code == 403
+    with tenant_scope(acme):
+        assert Resource.objects.get(pk=ledger.pk).owner_id is None
