@@ -195,12 +195,14 @@ class User(AbstractBaseUser, PermissionsMixin):
         return tuple(self.__dict__.get(name, _UNKNOWN) for name in AUTHZ_FIELDS)
 
     def save(self, *args, **kwargs):
-        """Save; when the tenant, role or activity changed (or the user is new), bump the authorization
+        """Save; when the tenant, role or activity of an existing user changed, bump the authorization
         version of the tenants concerned, in this process now and everywhere at commit."""
         before = getattr(self, "_authz_saved", None)
+        # A new row (no id yet) cannot be remembered anywhere: no process holds anything of it to forget.
+        inserting = self._state.adding and self.pk is None
         super().save(*args, **kwargs)
         after = self._authz_state()
-        if before is None or before != after or _UNKNOWN in after:
+        if not inserting and (before is None or before != after or _UNKNOWN in after):
             bump_authorization(before[0] if before and before[0] is not _UNKNOWN else None, self.tenant_id)
         self._authz_saved = after
 

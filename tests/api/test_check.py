@@ -267,3 +267,20 @@ def test_ids_beyond_the_database_range_are_refused_not_crashing(api_acme, acme_b
     assert api_acme.get(f"/api/v1/users/{10**25}").status_code == 404
     assert api_acme.get(f"/api/v1/users/{10**25}/visible?module=reports").status_code == 404
     assert api_acme.get(f"/api/v1/grants?user={10**25}").status_code == 200
+
+
+def test_only_changes_that_matter_bump_the_version(acme, acme_basic):
+    """A new user or a renamed one leaves every process's remembered sets alone; a deactivation does not."""
+    from accounts.models import User
+    from permissions.versioning import current_version
+
+    start = current_version(acme.pk)
+    UserFactory(tenant=acme)
+    with tenant_scope(acme):
+        user = User.objects.get(pk=acme_basic.pk)
+        user.full_name = "Renamed"
+        user.save()
+        assert current_version(acme.pk) == start
+        user.is_active = False
+        user.save()
+    assert current_version(acme.pk) != start
