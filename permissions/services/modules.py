@@ -231,7 +231,7 @@ def set_resource_owner(resource: Resource, owner, *, actor, reason: str = "") ->
     same_tenant(resource.tenant_id, owner)
     if owner is not None and not owner.is_active:
         raise AccessRefused(ErrorCode.INVALID, "the owner must be an active user")
-    resource = Resource.objects.select_for_update().select_related("owner").get(pk=resource.pk)
+    resource = Resource.objects.select_for_update().get(pk=resource.pk)  # no join: PostgreSQL locks no outer join
     before = resource.owner.email if resource.owner_id else None
     if resource.owner_id == (owner.pk if owner else None):
         return resource
