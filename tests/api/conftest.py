@@ -26,6 +26,18 @@ def _fresh_api_state():
     check.forget()
 
 
+@pytest.fixture
+def minute_start():
+    """The clock at the start of a minute (and running): a rate-limit test's requests all fall in one
+    fixed one-minute window, whatever second the test starts at (it straddled a boundary now and then)."""
+    from datetime import UTC, datetime
+
+    import time_machine
+
+    with time_machine.travel(datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC), tick=True):
+        yield
+
+
 def issue(user, scopes=EVERYTHING, **kwargs):
     """A key made by ``user`` (every module's actions they hold, by default); returns (key, token)."""
     with tenant_scope(user.tenant):

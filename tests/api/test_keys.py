@@ -110,7 +110,7 @@ def test_deactivated_owner_makes_the_key_useless(acme, acme_admin):
     assert bearer(token).get("/api/v1/users").status_code == 401
 
 
-def test_rate_limit_per_key_answers_429_with_retry_after(acme_admin):
+def test_rate_limit_per_key_answers_429_with_retry_after(acme_admin, minute_start):
     _key, token = issue(acme_admin, scopes={"users": ["view"]}, rate_per_minute=3)
     client = bearer(token)
     statuses = [client.get("/api/v1/users").status_code for _ in range(4)]
@@ -124,7 +124,7 @@ def test_rate_limit_per_key_answers_429_with_retry_after(acme_admin):
     assert bearer(token2).get("/api/v1/users").status_code == 200
 
 
-def test_generous_limits_are_counted_in_batches_but_still_enforced(acme_admin):
+def test_generous_limits_are_counted_in_batches_but_still_enforced(acme_admin, minute_start):
     """At 200 a minute a process adds its requests in batches of 10: the 201st request in the window is
     refused all the same (the overshoot is bounded by one batch per process)."""
     from api import throttling
@@ -161,7 +161,7 @@ def test_redis_counter_is_shared_and_exact_for_small_limits(settings):
     assert [throttling.count_request(name, 3) for _ in range(4)] == [1, 2, 3, 4]
 
 
-def test_anonymous_limit_ignores_a_forged_forwarded_for(db, settings):
+def test_anonymous_limit_ignores_a_forged_forwarded_for(db, settings, minute_start):
     """Anonymous callers are counted by the portal's client address: a forged X-Forwarded-For does not
     give a fresh budget (DRF's own get_ident would trust it)."""
     settings.API_ANONYMOUS_RATE_PER_MINUTE = 2
