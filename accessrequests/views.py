@@ -155,15 +155,10 @@ def my_requests(request):
 
 
 def _visible_request(request, request_id) -> AccessRequest:
-    """The request if the user is its requester or one of its approvers; 404 otherwise (and for other tenants)."""
-    found = get_in_tenant_or_404(
-        AccessRequest.objects.select_related("requester", "module", "resource", "decided_by", "first_approver"),
-        request,
-        pk=request_id,
-    )
-    if found.requester_id != request.user.pk and not rules.is_approver(request.user, found):
-        raise Http404
-    return found
+    """The request if ``rules.readable`` lets the user read it (the API's rule too); 404 otherwise (and for
+    other tenants)."""
+    rows = AccessRequest.objects.select_related("requester", "module", "resource", "decided_by", "first_approver")
+    return get_in_tenant_or_404(rules.readable(request.user, rows), request, pk=request_id)
 
 
 @login_only
@@ -173,11 +168,12 @@ def detail(request, request_id: int):
     _tenant_user(request)
     user = request.user
     found = _visible_request(request, request_id)
-    approver = found.requester_id != user.pk
+    approver = rules.is_approver(user, found)  # never the requester; a reader with requests: view only reads
     open_now = found.is_open_at(timezone.now())
     context = {
         "req": found,
         "approver": approver,
+        "mine": found.requester_id == user.pk,
         "open": open_now,
         "title": found.resource.title
         if found.resource_id and (approver or engine.can(user, Action.VIEW, found.resource))

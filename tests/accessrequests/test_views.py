@@ -179,3 +179,23 @@ def test_the_queue_costs_the_same_queries_whatever_the_number_of_requesters(acme
     before = cold_queries(admin)
     ask_as_new_people(6)
     assert cold_queries(admin) == before
+
+
+def test_a_reader_with_requests_view_reads_a_request_but_is_offered_no_decision(acme, acme_basic, reports, in_acme):
+    """The portal and the API read requests by one rule (rules.readable): holders of requests: view read
+    every request; only approvers get the decision forms, only the requester the withdraw button."""
+    from permissions.models import Module
+    from permissions.services import grants
+
+    asked = ask(acme_basic, reports)
+    reader = UserFactory(tenant=acme)
+    grants.grant(actor=None, module=Module.objects.get(key="requests"), user=reader, actions=["view"], reason="Audit")
+    client = login(Client(), reader)
+    body = client.get(f"/requests/{asked.pk}/").content.decode()
+    assert "Quarterly review" in body
+    assert f"/requests/{asked.pk}/approve/" not in body and f"/requests/{asked.pk}/cancel/" not in body
+    client.post(f"/requests/{asked.pk}/approve/", {"days": 14})
+    asked.refresh_from_db()
+    assert asked.status == "pending"
+    outsider = login(Client(), UserFactory(tenant=acme))
+    assert outsider.get(f"/requests/{asked.pk}/").status_code == 404
