@@ -13,6 +13,7 @@ from functools import wraps
 from urllib.parse import urlencode, urlparse
 
 import django_otp
+from django.http import QueryDict
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -22,7 +23,18 @@ from accounts import sessions
 RECENT_SECONDS = 10 * 60
 MFA_VERIFIED_AT = "portcullis_mfa_at"
 
-__all__ = ["RECENT_SECONDS", "RecentMfaRequiredMixin", "mark_verified", "mfa_is_recent", "require_recent_mfa"]
+KEPT_FORM = "portcullis_stepup_form"
+NOT_KEPT = ("csrfmiddlewaretoken", "step")
+
+__all__ = [
+    "RECENT_SECONDS",
+    "RecentMfaRequiredMixin",
+    "mark_verified",
+    "mfa_is_recent",
+    "require_recent_mfa",
+    "resumed_form",
+    "step_up_keeping_form",
+]
 
 
 def mark_verified(request, device) -> None:
@@ -53,6 +65,29 @@ def return_path(request) -> str:
 
 def step_up_redirect(request):
     return redirect(f"{reverse('accounts:stepup')}?{urlencode({'next': return_path(request)})}")
+
+
+def step_up_keeping_form(request):
+    """A POSTed form needs a fresh MFA check first: keep what was typed in the session, send the user to the
+    step-up page, and bring them back to the form filled in (``resumed_form``), to submit it again.
+    Nothing of the form has been applied."""
+    kept = {key: request.POST.getlist(key) for key in request.POST if key not in NOT_KEPT}
+    request.session[KEPT_FORM] = {"path": request.path, "data": kept}
+    return redirect(f"{reverse('accounts:stepup')}?{urlencode({'next': request.path + '?resume=1'})}")
+
+
+def resumed_form(request) -> QueryDict | None:
+    """The form kept by ``step_up_keeping_form`` for this page, once, when coming back from the step-up."""
+    if request.method != "GET" or request.GET.get("resume") != "1":
+        return None
+    kept = request.session.get(KEPT_FORM)
+    if not kept or kept.get("path") != request.path:
+        return None
+    del request.session[KEPT_FORM]
+    data = QueryDict(mutable=True)
+    for key, values in kept["data"].items():
+        data.setlist(key, values)
+    return data
 
 
 def require_recent_mfa(view):

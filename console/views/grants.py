@@ -11,12 +11,14 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.lookups import get_in_tenant_or_404
 from accounts.models import User
+from accounts.stepup import mfa_is_recent, resumed_form, step_up_keeping_form
 from console.forms.grants import GrantForm, RevokeForm
 from console.views.common import show_refusal
 from permissions.models import Grant, Group, PendingChange, Resource
 from permissions.services import grants as grant_services
 from permissions.services import preview as preview_services
 from permissions.services.errors import AccessRefused
+from permissions.services.escalation import grant_escalates
 from permissions.views import requires
 from permissions.vocabulary import Action, SystemModule
 
@@ -49,12 +51,15 @@ def _subject_page(grant_or_data):
 @require_http_methods(["GET", "POST"])
 @requires(GRANTS, Action.CREATE)
 def new_grant(request):
-    form = GrantForm(request.POST or None, initial=_initial(request) if request.method == "GET" else None)
+    initial = _initial(request) if request.method == "GET" else None
+    form = GrantForm(request.POST or resumed_form(request), initial=initial)
     if form.data.get("resource") if form.is_bound else form.initial.get("resource"):
         form.fields["module"].widget = forms.HiddenInput()  # the resource names its module
     resource = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        if grant_escalates(data["module"]) and not mfa_is_recent(request):
+            return step_up_keeping_form(request)
         if data["group"] is not None and request.POST.get("step") != "confirm":
             impact = preview_services.preview_group_grant(
                 data["group"], data["module"], data["actions"], resource=data["resource"]

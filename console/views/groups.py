@@ -12,12 +12,14 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.lookups import get_in_tenant_or_404
 from accounts.models import User
+from accounts.stepup import mfa_is_recent, resumed_form, step_up_keeping_form
 from console.forms.groups import GroupForm, MemberForm
 from console.views.common import paginate, show_refusal
 from permissions import engine
 from permissions.models import Grant, Group, GroupMembership, PendingChange
 from permissions.services import groups as group_services
 from permissions.services.errors import AccessRefused
+from permissions.services.escalation import membership_escalates
 from permissions.views import requires
 from permissions.vocabulary import Action, SystemModule
 
@@ -85,9 +87,11 @@ def add_member(request, group_id: int):
     """Add a user of this tenant (by e-mail). The service decides: owners or groups: change, nobody adds
     themselves, a group holding console rights waits for a second administrator."""
     group = get_in_tenant_or_404(Group.objects.all(), request, pk=group_id)
-    form = MemberForm(request.POST or None)
+    form = MemberForm(request.POST or resumed_form(request))
     if request.method == "POST" and form.is_valid():
         user = form.cleaned_data["user"]
+        if membership_escalates(group) and not mfa_is_recent(request):
+            return step_up_keeping_form(request)
         try:
             result = group_services.add_member(group, user, actor=request.user, owner=form.cleaned_data["owner"])
         except AccessRefused as error:

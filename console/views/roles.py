@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.lookups import get_in_tenant_or_404
 from accounts.models import User
+from accounts.stepup import mfa_is_recent, resumed_form, step_up_keeping_form
 from console.forms.roles import ReasonOptionalForm, RoleNameForm, cell_name, matrix_from_post
 from console.views.common import paginate, show_refusal
 from permissions import engine
@@ -19,6 +20,7 @@ from permissions.services import preview as preview_services
 from permissions.services import roles as role_services
 from permissions.services.checks import require_scope
 from permissions.services.errors import AccessRefused
+from permissions.services.escalation import matrix_gain_escalates
 from permissions.views import requires
 from permissions.vocabulary import Action, SystemModule, actions_of, mask_of
 
@@ -112,8 +114,9 @@ def edit_matrix(request, role_id: int):
     modules = list(Module.objects.order_by("kind", "key"))
     old = role_services.matrix_of(role)
     step = request.POST.get("step", "edit") if request.method == "POST" else "edit"
-    if request.method == "POST":
-        wanted = {key: mask_of(actions) for key, actions in matrix_from_post(request.POST, modules).items()}
+    posted = request.POST if request.method == "POST" else resumed_form(request)
+    if posted is not None:
+        wanted = {key: mask_of(actions) for key, actions in matrix_from_post(posted, modules).items()}
     else:
         wanted = old
     form = ReasonOptionalForm(request.POST or None)
@@ -130,6 +133,8 @@ def edit_matrix(request, role_id: int):
             show_refusal(request, error)
             step = "edit"
         else:
+            if matrix_gain_escalates(old, wanted, {m.key: m for m in modules}) and not mfa_is_recent(request):
+                return step_up_keeping_form(request)
             if step == "confirm" and form.is_valid():
                 return _apply_matrix(request, role, wanted, form.cleaned_data["reason"])
             impact = preview_services.preview_role_matrix(role, wanted)

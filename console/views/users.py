@@ -14,15 +14,16 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts import auth_services, services
 from accounts.lookups import get_in_tenant_or_404
 from accounts.models import User
-from accounts.stepup import mfa_is_recent
+from accounts.stepup import mfa_is_recent, resumed_form, step_up_keeping_form
 from console.forms.users import InviteForm, RoleChangeForm, StatusForm, UserFilterForm, status_of
 from console.matrix import effective_matrix, resource_access
-from console.views.common import paginate, show_refusal, step_up_then
+from console.views.common import paginate, show_refusal
 from permissions import engine
 from permissions.models import Grant, Group, GroupMembership, PendingChange, Resource, Role, RolePermission
 from permissions.services import roles as role_services
 from permissions.services.checks import require_scope
 from permissions.services.errors import AccessRefused
+from permissions.services.escalation import role_escalates
 from permissions.views import get_visible_or_404, requires
 from permissions.vocabulary import Action, SystemModule
 
@@ -114,12 +115,11 @@ def change_role(request, user_id: int):
     subject = get_in_tenant_or_404(User.objects.select_related("role"), request, pk=user_id)
     roles = Role.objects.exclude(pk=subject.role_id).order_by("-builtin", "name")
     initial = {"role": request.GET.get("role")} if request.method == "GET" else None
-    form = RoleChangeForm(request.POST or None, roles=roles, initial=initial)
+    form = RoleChangeForm(request.POST or resumed_form(request), roles=roles, initial=initial)
     if request.method == "POST" and form.is_valid():
         role = form.cleaned_data["role"]
-        escalation = RolePermission.objects.filter(role=role, module__kind="system", actions__gt=0).exists()
-        if escalation and not mfa_is_recent(request):
-            return step_up_then(f"{request.path}?role={role.pk}")
+        if role_escalates(role) and not mfa_is_recent(request):
+            return step_up_keeping_form(request)
         try:
             result = role_services.change_user_role(
                 subject, role, actor=request.user, reason=form.cleaned_data["reason"]

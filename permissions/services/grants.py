@@ -24,6 +24,7 @@ from permissions.models import (
 )
 from permissions.services.checks import require, require_scope, same_tenant
 from permissions.services.errors import AccessRefused, ErrorCode
+from permissions.services.escalation import grant_escalates
 from permissions.versioning import bump
 from permissions.vocabulary import Action, actions_of, mask_of
 
@@ -105,7 +106,7 @@ def grant(
         resource=resource,
         expires_at=expires_at,
     )
-    if module.is_system and actor is not None:
+    if grant_escalates(module) and actor is not None:
         from permissions.services.changes import request_change
 
         subject = user.email if user else group.name

@@ -11,6 +11,7 @@ from audit.events import EventType
 from permissions.models import Grant, Group, GroupMembership, PendingChange
 from permissions.services.checks import require, require_scope, same_tenant
 from permissions.services.errors import AccessRefused, ErrorCode
+from permissions.services.escalation import grant_escalates
 from permissions.versioning import bump
 from permissions.vocabulary import Action
 
@@ -64,7 +65,7 @@ def add_member(group: Group, user, *, actor, owner: bool = False):
     grants = list(_live_grants(group))
     for each in grants:
         require_scope(actor, each.actions, each.resource or each.module)
-    if actor is not None and any(each.module.is_system for each in grants):
+    if actor is not None and any(grant_escalates(each.module) for each in grants):
         from permissions.services.changes import request_change
 
         return request_change(

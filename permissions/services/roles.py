@@ -10,6 +10,7 @@ from audit.events import EventType
 from permissions.models import BuiltinRole, Module, PendingChange, Role, RolePermission
 from permissions.services.checks import require, require_scope, same_tenant
 from permissions.services.errors import AccessRefused, ErrorCode
+from permissions.services.escalation import matrix_gain_escalates, role_escalates
 from permissions.versioning import bump
 from permissions.vocabulary import Action, actions_of, mask_of
 
@@ -129,10 +130,6 @@ def normalise_matrix(matrix) -> dict[str, int]:
     return result
 
 
-def _system_gain(old: dict[str, int], new: dict[str, int], modules: dict[str, Module]) -> bool:
-    return any(modules[key].is_system and mask & ~old.get(key, 0) for key, mask in new.items())
-
-
 @transaction.atomic
 def set_role_matrix(role: Role, matrix, *, actor, reason: str = ""):
     """Replace the role's matrix. Returns the role, or a PendingChange when it adds system-module actions.
@@ -157,7 +154,7 @@ def set_role_matrix(role: Role, matrix, *, actor, reason: str = ""):
         gained = mask & ~old.get(key, 0)
         if gained:
             require_scope(actor, gained, key)
-    if actor is not None and _system_gain(old, new, modules):
+    if actor is not None and matrix_gain_escalates(old, new, modules):
         from permissions.services.changes import request_change
 
         return request_change(
@@ -192,10 +189,6 @@ def apply_matrix(role: Role, new: dict[str, int], *, actor, reason: str = "") ->
     return role
 
 
-def _has_system_actions(role: Role) -> bool:
-    return RolePermission.objects.filter(role=role, module__kind="system", actions__gt=0).exists()
-
-
 @transaction.atomic
 def change_user_role(user, role: Role, *, actor, reason: str = ""):
     """Give ``user`` another role. Returns the user, or a PendingChange when the role holds system-module
@@ -210,7 +203,7 @@ def change_user_role(user, role: Role, *, actor, reason: str = ""):
         return user
     for key, mask in matrix_of(role).items():
         require_scope(actor, mask, key)
-    if actor is not None and _has_system_actions(role):
+    if actor is not None and role_escalates(role):
         from permissions.services.changes import request_change
 
         return request_change(
