@@ -8,6 +8,7 @@ or, worse, a silently insecure default.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 from urllib.parse import urlparse
@@ -69,6 +70,22 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
+_HOST = re.compile(rf"^(\*|\.?{_LABEL}(\.{_LABEL})*\.?|\[[0-9A-Fa-f:.]+\])$")
+
+
+def env_hosts(name: str, default: list[str]) -> list[str]:
+    """Host names served (Django's ALLOWED_HOSTS): at least one; each a name, ``.domain``, an address or ``*``,
+    never a URL."""
+    hosts = env_list(name, default)
+    if not hosts:
+        raise ConfigError(f"{name} is empty: give the host names the portal answers to, e.g. portal.example.com")
+    for host in hosts:
+        if not _HOST.match(host):
+            raise ConfigError(f"{name}: {host!r} is not a host name (no scheme, port or path), e.g. portal.example.com")
+    return hosts
 
 
 def database_config(name: str, default_sqlite: Path) -> dict:

@@ -16,7 +16,7 @@ VAR_DIR = Path(config.env_str("PORTCULLIS_VAR_DIR") or BASE_DIR / "var")
 
 DEBUG = config.env_bool("DEBUG", default=False)
 SECRET_KEY = config.secret_key("SECRET_KEY", VAR_DIR / "secret_key")
-ALLOWED_HOSTS = config.env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+ALLOWED_HOSTS = config.env_hosts("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = config.env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [

@@ -20,6 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
         ("REDIS_URL", "http://cache", "REDIS_URL must be a redis://"),
         ("SECRET_KEY", "short", "SECRET_KEY must be at least 50 characters"),
         ("TRUSTED_PROXY_COUNT", "many", "TRUSTED_PROXY_COUNT must be a whole number"),
+        ("ALLOWED_HOSTS", " , ", "ALLOWED_HOSTS is empty"),
+        ("ALLOWED_HOSTS", "portal.example.com,https://portal.example.com", "is not a host name"),
     ],
 )
 def test_bad_setting_stops_start_up_with_one_line(tmp_path, name, value, message):
@@ -73,3 +75,9 @@ def test_prepared_statements_can_be_turned_off_for_a_pooler(monkeypatch):
 
 def test_secret_key_file_is_git_ignored():
     assert "var/" in (ROOT / ".gitignore").read_text().splitlines()
+
+
+@pytest.mark.parametrize("hosts", ["portal.example.com", ".example.com,localhost", "*", "10.0.0.7,[::1]"])
+def test_allowed_hosts_accepts_names_domains_and_addresses(monkeypatch, hosts):
+    monkeypatch.setenv("ALLOWED_HOSTS", hosts)
+    assert config.env_hosts("ALLOWED_HOSTS", []) == hosts.split(",")
