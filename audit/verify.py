@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass, field
 
 from django.db import connection
+from django.utils.translation import gettext_noop
 
 from accounts.scoping import dangerously_unscoped, tenant_scope
 from audit import keys
@@ -157,7 +158,9 @@ def verify_tenant(tenant) -> Report:
                 or target.get("type") != target_type
                 or target.get("id") != target_id
             ):
-                checker.problems.append(Problem("modified", seq, "its indexed columns differ from its content"))
+                checker.problems.append(
+                    Problem.of("modified", seq, gettext_noop("its indexed columns differ from its content"))
+                )
     problems = checker.finish()
     return Report(tenant.slug, checker.events, len(checkpoints), problems)
 

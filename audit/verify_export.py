@@ -18,12 +18,19 @@ import binascii
 import hashlib
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from audit.merkle import CompactRange, verify_consistency, verify_inclusion
+
+
+def gettext_noop(text: str) -> str:
+    """Marks a problem's English text for the portal's translation catalogue (no Django here: the portal
+    translates ``Problem.text`` and fills in ``Problem.args``; this file stays standard library + cryptography)."""
+    return text
+
 
 FORMAT = "portcullis-audit-export"
 NOTE_PREFIXES = ("index ", "time ", "prev ")
@@ -39,15 +46,23 @@ PROBLEM_KINDS = (
     "malformed",
 )
 _ZERO = bytes(32)
+EXTRA_EVENT = gettext_noop("an extra event claims position {claim}")
 
 
 @dataclass(frozen=True)
 class Problem:
-    """One finding: its kind (see PROBLEM_KINDS), the log position it concerns (or None) and a text."""
+    """One finding: its kind (see PROBLEM_KINDS), the log position it concerns (or None) and a text;
+    ``text`` and ``args`` are the same text before its values were filled in (for translation)."""
 
     kind: str
     position: int | None
     detail: str
+    text: str = field(default="", compare=False)
+    args: dict = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def of(cls, kind: str, position: int | None, text: str, **args) -> Problem:
+        return cls(kind, position, text.format(**args), text, args)
 
     def __str__(self) -> str:
         where = "" if self.position is None else f" at position {self.position}"
@@ -142,7 +157,7 @@ class LogChecker:
     def _check_checkpoints(self, checkpoints: list[dict]) -> None:
         previous = None
         for position, checkpoint in enumerate(checkpoints):
-            label = f"checkpoint {checkpoint['index']}"
+            index = checkpoint["index"]
             note_str = checkpoint["note"]
             try:
                 signature = base64.b64decode(checkpoint["signature"], validate=True)
@@ -152,48 +167,89 @@ class LogChecker:
             signed = False
             public = self._keys.get(checkpoint["key_id"])
             if public is None:
-                self._add("bad_signature", None, f"{label}: signed by unknown key {checkpoint['key_id']}")
+                self._add(
+                    "bad_signature",
+                    None,
+                    gettext_noop("checkpoint {index}: signed by unknown key {key}"),
+                    index=index,
+                    key=checkpoint["key_id"],
+                )
             else:
                 try:
                     Ed25519PublicKey.from_public_bytes(public).verify(signature, note_str.encode("utf-8"))
                     signed = True
                 except (InvalidSignature, ValueError):
-                    self._add("bad_signature", None, f"{label}: signature does not verify")
+                    self._add(
+                        "bad_signature",
+                        None,
+                        gettext_noop("checkpoint {index}: signature does not verify"),
+                        index=index,
+                    )
             if note is None:
-                self._add("bad_signature", None, f"{label}: its note is malformed")
+                self._add("bad_signature", None, gettext_noop("checkpoint {index}: its note is malformed"), index=index)
                 continue
             if note["origin"] != self.origin:
-                self._add("bad_signature", None, f"{label}: signed for another log ({note['origin']})")
+                self._add(
+                    "bad_signature",
+                    None,
+                    gettext_noop("checkpoint {index}: signed for another log ({origin})"),
+                    index=index,
+                    origin=note["origin"],
+                )
                 signed = False
             if (
                 note["tree_size"] != checkpoint["tree_size"]
                 or note["root"].hex() != checkpoint["root_hash"]
                 or note["index"] != checkpoint["index"]
             ):
-                self._add("bad_signature", None, f"{label}: its fields differ from its signed note")
+                self._add(
+                    "bad_signature",
+                    None,
+                    gettext_noop("checkpoint {index}: its fields differ from its signed note"),
+                    index=index,
+                )
             if note["index"] != position:
-                self._add("inconsistent_checkpoints", None, f"{label}: checkpoint {position} is missing")
+                self._add(
+                    "inconsistent_checkpoints",
+                    None,
+                    gettext_noop("checkpoint {index}: checkpoint {missing} is missing"),
+                    index=index,
+                    missing=position,
+                )
             expected_prev = "-" if previous is None else checkpoint_hash(previous["note_str"], previous["signature"])
             if note["prev"] != expected_prev:
-                self._add("inconsistent_checkpoints", None, f"{label}: does not follow the checkpoint before it")
+                self._add(
+                    "inconsistent_checkpoints",
+                    None,
+                    gettext_noop("checkpoint {index}: does not follow the checkpoint before it"),
+                    index=index,
+                )
             if previous is not None:
                 proof = [bytes.fromhex(h) for h in checkpoint.get("consistency", [])]
                 if note["tree_size"] < previous["tree_size"]:
-                    self._add("inconsistent_checkpoints", None, f"{label}: smaller than the checkpoint before it")
+                    self._add(
+                        "inconsistent_checkpoints",
+                        None,
+                        gettext_noop("checkpoint {index}: smaller than the checkpoint before it"),
+                        index=index,
+                    )
                 elif not verify_consistency(
                     previous["tree_size"], note["tree_size"], previous["root"], note["root"], proof
                 ):
                     self._add(
-                        "inconsistent_checkpoints", None, f"{label}: not consistent with the checkpoint before it"
+                        "inconsistent_checkpoints",
+                        None,
+                        gettext_noop("checkpoint {index}: not consistent with the checkpoint before it"),
+                        index=index,
                     )
-            current = {**note, "note_str": note_str, "signature": signature, "label": label}
+            current = {**note, "note_str": note_str, "signature": signature}
             if signed:
                 self._signed.append(current)
             previous = current
 
     # -- events --------------------------------------------------------------------------------
-    def _add(self, kind: str, position: int | None, detail: str) -> None:
-        self.problems.append(Problem(kind, position, detail))
+    def _add(self, kind: str, position: int | None, text: str, **args) -> None:
+        self.problems.append(Problem.of(kind, position, text, **args))
 
     def feed(
         self, seq: int, data: bytes, leaf_hex: str, chain_hex: str, personal: dict | None = None, text: str = ""
@@ -214,30 +270,34 @@ class LogChecker:
             if type(claim) is not int or type(tenant) is not int:
                 raise TypeError("seq and tenant must be numbers")
         except (ValueError, KeyError, TypeError):
-            self._add("modified", seq, "its bytes are not a readable event")
+            self._add("modified", seq, gettext_noop("its bytes are not a readable event"))
             self._compact_append(leaf)
             self._expected = max(self._expected, seq + 1)
             self._last_clean = False
             return None
         if tenant != self.tenant_id:
-            self._add("inserted", seq, f"an event of another log (tenant {tenant}) was inserted")
+            self._add(
+                "inserted", seq, gettext_noop("an event of another log (tenant {tenant}) was inserted"), tenant=tenant
+            )
             self._last_clean = False
             return payload
         if hashed.hexdigest() != leaf_hex:
-            self._add("modified", claim, "its content does not match its leaf hash")
+            self._add("modified", claim, gettext_noop("its content does not match its leaf hash"))
             clean = False
         expected = self._expected
         if claim == expected:
             self._expected = expected + 1
         elif claim > expected:
             self._missing.update(range(expected, claim))
-            self._add("missing", expected, f"position(s) {expected}..{claim - 1} missing")
+            self._add(
+                "missing", expected, gettext_noop("position(s) {first}..{last} missing"), first=expected, last=claim - 1
+            )
             self._expected = claim + 1
             clean = False
         elif claim in self._missing:
             self._missing.discard(claim)
             self.problems = [p for p in self.problems if not (p.kind == "missing" and p.position == claim)]
-            self._add("reordered", claim, f"stored after position {self._expected - 1}")
+            self._add("reordered", claim, gettext_noop("stored after position {after}"), after=self._expected - 1)
             self._last_clean, self._offset = False, None
             self._compact_append(leaf)
             return payload
@@ -246,10 +306,10 @@ class LogChecker:
             # is the one whose chain hash links to the event before the first.
             chain = bytes.fromhex(chain_hex)
             if self._last_seq is not None and chain == hashlib.sha256(self._before_last_chain + leaf).digest():
-                self._add("inserted", self._last_seq, f"an extra event claims position {claim}")
+                self._add("inserted", self._last_seq, EXTRA_EVENT, claim=claim)
                 self._last_chain = chain
             else:
-                self._add("inserted", seq, f"an extra event claims position {claim}")
+                self._add("inserted", seq, EXTRA_EVENT, claim=claim)
             self._last_clean, self._offset = False, None
             return payload
         chain = None
@@ -258,20 +318,25 @@ class LogChecker:
             if link.hexdigest() == chain_hex:
                 chain = link.digest()
             else:
-                self._add("modified", claim, "its chain hash does not follow the event before it")
+                self._add("modified", claim, gettext_noop("its chain hash does not follow the event before it"))
                 clean = False
         if not clean:
             self._offset = None
         elif self._offset is None:
             self._offset = seq - claim  # rows after a gap, a reordering or an insertion are shifted
         elif seq - claim != self._offset:
-            self._add("modified", claim, f"stored at position {seq}")
+            self._add("modified", claim, gettext_noop("stored at position {seq}"), seq=seq)
             self._offset, clean = seq - claim, False
         if personal:
             for field, (salt, value) in personal.items():
                 expected_commitment = hashlib.sha256(bytes.fromhex(salt) + value.encode("utf-8")).hexdigest()
                 if _commitment_at(payload, field) != expected_commitment:
-                    self._add("modified", claim, f"personal value {field} does not match its commitment")
+                    self._add(
+                        "modified",
+                        claim,
+                        gettext_noop("personal value {field} does not match its commitment"),
+                        field=field,
+                    )
         self._compact_append(leaf)
         self._before_last_chain, self._last_chain = self._last_chain, chain or bytes.fromhex(chain_hex)
         self._last_seq = seq
@@ -294,11 +359,19 @@ class LogChecker:
                 self._add(
                     "rewritten",
                     size - 1,
-                    f"events 0..{size - 1} no longer hash to the root signed in {checkpoint['label']}",
+                    gettext_noop("events 0..{last} no longer hash to the root signed in checkpoint {index}"),
+                    last=size - 1,
+                    index=checkpoint["index"],
                 )
         if self._signed and self._signed[-1]["tree_size"] > self._expected:
             size = self._signed[-1]["tree_size"]
-            self._add("truncated", self._expected, f"the log ends before {size} events ({self._signed[-1]['label']})")
+            self._add(
+                "truncated",
+                self._expected,
+                gettext_noop("the log ends before {size} events (checkpoint {index})"),
+                size=size,
+                index=self._signed[-1]["index"],
+            )
         return self.problems
 
     @property
@@ -332,7 +405,7 @@ def verify_lines(lines, pinned_keys: dict[str, bytes] | None = None) -> tuple[di
         kind = record.get("record")
         if number == 1:
             if kind != "header" or record.get("format") != FORMAT or record.get("version") != 1:
-                return {}, [Problem("malformed", None, "not a version 1 portcullis audit export")]
+                return {}, [Problem.of("malformed", None, gettext_noop("not a version 1 portcullis audit export"))]
             header = record
         elif kind == "key":
             keys[record["key_id"]] = base64.b64decode(record["public_key"])
@@ -347,12 +420,19 @@ def verify_lines(lines, pinned_keys: dict[str, bytes] | None = None) -> tuple[di
             if "proof" in record:
                 proofs.append((record["seq"], hashlib.sha256(b"\x00" + data).digest(), record["proof"]))
     if header is None:
-        return {}, [Problem("malformed", None, "empty export")]
+        return {}, [Problem.of("malformed", None, gettext_noop("empty export"))]
     if checker is None:
         checker = checker_for(header)
     problems = checker.finish()
     if header.get("events") is not None and header["events"] != checker.events:
-        problems.append(Problem("truncated", checker.events, f"the header announces {header['events']} events"))
+        problems.append(
+            Problem.of(
+                "truncated",
+                checker.events,
+                gettext_noop("the header announces {count} events"),
+                count=header["events"],
+            )
+        )
     latest = checker.latest_checkpoint
     for seq, leaf, proof in proofs:
         path = [bytes.fromhex(h) for h in proof["path"]]
@@ -361,7 +441,9 @@ def verify_lines(lines, pinned_keys: dict[str, bytes] | None = None) -> tuple[di
             or proof["tree_size"] != latest["tree_size"]
             or not verify_inclusion(seq, proof["tree_size"], leaf, path, latest["root"])
         ):
-            problems.append(Problem("modified", seq, "its inclusion proof does not lead to the latest checkpoint"))
+            problems.append(
+                Problem.of("modified", seq, gettext_noop("its inclusion proof does not lead to the latest checkpoint"))
+            )
     return header, problems
 
 

@@ -148,7 +148,23 @@ def test_verify_now_shows_ok_then_the_problem(admin_client_acme, acme_admin):
         sql("UPDATE audit_auditevent SET canonical = REPLACE(canonical, 'administrator', 'basic')")
     response = admin_client_acme.post("/audit/verify/")
     assert not response.context["report"].ok
-    assert b"modified" in response.content
+    body = response.content.decode()
+    assert "<td>Modified</td>" in body and "its content does not match its leaf hash" in body
+
+
+def test_verify_now_speaks_the_readers_language(admin_client_acme, acme_admin):
+    """The problems' kinds and texts are translated, their values filled in (the verifier itself has no Django)."""
+    from django.utils import translation
+
+    make_checkpoint(acme_admin.tenant)
+    with triggers_off():
+        sql("DELETE FROM audit_auditevent WHERE seq = 1")
+    admin_client_acme.post("/accounts/language/", {"language": "zh-hans", "next": "/"})
+    body = admin_client_acme.post("/audit/verify/").content.decode()
+    with translation.override("zh-hans"):
+        kind, text = translation.gettext("Missing"), translation.gettext("position(s) {first}..{last} missing")
+    assert kind != "Missing" and text != "position(s) {first}..{last} missing"
+    assert f"<td>{kind}</td>" in body and text.format(first=1, last=1) in body
 
 
 def test_verify_needs_post(admin_client_acme):
