@@ -8,9 +8,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from permissions.models import Grant
+from permissions.models import BuiltinRole, Grant, Role
 from permissions.vocabulary import Action
-from reviews.models import ItemKind
+from reviews.models import ApplyResult, Decision, ItemKind
 
 BASIS = {"role": lambda: _("peers with the same role"), "group": lambda: _("peers in the same groups")}
 
@@ -48,15 +48,35 @@ def access_text(item) -> str:
     return _("Grant #%(id)s: %(target)s: %(actions)s") % {"id": snap.get("grant"), "target": target, "actions": actions}
 
 
+def _applied_role_id(item, basic: int | None) -> int | None:
+    """The role this campaign itself gave the user when it applied the item's revoke or reduce (None if it
+    changed nothing): that change is the review's outcome, not a change "since opening"."""
+    if item.apply_result != ApplyResult.APPLIED:
+        return None
+    if item.final_decision == Decision.REVOKE:
+        return basic
+    if item.final_decision == Decision.REDUCE:
+        return item.reduce_role_id
+    return None
+
+
+def _basic_role_id(items) -> int | None:
+    """The Basic role (what a revoked membership falls back to), read only if a page needs it."""
+    if not any(i.kind == ItemKind.ROLE and i.apply_result == ApplyResult.APPLIED for i in items):
+        return None
+    return Role.objects.filter(builtin=True, key=BuiltinRole.BASIC).values_list("pk", flat=True).first()
+
+
 def changes_since_opening(items) -> dict[int, str]:
     """What changed on each item's access since the campaign opened (one query for the grants of the page)."""
     grant_ids = [item.grant_id for item in items if item.grant_id]
     grants = {g.pk: g for g in Grant.objects.filter(pk__in=grant_ids)} if grant_ids else {}
+    basic = _basic_role_id(items)
     now = timezone.now()
     out = {}
     for item in items:
         if item.kind == ItemKind.ROLE:
-            if item.user.role_id != item.role_id:
+            if item.user.role_id != item.role_id and item.user.role_id != _applied_role_id(item, basic):
                 out[item.pk] = _("The user's role changed since opening.")
             elif not item.user.is_active:
                 out[item.pk] = _("The user was deactivated since opening.")

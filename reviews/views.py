@@ -107,6 +107,11 @@ def _bars(by_decision: dict) -> list[dict]:
     return bars
 
 
+def _labelled(counts: dict, choices) -> list[tuple[str, int]]:
+    """(translated label, count) of each value present, in the choices' order (never the raw key)."""
+    return [(label, counts[value]) for value, label in choices.choices if value in counts]
+
+
 @require_GET
 @can_view
 def campaign_detail(request, campaign_id: int):
@@ -185,10 +190,18 @@ def campaign_report(request, campaign_id: int):
     items = ReviewItem.objects.filter(campaign=campaign).select_related("user", "reviewer", "decided_by")
     page = Paginator(items.order_by("id"), REPORT_PAGE).get_page(request.GET.get("page"))
     rows = presenting.decorate(list(page.object_list))
+    figures = campaigns.progress(campaign)
     return render(
         request,
         "reviews/campaign_report.html",
-        {"campaign": campaign, "figures": campaigns.progress(campaign), "page": page, "items": rows},
+        {
+            "campaign": campaign,
+            "figures": figures,
+            "decisions": _labelled(figures["by_decision"], Decision),
+            "results": _labelled(figures["applied"], ApplyResult),
+            "page": page,
+            "items": rows,
+        },
     )
 
 

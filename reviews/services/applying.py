@@ -213,12 +213,13 @@ def apply_closed_campaigns(tenant, now: datetime | None = None) -> int:
 def retry_failed(campaign: ReviewCampaign, *, actor) -> int:
     """Put failed items back in the queue (reviews: change); the next apply tries them again."""
     require(actor, Action.CHANGE, SystemModule.REVIEWS)
+    # The campaign row first, then its items: the lock order of every writer (see services.campaigns).
+    campaign = ReviewCampaign.objects.select_for_update().get(pk=campaign.pk)
     retried = ReviewItem.objects.filter(campaign=campaign, apply_result=ApplyResult.FAILED, applied_at__isnull=True)
     count = retried.update(apply_result=ApplyResult.PENDING, apply_detail="")
-    if count:
-        ReviewCampaign.objects.filter(pk=campaign.pk, state=ReviewCampaign.State.APPLIED).update(
-            state=ReviewCampaign.State.CLOSED
-        )
+    if count and campaign.state == ReviewCampaign.State.APPLIED:
+        campaign.state = ReviewCampaign.State.CLOSED
+        campaign.save(update_fields=["state"])
     return count
 
 

@@ -2,6 +2,10 @@
 
 Every transition is a conditional change of a locked row (``state`` checked under ``select_for_update``),
 so a second scheduler run, or a concurrent one, finds nothing left to do.
+
+Lock order, everywhere: the campaign row first, then its items (decisions lock the campaign before the
+item, closing locks the campaign before its bulk updates of items). A decision and a close are thus
+serialised: the decision commits before the close reads the items, or waits and finds the campaign closed.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from reviews.models import (
     Unanswered,
 )
 from reviews.routing import Router
-from reviews.scheduling import current_period, next_period, window
+from reviews.scheduling import current_period, is_period, next_period, window
 from reviews.services.errors import ReviewRefused
 
 logger = logging.getLogger("portcullis.reviews")
@@ -61,7 +65,8 @@ def _campaign_for(policy: ReviewPolicy, period) -> ReviewCampaign:
 
 
 def open_due_campaigns(tenant, now: datetime | None = None) -> int:
-    """Open the current period's campaign of every active policy whose window has begun and not ended."""
+    """Open the current period's campaign of every active policy whose window has begun and not ended,
+    keep its next period scheduled, and cancel scheduled campaigns that can no longer open."""
     now = now or timezone.now()
     opened = 0
     for policy in ReviewPolicy.objects.filter(active=True).select_related("fallback_reviewer"):
@@ -69,15 +74,43 @@ def open_due_campaigns(tenant, now: datetime | None = None) -> int:
         if period is None:
             continue
         opens, due = window(policy, period)
-        if now >= due:
-            continue  # that period's window passed while nothing ran: not opened late
-        campaign = _campaign_for(policy, period)
-        if campaign.state == ReviewCampaign.State.SCHEDULED and open_campaign(campaign, now=now):
-            opened += 1
+        if now < due:  # a period whose window passed while nothing ran is not opened late
+            campaign = _campaign_for(policy, period)
+            if campaign.state == ReviewCampaign.State.SCHEDULED and open_campaign(campaign, now=now):
+                opened += 1
         following = next_period(policy, period)
         if following is not None:
             _campaign_for(policy, following)  # shown as scheduled on the dashboard
+    cancel_unopenable(now)
     return opened
+
+
+def _why_unopenable(campaign: ReviewCampaign, now: datetime) -> str:
+    """Why a scheduled campaign will never open ("" while it still may)."""
+    policy = campaign.policy
+    if now >= campaign.due_at:
+        return _("Not opened: its window ended before the scheduler opened it.")
+    if not policy.active:
+        return ""  # a paused policy: its campaign may still open if the policy is switched back on in time
+    if not is_period(policy, campaign.period_start):
+        return _("Not opened: the policy's schedule changed and this is no longer one of its periods.")
+    current = current_period(policy, now)
+    if current is not None and campaign.period_start < current:
+        return _("Not opened: a later period of the policy has begun.")
+    return ""
+
+
+def cancel_unopenable(now: datetime | None = None) -> int:
+    """Cancel (audited, by the system) every scheduled campaign that can no longer open: its window has
+    passed, a later period has begun, or a change of the policy's cadence or start date left it off the
+    schedule. Nothing stays "scheduled" forever."""
+    now = now or timezone.now()
+    cancelled = 0
+    for campaign in ReviewCampaign.objects.filter(state=ReviewCampaign.State.SCHEDULED).select_related("policy"):
+        reason = _why_unopenable(campaign, now)
+        if reason and cancel_campaign(campaign, actor=None, reason=reason, if_scheduled=True):
+            cancelled += 1
+    return cancelled
 
 
 def open_campaign(campaign: ReviewCampaign, *, now: datetime | None = None) -> bool:
@@ -197,6 +230,13 @@ def _resolve_unanswered(campaign: ReviewCampaign, policy: ReviewPolicy) -> dict:
             final_decision=Decision.REVOKE, final_source=FinalSource.UNANSWERED
         )
     pending.filter(final_decision="").update(final_decision=Decision.KEEP, final_source=FinalSource.UNANSWERED)
+    # Safety net: no item leaves closing without a final decision. Decisions lock the campaign row first, so
+    # none can commit between the updates above; should any writer ever not, its decision still counts.
+    unresolved = items.filter(final_decision="")
+    unresolved.exclude(decision=Decision.PENDING).update(
+        final_decision=F("decision"), final_source=FinalSource.REVIEWER
+    )
+    unresolved.update(final_decision=Decision.KEEP, final_source=FinalSource.UNANSWERED)
     return _guard(campaign, policy)
 
 
@@ -283,13 +323,19 @@ def close_campaign(campaign: ReviewCampaign, *, actor, now: datetime | None = No
 
 
 @transaction.atomic
-def cancel_campaign(campaign: ReviewCampaign, *, actor, reason: str) -> bool:
-    """Cancel a scheduled or open campaign: nothing of it is applied. Needs reviews: change."""
+def cancel_campaign(campaign: ReviewCampaign, *, actor, reason: str, if_scheduled: bool = False) -> bool:
+    """Cancel a scheduled or open campaign (only a scheduled one with ``if_scheduled``): nothing of it is
+    applied. Needs reviews: change (``actor`` None: the scheduler)."""
     require(actor, Action.CHANGE, SystemModule.REVIEWS)
     if not (reason or "").strip():
         raise ReviewRefused(_("Say why the campaign is cancelled."))
     campaign = ReviewCampaign.objects.select_for_update().get(pk=campaign.pk)
-    if campaign.state not in (ReviewCampaign.State.SCHEDULED, ReviewCampaign.State.OPEN):
+    allowed = (
+        (ReviewCampaign.State.SCHEDULED,)
+        if if_scheduled
+        else (ReviewCampaign.State.SCHEDULED, ReviewCampaign.State.OPEN)
+    )
+    if campaign.state not in allowed:
         return False
     before = campaign.state
     campaign.state = ReviewCampaign.State.CANCELLED

@@ -21,9 +21,30 @@ from reviews.services.policies import may_review
 CHUNK = 2000
 
 
+def _lock_open_campaign(campaign_id: int, message: str) -> ReviewCampaign:
+    """Lock the campaign row, then check that it is open (the state read under the lock is the latest).
+
+    Every change to a campaign's items locks the campaign first and its items after: closing does the
+    same (campaign, then its bulk updates of items), so a decision either commits before a close reads
+    the items or waits for the close and is refused. Never the other order (no deadlock).
+    """
+    campaign = (
+        ReviewCampaign.objects.select_for_update(of=("self",)).select_related("policy", "tenant").get(pk=campaign_id)
+    )
+    if campaign.state != ReviewCampaign.State.OPEN:
+        raise ReviewRefused(message, code=NOT_OPEN)
+    return campaign
+
+
+def _locked_item(item: ReviewItem, message: str, *related: str) -> ReviewItem:
+    """The item and its campaign, locked in that order (campaign first), the campaign checked open."""
+    campaign = _lock_open_campaign(item.campaign_id, message)  # an item never moves to another campaign
+    locked = ReviewItem.objects.select_for_update(of=("self",)).select_related(*related).get(pk=item.pk)
+    locked.campaign = campaign
+    return locked
+
+
 def _open_for(item: ReviewItem, actor) -> None:
-    if item.campaign.state != ReviewCampaign.State.OPEN:
-        raise ReviewRefused(_("The campaign is not open: decisions can no longer change."), code=NOT_OPEN)
     if actor is None or item.reviewer_id != actor.pk:
         raise ReviewRefused(_("This item is assigned to another reviewer."), code=NOT_REVIEWER)
     if item.user_id == actor.pk and item.routed != "self":
@@ -68,7 +89,7 @@ def decide(
     reduce_role: Role | None = None,
 ) -> ReviewItem:
     """Record the assigned reviewer's decision on one item (changeable until the campaign closes)."""
-    item = ReviewItem.objects.select_for_update(of=("self",)).select_related("campaign__policy", "role").get(pk=item.pk)
+    item = _locked_item(item, _("The campaign is not open: decisions can no longer change."), "role")
     _open_for(item, actor)
     decision = Decision(decision)
     if decision == Decision.PENDING:
@@ -125,8 +146,22 @@ def bulk_decide(items, *, actor, decision: str | None, justification: str = "", 
     if not may_review(actor):
         raise ReviewRefused(_("You may not review access."), code=NOT_REVIEWER)
     accept = decision is None
-    selection = bulk_selection(items, actor=actor, accept_recommendations=accept).select_related("campaign__policy")
-    rows = list(selection.select_for_update(of=("self",)))
+    selection = bulk_selection(items, actor=actor, accept_recommendations=accept)
+    # The campaigns first (in id order, as every writer of items locks them), then their items; a campaign
+    # that closed while we waited for its lock is refused rather than changed after closing.
+    campaign_ids = list(selection.order_by().values_list("campaign_id", flat=True).distinct())
+    locked = {
+        c.pk: c
+        for c in ReviewCampaign.objects.select_for_update(of=("self",))
+        .select_related("policy")
+        .filter(pk__in=campaign_ids)
+        .order_by("pk")
+    }
+    if any(c.state != ReviewCampaign.State.OPEN for c in locked.values()):
+        raise ReviewRefused(_("The campaign is not open: decisions can no longer change."), code=NOT_OPEN)
+    rows = list(selection.filter(campaign_id__in=list(locked)).select_for_update(of=("self",)))
+    for row in rows:
+        row.campaign = locked[row.campaign_id]
     if len(rows) != expected:
         raise ReviewRefused(
             _("The selection changed: %(count)s items match now. Confirm again.") % {"count": len(rows)}
@@ -171,9 +206,7 @@ def bulk_decide(items, *, actor, decision: str | None, justification: str = "", 
 @transaction.atomic
 def reassign(item: ReviewItem, *, actor, to, reason: str) -> ReviewItem:
     """Hand an item to another reviewer (the assigned reviewer, or a holder of reviews: change)."""
-    item = ReviewItem.objects.select_for_update().select_related("campaign").get(pk=item.pk)
-    if item.campaign.state != ReviewCampaign.State.OPEN:
-        raise ReviewRefused(_("The campaign is not open."), code=NOT_OPEN)
+    item = _locked_item(item, _("The campaign is not open."))
     if actor is None or (item.reviewer_id != actor.pk and not engine.can(actor, Action.CHANGE, SystemModule.REVIEWS)):
         raise ReviewRefused(_("This item is assigned to another reviewer."), code=NOT_REVIEWER)
     if to is None or to.tenant_id != item.tenant_id or not may_review(to):

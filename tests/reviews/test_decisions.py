@@ -277,3 +277,52 @@ def test_one_failing_item_does_not_stop_the_batch_and_is_shown(acme, acme_admin,
         assert campaign.state == "applied"  # settled, with the failure shown on its item and dashboard
         still = Grant.objects.filter(pk__in=[g.pk for g in made], revoked_at__isnull=True)
         assert list(still.values_list("pk", flat=True)) == [made[1].pk]
+
+
+@pytest.mark.django_db
+def test_no_decision_bulk_decision_or_reassignment_on_a_closed_campaign(acme, acme_admin, acme_reviewer):
+    from reviews.services.errors import NOT_OPEN
+
+    subject = UserFactory(tenant=acme)
+    grant = grant_on(acme, subject)
+    campaign = _open(acme, fallback=acme_reviewer, include_roles=False)
+    with tenant_scope(acme):
+        item = ReviewItem.objects.get(campaign=campaign, grant=grant)
+        mine = ReviewItem.objects.filter(campaign=campaign, reviewer=acme_admin)
+        count = decisions.bulk_selection(mine, actor=acme_admin, accept_recommendations=False).count()
+        campaigns.close_campaign(campaign, actor=None)
+        with pytest.raises(ReviewRefused) as refused:
+            decisions.decide(item, actor=acme_admin, decision="revoke", justification="too late")
+        assert refused.value.code == NOT_OPEN
+        with pytest.raises(ReviewRefused):  # the confirmed selection is gone with the close
+            decisions.bulk_decide(mine, actor=acme_admin, decision="keep", justification="late", expected=count)
+        with pytest.raises(ReviewRefused) as refused:
+            decisions.reassign(item, actor=acme_admin, to=acme_reviewer, reason="late")
+        assert refused.value.code == NOT_OPEN
+        item.refresh_from_db()
+        assert (item.decision, item.reviewer_id, item.final_decision) == ("pending", acme_admin.pk, "keep")
+        assert not AuditEvent.objects.filter(
+            event_type__in=["review.decided", "review.bulk_decided", "review.reassigned"]
+        ).exists()
+
+
+@pytest.mark.django_db
+def test_a_role_revoked_by_the_campaign_itself_is_not_a_change_since_opening(acme, acme_admin, acme_reviewer):
+    from permissions.services import roles
+    from reviews.presenting import changes_since_opening
+
+    subject = UserFactory(tenant=acme, role_key=BuiltinRole.ADVANCED)
+    campaign = _open(acme, fallback=acme_reviewer, include_grants=False)
+    with tenant_scope(acme):
+        item = ReviewItem.objects.get(campaign=campaign, user=subject, kind="role")
+        decisions.decide(item, actor=item.reviewer, decision="revoke", justification="no longer needed")
+    _close(acme, campaign)
+    with tenant_scope(acme):
+        item = ReviewItem.objects.select_related("user").get(pk=item.pk)
+        assert item.apply_result == "applied" and item.user.role.key == BuiltinRole.BASIC
+        assert changes_since_opening([item]) == {}
+        # a later change by someone else is still shown
+        support = roles.create_role(actor=None, tenant=acme, name="Support")
+        roles.change_user_role(item.user, support, actor=None, reason="moved to support")
+        item = ReviewItem.objects.select_related("user").get(pk=item.pk)
+        assert "role changed since opening" in changes_since_opening([item])[item.pk]

@@ -1,10 +1,12 @@
 """The scheduler with a frozen clock: opening exactly once per period, reminders, closing and applying."""
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, date, datetime
 
 import pytest
 import time_machine
 from django.core import mail
+from django.test import Client
 
 from accounts.scoping import tenant_scope
 from permissions import engine
@@ -127,3 +129,186 @@ def test_closing_applies_revokes_and_the_user_loses_access_on_the_next_request(a
             assert ReviewCampaign.objects.get(pk=item.campaign_id).state == "applied"
             assert not engine.can(subject, Action.REVIEW, "reviews")
         assert client.get("/reviews/mine/").status_code == 403
+
+
+def _campaigns(tenant):
+    """(period start, state) of every campaign of the tenant, oldest period first."""
+    with tenant_scope(tenant):
+        return [(c.period_start.isoformat(), c.state) for c in ReviewCampaign.objects.order_by("period_start", "id")]
+
+
+def _edit_policy(tenant, policy, **changes):
+    from reviews.services.policies import FIELDS, save_policy
+
+    values = {name: getattr(policy, name) for name in FIELDS}
+    values.update(changes)
+    with tenant_scope(tenant):
+        return save_policy(actor=None, tenant=tenant, values=values, policy=policy)
+
+
+def test_a_monthly_policy_starting_on_the_31st_keeps_to_the_end_of_each_month(acme, acme_admin, acme_reviewer):
+    """31 Jan, 28 Feb, 31 Mar, 30 Apr …: counted from the start date, never from the previous (clamped) period."""
+    with at(2026, 1, 20):
+        grant_on(acme, UserFactory(tenant=acme))
+        make_policy(acme, fallback=acme_reviewer, name="Monthly", cadence="monthly", start_date=date(2026, 1, 31))
+    # the scheduler runs at each period start, at each close, and the day before each month end
+    for moment in [
+        (2026, 1, 31, 0, 5),
+        (2026, 2, 14, 0, 5),
+        (2026, 2, 28, 0, 5),
+        (2026, 3, 14, 0, 5),
+        (2026, 3, 28, 0, 5),
+        (2026, 3, 30, 0, 5),
+        (2026, 3, 31, 0, 5),
+        (2026, 4, 14, 0, 5),
+        (2026, 4, 29, 0, 5),
+        (2026, 4, 30, 0, 5),
+    ]:
+        with at(*moment):
+            run_due_jobs()
+    assert _campaigns(acme) == [
+        ("2026-01-31", "applied"),
+        ("2026-02-28", "applied"),
+        ("2026-03-31", "applied"),
+        ("2026-04-30", "open"),
+        ("2026-05-31", "scheduled"),
+    ]
+
+
+def test_a_quarterly_policy_starting_on_the_31st_keeps_to_the_end_of_each_month(acme, acme_admin, acme_reviewer):
+    with at(2026, 1, 20):
+        grant_on(acme, UserFactory(tenant=acme))
+        make_policy(acme, fallback=acme_reviewer, name="Quarterly", cadence="quarterly", start_date=date(2026, 1, 31))
+    for moment in [
+        (2026, 1, 31, 0, 5),
+        (2026, 2, 14, 0, 5),
+        (2026, 4, 30, 0, 5),
+        (2026, 5, 14, 0, 5),
+        (2026, 7, 30, 0, 5),
+        (2026, 7, 31, 0, 5),
+        (2026, 8, 14, 0, 5),
+        (2026, 10, 30, 0, 5),
+        (2026, 10, 31, 0, 5),
+    ]:
+        with at(*moment):
+            run_due_jobs()
+    assert _campaigns(acme) == [
+        ("2026-01-31", "applied"),
+        ("2026-04-30", "applied"),
+        ("2026-07-31", "applied"),
+        ("2026-10-31", "open"),
+        ("2027-01-31", "scheduled"),
+    ]
+
+
+def test_a_period_missed_while_the_scheduler_was_down_is_cancelled_not_left_scheduled(acme, acme_admin, acme_reviewer):
+    from audit.models import AuditEvent
+
+    with at(2025, 12, 20):
+        grant_on(acme, UserFactory(tenant=acme))
+        make_policy(acme, fallback=acme_reviewer, name="Monthly", cadence="monthly")
+    with at(2026, 1, 1, 0, 5):
+        run_due_jobs()
+    assert _campaigns(acme) == [("2026-01-01", "open"), ("2026-02-01", "scheduled")]
+    with at(2026, 2, 20):  # down from 2 Jan to 19 Feb: February's window (1–15 Feb) passed unopened
+        run_due_jobs()
+        run_due_jobs()
+    assert _campaigns(acme) == [("2026-01-01", "applied"), ("2026-02-01", "cancelled"), ("2026-03-01", "scheduled")]
+    with tenant_scope(acme):
+        february = ReviewCampaign.objects.get(period_start=date(2026, 2, 1))
+        assert february.cancelled_at is not None and february.opened_at is None
+        event = AuditEvent.objects.get(event_type="review.campaign_cancelled", target_id=str(february.pk))
+        assert event.actor_id is None and "window ended" in event.reason
+    with at(2026, 3, 1, 0, 5):
+        run_due_jobs()
+    assert _campaigns(acme)[2:] == [("2026-03-01", "open"), ("2026-04-01", "scheduled")]
+
+
+def test_a_change_of_cadence_cancels_the_scheduled_campaign_it_leaves_off_the_schedule(acme, acme_admin, acme_reviewer):
+    from audit.models import AuditEvent
+
+    with at(2025, 12, 20):
+        grant_on(acme, UserFactory(tenant=acme))
+        policy = make_policy(acme, fallback=acme_reviewer, name="Monthly", cadence="monthly")
+    with at(2026, 1, 1, 0, 5):
+        run_due_jobs()
+    assert _campaigns(acme) == [("2026-01-01", "open"), ("2026-02-01", "scheduled")]
+    with at(2026, 1, 2):
+        _edit_policy(acme, policy, cadence="quarterly")
+        run_due_jobs()
+    assert _campaigns(acme) == [("2026-01-01", "open"), ("2026-02-01", "cancelled"), ("2026-04-01", "scheduled")]
+    with tenant_scope(acme):
+        february = ReviewCampaign.objects.get(period_start=date(2026, 2, 1))
+        event = AuditEvent.objects.get(event_type="review.campaign_cancelled", target_id=str(february.pk))
+        assert "schedule changed" in event.reason
+    with at(2026, 2, 1, 0, 5):
+        run_due_jobs()
+    assert _campaigns(acme) == [("2026-01-01", "applied"), ("2026-02-01", "cancelled"), ("2026-04-01", "scheduled")]
+
+
+def test_closing_makes_an_audit_checkpoint_that_covers_the_close(acme, acme_admin, acme_reviewer):
+    from audit.models import AuditEvent, Checkpoint
+    from tests.conftest import login
+
+    with at(2025, 12, 1):
+        grant_on(acme, UserFactory(tenant=acme))
+        make_policy(acme, fallback=acme_reviewer)
+    with at(2026, 1, 1, 1):
+        run_due_jobs()
+        with tenant_scope(acme):
+            campaign = ReviewCampaign.objects.get(state="open")
+            assert campaign.closing_checkpoint is None
+    with at(2026, 1, 15, 0, 1):
+        run_due_jobs()
+        with tenant_scope(acme):
+            campaign.refresh_from_db()
+            assert campaign.state == "applied" and campaign.closing_checkpoint is not None
+            assert campaign.closing_checkpoint > campaign.opening_checkpoint
+            checkpoint = Checkpoint.objects.get(index=campaign.closing_checkpoint)
+            closed = AuditEvent.objects.get(event_type="review.campaign_closed", target_id=str(campaign.pk))
+            assert checkpoint.tree_size >= AuditEvent.objects.filter(seq__lte=closed.seq).count()
+        page = login(Client(), acme_admin).get(f"/reviews/campaigns/{campaign.pk}/").content.decode()
+    assert f"#{campaign.closing_checkpoint} at closing" in page
+
+
+def _behind(page: str) -> dict[str, bool]:
+    """Reviewer e-mail → highlighted as behind, from the dashboard's reviewer progress table."""
+    table = page.split('data-testid="reviewer-progress"', 1)[1].split("</table>", 1)[0]
+    rows = table.split("<tr")[2:]  # after the header row
+    return {re.search(r"<td>([^<\s]+)", row).group(1): "badge-overdue" in row for row in rows}
+
+
+def test_dashboard_highlights_reviewers_behind_in_the_last_two_days(acme, acme_admin, acme_reviewer):
+    from tests.conftest import login
+
+    with at(2025, 12, 1):
+        for _ in range(2):
+            grant_on(acme, UserFactory(tenant=acme))
+        # 14 days from 1 Jan: due 15 Jan 00:00, the last two days from 13 Jan 00:00
+        make_policy(
+            acme, fallback=acme_admin, reviewer_kind="chosen", reviewers=[acme_reviewer.pk], include_roles=False
+        )
+    with at(2026, 1, 1, 1):
+        run_due_jobs()
+        with tenant_scope(acme):
+            campaign = ReviewCampaign.objects.get(state="open")
+            # the reviewer's own reviews grant went to the admin (fallback), who decides it; the reviewer does not
+            mine = ReviewItem.objects.filter(campaign=campaign, reviewer=acme_admin)
+            assert mine.exists()
+            for item in mine:
+                decisions.decide(item, actor=acme_admin, decision="keep", justification="still needed")
+            assert ReviewItem.objects.filter(campaign=campaign, reviewer=acme_reviewer, decision="pending").count() == 2
+    url = f"/reviews/campaigns/{campaign.pk}/"
+    with at(2026, 1, 12, 23, 59):
+        assert _behind(login(Client(), acme_admin).get(url).content.decode()) == {
+            acme_admin.email: False,
+            acme_reviewer.email: False,
+        }
+    with at(2026, 1, 13, 0, 1):
+        assert _behind(login(Client(), acme_admin).get(url).content.decode()) == {
+            acme_admin.email: False,  # done: never behind
+            acme_reviewer.email: True,
+        }
+    with at(2026, 1, 15, 0, 1):
+        run_due_jobs()  # closed: nobody is behind any more
+        assert set(_behind(login(Client(), acme_admin).get(url).content.decode()).values()) == {False}

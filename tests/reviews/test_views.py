@@ -191,3 +191,25 @@ def test_reassign_hands_an_item_to_another_reviewer_who_then_sees_it(acme, campa
     assert _items(acme, pk=item.pk)[0].reviewer_id == other.pk
     page = login(Client(), other).get("/reviews/mine/").content.decode()
     assert f'id="item-{item.pk}"' in page
+
+
+def test_report_figures_show_translated_labels_not_raw_keys(
+    acme, campaign, acme_reviewer, reviewer_client, admin_client_acme
+):
+    item = _items(acme, reviewer=acme_reviewer)[0]
+    reviewer_client.post(f"/reviews/items/{item.pk}/decide/", {"decision": "revoke", "justification": "left"})
+    admin_client_acme.post(f"/reviews/campaigns/{campaign.pk}/close/")
+    url = f"/reviews/campaigns/{campaign.pk}/report/"
+
+    def figures():
+        page = admin_client_acme.get(url).content.decode()
+        return page.split('data-testid="report-figures"', 1)[1].split("</dl>", 1)[0]
+
+    shown = figures()
+    for label in ["<dt>Not decided</dt>", "<dt>Revoke</dt>", ": Applied</dt>", ": Nothing to change</dt>"]:
+        assert label in shown
+    for key in ["<dt>pending</dt>", "<dt>revoke</dt>", ": applied</dt>", ": nothing</dt>"]:
+        assert key not in shown
+    admin_client_acme.post("/accounts/language/", {"language": "zh-hans", "next": url})
+    shown = figures()
+    assert "<dt>未决定</dt>" in shown and "<dt>撤销</dt>" in shown and "无需更改</dt>" in shown
