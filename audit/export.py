@@ -24,7 +24,7 @@ CHUNK = 5000
 
 
 def _line(record: dict) -> str:
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+    return json.dumps(record, ensure_ascii=True, separators=(",", ":")) + "\n"  # LOG-7: controls of user input escaped
 
 
 def export_lines(tenant, *, proofs: bool = False) -> Iterator[str]:

@@ -1,9 +1,15 @@
-"""Structured JSON log lines, each with the request id of the work in progress."""
+"""Log formatters: structured JSON lines (each with the request id of the work in progress) and plain text.
+
+Neither lets a control character of user input reach the log raw (LOG-7): JSON escapes every one of them
+(``ensure_ascii``), and the text formatter writes each through ``audit.escaping.escape_controls``, so a
+message can neither colour a terminal nor forge a line of its own.
+"""
 
 import json
 import logging
 
 from audit.context import current_origin
+from audit.escaping import escape_controls
 
 _STANDARD = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
 
@@ -33,3 +39,30 @@ class JsonFormatter(logging.Formatter):
 
 
 JsonFormatter.converter = __import__("time").gmtime
+
+
+class TextFormatter(logging.Formatter):
+    """``time level logger message`` on one line, for people (LOG_FORMAT=text), control characters escaped.
+
+    A traceback or stack keeps its lines, each escaped too and marked ``  | ``, so none of them (an exception
+    message quoting user input included) can pass for a record of its own.
+    """
+
+    def __init__(self, fmt="%(asctime)s %(levelname)s %(name)s %(message)s", datefmt=None, style="%", **kwargs):
+        super().__init__(fmt, datefmt, style, **kwargs)
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.message = record.getMessage()
+        if self.usesTime():
+            record.asctime = self.formatTime(record, self.datefmt)
+        lines = [escape_controls(self.formatMessage(record))]
+        # Never record.exc_text: another handler's formatter may have cached it unescaped.
+        if record.exc_info:
+            lines += _continued(self.formatException(record.exc_info))
+        if record.stack_info:
+            lines += _continued(self.formatStack(record.stack_info))
+        return "\n".join(lines)
+
+
+def _continued(text: str) -> list[str]:
+    return ["  | " + escape_controls(line) for line in text.split("\n")]

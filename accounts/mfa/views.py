@@ -12,7 +12,7 @@ from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -141,8 +141,14 @@ def mfa_enrol(request):
                 return redirect(f"{reverse('accounts:mfa_verify')}?next={request.path}")
             return step_up_redirect(request)
         return redirect(f"{reverse('accounts:reauth')}?next={request.path}")
-    with transaction.atomic():
-        device = _pending_device(request, user)
+    if request.method == "POST" and request.POST.get("op") == "start":
+        with transaction.atomic():
+            device = services.start_enrolment(user, name=str(_("Authenticator app")))
+        request.session[PENDING_DEVICE] = device.pk
+        return redirect(f"{request.path}?{urlencode({'next': _next(request)})}")
+    device = _pending_device(request, user)
+    if device is None:  # a GET never creates one (SES-2): the page offers to start
+        return render(request, "accounts/mfa_enrol_start.html", {"next": _next(request)})
     form = EnrolForm(request.POST or None)
     error = None
     if request.method == "POST" and form.is_valid():
@@ -172,15 +178,12 @@ def mfa_enrol(request):
     return render(request, "accounts/mfa_enrol.html", context)
 
 
-def _pending_device(request, user) -> TotpDevice:
+def _pending_device(request, user) -> TotpDevice | None:
+    """The authenticator this session started to set up (POST ``op=start``), not yet confirmed."""
     pending_id = request.session.get(PENDING_DEVICE)
-    device = None
-    if pending_id:
-        device = TotpDevice.objects.filter(pk=pending_id, user=user, confirmed=False).first()
-    if device is None:
-        device = services.start_enrolment(user, name=str(_("Authenticator app")))
-        request.session[PENDING_DEVICE] = device.pk
-    return device
+    if not pending_id:
+        return None
+    return TotpDevice.objects.filter(pk=pending_id, user=user, confirmed=False).first()
 
 
 @login_only

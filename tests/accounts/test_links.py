@@ -38,6 +38,7 @@ def test_an_invitee_sets_a_password_then_enrols_and_reaches_home(acme_admin, dja
     user.refresh_from_db()
     assert user.is_active and user.check_password(NEW_PASSWORD)
     assert client.get("/").status_code == 302  # not before enrolling
+    client.post("/accounts/mfa/enrol/", {"op": "start"})
     page = client.get("/accounts/mfa/enrol/").content.decode()
     secret = re.search(r'data-testid="mfa-secret">([A-Z2-7]+)<', page).group(1)
     import base64

@@ -126,6 +126,7 @@ def test_mfa10_adding_a_factor_needs_a_recent_verification_and_sends_a_notice(
     assert response.status_code == 302 and response["Location"].startswith("/accounts/mfa/step-up/")
     device = device_of(acme_basic)
     client.post("/accounts/mfa/step-up/", {"device": device.persistent_id, "code": fresh_code(device)})
+    client.post("/accounts/mfa/enrol/", {"op": "start"})
     page = client.get("/accounts/mfa/enrol/")
     assert page.status_code == 200
     with tenant_scope(acme_basic.tenant):

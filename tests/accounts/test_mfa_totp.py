@@ -3,6 +3,7 @@
 import base64
 import random
 import re
+import secrets
 
 import pytest
 from django.db import connection
@@ -34,7 +35,12 @@ def verify(user, device, code):
 def test_enrolment_shows_qr_and_secret_and_activates_only_after_a_correct_code(acme_basic, clock):
     client, response = password_only(acme_basic)
     assert response["Location"].startswith("/accounts/mfa/enrol/")  # no factor yet: enrolment right away
-    page = client.get(response["Location"])
+    start = client.get(response["Location"])
+    assert start.status_code == 200 and 'data-testid="mfa-start"' in start.content.decode()
+    with tenant_scope(acme_basic.tenant):
+        assert not TotpDevice.objects.filter(user=acme_basic).exists()  # a GET creates nothing (SES-2)
+    started = client.post("/accounts/mfa/enrol/", {"op": "start"})
+    page = client.get(started["Location"])
     body = page.content.decode()
     assert page.status_code == 200
     assert 'src="data:image/svg+xml' in body  # the QR code, rendered here
@@ -174,20 +180,71 @@ def test_a_device_of_another_user_cannot_be_chosen(acme_basic, acme_admin, clock
     assert client.get("/").status_code == 302
 
 
-def test_mfa7_seeds_and_backup_codes_come_from_secrets(monkeypatch):
-    """MFA-7: 160-bit seeds; the `random` module is never used."""
+class Spy:
+    """Wraps a function of ``secrets``: calls the real one, remembers (arguments, result)."""
+
+    def __init__(self, real):
+        self.real, self.calls = real, []
+
+    def __call__(self, *args):
+        result = self.real(*args)
+        self.calls.append((args, result))
+        return result
+
+    def results(self, *args):
+        return [result for called, result in self.calls if called == args]
+
+
+@pytest.fixture
+def secrets_spied(monkeypatch):
+    """``secrets.token_bytes`` and ``secrets.choice`` spied on (still the real CSPRNG); ``random`` forbidden."""
 
     def forbidden(*args, **kwargs):
         raise AssertionError("random must not be used for secrets")
 
-    for name in ("random", "randint", "choice", "getrandbits", "randbytes", "choices"):
+    for name in ("random", "randint", "randrange", "choice", "getrandbits", "randbytes", "choices", "sample"):
         monkeypatch.setattr(random, name, forbidden)
-    seeds = {services.new_seed() for _ in range(500)}
-    assert len(seeds) == 500 and all(len(seed) * 8 >= 128 for seed in seeds)
-    assert len(next(iter(seeds))) == 20
-    codes = {services.new_backup_code() for _ in range(500)}
-    assert len(codes) == 500
+    spies = {name: Spy(getattr(secrets, name)) for name in ("token_bytes", "choice")}
+    for name, spy in spies.items():
+        monkeypatch.setattr(secrets, name, spy)
+    return spies
+
+
+def test_mfa7_an_enrolled_seed_is_what_secrets_drew_and_at_least_128_bits(acme_basic, secrets_spied):
+    """MFA-7: the seed stored (encrypted) for a new authenticator, decrypted from the database, is the very
+    value ``secrets.token_bytes`` returned, 160 bits long."""
+    device = services.start_enrolment(acme_basic)
+    stored = key_of(device)  # read back from the database and decrypted
+    assert len(stored) * 8 >= 128 and len(stored) == services.SEED_BYTES == 20
+    assert secrets_spied["token_bytes"].results(services.SEED_BYTES) == [stored]
+
+
+def test_mfa7_backup_codes_are_what_secrets_drew(acme_basic, secrets_spied):
+    """MFA-7: every character of every backup code is a ``secrets.choice`` from the code alphabet."""
+    give_device(acme_basic)
+    codes = services.regenerate_backup_codes(acme_basic, actor=acme_basic)
+    drawn = secrets_spied["choice"].results(services.BACKUP_ALPHABET)
+    assert len(codes) == services.BACKUP_CODE_COUNT
+    assert "".join(code.replace("-", "") for code in codes) == "".join(drawn)
+
+
+def test_mfa7_many_seeds_and_codes_are_distinct_and_use_every_bit(secrets_spied):
+    """MFA-7: 500 seeds and 500 backup codes, all different; the seeds' bits are balanced at every position
+    (a seed padded with constant bytes, or a short random part, fails here although its length is right)."""
+    seeds = [services.new_seed() for _ in range(500)]
+    assert len(set(seeds)) == 500 and all(len(seed) == services.SEED_BYTES for seed in seeds)
+    assert secrets_spied["token_bytes"].results(services.SEED_BYTES) == seeds
+    bits = [(int.from_bytes(seed, "big") >> i) & 1 for seed in seeds for i in range(services.SEED_BYTES * 8)]
+    assert 0.47 < sum(bits) / len(bits) < 0.53  # 80,000 fair bits: over 8 standard deviations of room
+    for position in range(services.SEED_BYTES):
+        assert len({seed[position] for seed in seeds}) > 100  # each byte varies (≈ 220 of 256 values expected)
+    codes = [services.new_backup_code() for _ in range(500)]
+    assert len(set(codes)) == 500
     assert all(re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}", code) for code in codes)
+    assert "".join(code.replace("-", "") for code in codes) == "".join(
+        secrets_spied["choice"].results(services.BACKUP_ALPHABET)
+    )
+    assert set("".join(codes).replace("-", "")) == set(services.BACKUP_ALPHABET)
 
 
 def test_mfa8_the_seed_is_encrypted_at_rest(acme_basic):

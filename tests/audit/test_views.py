@@ -114,7 +114,9 @@ def test_detail_shows_who_what_and_the_before_after_diff(admin_client_acme, acme
     assert "admin@acme.example" in body and "left" in body and shown.leaf_hash in body
 
 
-def test_log7_control_characters_are_escaped_in_pages_and_commands(admin_client_acme, acme_admin, capsys):
+def test_log7_control_characters_are_escaped_in_pages(admin_client_acme, acme_admin):
+    """LOG-7 in the audit viewer's pages; the application log is tested in tests/portal/test_log7_logging.py,
+    the operators' commands in tests/audit/test_log7_commands.py."""
     tenant = acme_admin.tenant
     with transaction.atomic():
         audit.record(

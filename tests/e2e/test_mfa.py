@@ -53,6 +53,7 @@ def test_an_invitee_sets_a_password_reads_the_secret_enrols_and_reaches_home(pag
     page.get_by_label("New password confirmation").fill("my own long passphrase for portcullis")
     page.get_by_role("button", name="Save password").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Set up your authenticator app")
+    page.get_by_role("button", name="Show my secret").click()
     expect(page.get_by_test_id("mfa-qr")).to_be_visible()
     secret = page.get_by_test_id("mfa-secret").inner_text()
     key = base64.b32decode(secret + "=" * (-len(secret) % 8))
