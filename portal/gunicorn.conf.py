@@ -4,6 +4,7 @@ Web processes are stateless (sessions and cache in Redis), so any number run beh
 balancer. Settings come from the environment like the rest of Portcullis.
 """
 
+import logging
 import multiprocessing
 import os
 
@@ -19,3 +20,26 @@ accesslog = "-"
 errorlog = "-"
 # Requests arrive through a TLS-terminating proxy; only its address may set X-Forwarded-*.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# Logs as the portal writes them (LOG_FORMAT, default json): one JSON object per line; access lines carry
+# the request id the portal echoed in X-Request-ID, so a request is followed from the access log into the app's.
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s" %({x-request-id}o)s'
+if os.environ.get("LOG_FORMAT", "json").strip().lower() != "text":
+    logging.captureWarnings(True)  # Python warnings become log lines (JSON) too, not raw text on stderr
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "json": {"()": "portal.logging.JsonFormatter"},
+            "access": {"()": "portal.logging.GunicornAccessFormatter"},
+        },
+        "handlers": {
+            "error": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"},
+            "access": {"class": "logging.StreamHandler", "formatter": "access", "stream": "ext://sys.stdout"},
+        },
+        "root": {"level": "INFO", "handlers": []},  # the portal's own logging (settings.LOGGING) sets its handler
+        "loggers": {
+            "gunicorn.error": {"handlers": ["error"], "level": "INFO", "propagate": False},
+            "gunicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
+        },
+    }

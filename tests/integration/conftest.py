@@ -47,9 +47,10 @@ def _wait_until_up(url: str, process: subprocess.Popen, timeout: float = 30) -> 
 
 
 class Cluster:
-    def __init__(self, web_urls: list[str], processes: list[subprocess.Popen]):
+    def __init__(self, web_urls: list[str], processes: list[subprocess.Popen], logs=None):
         self.web_urls = web_urls
         self.processes = processes
+        self.logs = logs  # the folder of web-a.log, web-b.log and worker.log (each process's output)
 
     @property
     def a(self) -> str:
@@ -144,7 +145,7 @@ def cluster(transactional_db, tmp_path, settings):
         )
         for url, process in zip(urls, processes, strict=False):
             _wait_until_up(url, process)
-        yield Cluster(urls, processes)
+        yield Cluster(urls, processes, logs)
     finally:
         for process in processes:
             process.terminate()
