@@ -3,6 +3,7 @@
 import re
 import uuid
 
+from django.conf import settings
 from django.utils.cache import add_never_cache_headers
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -29,9 +30,20 @@ class SecurityHeadersMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        # Decided before the view too: a view may hide who is asking (DRF's schema and docs views answer as
+        # anonymous), and a page behind an e-mailed link holds its token in an anonymous session.
+        private = _carries_credentials(request)
         response = self.get_response(request)
-        if getattr(request, "user", None) is not None and request.user.is_authenticated:
+        if private or (getattr(request, "user", None) is not None and request.user.is_authenticated):
             add_never_cache_headers(response)
             response["Cache-Control"] = "no-store, no-cache, must-revalidate, private, max-age=0"
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         return response
+
+
+def _carries_credentials(request) -> bool:
+    """The request comes with a session, an API key or a logged-in user: its answer is for this caller only."""
+    if settings.SESSION_COOKIE_NAME in request.COOKIES or "HTTP_AUTHORIZATION" in request.META:
+        return True
+    user = getattr(request, "user", None)
+    return user is not None and user.is_authenticated

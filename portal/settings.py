@@ -148,15 +148,22 @@ OTP_TOTP_THROTTLE_FACTOR = 1
 SESSION_COOKIE_AGE = 12 * 60 * 60
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# No script reads the CSRF cookie: forms send the csrfmiddlewaretoken field (static/reviews/reviews.js posts
+# the form's own FormData) and the API docs get the token rendered into their start-up script.
+CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_NAME = "portcullis_session"
+# The language cookie like the others (SES-2): Django's defaults would send it without Secure, HttpOnly, SameSite.
 LANGUAGE_COOKIE_NAME = "portcullis_language"
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 
 # HTTPS in production: on whenever DEBUG is off, unless explicitly disabled for plain-http demos.
 SECURE = config.env_bool("PORTCULLIS_HTTPS", default=not DEBUG)
 SECURE_SSL_REDIRECT = SECURE
 SESSION_COOKIE_SECURE = SECURE
 CSRF_COOKIE_SECURE = SECURE
+LANGUAGE_COOKIE_SECURE = SECURE
 SECURE_HSTS_SECONDS = 31_536_000 if SECURE else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE
 SECURE_HSTS_PRELOAD = SECURE
