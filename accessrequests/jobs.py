@@ -104,7 +104,11 @@ def send_expiry_notices(tenant, now=None) -> int:
                     tenant=tenant,
                     actor=None,
                     target=grant,
-                    after={"user": person.email, "days_before": days, "expires_at": grant.expires_at.isoformat()},
+                    after={
+                        "user": audit.person(person),
+                        "days_before": days,
+                        "expires_at": grant.expires_at.isoformat(),
+                    },
                 )
                 count += 1
     return count

@@ -31,7 +31,7 @@ MAX_REASON = 2000
 def describe(request: AccessRequest) -> dict:
     """The request's facts for the audit trail."""
     return {
-        "requester": request.requester.email,
+        "requester": audit.person(request.requester),
         "module": request.module.key,
         "resource": request.resource_id,
         "actions": [a.value for a in actions_of(request.actions)],
@@ -216,7 +216,7 @@ def approve(request: AccessRequest, *, actor, days: int | None = None, reason: s
             "grant": grant.pk,
             "days": days,
             "expires_at": expires_at.isoformat(),
-            "first_approver": request.first_approver.email if request.first_approver_id else None,
+            "first_approver": audit.person(request.first_approver) if request.first_approver_id else None,
             "extends": request.extends_id,
         },
         reason=request.decision_reason,

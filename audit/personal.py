@@ -2,24 +2,69 @@
 
 An event never holds a person's e-mail, name or address in clear inside its canonical bytes. It holds
 ``{"$pii": hex(SHA-256(salt || UTF-8(value)))}`` with a fresh 32-byte salt per value; the salt and the
-clear value live in ``PersonalValue``. Erasing a person deletes those rows: the commitment alone
-reveals nothing (the salt is gone), and every hash of the log still verifies (DP-3).
+clear value live in ``PersonalValue``, in one row per (event, person): the *subject*, the user the value
+is about. Erasing a person deletes their rows; crypto-shredding a tenant deletes all of its rows. The
+commitment alone reveals nothing (the salt is gone), and every hash of the log still verifies (DP-3).
+
+What is committed (docs/audit-format.md, section 3):
+
+- the actor's label, a person target's label (and any target label that contains an e-mail address or
+  names its subject), the client address;
+- inside ``before``/``after``, at any depth: a user named with :func:`person` (recorded as
+  ``{"$pii": …, "id": <user id>}``, the subject being that user); every value under a key of
+  ``PERSONAL_KEYS``; and, as a safety net, every other string that contains an e-mail address.
+
+Fields are named by their path: ``actor``, ``target``, ``address``, or ``before``/``after`` followed by one
+``.step`` per member name (``~`` written ``~0``, ``.`` written ``~1``) or array index on the way down, e.g.
+``after.user`` or ``before.owners.1``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
 
 PII_KEY = "$pii"
-# Keys of before/after dictionaries whose values are personal data.
+# The member of a person commitment that names the user it is about (their id, as ``actor.id`` does).
+PERSON_ID_KEY = "id"
+# Keys of before/after dictionaries (at any depth) whose values are personal data.
 PERSONAL_KEYS = frozenset({"email", "full_name", "name_of_person", "phone"})
 # Target types whose text label is a person.
 PERSON_TYPES = frozenset({"accounts.user"})
+# An e-mail address anywhere in a text (deliberately loose: committing too much is harmless, too little is not).
+EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+@dataclass(frozen=True)
+class Person:
+    """A user named in an event's before/after values (see :func:`person`)."""
+
+    id: int | None
+    email: str
+
+
+def person(user) -> Person | None:
+    """Name ``user`` in an event's before/after values: recorded as a commitment to their e-mail that carries
+    their id, ``{"$pii": …, "id": <pk>}``, with the clear e-mail erasable with the user (None stays None)."""
+    if user is None:
+        return None
+    return Person(id=user.pk, email=user.email or "")
+
+
+def emails_in(text: str) -> list[str]:
+    """The e-mail addresses found in ``text``, lowercased (as accounts store them)."""
+    return [found.lower() for found in EMAIL.findall(text)]
+
+
+def step(key: str) -> str:
+    """One step of a field path: a member name with ``~`` and ``.`` escaped (``~0``, ``~1``)."""
+    return key.replace("~", "~0").replace(".", "~1")
 
 
 def commitment(salt: bytes, value: str) -> str:
@@ -37,28 +82,100 @@ class Pending:
     value: str
 
 
+def _plain_key(key) -> str:
+    """A dictionary key as JSON writes it (``1`` → ``"1"``, ``True`` → ``"true"``)."""
+    if isinstance(key, str):
+        return key
+    return next(iter(json.loads(json.dumps({key: None}))))
+
+
 class Committer:
-    """Collects the personal values of one event while its payload is built."""
+    """Collects the personal values of one event while its payload is built.
 
-    def __init__(self) -> None:
+    ``owners(emails)`` maps e-mail addresses to the ids of the tenant's users who hold them (one query for
+    the addresses not already known); it decides whose row a value found by the safety net goes to.
+    """
+
+    def __init__(self, owners: Callable[[set[str]], dict[str, int]] | None = None) -> None:
         self.pending: list[Pending] = []
+        self._owners = owners
+        self._known: dict[str, int | None] = {}
 
-    def commit(self, field: str, value: str, subject_id: int | None):
-        """The commitment object for ``value`` (or the value itself when empty)."""
+    def know(self, email: str | None, user_id: int | None) -> None:
+        """Record that ``email`` is the address of user ``user_id`` (saves a look-up)."""
+        if email and user_id is not None:
+            self._known[email.lower()] = user_id
+
+    def owner_of(self, text: str) -> int | None:
+        """The id of the tenant's user whose e-mail address ``text`` contains (the first found), else None."""
+        found = emails_in(text)
+        unknown = {email for email in found if email not in self._known}
+        if unknown and self._owners is not None:
+            owners = self._owners(unknown)
+            for email in unknown:
+                self._known[email] = owners.get(email)
+        return next((self._known[email] for email in found if self._known.get(email) is not None), None)
+
+    def commit(self, field: str, value: str, subject_id: int | None, *, person_id: int | None = None):
+        """The commitment object for ``value`` (or the value itself when empty); ``person_id`` adds the id
+        of the user the value names."""
         if not isinstance(value, str) or value == "":
             return value
         salt = secrets.token_bytes(32)
         self.pending.append(Pending(field, subject_id, salt.hex(), value))
-        return {PII_KEY: commitment(salt, value)}
+        committed = {PII_KEY: commitment(salt, value)}
+        if person_id is not None:
+            committed[PERSON_ID_KEY] = person_id
+        return committed
 
-    def commit_fields(self, name: str, values, subject_id: int | None):
-        """A before/after dictionary with its personal keys replaced by commitments."""
-        if not isinstance(values, dict):
-            return values
-        return {
-            key: self.commit(f"{name}.{key}", value, subject_id) if key in PERSONAL_KEYS else value
-            for key, value in values.items()
-        }
+    def commit_text(self, field: str, value: str, subject_id: int | None):
+        """Commit a text that is personal data: under the user whose e-mail it contains, else ``subject_id``."""
+        owner = self.owner_of(value) if EMAIL.search(value) else None
+        return self.commit(field, value, owner if owner is not None else subject_id)
+
+    def commit_fields(self, name: str, values, subject_id: int | None, *, personal: bool = False):
+        """``values`` (before or after) as plain JSON with its personal data replaced by commitments, at any depth.
+
+        A :class:`Person` becomes a person commitment under that user; every text under a key of
+        ``PERSONAL_KEYS`` (``personal``), and every other text that contains an e-mail address, a commitment
+        under the user whose address it contains, else under ``subject_id`` (the event's person target).
+        Other values become plain JSON as ``audit.canonical.json_value`` makes them.
+        """
+        from audit.canonical import json_value
+
+        if isinstance(values, Person):
+            self.know(values.email, values.id)
+            return self.commit(name, values.email, values.id, person_id=values.id)
+        if isinstance(values, dict):
+            result = {}
+            for key, value in values.items():
+                key = _plain_key(key)
+                inner = personal or key in PERSONAL_KEYS
+                result[key] = self.commit_fields(f"{name}.{step(key)}", value, subject_id, personal=inner)
+            return result
+        if isinstance(values, list | tuple):
+            return [
+                self.commit_fields(f"{name}.{index}", value, subject_id, personal=personal)
+                for index, value in enumerate(values)
+            ]
+        values = json_value(values)
+        if isinstance(values, dict | list):  # a value the encoder turned into a structure
+            return self.commit_fields(name, values, subject_id, personal=personal)
+        if isinstance(values, str) and values and (personal or EMAIL.search(values)):
+            return self.commit_text(name, values, subject_id)
+        return values
+
+
+def people_in(values) -> Iterable[Person]:
+    """The :class:`Person` markers inside ``values`` (to learn their e-mails before anything is committed)."""
+    if isinstance(values, Person):
+        yield values
+    elif isinstance(values, dict):
+        for value in values.values():
+            yield from people_in(value)
+    elif isinstance(values, list | tuple):
+        for value in values:
+            yield from people_in(value)
 
 
 def rows(pending: list[Pending]) -> list[tuple[int | None, str]]:
@@ -70,16 +187,22 @@ def rows(pending: list[Pending]) -> list[tuple[int | None, str]]:
 
 
 def is_commitment(value) -> bool:
-    """True for a ``{"$pii": ...}`` object."""
-    return isinstance(value, dict) and len(value) == 1 and PII_KEY in value
+    """True for a ``{"$pii": ...}`` object (a person commitment also carries ``"id"``)."""
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get(PII_KEY), str)
+        and (len(value) == 1 or (len(value) == 2 and PERSON_ID_KEY in value))
+    )
 
 
 def reveal(value, field: str, clear: dict[str, str]):
-    """``value`` with commitments replaced by their clear text (None once erased)."""
+    """``value`` with commitments replaced by their clear text (None once erased), at any depth."""
     if is_commitment(value):
         return clear.get(field)
     if isinstance(value, dict):
-        return {key: clear.get(f"{field}.{key}") if is_commitment(v) else v for key, v in value.items()}
+        return {key: reveal(inner, f"{field}.{step(key)}", clear) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [reveal(inner, f"{field}.{index}", clear) for index, inner in enumerate(value)]
     return value
 
 

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import connection, models
 from django.utils import timezone
 
 from audit import chain
-from audit.canonical import build_payload, json_value
+from audit.canonical import build_payload
 from audit.context import current_origin
 from audit.escaping import escape_controls
 from audit.events import EventType
-from audit.personal import PERSON_TYPES, Committer
+from audit.personal import EMAIL, PERSON_TYPES, Committer, Person, people_in
 from audit.personal import rows as personal_rows
 
 logger = logging.getLogger("portcullis.audit")
@@ -35,11 +36,16 @@ class SensitiveDataError(ValueError):
 
 @dataclass(frozen=True)
 class Target:
-    """What an event is about, when it is not a model instance: a type, an id and a text."""
+    """What an event is about, when it is not a model instance: a type, an id and a text.
+
+    ``subject`` is the id of the user the label names, when it names one (e.g. a pending change's summary
+    "reports: view → bob@…"): the label is then recorded as a commitment, erasable with that user.
+    """
 
     type: str
     id: str
     label: str = ""
+    subject: int | None = None
 
 
 def describe(target) -> Target | None:
@@ -49,6 +55,18 @@ def describe(target) -> Target | None:
     if isinstance(target, models.Model):
         return Target(type=target._meta.label_lower, id=str(target.pk), label=str(target)[:300])
     raise TypeError(f"cannot describe {target!r} as an audit target")
+
+
+def _owners(tenant_id: int) -> Callable[[set[str]], dict[str, int]]:
+    """A look-up of the tenant's users by e-mail address (for personal values found by the safety net)."""
+
+    def owners(emails: set[str]) -> dict[str, int]:
+        from accounts.models import User
+
+        found = User.objects.dangerously_all_tenants().filter(tenant_id=tenant_id, email__in=sorted(emails))
+        return dict(found.values_list("email", "pk"))
+
+    return owners
 
 
 def _is_sensitive(key) -> bool:
@@ -75,6 +93,8 @@ def refuse_secrets(value, where: str) -> None:
     elif isinstance(value, list | tuple):
         for inner in value:
             refuse_secrets(inner, where)
+    elif isinstance(value, Person):
+        return
 
 
 def record(
@@ -90,18 +110,18 @@ def record(
     """Append one event to ``tenant``'s log, inside the caller's transaction.
 
     ``actor`` is the user who acted (None for the system); ``target`` a model instance or a
-    ``Target``; ``before``/``after`` JSON-serialisable values of what changed. Address, user
-    agent and request id come from the current origin (``audit.context``). Raises when called
-    outside a transaction (an event must commit or roll back with its change), and when a value
-    is named like a secret (LOG-6). Personal values (actor and person labels, e-mails, names, the
-    address) are hashed only as salted commitments; their clear text goes to an erasable table.
+    ``Target``; ``before``/``after`` JSON-serialisable values of what changed, naming users with
+    ``audit.person(user)``. Address, user agent and request id come from the current origin
+    (``audit.context``). Raises when called outside a transaction (an event must commit or roll back
+    with its change), and when a value is named like a secret (LOG-6). Personal values (actor and
+    person labels, the people named in before/after, e-mails, names, the address) are hashed only as
+    salted commitments; their clear text goes to an erasable table (``audit.personal``).
     """
     if not connection.in_atomic_block:
         raise RuntimeError("audit.record() must run inside the transaction of the change it records")
     if tenant is None or getattr(tenant, "pk", None) is None:
         raise ValueError("an audit event belongs to a saved tenant")
     event_type = EventType(event_type)
-    before, after = json_value(before), json_value(after)
     refuse_secrets(before, "before")
     refuse_secrets(after, "after")
     reason = str(reason or "")
@@ -110,22 +130,36 @@ def record(
     described = describe(target)
     origin = current_origin()
     actor_id = getattr(actor, "pk", None) if actor is not None else None
-    committer = Committer()
+    committer = Committer(_owners(tenant.pk))
+    # The people this event already names: their addresses need no look-up.
+    committer.know(getattr(actor, "email", None), actor_id)
+    if isinstance(target, models.Model) and described.type in PERSON_TYPES:
+        committer.know(getattr(target, "email", None), target.pk)
+    for named in (*people_in(before), *people_in(after)):
+        committer.know(named.email, named.id)
+
+    actor_part = None
+    if actor is not None:
+        label = getattr(actor, "email", "") or str(actor)
+        actor_part = {"id": actor_id, "label": committer.commit("actor", label, actor_id)}
+    target_part, subject = None, None
+    if described is not None:
+        label = described.label
+        if described.type in PERSON_TYPES:
+            subject = int(described.id) if described.id.isdigit() else None
+            label = committer.commit("target", label, subject)
+        elif described.subject is not None:
+            label = committer.commit("target", label, described.subject)
+        elif EMAIL.search(label):
+            label = committer.commit_text("target", label, None)
+        target_part = {"type": described.type, "id": described.id, "label": label}
+    before = committer.commit_fields("before", before, subject)
+    after = committer.commit_fields("after", after, subject)
+    address = committer.commit("address", origin.address, actor_id)
 
     def build(seq: int) -> tuple[dict, dict, list[tuple]]:
         # Timed once the log is ours: times then follow positions.
         occurred_at = timezone.now()
-        actor_part = None
-        if actor is not None:
-            label = getattr(actor, "email", "") or str(actor)
-            actor_part = {"id": actor_id, "label": committer.commit("actor", label, actor_id)}
-        target_part, subject = None, None
-        if described is not None:
-            label = described.label
-            if described.type in PERSON_TYPES:
-                subject = int(described.id) if described.id.isdigit() else None
-                label = committer.commit("target", label, subject)
-            target_part = {"type": described.type, "id": described.id, "label": label}
         payload = build_payload(
             tenant_id=tenant.pk,
             seq=seq,
@@ -133,10 +167,10 @@ def record(
             occurred_at=occurred_at,
             actor=actor_part,
             target=target_part,
-            before=committer.commit_fields("before", before, subject),
-            after=committer.commit_fields("after", after, subject),
+            before=before,
+            after=after,
             reason=reason,
-            address=committer.commit("address", origin.address, actor_id),
+            address=address,
             user_agent=origin.user_agent,
             request_id=origin.request_id,
         )

@@ -122,12 +122,19 @@ def signature_ok(public_keys: dict[str, bytes], key_id: str, note: str, signatur
 
 
 def _commitment_at(payload: dict, field: str):
-    head, _, key = field.partition(".")
+    """The commitment (hex) at a personal value's field name: ``actor``, ``target``, ``address``, or
+    ``before``/``after`` then one ``.step`` per member name (``~1`` is ``.``, ``~0`` is ``~``) or array index."""
+    head, *steps = field.split(".")
     value = payload.get(head)
     if head in ("actor", "target"):
-        value = (value or {}).get("label")
-    elif key:
-        value = (value or {}).get(key) if isinstance(value, dict) else None
+        value = value.get("label") if isinstance(value, dict) and not steps else None
+    for step in steps:
+        if isinstance(value, dict):
+            value = value.get(step.replace("~1", ".").replace("~0", "~"))
+        elif isinstance(value, list) and step.isascii() and step.isdigit() and int(step) < len(value):
+            value = value[int(step)]
+        else:
+            return None
     return value.get("$pii") if isinstance(value, dict) else None
 
 

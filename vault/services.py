@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
@@ -130,12 +131,65 @@ def reencrypt(tenant, *, batch_size: int = 500, actor=None, progress: Callable[[
     return rewritten
 
 
-@transaction.atomic
-def shred_tenant(tenant, *, actor=None, reason: str = "") -> int:
-    """Crypto-shred ``tenant``: destroy its keys so that its encrypted values can never be read again.
+@dataclass(frozen=True)
+class Shredded:
+    """What crypto-shredding a tenant destroyed."""
 
-    The tenant is deactivated too. Other tenants are untouched, and the audit chain still verifies
-    (it holds commitments, never clear personal data). Returns how many keys were destroyed.
+    keys: int  # tenant keys whose wrapped bytes were deleted
+    personal_values: int  # clear personal values of the audit trail erased (actor labels, e-mails, names, addresses)
+    users: int = 0  # users whose e-mail, name and password were replaced (they can never log in again)
+
+
+def _erase_personal_values(tenant) -> int:
+    """Delete every clear personal value of ``tenant``'s audit trail; return how many values were erased.
+
+    ``PersonalValue`` is the audit trail's erasable table (not append-only): its events keep only salted
+    commitments, which reveal nothing once the salts are gone, so every hash still verifies.
+    """
+    import json
+
+    from audit.models import PersonalValue
+
+    rows = PersonalValue.objects.filter(tenant=tenant)
+    erased = sum(len(json.loads(values)) for values in rows.values_list("values", flat=True))
+    rows.delete()
+    return erased
+
+
+def _forget_people(tenant) -> int:
+    """The tenant's users can never log in again and no longer name anyone: every session ends, e-mail and
+    name are replaced, passwords made unusable, the invitation and reset links and the lockout records of
+    their addresses deleted. Returns how many users."""
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    from accounts.auth_models import EmailToken
+    from accounts.models import User
+    from accounts.sessions import end_user_sessions
+
+    users = list(User.objects.all())
+    emails = [user.email for user in users]
+    for user in users:
+        end_user_sessions(user)
+        user.email = f"shredded-{user.pk}@shredded.invalid"
+        user.full_name = ""
+        user.is_active = False
+        user.set_unusable_password()
+    User.objects.bulk_update(users, ["email", "full_name", "is_active", "password"])
+    EmailToken.objects.filter(user__in=users).delete()
+    for model in (AccessAttempt, AccessFailureLog, AccessLog):
+        model.objects.filter(username__in=emails).delete()
+    return len(users)
+
+
+@transaction.atomic
+def shred_tenant(tenant, *, actor=None, reason: str = "") -> Shredded:
+    """Crypto-shred ``tenant``: destroy its keys so that its encrypted values can never be read again, and
+    erase the clear personal values of its audit trail (the e-mails, names and addresses its events hold
+    only as commitments).
+
+    The tenant is deactivated too. Other tenants are untouched, and the audit chain still verifies (it
+    holds commitments, never clear personal data). The shredding is recorded in the tenant's log (keeping
+    the actor's id; its own clear values are erased with the rest). All in one transaction.
     """
     with tenant_scope(tenant):
         keys = list(TenantKey.objects.select_for_update().exclude(state=TenantKey.State.DESTROYED))
@@ -143,13 +197,23 @@ def shred_tenant(tenant, *, actor=None, reason: str = "") -> int:
         for row in keys:
             row.state, row.wrapped, row.destroyed_at = TenantKey.State.DESTROYED, None, now
             row.save(update_fields=["state", "wrapped", "destroyed_at"])
-        if not keys:  # never had a key: leave a destroyed marker so none is ever created again
+        if not TenantKey.objects.exists():  # never had a key: leave a destroyed marker so none is ever created again
             TenantKey.objects.create(
                 tenant=tenant, purpose=TenantKey.Purpose.DATA, version=1, state=TenantKey.State.DESTROYED
             )
         tenant.is_active = False
         tenant.save(update_fields=["is_active"])
-        audit.record(EventType.TENANT_SHREDDED, tenant=tenant, actor=actor, reason=reason, after={"keys": len(keys)})
+        people = _forget_people(tenant)
+        erased = _erase_personal_values(tenant)
+        audit.record(
+            EventType.TENANT_SHREDDED,
+            tenant=tenant,
+            actor=actor,
+            reason=reason,
+            after={"keys": len(keys), "personal_values_erased": erased, "users_forgotten": people},
+        )
+        # The shredding event's own clear values (the actor's label, the address) go too.
+        erased += _erase_personal_values(tenant)
     keyring.forget(tenant.pk)
     transaction.on_commit(lambda: keyring.forget(tenant.pk))
-    return len(keys)
+    return Shredded(keys=len(keys), personal_values=erased, users=people)

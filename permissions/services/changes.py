@@ -10,6 +10,7 @@ from django.utils import timezone
 
 import audit
 from audit.events import EventType
+from audit.recording import Target
 from permissions.models import Group, Module, PendingChange, Resource, Role
 from permissions.services.checks import require, same_tenant
 from permissions.services.errors import AccessRefused, ErrorCode
@@ -30,11 +31,18 @@ def request_change(*, actor, kind: str, payload: dict, summary: str, reason: str
         EventType.CHANGE_REQUESTED,
         tenant=actor.tenant,
         actor=actor,
-        target=change,
+        target=_target(change),
         after={"kind": kind, "change": payload},
         reason=reason or "",
     )
     return change
+
+
+def _target(change: PendingChange) -> Target:
+    """The change as an audit target. Its summary ("reports: view → bob@…") names the user the change is
+    about: the label is recorded as a commitment under that user (erasable with them), never in clear."""
+    subject = next(iter(_subject_user_ids(change)), None)
+    return Target(type=change._meta.label_lower, id=str(change.pk), label=str(change)[:300], subject=subject)
 
 
 def _subject_user_ids(change: PendingChange) -> set[int]:
@@ -69,8 +77,8 @@ def approve_change(change: PendingChange, *, actor):
         EventType.CHANGE_APPROVED,
         tenant=actor.tenant,
         actor=actor,
-        target=change,
-        after={"kind": change.kind, "requested_by": change.requested_by.email},
+        target=_target(change),
+        after={"kind": change.kind, "requested_by": audit.person(change.requested_by)},
     )
     return result
 
@@ -91,7 +99,7 @@ def reject_change(change: PendingChange, *, actor, reason: str = "") -> PendingC
         EventType.CHANGE_REJECTED,
         tenant=actor.tenant,
         actor=actor,
-        target=change,
+        target=_target(change),
         after={"kind": change.kind},
         reason=reason,
     )

@@ -31,7 +31,7 @@ from permissions.vocabulary import Action, actions_of, mask_of
 
 def _describe(grant: Grant) -> dict:
     return {
-        "user": grant.user.email if grant.user_id else None,
+        "user": audit.person(grant.user) if grant.user_id else None,
         "group": grant.group.name if grant.group_id else None,
         "module": grant.module.key,
         "resource": grant.resource_id,
@@ -175,7 +175,7 @@ def apply_grant(
         )
     after = _describe(new)
     if approved_by is not None:
-        after["approved_by"] = approved_by.email
+        after["approved_by"] = audit.person(approved_by)
     audit.record(EventType.GRANT_CREATED, tenant=new.tenant, actor=actor, target=new, after=after, reason=new.reason)
     bump(module.tenant_id)
     return new

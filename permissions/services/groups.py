@@ -87,7 +87,7 @@ def apply_add_member(group: Group, user, *, actor, owner: bool = False) -> Group
         tenant=group.tenant,
         actor=actor,
         target=group,
-        after={"user": user.email, "owner": owner},
+        after={"user": audit.person(user), "owner": owner},
     )
     bump(group.tenant_id)
     return membership
@@ -104,7 +104,11 @@ def remove_member(group: Group, user, *, actor) -> None:
         return
     user.groups.remove(group.auth_group_id)
     audit.record(
-        EventType.GROUP_MEMBER_REMOVED, tenant=group.tenant, actor=actor, target=group, before={"user": user.email}
+        EventType.GROUP_MEMBER_REMOVED,
+        tenant=group.tenant,
+        actor=actor,
+        target=group,
+        before={"user": audit.person(user)},
     )
     bump(group.tenant_id)
 
@@ -129,7 +133,7 @@ def set_owner(group: Group, user, *, actor, owner: bool = True) -> GroupMembersh
         tenant=group.tenant,
         actor=actor,
         target=group,
-        before={"user": user.email, "owner": not owner},
-        after={"user": user.email, "owner": owner},
+        before={"user": audit.person(user), "owner": not owner},
+        after={"user": audit.person(user), "owner": owner},
     )
     return membership

@@ -116,10 +116,13 @@ def update_module(module: Module, *, actor, name=None, sensitive_attributes=None
             raise AccessRefused(ErrorCode.INVALID, "requests for console rights are decided by administrators")
         if any(not user.is_active for user in owners):
             raise AccessRefused(ErrorCode.INVALID, "owners must be active users")
-        current = {u.pk: u.email for u in module.owners.all()}
-        wanted = {u.pk: u.email for u in owners}
+        current = {u.pk: u for u in module.owners.all()}
+        wanted = {u.pk: u for u in owners}
         if set(current) != set(wanted):
-            before["owners"], after["owners"] = sorted(current.values()), sorted(wanted.values())
+            before["owners"], after["owners"] = (
+                [audit.person(u) for u in sorted(people.values(), key=lambda u: u.email)]
+                for people in (current, wanted)
+            )
             module.owners.set(list(wanted))
     if not after:
         return module
@@ -232,7 +235,7 @@ def set_resource_owner(resource: Resource, owner, *, actor, reason: str = "") ->
     if owner is not None and not owner.is_active:
         raise AccessRefused(ErrorCode.INVALID, "the owner must be an active user")
     resource = Resource.objects.select_for_update().get(pk=resource.pk)  # no join: PostgreSQL locks no outer join
-    before = resource.owner.email if resource.owner_id else None
+    before = audit.person(resource.owner) if resource.owner_id else None
     if resource.owner_id == (owner.pk if owner else None):
         return resource
     resource.owner = owner
@@ -243,7 +246,7 @@ def set_resource_owner(resource: Resource, owner, *, actor, reason: str = "") ->
         actor=actor,
         target=resource,
         before={"owner": before},
-        after={"owner": owner.email if owner else None},
+        after={"owner": audit.person(owner)},
         reason=reason,
     )
     return resource

@@ -28,7 +28,8 @@ logger = logging.getLogger("portcullis.reviews")
 
 
 def _reason(item: ReviewItem, campaign: ReviewCampaign) -> str:
-    who = item.decided_by.email if item.decided_by_id else _("policy default")
+    # The reviewer by id, never by e-mail: an event's reason is hashed text that cannot be erased (DP-3).
+    who = f"user #{item.decided_by_id}" if item.decided_by_id else _("policy default")
     text = f"Access review «{campaign.name}» (campaign {campaign.pk}, item {item.pk}): {item.final_decision} by {who}"
     if item.justification:
         text += f": {item.justification}"

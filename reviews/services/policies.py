@@ -56,7 +56,7 @@ def _ids(model, values) -> list[int]:
 
 def _describe(policy: ReviewPolicy) -> dict:
     out = {name: getattr(policy, name) for name in FIELDS if name != "fallback_reviewer"}
-    out["fallback_reviewer"] = policy.fallback_reviewer.email
+    out["fallback_reviewer"] = audit.person(policy.fallback_reviewer)
     out["start_date"] = policy.start_date.isoformat()
     return out
 

@@ -18,7 +18,7 @@ from tests.audit.conftest import sql, triggers_off
 from tests.factories import UserFactory
 
 # A colour, a cleared screen and a forged line that looks like the command's own.
-FORGED_OK = "\x1b[2J\r\nacme: OK (99 events, 9 checkpoints)"
+FORGED_OK = "\x1b[2J\r\nacme: OK (99 events)"  # with "evil" and OTHER, within a slug's 50 characters
 NAME = "Eve\x1b[31m\r\nFAKE LINE\x07"
 REASON = "left\x1b[2J\r\nFAKE LINE"
 C0 = re.compile("[\x00-\x09\x0b-\x1f]")  # C0 controls, the newline that ends a line aside
@@ -68,7 +68,7 @@ def test_log7_audit_verify_prints_user_input_escaped(acme_admin, globex_admin, h
     assert [line for line in lines if line.startswith("acme: ")] == [lines[0]]  # only the genuine acme line
     evil_lines = lines[1:]
     assert evil_lines and all(
-        line.startswith("evil\\x1b[2J\\x0d\\x0aacme: OK (99 events, 9 checkpoints)\\x7f\\x9b2J\\u2028\\u202e: ")
+        line.startswith("evil\\x1b[2J\\x0d\\x0aacme: OK (99 events)\\x7f\\x9b2J\\u2028\\u202e: ")
         for line in evil_lines
     )
     assert any("modified" in line for line in evil_lines)
