@@ -68,8 +68,7 @@ def test_log7_audit_verify_prints_user_input_escaped(acme_admin, globex_admin, h
     assert [line for line in lines if line.startswith("acme: ")] == [lines[0]]  # only the genuine acme line
     evil_lines = lines[1:]
     assert evil_lines and all(
-        line.startswith("evil\\x1b[2J\\x0d\\x0aacme: OK (99 events)\\x7f\\x9b2J\\u2028\\u202e: ")
-        for line in evil_lines
+        line.startswith("evil\\x1b[2J\\x0d\\x0aacme: OK (99 events)\\x7f\\x9b2J\\u2028\\u202e: ") for line in evil_lines
     )
     assert any("modified" in line for line in evil_lines)
 
