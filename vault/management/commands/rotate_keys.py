@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Tenant
 from accounts.scoping import dangerously_unscoped
+from audit.escaping import escape_controls
 from vault import masterkeys, services
 
 
@@ -35,6 +36,7 @@ class Command(BaseCommand):
         for each in tenants:
             if reencrypt:
                 key = services.rotate_data_key(each)
-                self.stdout.write(f"{each.slug}: new data key v{key.version}")
+                self.stdout.write(f"{escape_controls(each.slug)}: new data key v{key.version}")
             count = services.reencrypt(each, batch_size=batch_size)
-            self.stdout.write(f"{each.slug}: re-encrypted {count} value(s); {services.pending_values(each)} left")
+            left = services.pending_values(each)
+            self.stdout.write(f"{escape_controls(each.slug)}: re-encrypted {count} value(s); {left} left")
