@@ -34,6 +34,7 @@ __all__ = [
     "require_recent_mfa",
     "resumed_form",
     "step_up_keeping_form",
+    "step_up_to",
 ]
 
 
@@ -63,8 +64,13 @@ def return_path(request) -> str:
     return request.path
 
 
+def step_up_to(path: str):
+    """Send the user to the step-up page, then back to ``path``."""
+    return redirect(f"{reverse('accounts:stepup')}?{urlencode({'next': path})}")
+
+
 def step_up_redirect(request):
-    return redirect(f"{reverse('accounts:stepup')}?{urlencode({'next': return_path(request)})}")
+    return step_up_to(return_path(request))
 
 
 def step_up_keeping_form(request):
@@ -73,7 +79,7 @@ def step_up_keeping_form(request):
     Nothing of the form has been applied."""
     kept = {key: request.POST.getlist(key) for key in request.POST if key not in NOT_KEPT}
     request.session[KEPT_FORM] = {"path": request.path, "data": kept}
-    return redirect(f"{reverse('accounts:stepup')}?{urlencode({'next': request.path + '?resume=1'})}")
+    return step_up_to(f"{request.path}?resume=1")
 
 
 def resumed_form(request) -> QueryDict | None:

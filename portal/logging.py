@@ -28,7 +28,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
-            "request_id": current_origin().request_id or _request_id_of(record),
+            "request_id": self.request_id(record),
         }
         for key, value in vars(record).items():
             if key not in _STANDARD and not key.startswith("_"):
@@ -37,25 +37,22 @@ class JsonFormatter(logging.Formatter):
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=True, default=str)
 
+    def request_id(self, record: logging.LogRecord) -> str | None:
+        """The id of the request in progress, else of the request the record names (Django logs a 4xx/5xx
+        response after the middleware that set the context has returned, with the request on the record)."""
+        return current_origin().request_id or getattr(getattr(record, "request", None), "id", None) or None
+
 
 JsonFormatter.converter = __import__("time").gmtime
-
-
-def _request_id_of(record: logging.LogRecord) -> str | None:
-    """The id of the request a record names (Django logs a 4xx/5xx response after the middleware that set the
-    context has returned, with the request attached to the record)."""
-    return getattr(getattr(record, "request", None), "id", None) or None
 
 
 class GunicornAccessFormatter(JsonFormatter):
     """gunicorn's access lines as JSON: the request id is the ``X-Request-ID`` the portal echoed in the response."""
 
-    def format(self, record: logging.LogRecord) -> str:
-        args = record.args if isinstance(record.args, dict) else {}
-        record.request_id_header = args.get("{x-request-id}o") or None
-        line = json.loads(super().format(record))
-        line["request_id"] = line.pop("request_id_header", None) or line["request_id"]
-        return json.dumps(line, ensure_ascii=True, default=str)
+    def request_id(self, record: logging.LogRecord) -> str | None:
+        atoms = record.args if isinstance(record.args, dict) else {}
+        value = atoms.get("{x-request-id}o")
+        return None if value in (None, "", "-") else value  # gunicorn writes "-" for a missing header
 
 
 class TextFormatter(logging.Formatter):

@@ -148,7 +148,7 @@ def mfa_enrol(request):
         return redirect(f"{request.path}?{urlencode({'next': _next(request)})}")
     device = _pending_device(request, user)
     if device is None:  # a GET never creates one (SES-2): the page offers to start
-        return render(request, "accounts/mfa_enrol_start.html", {"next": _next(request)})
+        return render(request, "accounts/mfa_enrol.html", {"next": _next(request)})
     form = EnrolForm(request.POST or None)
     error = None
     if request.method == "POST" and form.is_valid():

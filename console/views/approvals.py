@@ -12,8 +12,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.lookups import get_in_tenant_or_404
 from accounts.models import User
-from accounts.stepup import mfa_is_recent
-from console.views.common import paginate, show_refusal, step_up_then
+from accounts.stepup import mfa_is_recent, step_up_to
+from console.views.common import paginate, show_refusal
 from permissions import engine
 from permissions.models import Group, Module, PendingChange, Resource, Role
 from permissions.services import changes as change_services
@@ -85,7 +85,7 @@ def change_detail(request, change_id: int):
     form = DecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if not mfa_is_recent(request):
-            return step_up_then(request.path)
+            return step_up_to(request.path)
         try:
             if form.cleaned_data["op"] == "approve":
                 change_services.approve_change(change, actor=request.user)

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.shortcuts import redirect
-from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from permissions.services.errors import AccessRefused, ErrorCode
@@ -65,8 +61,3 @@ def refusal_text(error: AccessRefused) -> str:
 def show_refusal(request, error: AccessRefused) -> None:
     """Nothing changed: say why."""
     messages.error(request, refusal_text(error))
-
-
-def step_up_then(path: str):
-    """Send the user to the step-up page, then back to ``path`` (a GET of the form, prefilled)."""
-    return redirect(f"{reverse('accounts:stepup')}?{urlencode({'next': path})}")

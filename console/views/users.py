@@ -19,20 +19,15 @@ from console.forms.users import InviteForm, RoleChangeForm, StatusForm, UserFilt
 from console.matrix import effective_matrix, resource_access
 from console.views.common import paginate, show_refusal
 from permissions import engine
-from permissions.models import Grant, Group, GroupMembership, PendingChange, Resource, Role, RolePermission
+from permissions.models import Grant, Group, GroupMembership, PendingChange, Resource, Role
 from permissions.services import roles as role_services
 from permissions.services.checks import require_scope
 from permissions.services.errors import AccessRefused
-from permissions.services.escalation import role_escalates
+from permissions.services.escalation import escalating_role_ids, role_escalates
 from permissions.views import get_visible_or_404, requires
 from permissions.vocabulary import Action, SystemModule
 
 USERS = SystemModule.USERS
-
-
-def _system_role_ids():
-    """Roles whose matrix holds a console (system-module) action: giving one needs a second administrator."""
-    return RolePermission.objects.filter(module__kind="system", actions__gt=0).values("role_id")
 
 
 @require_GET
@@ -141,7 +136,7 @@ def _names(subject, role):
 
 
 def _escalating_names(roles) -> list[str]:
-    ids = set(RolePermission.objects.filter(role_id__in=_system_role_ids()).values_list("role_id", flat=True))
+    ids = {row["role_id"] for row in escalating_role_ids()}
     return [str(role.display_name) for role in roles if role.pk in ids]
 
 
@@ -187,7 +182,7 @@ def resend_invitation(request, user_id: int):
 @requires(USERS, Action.CREATE)
 def invite(request):
     """An inactive account and an e-mailed link. Roles with console rights are not offered here."""
-    roles = Role.objects.exclude(pk__in=_system_role_ids()).order_by("-builtin", "name")
+    roles = Role.objects.exclude(pk__in=escalating_role_ids()).order_by("-builtin", "name")
     form = InviteForm(request.POST or None, roles=roles)
     if request.method == "POST" and form.is_valid():
         role = form.cleaned_data["role"]

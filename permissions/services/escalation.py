@@ -4,10 +4,8 @@ in the last minutes (the views ask for a step-up first). One definition for both
 
 from __future__ import annotations
 
-from django.db.models import Q
-from django.utils import timezone
-
-from permissions.models import Grant, Group, Module, Role, RolePermission
+from permissions.models import Group, Module, Role, RolePermission
+from permissions.vocabulary import ModuleKind
 
 
 def grant_escalates(module: Module) -> bool:
@@ -20,24 +18,18 @@ def matrix_gain_escalates(old: dict[str, int], new: dict[str, int], modules: dic
     return any(key in modules and modules[key].is_system and mask & ~old.get(key, 0) for key, mask in new.items())
 
 
-def matrix_escalates(role: Role, new: dict[str, int]) -> bool:
-    """Replacing ``role``'s matrix by ``new`` adds system-module actions."""
-    from permissions.services.roles import matrix_of, normalise_matrix
-
-    modules = {m.key: m for m in Module.objects.filter(key__in=list(new))}
-    return matrix_gain_escalates(matrix_of(role), normalise_matrix(new), modules)
+def escalating_role_ids():
+    """The roles whose matrix holds a system-module action (a subquery of role ids)."""
+    return RolePermission.objects.filter(module__kind=ModuleKind.SYSTEM, actions__gt=0).values("role_id")
 
 
 def role_escalates(role: Role) -> bool:
     """Holding ``role`` gives system-module actions."""
-    return RolePermission.objects.filter(role=role, module__kind="system", actions__gt=0).exists()
+    return escalating_role_ids().filter(role=role).exists()
 
 
 def membership_escalates(group: Group) -> bool:
     """Joining ``group`` gives system-module actions (through its live grants)."""
-    now = timezone.now()
-    return (
-        Grant.objects.filter(group=group, revoked_at__isnull=True, module__kind="system")
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-        .exists()
-    )
+    from permissions.services.groups import live_grants  # groups imports this module
+
+    return live_grants(group).filter(module__kind=ModuleKind.SYSTEM).exists()

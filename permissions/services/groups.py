@@ -40,7 +40,7 @@ def _may_manage(actor, group: Group) -> None:
         require(actor, Action.CHANGE, "groups")
 
 
-def _live_grants(group: Group):
+def live_grants(group: Group):
     now = timezone.now()
     return (
         Grant.objects.filter(group=group, revoked_at__isnull=True)
@@ -62,7 +62,7 @@ def add_member(group: Group, user, *, actor, owner: bool = False):
     _may_manage(actor, group)
     if GroupMembership.objects.filter(group=group, user=user).exists():
         return GroupMembership.objects.get(group=group, user=user)
-    grants = list(_live_grants(group))
+    grants = list(live_grants(group))
     for each in grants:
         require_scope(actor, each.actions, each.resource or each.module)
     if actor is not None and any(grant_escalates(each.module) for each in grants):

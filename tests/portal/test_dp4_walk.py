@@ -25,13 +25,10 @@ from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from django.apps import apps
 from django.core import mail
 from django.test import Client
-from django.urls import get_resolver, reverse
+from django.urls import reverse
 
-from accounts.auth_models import EmailToken
-from accounts.auth_services import issue_token
 from accounts.mfa.models import TotpDevice
 from accounts.models import User
 from accounts.scoping import tenant_scope
@@ -40,18 +37,11 @@ from tests.accounts.conftest import password_only
 from tests.accounts.mfa_helpers import code_at, give_device, now_t
 from tests.api.conftest import bearer, issue
 from tests.conftest import login
-from tests.factories import PASSWORD, UserFactory, builtin_role
-from tests.test_tenant_isolation import FOREIGN_IDS, own_kwargs, walk
+from tests.factories import PASSWORD, builtin_role
+from tests.urlwalk import every_url
 
 # Names of form fields and query parameters whose value is a secret or says why (a reason is personal).
 SECRET_NAME = re.compile(r"pass(word|wd|phrase)?|code|token|secret|otp|seed|reason|justification", re.I)
-# A link's token has the purpose of its page (a reset token on the invitation page is just "not found").
-LINK_PURPOSES = {
-    "accounts:invitation": EmailToken.Purpose.INVITATION,
-    "accounts:password_reset_confirm": EmailToken.Purpose.PASSWORD_RESET,
-}
-# URL keywords the AZ-1 walker has no maker for: Django's admin (filled per model below) and SCIM.
-FILLERS = {"app_label": "accounts", "name": "User", "urn": "urn:ietf:params:scim:schemas:core:2.0:User"}
 STATIC_URL = "/static/"
 
 
@@ -106,43 +96,6 @@ def secret_query(url: str) -> list[str]:
 
 def body_of(response) -> bytes:
     return b"".join(response.streaming_content) if response.streaming else response.content
-
-
-def every_url(tenant, *, prefixes=("",), skip=("platform-admin/", "scim/v2/")) -> list[tuple[str, str]]:
-    """(name, url) of every named URL pattern under ``prefixes``, its ids the tenant's own objects."""
-    made, urls = {}, []
-    for route, name, keywords in walk(get_resolver()):
-        if not name or not route.startswith(prefixes) or (skip and route.startswith(skip)):
-            continue
-        if route.startswith("platform-admin/"):
-            kwargs = _admin_kwargs(name, keywords)
-            if kwargs is None:
-                continue
-        else:
-            kwargs = own_kwargs([kw for kw in keywords if kw in FOREIGN_IDS], tenant, made)
-            kwargs.update({kw: FILLERS.get(kw, "1") for kw in keywords if kw not in FOREIGN_IDS})
-        if name in LINK_PURPOSES:
-            kwargs["token"] = issue_token(UserFactory(tenant=tenant), LINK_PURPOSES[name])
-        urls.append((name, reverse(name, kwargs=kwargs)))
-    return urls
-
-
-def _admin_kwargs(name: str, keywords: list[str]) -> dict | None:
-    """Django admin's ids: a real row of the page's model (``admin:accounts_user_change`` …)."""
-    if "content_type_id" in keywords or "url" in keywords:
-        return None  # "view on site" and the catch-all only redirect
-    kwargs = {kw: FILLERS[kw] for kw in keywords if kw in FILLERS}
-    if "object_id" in keywords:
-        match = re.fullmatch(r"admin:(\w+?)_(\w+)_(change|delete|history)", name)
-        from accounts.scoping import dangerously_unscoped
-
-        with dangerously_unscoped():
-            model = apps.get_model(match[1], match[2])
-            row = model._default_manager.order_by("pk").first() if model is not None else None
-        if row is None:
-            return None
-        kwargs["object_id"] = row.pk
-    return kwargs
 
 
 class Walk:
