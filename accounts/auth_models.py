@@ -58,8 +58,15 @@ class EmailToken(models.Model):
     purpose = models.CharField(max_length=20, choices=Purpose.choices)
     digest = models.CharField(max_length=64)
     created_at = models.DateTimeField(default=timezone.now)
+
+    class Ended(models.TextChoices):
+        USED = "used", _("used")
+        SUPERSEDED = "superseded", _("superseded by a newer link")
+        CANCELLED = "cancelled", _("cancelled")
+
     expires_at = models.DateTimeField()
-    used_at = models.DateTimeField(null=True, blank=True)
+    used_at = models.DateTimeField(null=True, blank=True)  # when it stopped working before its expiry
+    ended = models.CharField(max_length=12, choices=Ended.choices, blank=True, default="")
 
     objects = TenantManager()
 

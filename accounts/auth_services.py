@@ -43,15 +43,16 @@ def issue_token(user: User, purpose: str) -> str:
     lifetime = INVITATION_LIFETIME if purpose == EmailToken.Purpose.INVITATION else RESET_LIFETIME
     raw = f"{user.tenant_id}-{secrets.token_urlsafe(32)}"
     with tenant_scope(user.tenant):
-        EmailToken.objects.filter(user=user, purpose=purpose, used_at__isnull=True).update(used_at=timezone.now())
+        EmailToken.objects.filter(user=user, purpose=purpose, used_at__isnull=True).update(
+            used_at=timezone.now(), ended=EmailToken.Ended.SUPERSEDED
+        )
         EmailToken.objects.create(
             tenant=user.tenant, user=user, purpose=purpose, digest=_digest(raw), expires_at=timezone.now() + lifetime
         )
     return raw
 
 
-def find_token(raw: str, purpose: str) -> EmailToken | None:
-    """The usable token ``raw`` of ``purpose``, or None (unknown, used, expired or malformed)."""
+def _lookup(raw: str, purpose: str) -> EmailToken | None:
     match = _TOKEN.match(raw or "")
     if not match:
         return None
@@ -60,14 +61,30 @@ def find_token(raw: str, purpose: str) -> EmailToken | None:
     if tenant is None:
         return None
     with tenant_scope(tenant):
-        token = (
+        return (
             EmailToken.objects.select_related("user", "user__tenant")
             .filter(digest=_digest(raw), purpose=purpose)
             .first()
         )
+
+
+def find_token(raw: str, purpose: str) -> EmailToken | None:
+    """The usable token ``raw`` of ``purpose``, or None (unknown, used, expired or malformed)."""
+    token = _lookup(raw, purpose)
     if token is None or not token.usable:
         return None
     return token
+
+
+def why_unusable(raw: str, purpose: str) -> str:
+    """Why the link ``raw`` does not work, told to whoever holds it: "cancelled", "superseded", "used",
+    "expired", or "" (unknown or malformed: nothing more is said)."""
+    token = _lookup(raw, purpose)
+    if token is None or token.usable:
+        return ""
+    if token.used_at is not None:
+        return token.ended or EmailToken.Ended.USED
+    return "expired"
 
 
 def _send_link(user: User, subject: str, body: str, path: str) -> None:
@@ -110,7 +127,7 @@ def cancel_invitation(user: User, *, actor: User, reason: str = "") -> int:
     with tenant_scope(user.tenant):
         cancelled = EmailToken.objects.filter(
             user=user, purpose=EmailToken.Purpose.INVITATION, used_at__isnull=True
-        ).update(used_at=timezone.now())
+        ).update(used_at=timezone.now(), ended=EmailToken.Ended.CANCELLED)
     audit.record(
         EventType.INVITATION_CANCELLED,
         tenant=user.tenant,
@@ -119,6 +136,25 @@ def cancel_invitation(user: User, *, actor: User, reason: str = "") -> int:
         after={"links": cancelled},
         reason=reason,
     )
+    return cancelled
+
+
+def cancel_open_links(user: User, *, actor: User | None, reason: str = "") -> int:
+    """Cancel every open link of ``user`` (invitations and password resets), inside the caller's
+    transaction (deactivation, INS-5); audited when there was one. Returns how many were open."""
+    with tenant_scope(user.tenant):
+        open_links = EmailToken.objects.filter(user=user, used_at__isnull=True)
+        invitations = open_links.filter(purpose=EmailToken.Purpose.INVITATION).count()
+        cancelled = open_links.update(used_at=timezone.now(), ended=EmailToken.Ended.CANCELLED)
+    if cancelled:
+        audit.record(
+            EventType.INVITATION_CANCELLED,
+            tenant=user.tenant,
+            actor=actor,
+            target=user,
+            after={"links": invitations, "reset_links": cancelled - invitations},
+            reason=reason,
+        )
     return cancelled
 
 
@@ -132,7 +168,8 @@ def accept_invitation(token: EmailToken, password: str) -> User:
         if not locked.usable:
             raise ValueError("the invitation was used or has expired")
         locked.used_at = timezone.now()
-        locked.save(update_fields=["used_at"])
+        locked.ended = EmailToken.Ended.USED
+        locked.save(update_fields=["used_at", "ended"])
         user.set_password(password)
         user.is_active = True
         user.save(update_fields=["password", "is_active"])
@@ -172,7 +209,8 @@ def reset_password(token: EmailToken, password: str) -> User:
         if not locked.usable:
             raise ValueError("the link was used or has expired")
         locked.used_at = timezone.now()
-        locked.save(update_fields=["used_at"])
+        locked.ended = EmailToken.Ended.USED
+        locked.save(update_fields=["used_at", "ended"])
         user.set_password(password)
         user.save(update_fields=["password"])
         ended = end_user_sessions(user)

@@ -29,7 +29,6 @@ from audit.events import EventType
 
 ABSOLUTE_LIFETIME = timedelta(hours=12)
 TOUCH_EVERY = timedelta(seconds=60)
-PRIVILEGED_ROLE_KEYS = {"administrator", "reviewer"}
 # Other apps (reviews) may add a check that makes a user privileged, e.g. "reviews someone's access".
 PRIVILEGED_CHECKS: list[Callable[[object], bool]] = []
 
@@ -46,9 +45,12 @@ MFA_STEP_URL_NAMES = {
 
 
 def is_privileged(user) -> bool:
-    """An administrator or a reviewer: MFA is required for them under every tenant policy."""
-    role = getattr(user, "role", None)
-    if role is not None and role.key in PRIVILEGED_ROLE_KEYS:
+    """Whoever holds a console (system-module) right, however obtained (role, custom role, grant, group;
+    the engine decides, INS-6), or passes another app's check (a reviewer): MFA is required of them
+    under the "administrators and reviewers" policy."""
+    from permissions.services.escalation import holds_console_rights
+
+    if holds_console_rights(user):
         return True
     return any(check(user) for check in PRIVILEGED_CHECKS)
 

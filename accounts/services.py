@@ -11,6 +11,7 @@ from accounts.scoping import tenant_scope
 from accounts.sessions import end_user_sessions
 from audit.events import EventType
 from permissions.models import BuiltinRole, Role
+from permissions.services.hierarchy import keeps_an_administrator, require_outranks
 from permissions.services.setup import setup_tenant
 
 
@@ -69,16 +70,27 @@ def invite_user(*, tenant: Tenant, email: str, role: Role, actor: User, full_nam
 
 
 @transaction.atomic
-def deactivate_user(user: User, *, actor: User, reason: str = "") -> User:
-    """The user can do nothing more: every session ends now, and no login succeeds."""
-    if _set_active(user, False, actor=actor, reason=reason):
-        transaction.on_commit(lambda: end_user_sessions(user))
+def deactivate_user(user: User, *, actor: User | None, reason: str = "") -> User:
+    """The user can do nothing more: every session ends now, no login succeeds, every open e-mailed link
+    (an invitation included) stops working and their API keys are revoked for good (INS-5). Refused on
+    a user holding rights the actor lacks (INS-1) and on the last active administrator (INS-2)."""
+    from accounts.auth_services import cancel_open_links
+    from api.keys import revoke_keys_of
+
+    require_outranks(actor, user)
+    with keeps_an_administrator(user.tenant_id):
+        if _set_active(user, False, actor=actor, reason=reason):
+            transaction.on_commit(lambda: end_user_sessions(user))
+    cancel_open_links(user, actor=actor, reason=reason)
+    revoke_keys_of(user, actor=actor, reason=reason)
     return user
 
 
 @transaction.atomic
-def reactivate_user(user: User, *, actor: User, reason: str = "") -> User:
-    """Let a deactivated user log in again."""
+def reactivate_user(user: User, *, actor: User | None, reason: str = "") -> User:
+    """Let a deactivated user log in again. Nothing of before comes back: their sessions ended, their
+    links were cancelled and their API keys revoked at deactivation (INS-5)."""
+    require_outranks(actor, user)
     _set_active(user, True, actor=actor, reason=reason)
     return user
 

@@ -158,7 +158,9 @@ def _open_link(request, token: str, purpose: str, next_name: str):
     if request.user.is_authenticated:
         raise Http404  # a link for a new password is never used from inside a session
     if auth_services.find_token(token, purpose) is None:
-        return render(request, "accounts/link_invalid.html", status=404)
+        # The holder of the link learns why it stopped working (cancelled, superseded, used, expired).
+        why = auth_services.why_unusable(token, purpose)
+        return render(request, "accounts/link_invalid.html", {"why": why}, status=404)
     request.session[TOKEN_SESSION_KEY] = token
     return redirect(next_name)
 

@@ -140,6 +140,32 @@ def revoke_key(key: ApiKey, *, actor, reason: str = "") -> ApiKey:
     return key
 
 
+def revoke_keys_of(owner, *, actor, reason: str = "") -> int:
+    """Revoke every live key acting for ``owner`` (their deactivation: a later reactivation revives none,
+    INS-5). Inside the caller's transaction; one event per key; returns how many were revoked."""
+    from accounts.scoping import tenant_scope
+
+    now = timezone.now()
+    with tenant_scope(owner.tenant):
+        keys = list(ApiKey.objects.select_for_update().filter(owner=owner, revoked_at__isnull=True))
+    for key in keys:
+        key.revoked_at = now
+        key.revoked_by = actor
+        key.save(update_fields=["revoked_at", "revoked_by"])
+        audit.record(
+            EventType.API_KEY_REVOKED,
+            tenant=owner.tenant,
+            actor=actor,
+            target=key,
+            before={"revoked_at": None},
+            after={"revoked_at": now.isoformat(), "owner_deactivated": True},
+            reason=reason,
+        )
+    if keys:
+        bump(owner.tenant_id)
+    return len(keys)
+
+
 # token digest → (key, owner, version, valid until (monotonic))
 _verified: dict[str, tuple[ApiKey, object, tuple, float]] = {}
 _last_written: dict[int, float] = {}

@@ -11,6 +11,7 @@ from permissions.models import Group
 from permissions.services import roles as role_services
 from permissions.services.checks import require, same_tenant
 from permissions.services.errors import AccessRefused, ErrorCode
+from permissions.services.hierarchy import require_outranks
 from permissions.vocabulary import Action
 
 
@@ -20,6 +21,7 @@ def update_user(user, *, actor, reason: str = "API", **fields):
     changed here, nor anything on oneself but the name (AZ-4). Returns the user or a PendingChange."""
     same_tenant(actor.tenant_id, user)
     require(actor, Action.CHANGE, "users")
+    require_outranks(actor, user)  # INS-1: not even the name of someone holding more
     if "email" in fields and fields.pop("email") != user.email:
         raise AccessRefused(ErrorCode.INVALID, "the e-mail address cannot be changed")
     unknown = set(fields) - {"full_name", "role", "is_active"}
@@ -40,10 +42,10 @@ def update_user(user, *, actor, reason: str = "API", **fields):
             after={"full_name": user.full_name},
             reason=reason,
         )
-    if "is_active" in fields and fields["is_active"] != user.is_active:
-        if fields["is_active"]:
+    if "is_active" in fields:
+        if fields["is_active"] and not user.is_active:
             accounts_services.reactivate_user(user, actor=actor, reason=reason)
-        else:
+        elif not fields["is_active"]:  # also for an invited user: the invitation is cancelled (INS-5)
             accounts_services.deactivate_user(user, actor=actor, reason=reason)
     if fields.get("role") is not None and fields["role"].pk != user.role_id:
         return role_services.change_user_role(user, fields["role"], actor=actor, reason=reason)

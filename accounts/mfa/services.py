@@ -27,6 +27,7 @@ from accounts.mfa.models import (
 )
 from accounts.scoping import tenant_scope
 from audit.events import EventType
+from permissions.services.hierarchy import require_outranks
 
 SEED_BYTES = 20  # 160 bits, RFC 4226's recommended length for HMAC-SHA1
 BACKUP_CODE_COUNT = 10
@@ -224,6 +225,7 @@ def reset_mfa(user, *, actor, reason: str = "") -> int:
         raise ValueError("actor and user must belong to the same tenant")
     if actor.pk == user.pk:
         raise MfaError("self")
+    require_outranks(actor, user)  # INS-1: never the factors of someone holding more
     with tenant_scope(user.tenant):
         removed = TotpDevice.objects.filter(user=user).count()
         TotpDevice.objects.filter(user=user).delete()

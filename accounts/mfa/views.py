@@ -27,6 +27,8 @@ from accounts.sessions import AUTH_AT, rotate
 from accounts.signals import record_login_succeeded
 from accounts.stepup import RECENT_SECONDS, mark_verified, mfa_is_recent, require_recent_mfa, step_up_redirect
 from audit.events import EventType
+from console.views.common import show_refusal
+from permissions.services.errors import AccessRefused
 from permissions.views import login_only, public, requires
 from permissions.vocabulary import Action, SystemModule
 
@@ -243,7 +245,11 @@ def reset_user_mfa(request, user_id: int):
         raise PermissionDenied  # one's own factors are managed on the security page, not reset
     form = ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.reset_mfa(subject, actor=actor, reason=form.cleaned_data["reason"])
-        messages.success(request, _("The MFA of %(name)s was reset.") % {"name": subject.display_name})
-        return redirect("accounts:user_history", user_id=subject.pk)
+        try:
+            services.reset_mfa(subject, actor=actor, reason=form.cleaned_data["reason"])
+        except AccessRefused as error:
+            show_refusal(request, error)  # INS-1: the subject holds rights the actor does not
+        else:
+            messages.success(request, _("The MFA of %(name)s was reset.") % {"name": subject.display_name})
+            return redirect("accounts:user_history", user_id=subject.pk)
     return render(request, "accounts/user_mfa_reset.html", {"form": form, "subject": subject})

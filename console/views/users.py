@@ -24,6 +24,7 @@ from permissions.services import roles as role_services
 from permissions.services.checks import require_scope
 from permissions.services.errors import AccessRefused
 from permissions.services.escalation import escalating_role_ids, role_escalates
+from permissions.services.hierarchy import outranks
 from permissions.views import get_visible_or_404, requires
 from permissions.vocabulary import Action, SystemModule
 
@@ -60,14 +61,16 @@ def user_list(request):
 def _user_buttons(actor, subject) -> dict:
     """What the actor may do to this user (computed here: templates never decide)."""
     other = actor.pk != subject.pk
-    change = engine.can(actor, Action.CHANGE, USERS)
+    # INS-1: nothing is offered on a user who holds rights the actor does not (the services refuse too).
+    change = other and engine.can(actor, Action.CHANGE, USERS) and outranks(actor, subject)
     status = status_of(subject)
     return {
-        "change_role": other and change,
-        "deactivate": other and change and status == "active",
-        "reactivate": other and change and status == "inactive",
+        "change_role": change,
+        "deactivate": change and status == "active",
+        "reactivate": change and status == "inactive",
+        "cancel_invitation": change and status == "invited",
         "resend_invitation": engine.can(actor, Action.CREATE, USERS) and status == "invited",
-        "reset_mfa": other and change and status == "active",
+        "reset_mfa": change and status == "active",
         "login_history": True,
         "grant": other and engine.can(actor, Action.CREATE, SystemModule.GRANTS),
         "revoke": engine.can(actor, Action.DELETE, SystemModule.GRANTS),
@@ -148,20 +151,25 @@ def set_status(request, user_id: int):
     if subject.pk == request.user.pk:
         raise PermissionDenied  # nobody deactivates themselves from here
     status = status_of(subject)
-    if status == "invited":
-        return redirect("console:user", user_id=subject.pk)
     form = StatusForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         reason = form.cleaned_data["reason"]
-        if status == "active":
-            services.deactivate_user(subject, actor=request.user, reason=reason)
-            messages.success(
-                request, _("%(name)s was deactivated; their sessions ended.") % {"name": subject.display_name}
-            )
+        name = {"name": subject.display_name}
+        try:
+            if status == "inactive":
+                services.reactivate_user(subject, actor=request.user, reason=reason)
+                done = _("%(name)s can log in again.") % name
+            else:  # active, or invited: deactivation also cancels the invitation (INS-5)
+                services.deactivate_user(subject, actor=request.user, reason=reason)
+                if status == "active":
+                    done = _("%(name)s was deactivated; their sessions ended.") % name
+                else:
+                    done = _("The invitation of %(name)s was cancelled; its link no longer works.") % name
+        except AccessRefused as error:
+            show_refusal(request, error)
         else:
-            services.reactivate_user(subject, actor=request.user, reason=reason)
-            messages.success(request, _("%(name)s can log in again.") % {"name": subject.display_name})
-        return redirect("console:user", user_id=subject.pk)
+            messages.success(request, done)
+            return redirect("console:user", user_id=subject.pk)
     return render(request, "console/user_status.html", {"subject": subject, "form": form, "status": status})
 
 

@@ -11,10 +11,28 @@ from django.utils import timezone
 import audit
 from audit.events import EventType
 from audit.recording import Target
-from permissions.models import Group, Module, PendingChange, Resource, Role
+from permissions import engine
+from permissions.models import Group, GroupMembership, Module, PendingChange, Resource, Role, RolePermission
 from permissions.services.checks import require, same_tenant
 from permissions.services.errors import AccessRefused, ErrorCode
-from permissions.vocabulary import Action, mask_of
+from permissions.services.hierarchy import Right, require_outranks
+from permissions.vocabulary import Action, actions_of, mask_of
+
+
+def require_approver_holds(approver, gives) -> None:
+    """Refuse (``APPROVER_LACKS``, naming each missing right) unless ``approver`` holds every action the
+    change gives: ``gives`` is (target, mask) pairs, a target being a module key, a Module or a Resource
+    (INS-3: approvers approve only what they hold, for every kind of pending change)."""
+    missing = []
+    for target, mask in gives:
+        for action in actions_of(mask):
+            if not engine.can(approver, action, target):
+                if isinstance(target, Resource):
+                    missing.append(Right(target.module.key, action, target.title))
+                else:
+                    missing.append(Right(getattr(target, "key", target), action))
+    if missing:
+        raise AccessRefused(ErrorCode.APPROVER_LACKS, missing=missing)
 
 
 def request_change(*, actor, kind: str, payload: dict, summary: str, reason: str) -> PendingChange:
@@ -121,6 +139,7 @@ def _apply(change: PendingChange, *, approver):
         if expires_at is not None and expires_at <= timezone.now():
             raise AccessRefused(ErrorCode.INVALID, "the requested expiry has passed")
         # The approver is held to the same rules as the requester (no self-grant, within their scope).
+        require_approver_holds(approver, [(resource or module, mask_of(payload["actions"]))])
         grants.validate_grant(
             actor=approver,
             module=module,
@@ -146,19 +165,13 @@ def _apply(change: PendingChange, *, approver):
         )
     if change.kind == PendingChange.Kind.ROLE_CHANGE:
         User = get_user_model()
-        user = User.objects.get(pk=payload["user"])
+        user = User.objects.select_for_update().get(pk=payload["user"])
         role = Role.objects.get(pk=payload["role"])
-        for key, mask in roles.matrix_of(role).items():
-            from permissions.services.checks import require_scope
-
-            require_scope(approver, mask, key)
+        require_approver_holds(approver, roles.matrix_of(role).items())
+        require_outranks(approver, user)  # the approver may act on this user at all (INS-1)
         return roles.apply_role_change(user, role, actor=requester, reason=change.reason)
     if change.kind == PendingChange.Kind.MATRIX:
-        role = Role.objects.get(pk=payload["role"])
-        if approver.role_id == role.pk:
-            raise AccessRefused(ErrorCode.SELF_ROLE)
-        matrix = {key: int(mask) for key, mask in payload["matrix"].items()}
-        return roles.apply_matrix(role, matrix, actor=requester, reason=change.reason)
+        return _apply_matrix_change(change, approver=approver)
     if change.kind == PendingChange.Kind.MEMBERSHIP:
         from permissions.services import groups
 
@@ -167,5 +180,45 @@ def _apply(change: PendingChange, *, approver):
         user = User.objects.get(pk=payload["user"])
         if user.pk == approver.pk:
             raise AccessRefused(ErrorCode.SELF_APPROVAL)
+        # Joining gives the group's live grants: the approver must hold each of them (INS-3).
+        require_approver_holds(
+            approver, ((each.resource or each.module, each.actions) for each in groups.live_grants(group))
+        )
+        require_outranks(approver, user)
+        if GroupMembership.objects.filter(group=group, user=user).exists():
+            return GroupMembership.objects.get(group=group, user=user)
         return groups.apply_add_member(group, user, actor=requester, owner=payload.get("owner", False))
     raise AccessRefused(ErrorCode.INVALID)
+
+
+def _apply_matrix_change(change: PendingChange, *, approver):
+    """Apply what the requester changed, on the role's matrix as it is now: the cells the request added
+    and removed (against the matrix it was made on) are applied, and every later edit of other cells
+    stays. The approver must hold every action the change adds (INS-3)."""
+    from permissions.services import roles
+
+    payload = change.payload
+    role = Role.objects.select_for_update().get(pk=payload["role"])
+    if approver.role_id == role.pk:
+        raise AccessRefused(ErrorCode.SELF_ROLE)
+    RolePermission.objects.select_for_update().filter(role=role).exists()  # lock the cells we rewrite
+    requested = {key: int(mask) for key, mask in payload["matrix"].items()}
+    current = roles.matrix_of(role)
+    # Requests queued before the snapshot was recorded: diff against the matrix as it is now.
+    before = {key: int(mask) for key, mask in payload.get("before", current).items()}
+    result = dict(current)
+    gives = []
+    for key in set(requested) | set(before):
+        added = requested.get(key, 0) & ~before.get(key, 0)
+        removed = before.get(key, 0) & ~requested.get(key, 0)
+        cell = (current.get(key, 0) | added) & ~removed
+        if added & ~current.get(key, 0):
+            gives.append((key, added & ~current.get(key, 0)))
+        if cell:
+            result[key] = cell
+        else:
+            result.pop(key, None)
+    require_approver_holds(approver, gives)
+    if result == current:
+        return role
+    return roles.apply_matrix(role, result, actor=change.requested_by, reason=change.reason)

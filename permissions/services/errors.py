@@ -19,6 +19,9 @@ class ErrorCode(models.TextChoices):
     ROLE_IN_USE = "role_in_use", _("The role is still held by someone.")
     BUILTIN = "builtin", _("Built-in roles cannot be changed this way.")
     ALREADY_DECIDED = "already_decided", _("This change was already decided.")
+    OUTRANKED = "outranked", _("You cannot act on a user who holds rights you do not hold yourself.")
+    LAST_ADMINISTRATOR = "last_administrator", _("Refused: the tenant would be left without an active administrator.")
+    APPROVER_LACKS = "approver_lacks", _("You cannot approve a change that gives rights you do not hold yourself.")
 
 
 class AccessRefused(Exception):

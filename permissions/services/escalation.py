@@ -1,11 +1,23 @@
 """What escalates: changes that give console (system-module) rights. Each needs a second administrator's
 approval (the services return a PendingChange), and whoever proposes one must have passed an MFA check
-in the last minutes (the views ask for a step-up first). One definition for both rules."""
+in the last minutes (the views ask for a step-up first). One definition for both rules, and for who is
+*privileged* (MFA policy "administrators and reviewers", INS-6): whoever holds a console right."""
 
 from __future__ import annotations
 
 from permissions.models import Group, Module, Role, RolePermission
-from permissions.vocabulary import ModuleKind
+from permissions.vocabulary import SYSTEM_MODULE_KEYS, ModuleKind
+
+
+def holds_console_rights(user) -> bool:
+    """``user`` holds at least one system-module action now, however obtained (role, custom role,
+    direct grant, group grant): the engine's compiled set decides, never the role's name."""
+    from permissions import engine  # the engine's import chain reaches the services
+
+    entry = engine.compiled_for(user)
+    if entry is None:
+        return False
+    return any(entry.modules.get(entry.keys.get(key), 0) for key in SYSTEM_MODULE_KEYS)
 
 
 def grant_escalates(module: Module) -> bool:

@@ -25,6 +25,7 @@ from permissions.models import (
 from permissions.services.checks import require, require_scope, same_tenant
 from permissions.services.errors import AccessRefused, ErrorCode
 from permissions.services.escalation import grant_escalates
+from permissions.services.hierarchy import keeps_an_administrator, require_outranks
 from permissions.versioning import bump
 from permissions.vocabulary import Action, actions_of, mask_of
 
@@ -73,6 +74,7 @@ def validate_grant(*, actor, module, actions, reason, user=None, group=None, res
             raise AccessRefused(ErrorCode.SELF_GRANT)
         require(actor, Action.CREATE, "grants")
         require_scope(actor, mask, resource or module)
+        require_outranks(actor, user)
     return mask
 
 
@@ -196,9 +198,12 @@ def revoke(grant_: Grant, *, actor, reason: str) -> Grant:
         raise AccessRefused(ErrorCode.INVALID, "a revocation needs a reason")
     if grant_.revoked_at is not None:
         return grant_
-    grant_.revoked_at = timezone.now()
-    grant_.revoked_by = actor
-    grant_.save(update_fields=["revoked_at", "revoked_by"])
+    if grant_.user_id:
+        require_outranks(actor, grant_.user)
+    with keeps_an_administrator(grant_.tenant_id, when=grant_.module.is_system):
+        grant_.revoked_at = timezone.now()
+        grant_.revoked_by = actor
+        grant_.save(update_fields=["revoked_at", "revoked_by"])
     if grant_.resource_id is not None:  # only per-object grants have guardian rows
         _drop_object_rows(grant_)
     audit.record(

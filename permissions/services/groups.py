@@ -12,8 +12,9 @@ from permissions.models import Grant, Group, GroupMembership, PendingChange
 from permissions.services.checks import require, require_scope, same_tenant
 from permissions.services.errors import AccessRefused, ErrorCode
 from permissions.services.escalation import grant_escalates
+from permissions.services.hierarchy import keeps_an_administrator, require_outranks
 from permissions.versioning import bump
-from permissions.vocabulary import Action
+from permissions.vocabulary import Action, ModuleKind
 
 
 @transaction.atomic
@@ -60,6 +61,7 @@ def add_member(group: Group, user, *, actor, owner: bool = False):
             raise AccessRefused(ErrorCode.SELF_GRANT)
     same_tenant(group.tenant_id, user)
     _may_manage(actor, group)
+    require_outranks(actor, user)
     if GroupMembership.objects.filter(group=group, user=user).exists():
         return GroupMembership.objects.get(group=group, user=user)
     grants = list(live_grants(group))
@@ -99,10 +101,13 @@ def remove_member(group: Group, user, *, actor) -> None:
     if actor is not None:
         same_tenant(actor.tenant_id, group, user)
     _may_manage(actor, group)
-    deleted, _ = GroupMembership.objects.filter(group=group, user=user).delete()
-    if not deleted:
+    if not GroupMembership.objects.filter(group=group, user=user).exists():
         return
-    user.groups.remove(group.auth_group_id)
+    require_outranks(actor, user)
+    system = live_grants(group).filter(module__kind=ModuleKind.SYSTEM).exists()
+    with keeps_an_administrator(group.tenant_id, when=system):
+        GroupMembership.objects.filter(group=group, user=user).delete()
+        user.groups.remove(group.auth_group_id)
     audit.record(
         EventType.GROUP_MEMBER_REMOVED,
         tenant=group.tenant,
@@ -121,6 +126,7 @@ def set_owner(group: Group, user, *, actor, owner: bool = True) -> GroupMembersh
         if user.pk == actor.pk:
             raise AccessRefused(ErrorCode.SELF_GRANT)
     require(actor, Action.CHANGE, "groups")
+    require_outranks(actor, user)
     membership = GroupMembership.objects.filter(group=group, user=user).first()
     if membership is None:
         raise AccessRefused(ErrorCode.INVALID, "not a member")

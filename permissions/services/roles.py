@@ -11,6 +11,7 @@ from permissions.models import BuiltinRole, Module, PendingChange, Role, RolePer
 from permissions.services.checks import require, require_scope, same_tenant
 from permissions.services.errors import AccessRefused, ErrorCode
 from permissions.services.escalation import matrix_gain_escalates, role_escalates
+from permissions.services.hierarchy import keeps_an_administrator, require_outranks
 from permissions.versioning import bump
 from permissions.vocabulary import Action, actions_of, mask_of
 
@@ -160,7 +161,7 @@ def set_role_matrix(role: Role, matrix, *, actor, reason: str = ""):
         return request_change(
             actor=actor,
             kind=PendingChange.Kind.MATRIX,
-            payload={"role": role.pk, "matrix": new},
+            payload={"role": role.pk, "matrix": new, "before": old},
             summary=f"{role.display_name}: {_readable(new)}",
             reason=reason or "",
         )
@@ -168,14 +169,17 @@ def set_role_matrix(role: Role, matrix, *, actor, reason: str = ""):
 
 
 def apply_matrix(role: Role, new: dict[str, int], *, actor, reason: str = "") -> Role:
-    """Write a validated matrix and its event (inside the caller's transaction)."""
+    """Write a validated matrix and its event (inside the caller's transaction). Refused when it would
+    leave the tenant without an active administrator (a custom role may be what makes someone one)."""
     old = matrix_of(role)
     modules = {m.key: m for m in Module.objects.all()}
-    RolePermission.objects.filter(role=role).delete()
-    RolePermission.objects.bulk_create(
-        RolePermission(tenant_id=role.tenant_id, role=role, module=modules[key], actions=mask)
-        for key, mask in new.items()
-    )
+    loses_console = any(modules[key].is_system and mask & ~new.get(key, 0) for key, mask in old.items())
+    with keeps_an_administrator(role.tenant_id, when=loses_console):
+        RolePermission.objects.filter(role=role).delete()
+        RolePermission.objects.bulk_create(
+            RolePermission(tenant_id=role.tenant_id, role=role, module=modules[key], actions=mask)
+            for key, mask in new.items()
+        )
     audit.record(
         EventType.ROLE_MATRIX_CHANGED,
         tenant=role.tenant,
@@ -199,6 +203,7 @@ def change_user_role(user, role: Role, *, actor, reason: str = ""):
             raise AccessRefused(ErrorCode.SELF_ROLE)
     same_tenant(user.tenant_id, role)
     require(actor, Action.CHANGE, "users")
+    require_outranks(actor, user)
     if user.role_id == role.pk:
         return user
     for key, mask in matrix_of(role).items():
@@ -217,10 +222,12 @@ def change_user_role(user, role: Role, *, actor, reason: str = ""):
 
 
 def apply_role_change(user, role: Role, *, actor, reason: str = ""):
-    """Write the role change and its event (inside the caller's transaction)."""
+    """Write the role change and its event (inside the caller's transaction); refused when it would leave
+    the tenant without an active administrator."""
     before = user.role.key if user.role_id else None
-    user.role = role
-    user.save(update_fields=["role"])
+    with keeps_an_administrator(user.tenant_id):
+        user.role = role
+        user.save(update_fields=["role"])
     audit.record(
         EventType.USER_ROLE_CHANGED,
         tenant=user.tenant,

@@ -17,9 +17,10 @@ from django.utils.translation import gettext as _
 import audit
 from accounts.models import User
 from audit.events import EventType
-from permissions.models import BuiltinRole, Grant, Provenance
+from permissions.models import Grant, Provenance
 from permissions.services import grants, roles
 from permissions.services.checks import require
+from permissions.services.errors import AccessRefused, ErrorCode
 from permissions.vocabulary import Action, SystemModule, actions_of
 from reviews.models import ApplyResult, Decision, ItemKind, ReviewCampaign, ReviewItem
 from reviews.services.decisions import basic_role
@@ -49,7 +50,12 @@ def _apply_grant(item: ReviewItem, campaign: ReviewCampaign, now: datetime, gran
     grant.tenant = campaign.tenant  # the same row, already loaded: no query per item for the audit event
     reason = _reason(item, campaign)
     if item.final_decision == Decision.REVOKE:
-        grants.revoke(grant, actor=None, reason=reason)
+        try:
+            grants.revoke(grant, actor=None, reason=reason)
+        except AccessRefused as error:
+            if error.code != ErrorCode.LAST_ADMINISTRATOR:
+                raise
+            return ApplyResult.GUARDED, _("Not applied: the last administrator.")
         return ApplyResult.APPLIED, _("Grant #%(id)s revoked.") % {"id": grant.pk}
     new_expiry = item.reduce_expires_at
     if grant.expires_at is not None and grant.expires_at <= new_expiry:
@@ -80,11 +86,12 @@ def _apply_role(item: ReviewItem, campaign: ReviewCampaign) -> tuple[str, str]:
     target = basic_role() if item.final_decision == Decision.REVOKE else item.reduce_role
     if target is None:
         return ApplyResult.FAILED, _("The role to reduce to no longer exists.")
-    if user.role.key == BuiltinRole.ADMINISTRATOR:
-        others = User.objects.filter(is_active=True, role__key=BuiltinRole.ADMINISTRATOR).exclude(pk=user.pk)
-        if not others.exists():
-            return ApplyResult.GUARDED, _("Not applied: the last administrator.")
-    roles.change_user_role(user, target, actor=None, reason=_reason(item, campaign))
+    try:  # the role service refuses to leave the tenant without an active administrator (INS-2)
+        roles.change_user_role(user, target, actor=None, reason=_reason(item, campaign))
+    except AccessRefused as error:
+        if error.code != ErrorCode.LAST_ADMINISTRATOR:
+            raise
+        return ApplyResult.GUARDED, _("Not applied: the last administrator.")
     return ApplyResult.APPLIED, _("Role changed to %(role)s.") % {"role": target.display_name}
 
 
