@@ -184,7 +184,6 @@ def _apply(change: PendingChange, *, approver):
         require_approver_holds(
             approver, ((each.resource or each.module, each.actions) for each in groups.live_grants(group))
         )
-        require_outranks(approver, user)
         if GroupMembership.objects.filter(group=group, user=user).exists():
             return GroupMembership.objects.get(group=group, user=user)
         return groups.apply_add_member(group, user, actor=requester, owner=payload.get("owner", False))

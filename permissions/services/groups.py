@@ -61,7 +61,6 @@ def add_member(group: Group, user, *, actor, owner: bool = False):
             raise AccessRefused(ErrorCode.SELF_GRANT)
     same_tenant(group.tenant_id, user)
     _may_manage(actor, group)
-    require_outranks(actor, user)
     if GroupMembership.objects.filter(group=group, user=user).exists():
         return GroupMembership.objects.get(group=group, user=user)
     grants = list(live_grants(group))
