@@ -15,7 +15,7 @@ from permissions import engine
 from permissions.models import Group, GroupMembership, Module, PendingChange, Resource, Role, RolePermission
 from permissions.services.checks import require, same_tenant
 from permissions.services.errors import AccessRefused, ErrorCode
-from permissions.services.hierarchy import Right, require_outranks
+from permissions.services.hierarchy import Right, require_outranks, require_outranks_all
 from permissions.vocabulary import Action, actions_of, mask_of
 
 
@@ -218,6 +218,8 @@ def _apply_matrix_change(change: PendingChange, *, approver):
         else:
             result.pop(key, None)
     require_approver_holds(approver, gives)
+    if any(mask & ~result.get(key, 0) for key, mask in current.items()):
+        require_outranks_all(approver, role.users.filter(is_active=True))  # it takes rights from holders
     if result == current:
         return role
     return roles.apply_matrix(role, result, actor=change.requested_by, reason=change.reason)

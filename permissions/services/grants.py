@@ -25,7 +25,7 @@ from permissions.models import (
 from permissions.services.checks import require, require_scope, same_tenant
 from permissions.services.errors import AccessRefused, ErrorCode
 from permissions.services.escalation import grant_escalates
-from permissions.services.hierarchy import keeps_an_administrator, require_outranks
+from permissions.services.hierarchy import keeps_an_administrator, require_outranks, require_outranks_all
 from permissions.versioning import bump
 from permissions.vocabulary import Action, actions_of, mask_of
 
@@ -199,6 +199,9 @@ def revoke(grant_: Grant, *, actor, reason: str) -> Grant:
         return grant_
     if grant_.user_id:
         require_outranks(actor, grant_.user)
+    else:  # a group's grant: every member loses it (INS-1)
+        members = GroupMembership.objects.filter(group_id=grant_.group_id).select_related("user")
+        require_outranks_all(actor, [m.user for m in members])
     with keeps_an_administrator(grant_.tenant_id, when=grant_.module.is_system):
         grant_.revoked_at = timezone.now()
         grant_.revoked_by = actor

@@ -11,7 +11,7 @@ from permissions.models import BuiltinRole, Module, PendingChange, Role, RolePer
 from permissions.services.checks import require, require_scope, same_tenant
 from permissions.services.errors import AccessRefused, ErrorCode
 from permissions.services.escalation import matrix_gain_escalates, role_escalates
-from permissions.services.hierarchy import keeps_an_administrator, require_outranks
+from permissions.services.hierarchy import keeps_an_administrator, require_outranks, require_outranks_all
 from permissions.versioning import bump
 from permissions.vocabulary import Action, actions_of, mask_of
 
@@ -155,6 +155,9 @@ def set_role_matrix(role: Role, matrix, *, actor, reason: str = ""):
         gained = mask & ~old.get(key, 0)
         if gained:
             require_scope(actor, gained, key)
+    if any(mask & ~new.get(key, 0) for key, mask in old.items()):
+        # Taking rights from a role changes everyone holding it: never someone holding more (INS-1).
+        require_outranks_all(actor, role.users.filter(is_active=True))
     if actor is not None and matrix_gain_escalates(old, new, modules):
         from permissions.services.changes import request_change
 

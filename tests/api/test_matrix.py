@@ -57,6 +57,7 @@ def test_az3_basic_user_key_is_refused(acme, list_url, detail, kind, module):
     from accounts.scoping import tenant_scope
     from permissions.services.roles import apply_role_change
 
+    UserFactory(tenant=acme, role=builtin_role(acme, "administrator"))  # the tenant keeps one (INS-2)
     owner = UserFactory(tenant=acme, role=builtin_role(acme, "administrator"))
     _key, token = issue(owner)
     with tenant_scope(acme):
