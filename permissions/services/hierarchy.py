@@ -4,7 +4,8 @@ another user (INS-1, INS-2).
 - ``require_outranks(actor, subject)``: nobody changes, deactivates, reactivates, edits, resets the MFA
   of or ends the sessions of a user who holds a right the actor does not hold. Rights are compared as
   the engine compiles them (role matrix ∪ direct grants ∪ group grants, module-level and per resource),
-  never by role name.
+  never by role name. Taking rights from a role or a group needs to outrank each holder or member.
+  *Giving* (a grant, a membership) is bounded by the giver's own rights (AZ-6, ``require_scope``), not by rank.
 - ``keeps_an_administrator(tenant_id)``: wraps a change that could take console rights away; the change
   is refused when it would leave the tenant with no active administrator. The tenant row is locked
   first, so two concurrent demotions are serialized and the second sees the first.
