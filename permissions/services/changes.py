@@ -200,7 +200,7 @@ def _apply_matrix_change(change: PendingChange, *, approver):
     role = Role.objects.select_for_update().get(pk=payload["role"])
     if approver.role_id == role.pk:
         raise AccessRefused(ErrorCode.SELF_ROLE)
-    RolePermission.objects.select_for_update().filter(role=role).exists()  # lock the cells we rewrite
+    list(RolePermission.objects.select_for_update().filter(role=role).values_list("pk", flat=True))  # its cells
     requested = {key: int(mask) for key, mask in payload["matrix"].items()}
     current = roles.matrix_of(role)
     # Requests queued before the snapshot was recorded: diff against the matrix as it is now.
