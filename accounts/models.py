@@ -8,7 +8,7 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -94,16 +94,25 @@ class UserQuerySet(TenantQuerySet):
     """Bulk writes that touch a user's tenant, role or activity bump the tenants concerned."""
 
     def update(self, **kwargs):
-        if _AUTHZ_UPDATE_KEYS & set(kwargs):
-            bump_authorization(*self.values_list("tenant_id", flat=True).distinct(), *self._new_tenants(kwargs))
-        return super().update(**kwargs)
+        if not _AUTHZ_UPDATE_KEYS & set(kwargs):
+            return super().update(**kwargs)
+        # The change and the version bump commit together (see permissions.versioning).
+        with transaction.atomic(using=self.db):
+            tenants = [*self.values_list("tenant_id", flat=True).distinct(), *self._new_tenants(kwargs)]
+            count = super().update(**kwargs)
+            bump_authorization(*tenants)
+        return count
 
     def bulk_update(self, objs, fields, batch_size=None):
         objs = list(objs)
-        if _AUTHZ_UPDATE_KEYS & set(fields):
+        if not _AUTHZ_UPDATE_KEYS & set(fields):
+            return super().bulk_update(objs, fields, batch_size=batch_size)
+        with transaction.atomic(using=self.db):
             old = self.model._base_manager.filter(pk__in=[o.pk for o in objs]).values_list("tenant_id", flat=True)
-            bump_authorization(*old, *(o.tenant_id for o in objs))
-        return super().bulk_update(objs, fields, batch_size=batch_size)
+            tenants = [*old, *(o.tenant_id for o in objs)]
+            count = super().bulk_update(objs, fields, batch_size=batch_size)
+            bump_authorization(*tenants)
+        return count
 
     @staticmethod
     def _new_tenants(kwargs) -> list:
@@ -196,7 +205,8 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def save(self, *args, **kwargs):
         """Save; when the tenant, role or activity of an existing user changed, bump the authorization
-        version of the tenants concerned, in this process now and everywhere at commit."""
+        version of the tenants concerned (a database row, permissions.versioning): in this process now,
+        everywhere once it commits."""
         before = getattr(self, "_authz_saved", None)
         # A new row (no id yet) cannot be remembered anywhere: no process holds anything of it to forget.
         inserting = self._state.adding and self.pk is None

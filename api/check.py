@@ -2,7 +2,8 @@
 
 Lean by design (research: authz_perf.md §6.4/§7 puts the floor at the Django request itself): the body
 is parsed by hand rather than by a serializer; subjects and targets are remembered in this process while
-the tenant's authorization version is unchanged. Any change to a user's tenant, role or activity, or a
+the tenant's authorization version (a database row, ``permissions.versioning``) is unchanged, a subject for
+at most ``SUBJECT_TTL`` seconds. Any change to a user's tenant, role or activity, or a
 deleted user, bumps that version (``accounts.models.User``: save, queryset updates, deletes), so a
 deactivated user is refused at once, in every process; module keys and resource ids never move; an
 external id is remembered only for a second, as it can be changed. Each answer is ``engine.can``
@@ -20,6 +21,7 @@ from rest_framework import exceptions
 
 from accounts.models import User
 from permissions import engine
+from permissions.compiled import MAX_SET_SECONDS
 from permissions.models import Module, Resource
 from permissions.usage import record_use
 from permissions.versioning import current_version
@@ -27,6 +29,7 @@ from permissions.vocabulary import BITS, Action
 
 MAX_BATCH = 100
 TTL = 1.0
+SUBJECT_TTL = MAX_SET_SECONDS  # bounded like a compiled set, whatever the version says
 MAX_ENTRIES = 50_000
 _targets: dict[tuple, tuple[object, tuple, float]] = {}
 
@@ -103,7 +106,7 @@ def load_subjects(tenant_id: int, items) -> dict[int, User]:
         values = list(row)
         values[active] = bool(values[active])  # SQLite answers 0/1
         users[row[0]] = User.from_db(connection.alias, _SUBJECT_FIELDS, values)
-        _remember(_targets, ("subject", tenant_id, row[0]), users[row[0]], version, None)
+        _remember(_targets, ("subject", tenant_id, row[0]), users[row[0]], version, SUBJECT_TTL)
     return users
 
 

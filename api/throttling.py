@@ -7,6 +7,10 @@ The shared count costs a cache round trip; for a generous limit (≥ 200 a minut
 its requests to it in small batches (at most ``limit // 20``, ≤ 10, and at least every quarter
 second), so a key can overshoot by at most that batch per process (≤ 5 %). Smaller limits are
 counted exactly, one round trip per request.
+
+When the cache is unavailable (down, refusing writes: see ``portal.cache``) the throttle does not fail
+and does not fail open: each process counts the window by itself and enforces the same limit, so a key
+gets at most its limit per process (limit × processes in all) until the cache answers again.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import threading
 import time
 
+import redis
 from django.conf import settings
 from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
@@ -28,30 +33,54 @@ MAX_BATCH = 10
 _lock = threading.Lock()
 # window key → [shared count last seen, requests not yet added, monotonic time of the last flush]
 _local: dict[str, list] = {}
+# window key → this process's own count, used while the cache is unavailable
+_fallback: dict[str, int] = {}
 
 
 def forget() -> None:
     """Forget the local counts (tests)."""
     _local.clear()
+    _fallback.clear()
+
+
+def _local_add(name: str, amount: int) -> int:
+    """The window's count in this process alone (the cache is unavailable)."""
+    with _lock:
+        if name not in _fallback and len(_fallback) > 10_000:
+            _fallback.clear()
+        count = _fallback[name] = _fallback.get(name, 0) + amount
+    return count
 
 
 def _add(name: str, amount: int) -> int:
     """Add ``amount`` to the window's shared count; returns the new count (one round trip on Redis:
-    Django's own ``cache.incr`` costs two, EXISTS then INCRBY)."""
+    Django's own ``cache.incr`` costs two, EXISTS then INCRBY). When the cache fails (down, refusing
+    writes), the count of this process alone: each process then enforces the limit by itself."""
     raw = getattr(cache, "_cache", None)
+    breaker = getattr(cache, "breaker", None)
     if raw is not None and hasattr(raw, "get_client"):  # django.core.cache.backends.redis.RedisCache
+        if breaker is not None and not breaker.available():
+            return _local_add(name, amount)
         key = cache.make_and_validate_key(name)
-        client = raw.get_client(key, write=True)
-        count = client.incrby(key, amount)
-        if count == amount:
-            client.expire(key, WINDOW + 5)
+        try:
+            client = raw.get_client(key, write=True)
+            count = client.incrby(key, amount)
+            if count == amount:
+                client.expire(key, WINDOW + 5)
+        except redis.RedisError as exc:
+            if breaker is not None:
+                breaker.fault(exc)
+            return _local_add(name, amount)
         return count
     try:
         return cache.incr(name, amount)
-    except ValueError:  # first request of the window
+    except ValueError:  # first request of the window (or the cache is unavailable)
         if cache.add(name, amount, timeout=WINDOW + 5):
             return amount
-        return cache.incr(name, amount)
+        try:
+            return cache.incr(name, amount)
+        except ValueError:
+            return _local_add(name, amount)
 
 
 def count_request(name: str, limit: int) -> int:

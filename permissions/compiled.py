@@ -1,6 +1,9 @@
 """Compiled permission sets: what the engine keeps per (tenant, user, version), and the one SQL query
 that fills it.
 
+A set is valid until the earliest expiry of what it was built from, and never longer than
+``MAX_SET_SECONDS`` (a bounded lifetime); ``permissions.versioning`` says when a change invalidates it.
+
 A cold check is exactly one query: the user's module-level set (role matrix ∪ module grants ∪ group
 module grants, plus the tenant's module keys and the user's groups) and, for a resource target, the
 user's and their groups' object rows on that resource, in one ``UNION ALL``. Expired rows are filtered
@@ -17,6 +20,7 @@ statement serves every user and any number of resources.
 from __future__ import annotations
 
 import math
+import time
 from datetime import UTC, datetime
 
 from django.core.exceptions import ImproperlyConfigured
@@ -40,6 +44,9 @@ from permissions.models import (
 
 INF = math.inf
 MAX_RESOURCES_PER_USER = 50_000
+#: The longest a compiled set is trusted, whatever the version says (defence in depth against a change
+#: that did not bump the version, e.g. one written by hand in SQL): it is then built again.
+MAX_SET_SECONDS = 60.0
 
 
 class Compiled:
@@ -53,7 +60,7 @@ class Compiled:
         self.modules: dict[int, int] = {}
         self.keys: dict[str, int] = {}
         self.groups: tuple[int, ...] = ()
-        self.valid_until = INF
+        self.valid_until = time.time() + MAX_SET_SECONDS
         self.resources: dict[int, tuple[int, float]] = {}
         self.counts: dict[int, int] = {}  # action bit → bounded count of object rows (visible()'s plan)
 

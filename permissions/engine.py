@@ -14,8 +14,10 @@ at this instant, for an active user. There are no deny rules. A user of another 
 user, a platform operator or an anonymous user can do nothing here.
 
 Caching: a compiled set per (tenant, user, tenant authz version) lives in this process (see
-``permissions.versioning`` for how a change elsewhere is seen on the next request); a set, and each
-resource answer in it, is valid only until the earliest expiry of the grants it was built from.
+``permissions.versioning``: the version is a database row raised in the transaction of every change, so
+a change elsewhere is seen on the next request whatever the cache does); a set, and each resource answer
+in it, is valid only until the earliest expiry of the grants it was built from, and at most
+``compiled.MAX_SET_SECONDS``.
 """
 
 from __future__ import annotations

@@ -1,71 +1,77 @@
-"""Per-tenant authorization version: the engine's cache key part that a write changes.
+"""Per-tenant authorization version: the engine's cache key part that a change moves.
 
-The shared version lives in Django's cache (local memory by default, Redis in production) under a
-per-tenant key; a write bumps it with ``transaction.on_commit`` so every process sees the change on
-its next request. Each process also keeps a local generation per tenant that a write bumps at once,
-so the writing process (and its own later checks in the same transaction) never reads a stale set.
+The version is a row of the database (``permissions.models.AuthzVersion``), raised by ``bump`` in the
+same transaction as the change it announces: it commits with the change or not at all, so no cache
+fault can separate them (FC-1). Redis plays no part in it: a cache that refuses writes, loses keys,
+comes back from an older snapshot or is down cannot make a process answer from a set older than the
+database's version.
 
-Reading the shared version costs a cache round trip (about 0.1 ms on Redis); ``request_versions()``
-reads it at most once per tenant per request (``AuthzMiddleware`` opens it), which is what keeps warm
-checks at a few microseconds. Outside a request context every check reads the shared version.
+Reading it is one primary-key lookup. ``request_versions()`` (opened by ``AuthzMiddleware`` and the
+check API's fast path) reads it at most once per tenant per request, so warm checks stay in-process;
+outside a request every check reads the row. A change committed by any process is therefore seen by
+every other process on its next request.
 
-If the cache loses a version (eviction, restart), it restarts from the current time in
-nanoseconds, which is larger than any version handed out before: no stale entry can match again.
+Each process also keeps a local generation per tenant that a bump raises at once, so the writing
+process (and its own later checks in the same transaction) never reuses a set built before the
+change. Inside a transaction that has bumped the tenant and not yet committed, the version also names
+that transaction: what is cached during it (which may hold changes that will roll back) matches nothing
+outside it, nor anything after it.
 """
 
 from __future__ import annotations
 
-import time
+import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from django.core.cache import cache
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
-_KEY = "portcullis:authz:version:{}"
+from permissions.models import AuthzVersion
+
+_TABLE = AuthzVersion._meta.db_table
+_READ = f"SELECT version FROM {_TABLE} WHERE tenant_id = %s"  # noqa: S608 - a constant table name
+_BUMP = (
+    f"INSERT INTO {_TABLE} (tenant_id, version) VALUES (%s, 1) "  # noqa: S608 - a constant table name
+    f"ON CONFLICT (tenant_id) DO UPDATE SET version = {_TABLE}.version + 1"
+)
 _local_generation: dict[int, int] = {}
 _request_memo: ContextVar[dict[int, int] | None] = ContextVar("authz_request_versions", default=None)
 
 
-def shared_version(tenant_id: int) -> int:
-    """The tenant's version in the shared cache (created when missing)."""
-    key = _KEY.format(tenant_id)
-    value = cache.get(key)
-    if value is None:
-        cache.add(key, time.time_ns(), timeout=None)
-        value = cache.get(key) or time.time_ns()
-    return value
+def stored_version(tenant_id: int) -> int:
+    """The tenant's version in the database (0 before its first change): one primary-key lookup."""
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(_READ, [int(tenant_id)])
+        row = cursor.fetchone()
+    return row[0] if row else 0
 
 
-def current_version(tenant_id: int) -> tuple[int, int]:
-    """(shared version, local generation) to compare a cached set against."""
+def current_version(tenant_id: int) -> tuple:
+    """(database version, local generation) to compare a cached set against; inside a transaction that
+    has bumped the tenant and not committed, a third part names that transaction, so what is cached
+    during it is seen by nothing else, and by nothing once it committed or rolled back."""
     memo = _request_memo.get()
     if memo is None:
-        return shared_version(tenant_id), _local_generation.get(tenant_id, 0)
-    shared = memo.get(tenant_id)
-    if shared is None:
-        shared = memo[tenant_id] = shared_version(tenant_id)
-    return shared, _local_generation.get(tenant_id, 0)
+        stored = stored_version(tenant_id)
+    else:
+        stored = memo.get(tenant_id)
+        if stored is None:
+            stored = memo[tenant_id] = stored_version(tenant_id)
+    token = _open_bump(tenant_id)
+    if token is None:
+        return stored, _local_generation.get(tenant_id, 0)
+    return stored, _local_generation.get(tenant_id, 0), token
 
 
 @contextmanager
 def request_versions() -> Iterator[None]:
-    """Read each tenant's shared version once for the block (one request)."""
+    """Read each tenant's version once for the block (one request)."""
     token = _request_memo.set({})
     try:
         yield
     finally:
         _request_memo.reset(token)
-
-
-def _bump_shared(tenant_id: int) -> None:
-    key = _KEY.format(tenant_id)
-    try:
-        cache.incr(key)
-    except ValueError:  # missing: restart above every version handed out before
-        cache.set(key, time.time_ns(), timeout=None)
-    _bump_local(tenant_id)
 
 
 def _bump_local(tenant_id: int) -> None:
@@ -75,7 +81,51 @@ def _bump_local(tenant_id: int) -> None:
         memo.pop(tenant_id, None)
 
 
-def bump(tenant_id: int) -> None:
-    """Invalidate the tenant's cached permission sets: now in this process, at commit everywhere."""
+_transactions = itertools.count(1)
+
+
+def _pending(db) -> dict[int, int]:
+    """Tenants bumped by the connection's open transaction → that transaction's token (emptied at
+    commit; after a rollback, emptied on the next look, as no transaction is open any more)."""
+    pending = getattr(db, "_portcullis_authz_pending", None)
+    if pending is None:
+        pending = db._portcullis_authz_pending = {}
+    return pending
+
+
+def _committed(db, tenant_id: int) -> None:
+    _pending(db).pop(tenant_id, None)
     _bump_local(tenant_id)
-    transaction.on_commit(lambda: _bump_shared(tenant_id))
+
+
+def _in_transaction(db) -> bool:
+    """An atomic block of the application is open (a test case's own wrapping block does not count:
+    it stands for the database as the test sees it, and never commits)."""
+    return any(not getattr(block, "_from_testcase", False) for block in db.atomic_blocks)
+
+
+def _open_bump(tenant_id: int) -> int | None:
+    """The token of this thread's open transaction when it has bumped the tenant, else None."""
+    db = connections[DEFAULT_DB_ALIAS]
+    pending = getattr(db, "_portcullis_authz_pending", None)
+    if not pending:
+        return None
+    if not _in_transaction(db):  # over without a commit callback: rolled back
+        pending.clear()
+        return None
+    return pending.get(tenant_id)
+
+
+def bump(tenant_id: int) -> None:
+    """Invalidate the tenant's cached permission sets: raise its version row in the caller's transaction
+    (call it inside the change's transaction, or after the change), and forget them in this process now.
+    Every process sees the new version once the transaction commits."""
+    db = connections[DEFAULT_DB_ALIAS]
+    with db.cursor() as cursor:
+        cursor.execute(_BUMP, [int(tenant_id)])
+    _bump_local(tenant_id)
+    if _in_transaction(db):
+        pending = _pending(db)
+        if tenant_id not in pending:
+            pending[tenant_id] = next(_transactions)
+            transaction.on_commit(lambda: _committed(db, tenant_id))

@@ -96,9 +96,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = config.redis_url("REDIS_URL")
 if REDIS_URL:
-    # portal.cache.RedisCache: Django's, reusing one redis client per pool (see its docstring)
+    # portal.cache.RedisCache: Django's, reusing one redis client per pool, a Redis fault being a miss
     CACHES = {"default": {"BACKEND": "portal.cache.RedisCache", "LOCATION": REDIS_URL}}
-    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    # Sessions are written to the database and read through Redis: no one is logged out when Redis is
+    # down, flushed or restarted (FC-1; docs/permissions.md "What happens when the cache fails").
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "portcullis"}}
     SESSION_ENGINE = "django.contrib.sessions.backends.db"

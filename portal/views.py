@@ -24,18 +24,25 @@ def home(request):
 @never_cache
 @require_GET
 def healthz(request):
-    """Readiness for load balancers: JSON, 200 when every configured dependency answers, else 503.
+    """Readiness for load balancers, as JSON.
 
-    Always the database; Redis when REDIS_URL is set; the Celery heartbeat when CELERY_ENABLED.
-    Only "ok"/"error"/"stale" are shown: no versions, hosts or messages for an anonymous caller.
+    Checks the database always, Redis when REDIS_URL is set, the Celery heartbeat when CELERY_ENABLED.
+    Only the database is essential: without it, 503 and "error". Redis and Celery only accelerate or
+    defer work (the portal answers from the database without them, FC-1), so when one of them fails
+    the answer is 200, "degraded", and ``degraded`` names them. Only "ok"/"error"/"stale" are shown:
+    no versions, hosts or messages for an anonymous caller.
     """
     checks = {"database": _check_database()}
     if settings.REDIS_URL:
         checks["redis"] = _check_redis()
     if settings.CELERY_ENABLED:
         checks["celery"] = _check_celery()
-    healthy = all(value == "ok" for value in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503)
+    if checks["database"] != "ok":
+        return JsonResponse({"status": "error", "checks": checks}, status=503)
+    degraded = sorted(name for name, value in checks.items() if value != "ok")
+    if degraded:
+        return JsonResponse({"status": "degraded", "degraded": degraded, "checks": checks}, status=200)
+    return JsonResponse({"status": "ok", "checks": checks}, status=200)
 
 
 def _check_database() -> str:

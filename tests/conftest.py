@@ -4,6 +4,7 @@ import pytest
 
 from permissions.models import BuiltinRole
 from tests.factories import PASSWORD, TenantFactory, UserFactory
+from tests.redisproc import own_redis  # noqa: F401 - a fixture: a redis-server of the test's own
 
 
 @pytest.fixture(autouse=True)

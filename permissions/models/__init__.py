@@ -7,8 +7,10 @@ from permissions.models.modules import Module
 from permissions.models.resources import Resource
 from permissions.models.roles import BuiltinRole, Role, RolePermission
 from permissions.models.usage import UsageRecord
+from permissions.models.versions import AuthzVersion
 
 __all__ = [
+    "AuthzVersion",
     "BuiltinRole",
     "Grant",
     "Group",

@@ -33,7 +33,7 @@ def _database_url() -> str:
     return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
-def _wait_until_up(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
+def _wait_until_up(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -41,7 +41,7 @@ def _wait_until_up(url: str, process: subprocess.Popen, timeout: float = 30) -> 
         try:
             requests.get(f"{url}/healthz", timeout=10)
             return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not listening yet, or still booting its worker
             time.sleep(0.2)
     raise RuntimeError(f"{url} did not start")
 
@@ -61,65 +61,86 @@ class Cluster:
         return self.web_urls[1]
 
 
-@pytest.fixture
-def cluster(transactional_db, tmp_path, settings):
-    """Start the processes; users created after this fixture get password hashes the processes can check."""
-    if connection.vendor != "postgresql":
-        pytest.skip("the multi-process deployment needs PostgreSQL (SQLite's test database is in memory)")
+def portal_env(settings, var_dir: Path, redis_url: str, *, celery: bool) -> dict:
+    """The environment of a production-like portal process sharing this test run's database and secrets."""
     import base64
-
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
 
     from vault import masterkeys
 
-    redis_url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/13"
     keys = masterkeys.load()
     env = {
         **os.environ,
         # The same secrets as this test process, in a var/ of their own (static files are collected there).
-        "PORTCULLIS_VAR_DIR": str(tmp_path / "var"),
+        "PORTCULLIS_VAR_DIR": str(var_dir),
         "SECRET_KEY": settings.SECRET_KEY,
         masterkeys.ENV_NAME: ",".join(f"{i}:{base64.b64encode(k).decode()}" for i, k in keys.keys.items()),
         "DJANGO_SETTINGS_MODULE": "portal.settings",
         "DATABASE_URL": _database_url(),
         "REDIS_URL": redis_url,
-        "CELERY_ENABLED": "true",
+        "CELERY_ENABLED": "true" if celery else "false",
         "PORTCULLIS_HTTPS": "false",
         "DEBUG": "false",
         "LOG_FORMAT": "json",
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True, timeout=120
+    if not (var_dir / "staticfiles").exists():
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            timeout=120,
+        )
+    return env
+
+
+def start_web(env: dict, logs: Path, name: str) -> tuple[str, subprocess.Popen]:
+    """One gunicorn web process (one worker, portal/gunicorn.conf.py) on a free port: (its URL, process)."""
+    port = free_port()
+    log = open(logs / f"{name}.log", "w")  # noqa: SIM115
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "portal/gunicorn.conf.py", "-b", f"127.0.0.1:{port}", "-w", "1"]
+        + ["portal.wsgi"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
+    return f"http://127.0.0.1:{port}", process
+
+
+def stop(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def require_postgres() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("the multi-process deployment needs PostgreSQL (SQLite's test database is in memory)")
+
+
+@pytest.fixture
+def cluster(transactional_db, tmp_path, settings):
+    """Start the processes; users created after this fixture get password hashes the processes can check."""
+    require_postgres()
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    redis_url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/13"
+    env = portal_env(settings, tmp_path / "var", redis_url, celery=True)
     processes, urls = [], []
     logs = tmp_path / "logs"
     logs.mkdir()
     try:
         for name in ("web-a", "web-b"):
-            port = free_port()
-            log = open(logs / f"{name}.log", "w")  # noqa: SIM115
-            processes.append(
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "gunicorn",
-                        "-c",
-                        "portal/gunicorn.conf.py",
-                        "-b",
-                        f"127.0.0.1:{port}",
-                        "-w",
-                        "1",
-                        "portal.wsgi",
-                    ],
-                    cwd=ROOT,
-                    env=env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-            )
-            urls.append(f"http://127.0.0.1:{port}")
+            url, process = start_web(env, logs, name)
+            urls.append(url)
+            processes.append(process)
         log = open(logs / "worker.log", "w")  # noqa: SIM115
         processes.append(
             subprocess.Popen(
@@ -147,13 +168,7 @@ def cluster(transactional_db, tmp_path, settings):
             _wait_until_up(url, process)
         yield Cluster(urls, processes, logs)
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop(processes)
 
 
 def post_form(session: requests.Session, url: str, data: dict) -> requests.Response:

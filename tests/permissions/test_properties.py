@@ -15,6 +15,7 @@ from accounts.scoping import tenant_scope
 from permissions import engine
 from permissions.models import Grant, GroupMembership, Module, Resource, Role, RolePermission
 from permissions.services import grants, groups, modules, roles
+from permissions.versioning import request_versions
 from permissions.vocabulary import BITS, Action
 
 T0 = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)
@@ -196,7 +197,7 @@ def check_all(tenant, now):
         # The batch loader (a page of requesters, one query) gives every user the same answers, and no
         # check after it asks the database again.
         engine.clear_process_cache()
-        with tenant_scope(tenant):
+        with tenant_scope(tenant), request_versions():  # one request: the version row is read once
             engine.prefetch_many(users, resources)
             with CaptureQueriesContext(connection) as captured:
                 for user in users:
