@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, pagination, viewsets
 from rest_framework.views import APIView
 
@@ -65,6 +66,17 @@ class IdCursorPagination(pagination.CursorPagination):
 
     page_size_query_param = "limit"
     max_page_size = 200
+
+    def get_page_size(self, request):
+        """``limit`` between 1 and max_page_size; anything else is a 400, not silently the default."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw in (None, ""):
+            return self.page_size
+        if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= self.max_page_size):
+            raise exceptions.ValidationError(
+                {self.page_size_query_param: [_("An integer from 1 to %(max)s.") % {"max": self.max_page_size}]}
+            )
+        return int(raw)
 
 
 class TenantViewSet(TenantScopedMixin, viewsets.GenericViewSet):

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions, parsers, renderers
+from rest_framework import exceptions, renderers
 from rest_framework.response import Response
 
+from accounts.scoping import ScopeError
 from api.base import TenantAPIView
+from api.input import PayloadTooLarge, StrictJSONParser
 from api.permissions import ScimPermission
 from permissions.services.errors import AccessRefused, ErrorCode
 
@@ -19,7 +23,7 @@ GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
 MAX_COUNT = 200
 
 
-class ScimParser(parsers.JSONParser):
+class ScimParser(StrictJSONParser):
     media_type = SCIM
 
 
@@ -37,8 +41,12 @@ class ScimError(exceptions.APIException):
 
 
 def scim_error_handler(exc, context):
-    if isinstance(exc, Http404):
+    if isinstance(exc, Http404 | ScopeError):
         exc = ScimError(404, "Resource not found")
+    elif isinstance(exc, DjangoValidationError):  # a column's limit (portal.columns)
+        exc = ScimError(400, " ".join(exc.messages), "invalidValue")
+    elif isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
     elif isinstance(exc, AccessRefused):
         status = 400 if exc.code in (ErrorCode.INVALID, ErrorCode.CROSS_TENANT) else 403
         exc = ScimError(status, str(exc), "invalidValue" if status == 400 else "")
@@ -66,7 +74,7 @@ class ScimView(TenantAPIView):
     """Base of the SCIM endpoints: a key with the SCIM flag and the module's action (engine + scopes)."""
 
     permission_classes = [ScimPermission]
-    parser_classes = [ScimParser, parsers.JSONParser]
+    parser_classes = [ScimParser, StrictJSONParser]
     renderer_classes = [ScimRenderer, renderers.JSONRenderer]
     schema = None  # SCIM is described by its own /Schemas and /ResourceTypes, not by OpenAPI
 

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from accounts.models import User
 from api import check
 from api.base import IdCursorPagination, TenantAPIView
+from api.input import flag_param
 from api.permissions import ModulePermission
 from permissions import engine
 from permissions.models import Module, Resource
@@ -49,7 +50,7 @@ class _CheckView(TenantAPIView):
     permission_action = Action.VIEW
 
     def _explain(self, request) -> bool:
-        return str(request.query_params.get("explain", "")).lower() in ("1", "true", "yes")
+        return flag_param(request, "explain")
 
     def _body(self, request) -> dict:
         data = request.data
