@@ -71,7 +71,9 @@ def server_error(request):
 
     request_id = getattr(request, "id", "") or ""
     log.error("server error %s %s", request.method, request.path, extra={"request_id": request_id})
-    api = _api_error(request, 500, "server_error", _("Something went wrong; quote the request id %(id)s.") % {"id": request_id})
+    api = _api_error(
+        request, 500, "server_error", _("Something went wrong; quote the request id %(id)s.") % {"id": request_id}
+    )
     if api is not None:
         return api
     return HttpResponseServerError(render_to_string("errors/500.html", {"request_id": request_id}))

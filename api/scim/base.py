@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
@@ -21,6 +23,7 @@ PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
 MAX_COUNT = 200
+_INTEGER = re.compile(r"-?[0-9]{1,18}")
 
 
 class ScimParser(StrictJSONParser):
@@ -82,18 +85,20 @@ class ScimView(TenantAPIView):
         return scim_error_handler
 
     def page(self, request) -> tuple[int, int]:
-        """(startIndex ≥ 1, count between 0 and MAX_COUNT) from the query."""
-        try:
-            start = max(1, int(request.query_params.get("startIndex", 1)))
-            count = min(MAX_COUNT, max(0, int(request.query_params.get("count", 100))))
-        except ValueError:
-            raise ScimError(400, "startIndex and count are integers", "invalidValue") from None
-        return start, count
+        """(startIndex ≥ 1, count between 0 and MAX_COUNT) from the query (RFC 7644 §3.4.2.4: a value
+        below 1 is read as 1, a count above the maximum as the maximum). ASCII digits, at most 18."""
+        values = []
+        for name, default in (("startIndex", "1"), ("count", "100")):
+            raw = request.query_params.get(name) or default
+            if not _INTEGER.fullmatch(raw):
+                raise ScimError(400, f"{name} is an integer", "invalidValue")
+            values.append(int(raw))
+        return max(1, values[0]), min(MAX_COUNT, max(0, values[1]))
 
     def listing(self, request, queryset, render) -> Response:
         start, count = self.page(request)
         total = queryset.count()
-        rows = list(queryset[start - 1 : start - 1 + count]) if count else []
+        rows = list(queryset[start - 1 : start - 1 + count]) if count and start <= total else []
         return Response(
             {
                 "schemas": [LIST],

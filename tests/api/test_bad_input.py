@@ -193,7 +193,9 @@ def test_every_scim_route_refuses_every_bad_input_family_and_changes_nothing(cal
             _assert_refused(_send(caller, method, f"{url}?{query}"), scim=True, what=f"{method} {url} {family}")
         if method in WRITES:
             for family, body, content_type in BODY_FAMILIES:
-                response = _send(caller, method, url, body, SCIM if content_type == "application/json" else content_type)
+                response = _send(
+                    caller, method, url, body, SCIM if content_type == "application/json" else content_type
+                )
                 _assert_refused(response, scim=True, what=f"{method} {url} {family}")
         assert not _changed(before, _fingerprint()), f"{method} {url} changed {_changed(before, _fingerprint())}"
 
