@@ -23,6 +23,7 @@ from permissions.models import Role
 from permissions.vocabulary import Action
 from reviews import presenting
 from reviews.models import Decision, ReviewCampaign, ReviewItem
+from reviews.models.items import FinalSource
 from reviews.services import campaigns, decisions
 
 
@@ -113,7 +114,19 @@ class ReasonSerializer(serializers.Serializer):
     text = serializers.CharField(help_text="The reason in the reader's language.")
 
 
+class _NullUntilSet(serializers.ChoiceField):
+    """A choice column that is blank until it is set: answered as null, never "" (outside its enum)."""
+
+    def __init__(self, choices, **kwargs):
+        super().__init__(choices, read_only=True, allow_null=True, **kwargs)
+
+    def to_representation(self, value):
+        return None if value in ("", None) else super().to_representation(value)
+
+
 class ItemSerializer(serializers.ModelSerializer):
+    final_decision = _NullUntilSet(Decision.choices, help_text="null until the campaign closes.")
+    final_source = _NullUntilSet(FinalSource.choices, help_text="null until the campaign closes.")
     user_email = serializers.EmailField(source="user.email", read_only=True)
     access = serializers.SerializerMethodField(help_text="The access under review, as it was at opening.")
     reasons = serializers.SerializerMethodField()
