@@ -62,8 +62,54 @@ _ALWAYS = (400, 401, 403, 404, 405, 406, 414, 429, 431)
 _WITH_BODY = (409, 413, 415)
 
 
+# What the edge (api.input) accepts, stated in the schema so clients and generators know it: text without
+# control characters, integers within the database's bigint, ids of at most 18 digits, a page of 1 to 200.
+TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+BIGINT = 2**63 - 1
+MAX_ID = 10**18 - 1
+
+
+def _describe_edge_limits(result) -> None:
+    for path, item in result.get("paths", {}).items():
+        for operation in item.values():
+            if not isinstance(operation, dict):
+                continue
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                if parameter.get("in") == "query" and parameter["name"] == "limit":
+                    schema.update({"type": "integer", "minimum": 1, "maximum": 1000 if "visible" in path else 200})
+                elif schema.get("type") == "integer":
+                    schema.setdefault("minimum", 0)
+                    schema.setdefault("maximum", MAX_ID)
+                elif schema.get("type") == "string" and not ({"enum", "format", "pattern"} & set(schema)):
+                    schema["pattern"] = TEXT_PATTERN
+                    schema.setdefault("maxLength", 1000)
+    for name, schema in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request"):
+            _limit_request_schema(schema)
+
+
+def _limit_request_schema(schema) -> None:
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, dict):
+            continue
+        if node.get("type") == "string" and not ({"enum", "format", "pattern"} & set(node)):
+            node["pattern"] = TEXT_PATTERN
+        elif node.get("type") == "integer":
+            node.setdefault("maximum", BIGINT)
+            node.setdefault("minimum", -BIGINT)
+        stack.extend(v for v in node.values() if isinstance(v, dict))
+        for value in node.values():
+            if isinstance(value, list):
+                stack.extend(value)
+
+
 def add_error_responses(result, generator, request, public):
-    """drf-spectacular postprocessing hook: the 4xx answers of every operation, as problem+json."""
+    """drf-spectacular postprocessing hook: the 4xx answers of every operation, as problem+json, and the
+    edge's limits on text and numbers."""
+    _describe_edge_limits(result)
     result.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
     for item in result.get("paths", {}).values():
         for method, operation in item.items():

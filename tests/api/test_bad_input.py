@@ -9,6 +9,7 @@ objects, so a refusal is the input's fault, not a missing row's.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 
 import pytest
@@ -226,3 +227,94 @@ def test_unknown_or_malformed_scim_paths_are_scim_404(caller, url):
     response = caller.get(url)
     assert response.status_code in (400, 404)
     _assert_refused(response, scim=True, what=url)
+
+
+def _over(model_label: str, field: str) -> str:
+    """A value one character longer than the column (its length read from the model)."""
+    return "x" * (apps.get_model(model_label)._meta.get_field(field).max_length + 1)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("method", "url", "body"),
+    [
+        ("patch", "/api/v1/users/{user}", lambda: {"full_name": _over("accounts.User", "full_name")}),
+        ("post", "/api/v1/groups", lambda: {"name": _over("permissions.Group", "name"), "kind": "team"}),
+        ("post", "/api/v1/roles", lambda: {"name": _over("permissions.Role", "name")}),
+        ("post", "/api/v1/modules", lambda: {"name": _over("permissions.Module", "name")}),
+        ("post", "/api/v1/resources", lambda: {"module": "products", "title": _over("permissions.Resource", "title")}),
+        (
+            "post",
+            "/api/v1/resources/bulk",
+            lambda: {"module": "products", "items": [{"external_id": "A", "title": "x" * 201}]},
+        ),
+        ("post", "/api/v1/users", lambda: {"email": "a" * 250 + "@example.com"}),
+        ("post", "/api/v1/users", lambda: {"email": "ADMIN@acme.example"}),  # differs from a user only by case
+        ("post", "/api/v1/users", lambda: {"email": "admin@globex.example"}),  # another tenant's address
+    ],
+)
+def test_over_long_values_and_taken_addresses_are_refused_and_change_nothing(
+    caller, acme, acme_admin, globex_admin, method, url, body
+):
+    before = _fingerprint()
+    response = _send(caller, method, url.format(user=acme_admin.pk), json.dumps(body()).encode())
+    assert response.status_code in (400, 409), response.content[:300]
+    _assert_refused(response, scim=False, what=url)
+    assert not _changed(before, _fingerprint())
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("method", "url", "body"),
+    [
+        ("post", "/scim/v2/Groups", {"displayName": "x" * 151}),
+        ("post", "/scim/v2/Users", {"userName": "ADMIN@ACME.EXAMPLE"}),  # the same user, differently cased
+        ("post", "/scim/v2/Users", {"userName": "new@acme.example", "active": "yes"}),
+        ("post", "/scim/v2/Users", {"userName": ["not", "a", "string"]}),
+        (
+            "patch",
+            "/scim/v2/Users/{user}",
+            {
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{"op": "replace", "path": "active", "value": "no"}],
+            },
+        ),
+    ],
+)
+def test_scim_bad_values_are_refused_and_change_nothing(caller, acme, acme_admin, method, url, body):
+    before = _fingerprint()
+    response = _send(caller, method, url.format(user=acme_admin.pk), json.dumps(body).encode(), SCIM)
+    _assert_refused(response, scim=True, what=f"{url} {body}")
+    assert not _changed(before, _fingerprint())
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query",
+    [
+        'filter=userName eq "a\\u0000b"',
+        'filter=userName eq "bad \\x escape"',
+        'filter=active eq "yes"',
+        "filter=userName eq true",
+        "startIndex=99999999999999999999999",
+        "startIndex=\u0663",
+        "count=1e3",
+    ],
+)
+def test_scim_filters_and_paging_refuse_bad_values(caller, query):
+    from urllib.parse import quote
+
+    name, _sep, value = query.partition("=")
+    response = caller.get(f"/scim/v2/Users?{name}={quote(value)}")
+    assert response.status_code == 400, response.content[:300]
+    _assert_refused(response, scim=True, what=query)
+
+
+@pytest.mark.django_db
+def test_scim_finds_a_user_by_a_differently_cased_user_name_and_pages_past_the_end(caller, acme_admin):
+    from urllib.parse import quote
+
+    found = caller.get("/scim/v2/Users?filter=" + quote('userName eq "ADMIN@acme.example"')).json()
+    assert [r["id"] for r in found["Resources"]] == [str(acme_admin.pk)]
+    beyond = caller.get("/scim/v2/Users?startIndex=999999999999999999").json()
+    assert beyond["Resources"] == [] and beyond["totalResults"] >= 1
