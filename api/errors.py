@@ -11,6 +11,7 @@ import json
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
 from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
@@ -116,6 +117,8 @@ def problem_handler(exc, context):
         exc = exceptions.ValidationError(_django_detail(exc))
     elif isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
+    elif isinstance(exc, IntegrityError):  # a uniqueness race the service's own check could not see: nothing saved
+        exc = Conflict(_("This conflicts with an existing object."), code="conflict")
     response = exception_handler(exc, context)
     if response is None:
         return None

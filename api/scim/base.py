@@ -6,6 +6,7 @@ import re
 
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
 from django.http import Http404
 from rest_framework import exceptions, renderers
 from rest_framework.response import Response
@@ -50,6 +51,8 @@ def scim_error_handler(exc, context):
         exc = ScimError(400, " ".join(exc.messages), "invalidValue")
     elif isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
+    elif isinstance(exc, IntegrityError):  # a uniqueness race: nothing was saved
+        exc = ScimError(409, "This conflicts with an existing resource.", "uniqueness")
     elif isinstance(exc, AccessRefused):
         status = 400 if exc.code in (ErrorCode.INVALID, ErrorCode.CROSS_TENANT) else 403
         exc = ScimError(status, str(exc), "invalidValue" if status == 400 else "")

@@ -218,6 +218,11 @@ def update_resource(resource: Resource, *, actor, sensitive_visible: bool | None
         _refuse_masks(resource, attributes)
         changes["attributes"] = attributes
     changes = {field: value for field, value in changes.items() if getattr(resource, field) != value}
+    if "external_id" in changes:
+        changes["external_id"] = changes["external_id"] or None
+        taken = Resource.objects.filter(module_id=resource.module_id, external_id=changes["external_id"])
+        if changes["external_id"] and taken.exclude(pk=resource.pk).exists():
+            raise AccessRefused(ErrorCode.INVALID, "that external id exists in the module")
     if not changes:
         return resource  # nothing to change: no write, no event
     before = {field: getattr(resource, field) for field in changes}

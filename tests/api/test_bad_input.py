@@ -318,3 +318,21 @@ def test_scim_finds_a_user_by_a_differently_cased_user_name_and_pages_past_the_e
     assert [r["id"] for r in found["Resources"]] == [str(acme_admin.pk)]
     beyond = caller.get("/scim/v2/Users?startIndex=999999999999999999").json()
     assert beyond["Resources"] == [] and beyond["totalResults"] >= 1
+
+
+@pytest.mark.django_db
+def test_patching_a_resource_onto_a_taken_external_id_is_a_400_not_a_500(caller, acme):
+    """Found by the 10-minute schemathesis run: the unique (module, external id) raised in the database."""
+    from accounts.scoping import tenant_scope
+    from permissions.models import Module
+    from permissions.services.modules import create_resource
+
+    with tenant_scope(acme):
+        products = Module.objects.get(key="products")
+        create_resource(actor=None, module=products, title="One", external_id="P-001")
+        other = create_resource(actor=None, module=products, title="Two", external_id="P-002")
+    before = _fingerprint()
+    response = _send(caller, "patch", f"/api/v1/resources/{other.pk}", b'{"external_id": "P-001"}')
+    assert response.status_code == 400, response.content[:300]
+    _assert_refused(response, scim=False, what="taken external id")
+    assert not _changed(before, _fingerprint())
