@@ -19,12 +19,12 @@ from permissions.vocabulary import Action
 
 class _Target(serializers.Serializer):
     module = serializers.CharField()
-    resource = serializers.IntegerField(required=False)
+    resource = serializers.IntegerField(required=False, min_value=0, max_value=check.MAX_ID)
     external_id = serializers.CharField(required=False)
 
 
 class CheckRequest(serializers.Serializer):
-    subject = serializers.IntegerField(help_text="A user id of the key's tenant.")
+    subject = serializers.IntegerField(help_text="A user id of the key's tenant.", min_value=0, max_value=10**18 - 1)
     action = serializers.ChoiceField(choices=Action.choices)
     target = _Target(help_text="A module key, optionally with a resource id or external id.")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.decorators import action
@@ -188,7 +189,8 @@ class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
     @extend_schema(
         parameters=[
             OpenApiParameter("actor", int),
-            *(OpenApiParameter(n, str) for n in ("event_type", "target_type", "target_id", "since", "until")),
+            *(OpenApiParameter(n, str) for n in ("event_type", "target_type", "target_id")),
+            *(OpenApiParameter(n, OpenApiTypes.DATETIME) for n in ("since", "until")),
         ]
     )
     def list(self, request, *args, **kwargs):
