@@ -97,8 +97,6 @@ def _limit_request_schema(schema) -> None:
             continue
         if node.get("type") == "string" and not ({"enum", "format", "pattern"} & set(node)):
             node["pattern"] = TEXT_PATTERN
-        elif node.get("type") == "object" or "properties" in node or "additionalProperties" in node:
-            node.setdefault("propertyNames", {"pattern": TEXT_PATTERN})  # keys follow the same rule as text
         elif node.get("type") == "integer":
             node.setdefault("maximum", BIGINT)
             node.setdefault("minimum", -BIGINT)

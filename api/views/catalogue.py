@@ -124,7 +124,7 @@ class BulkItem(serializers.Serializer):
 
 class BulkRequest(serializers.Serializer):
     module = TenantSlugField(Module, slug_field="key")
-    items = BulkItem(many=True)
+    items = BulkItem(many=True, min_length=1, max_length=MAX_BULK)
 
     def validate_items(self, items):
         if not 1 <= len(items) <= MAX_BULK:

@@ -80,7 +80,9 @@ class CheckView(_CheckView):
 
 class BatchCheckView(_CheckView):
     @extend_schema(
-        request=inline_serializer("BatchCheckRequest", {"checks": CheckRequest(many=True)}),
+        request=inline_serializer(
+            "BatchCheckRequest", {"checks": CheckRequest(many=True, min_length=1, max_length=check.MAX_BATCH)}
+        ),
         responses={
             200: inline_serializer(
                 "BatchCheckAnswer",
