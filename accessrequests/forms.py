@@ -7,9 +7,10 @@ from django.utils.translation import gettext_lazy as _
 
 from accessrequests import rules
 from permissions.vocabulary import Action
+from portal.forms import CleanInputMixin
 
 
-class RequestForm(forms.Form):
+class RequestForm(CleanInputMixin, forms.Form):
     """Ask for actions on a module (or one resource of it) for a while, with a reason."""
 
     module = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -36,7 +37,7 @@ def duration_label(days: int) -> str:
     return ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
 
 
-class ApproveForm(forms.Form):
+class ApproveForm(CleanInputMixin, forms.Form):
     """Approve, possibly for fewer days than asked."""
 
     days = forms.TypedChoiceField(label=_("Grant for"), coerce=int)
@@ -50,7 +51,7 @@ class ApproveForm(forms.Form):
         self.fields["days"].initial = limit
 
 
-class DenyForm(forms.Form):
+class DenyForm(CleanInputMixin, forms.Form):
     """Deny, with a reason the requester reads."""
 
     reason = forms.CharField(

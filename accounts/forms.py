@@ -2,8 +2,10 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from portal.forms import CleanInputMixin
 
-class LoginForm(AuthenticationForm):
+
+class LoginForm(CleanInputMixin, AuthenticationForm):
     """Email and password. One message for every failure, so it never tells which accounts exist."""
 
     username = forms.EmailField(
@@ -15,7 +17,7 @@ class LoginForm(AuthenticationForm):
     }
 
 
-class CodeForm(forms.Form):
+class CodeForm(CleanInputMixin, forms.Form):
     """A one-time code, checked against the one device the user picked (django-otp #110/#186)."""
 
     device = forms.ChoiceField(label=_("Verify with"))
@@ -42,7 +44,7 @@ def device_label(device) -> str:
     return str(_("Authenticator app: %(name)s") % {"name": device.name})
 
 
-class EnrolForm(forms.Form):
+class EnrolForm(CleanInputMixin, forms.Form):
     name = forms.CharField(label=_("Name of this authenticator"), max_length=64, initial=_("Authenticator app"))
     code = forms.CharField(
         label=_("Code shown by the app"),
@@ -51,7 +53,7 @@ class EnrolForm(forms.Form):
     )
 
 
-class PasswordForm(forms.Form):
+class PasswordForm(CleanInputMixin, forms.Form):
     """Re-authentication with the current password."""
 
     password = forms.CharField(
@@ -59,9 +61,9 @@ class PasswordForm(forms.Form):
     )
 
 
-class EmailForm(forms.Form):
+class EmailForm(CleanInputMixin, forms.Form):
     email = forms.EmailField(label=_("Email"), widget=forms.EmailInput(attrs={"autocomplete": "email"}))
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(CleanInputMixin, forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, pagination, viewsets
 from rest_framework.views import APIView
 
@@ -66,6 +67,17 @@ class IdCursorPagination(pagination.CursorPagination):
     page_size_query_param = "limit"
     max_page_size = 200
 
+    def get_page_size(self, request):
+        """``limit`` between 1 and max_page_size; anything else is a 400, not silently the default."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw in (None, ""):
+            return self.page_size
+        if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= self.max_page_size):
+            raise exceptions.ValidationError(
+                {self.page_size_query_param: [_("An integer from 1 to %(max)s.") % {"max": self.max_page_size}]}
+            )
+        return int(raw)
+
 
 class TenantViewSet(TenantScopedMixin, viewsets.GenericViewSet):
     """Base of every resource viewset: owns get_queryset/get_object; subclasses narrow with ``narrow``."""
@@ -85,10 +97,7 @@ class TenantViewSet(TenantScopedMixin, viewsets.GenericViewSet):
                 raise TypeError(f"{cls.__name__} must not override {name}(): narrow rows in narrow(queryset) instead")
 
     def check_permissions(self, request):
-        if (
-            request.method.lower() not in getattr(self, "action_map", {})
-            and (self.lookup_url_kwarg or self.lookup_field) in self.kwargs
-        ):
+        if request.method.lower() not in getattr(self, "action_map", {}):
             return  # http_method_not_allowed answers: 404 for a foreign or missing id, else 405
         super().check_permissions(request)
 

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions
 
 from accounts.models import User
+from api.input import as_ascii_id
 from permissions import engine
 from permissions.compiled import MAX_SET_SECONDS
 from permissions.models import Module, Resource
@@ -61,11 +62,10 @@ MAX_ID = 2**63 - 1
 
 def subject_id(value) -> int:
     """A user id from the body (a number, or digits, within the database's integer range)."""
-    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+    found = as_ascii_id(value)  # ASCII digits only: "²" or "١" are not ids
+    if found is None:
         raise exceptions.ValidationError({"subject": [_("A user id is required.")]})
-    if int(value) > MAX_ID:
-        raise exceptions.ValidationError({"subject": [_("A user id is required.")]})
-    return int(value)
+    return found
 
 
 # In the model's field order (Model.from_db fills deferred fields by position).

@@ -7,8 +7,12 @@ tenant's object are the same 404 (AZ-1). Permission services' coded refusals kee
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
+import json
+
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -16,6 +20,7 @@ from rest_framework.views import exception_handler
 
 from accessrequests.errors import RequestCode, RequestRefused
 from accounts.scoping import ScopeError
+from api.input import PayloadTooLarge
 from permissions.services.errors import AccessRefused, ErrorCode
 from reviews.services import errors as review_errors
 from reviews.services.errors import ReviewRefused
@@ -108,6 +113,12 @@ def problem_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, DjangoValidationError):  # a column's limit (portal.columns) or a model's own rule
+        exc = exceptions.ValidationError(_django_detail(exc))
+    elif isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
+    elif isinstance(exc, IntegrityError):  # a uniqueness race the service's own check could not see: nothing saved
+        exc = Conflict(_("This conflicts with an existing object."), code="conflict")
     response = exception_handler(exc, context)
     if response is None:
         return None
@@ -121,6 +132,8 @@ def problem_handler(exc, context):
         "instance": request.path if request is not None else "",
         "code": code,
     }
+    if request is not None and getattr(request._request, "id", ""):
+        body["request_id"] = request._request.id
     if isinstance(exc, exceptions.ValidationError):
         body["errors"] = _field_errors(exc.detail)
     if getattr(exc, "missing", None):
@@ -130,6 +143,57 @@ def problem_handler(exc, context):
     problem = Response(body, status=response.status_code, headers=dict(response.items()))
     problem.content_type = PROBLEM
     return problem
+
+
+def _django_detail(exc: DjangoValidationError):
+    if hasattr(exc, "error_dict"):
+        return {field: [msg for error in errors for msg in error.messages] for field, errors in exc.error_dict.items()}
+    return {"non_field_errors": [str(m) for m in exc.messages]}
+
+
+def problem_response(request, status_code: int, code: str, detail: str) -> HttpResponse:
+    """A problem+json answer made outside DRF (middleware, the 404/500 handlers)."""
+    body = {
+        "type": TYPE_BASE + code,
+        "title": _title(status_code),
+        "status": status_code,
+        "detail": detail,
+        "instance": getattr(request, "path", ""),
+        "code": code,
+    }
+    request_id = getattr(request, "id", "")
+    if request_id:
+        body["request_id"] = request_id
+    return HttpResponse(json.dumps(body), status=status_code, content_type=PROBLEM)
+
+
+def scim_response(status_code: int, detail: str, scim_type: str = "") -> HttpResponse:
+    """A SCIM error (RFC 7644 §3.12) made outside DRF."""
+    from api.scim.base import ERROR, SCIM
+
+    body = {"schemas": [ERROR], "status": str(status_code), "detail": detail}
+    if scim_type:
+        body["scimType"] = scim_type
+    return HttpResponse(json.dumps(body), status=status_code, content_type=SCIM)
+
+
+def is_api_path(path: str) -> bool:
+    return path.startswith("/api/") and not path.startswith(("/api/docs/", "/api/keys/"))
+
+
+def is_scim_path(path: str) -> bool:
+    return path.startswith("/scim/")
+
+
+def error_response(request, status_code: int, code: str, detail: str) -> HttpResponse | None:
+    """The error in the API's (problem+json) or SCIM's own format for those paths, else None."""
+    path = getattr(request, "path_info", "") or getattr(request, "path", "")
+    if is_scim_path(path):
+        scim_type = "invalidValue" if status_code == 400 else ""
+        return scim_response(status_code, detail, scim_type)
+    if is_api_path(path):
+        return problem_response(request, status_code, code, detail)
+    return None
 
 
 def _code_of(exc) -> str:
@@ -154,8 +218,12 @@ _TITLES = {
     status.HTTP_405_METHOD_NOT_ALLOWED: "Method Not Allowed",
     status.HTTP_406_NOT_ACCEPTABLE: "Not Acceptable",
     status.HTTP_409_CONFLICT: "Conflict",
+    status.HTTP_413_REQUEST_ENTITY_TOO_LARGE: "Content Too Large",
+    status.HTTP_414_REQUEST_URI_TOO_LONG: "URI Too Long",
     status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: "Unsupported Media Type",
     status.HTTP_429_TOO_MANY_REQUESTS: "Too Many Requests",
+    status.HTTP_431_REQUEST_HEADER_FIELDS_TOO_LARGE: "Request Header Fields Too Large",
+    status.HTTP_500_INTERNAL_SERVER_ERROR: "Internal Server Error",
 }
 
 

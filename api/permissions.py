@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework.permissions import BasePermission
 
+from api.input import as_ascii_id
 from api.models import ApiKey
 from permissions import engine
 from permissions.usage import record_use
@@ -23,8 +24,7 @@ BY_METHOD = {"POST": Action.CREATE, "PUT": Action.CHANGE, "PATCH": Action.CHANGE
 
 def as_id(value) -> int | None:
     """A database id from text or a number (1 to 18 digits), else None (never an overflowing query)."""
-    text = str(value) if isinstance(value, int | str) and not isinstance(value, bool) else ""
-    return int(text) if text.isdigit() and len(text) <= 18 else None
+    return as_ascii_id(value)  # ASCII digits only (str.isdigit accepts "²" and "١")
 
 
 def key_of(request) -> ApiKey | None:

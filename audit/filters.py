@@ -8,9 +8,10 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.events import EventType
 from audit.models import AuditEvent, PersonalValue
+from portal.forms import CleanInputMixin
 
 
-class EventFilterForm(forms.Form):
+class EventFilterForm(CleanInputMixin, forms.Form):
     """Filters of the audit log; every field optional."""
 
     actor = forms.TypedChoiceField(label=_("Actor"), required=False, coerce=int, empty_value=None)

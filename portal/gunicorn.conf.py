@@ -20,6 +20,13 @@ accesslog = "-"
 errorlog = "-"
 # Requests arrive through a TLS-terminating proxy; only its address may set X-Forwarded-*.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# Request limits (docs/api.md, "Errors"): gunicorn answers past these itself, with a bare text page and before
+# the portal sees the request (414 for a request line over 8190 bytes, 431 for a header over 8190 bytes or more
+# than 100 headers). Below them the portal answers: for /api/ and /scim/ a URL over 4096 bytes is a 414 and
+# headers over 16 KiB together a 431, as problem+json / SCIM errors with a request id (api.input.edge_problem).
+limit_request_line = 8190  # gunicorn's maximum, above the portal's own 4096 so the portal answers first
+limit_request_fields = 100
+limit_request_field_size = 8190
 
 # Logs as the portal writes them (LOG_FORMAT, default json): one JSON object per line; access lines carry
 # the request id the portal echoed in X-Request-ID, so a request is followed from the access log into the app's.

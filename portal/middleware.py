@@ -23,6 +23,25 @@ class RequestIdMiddleware:
         return response
 
 
+class EdgeInputMiddleware:
+    """Refuses a malformed URL, query string or oversized headers of an API or SCIM request before any
+    view (or the database) sees it, in the API's error format (``api.input.edge_problem``)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from api.errors import error_response, is_api_path, is_scim_path
+        from api.input import edge_problem
+
+        path = request.META.get("PATH_INFO", "")
+        if is_api_path(path) or is_scim_path(path):
+            problem = edge_problem(request)
+            if problem is not None:
+                return error_response(request, *problem)
+        return self.get_response(request)
+
+
 class SecurityHeadersMiddleware:
     """Headers Django's SecurityMiddleware does not set: no caching of authenticated pages (DP-4)."""
 

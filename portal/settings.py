@@ -48,6 +48,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "portal.middleware.RequestIdMiddleware",
+    # /api/ and /scim/: URL, query and header checks, answered as problem+json / SCIM errors (api/input.py)
+    "portal.middleware.EdgeInputMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # bearer-key POSTs to /api/v1/check(/batch) only; everything else goes on (api/fastpath.py)
     "api.fastpath.CheckFastPathMiddleware",
@@ -215,7 +217,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.DenyByDefault"],
     "DEFAULT_THROTTLE_CLASSES": ["api.throttling.KeyRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.input.StrictJSONParser"],  # the edge checks of FC-2
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "api.errors.problem_handler",
 }
@@ -230,6 +232,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # every operation's 4xx answers as problem+json (FC-2), after spectacular's own enum hook
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.add_error_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ActionEnum": "permissions.vocabulary.Action",
         "ReviewDecisionEnum": "reviews.models.Decision",

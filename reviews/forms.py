@@ -7,10 +7,11 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from permissions.models import Group, Module, Role
+from portal.forms import CleanInputMixin
 from reviews.models import Recommendation, ReviewPolicy
 
 
-class PolicyForm(forms.ModelForm):
+class PolicyForm(CleanInputMixin, forms.ModelForm):
     scope_roles = forms.MultipleChoiceField(label=_("Roles"), required=False)
     scope_groups = forms.MultipleChoiceField(label=_("Groups"), required=False)
     scope_modules = forms.MultipleChoiceField(label=_("Modules"), required=False)
@@ -61,7 +62,7 @@ class PolicyForm(forms.ModelForm):
         return data
 
 
-class ItemFilter(forms.Form):
+class ItemFilter(CleanInputMixin, forms.Form):
     campaign = forms.IntegerField(required=False, widget=forms.HiddenInput)
     flagged = forms.BooleanField(label=_("Flagged"), required=False)
     unused = forms.BooleanField(label=_("Unused"), required=False)

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import re
+
+from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
 from django.http import Http404
-from rest_framework import exceptions, parsers, renderers
+from rest_framework import exceptions, renderers
 from rest_framework.response import Response
 
+from accounts.scoping import ScopeError
 from api.base import TenantAPIView
+from api.input import PayloadTooLarge, StrictJSONParser
 from api.permissions import ScimPermission
 from permissions.services.errors import AccessRefused, ErrorCode
 
@@ -17,9 +24,10 @@ PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
 MAX_COUNT = 200
+_INTEGER = re.compile(r"-?[0-9]{1,18}")
 
 
-class ScimParser(parsers.JSONParser):
+class ScimParser(StrictJSONParser):
     media_type = SCIM
 
 
@@ -37,8 +45,14 @@ class ScimError(exceptions.APIException):
 
 
 def scim_error_handler(exc, context):
-    if isinstance(exc, Http404):
+    if isinstance(exc, Http404 | ScopeError):
         exc = ScimError(404, "Resource not found")
+    elif isinstance(exc, DjangoValidationError):  # a column's limit (portal.columns)
+        exc = ScimError(400, " ".join(exc.messages), "invalidValue")
+    elif isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
+    elif isinstance(exc, IntegrityError):  # a uniqueness race: nothing was saved
+        exc = ScimError(409, "This conflicts with an existing resource.", "uniqueness")
     elif isinstance(exc, AccessRefused):
         status = 400 if exc.code in (ErrorCode.INVALID, ErrorCode.CROSS_TENANT) else 403
         exc = ScimError(status, str(exc), "invalidValue" if status == 400 else "")
@@ -66,7 +80,7 @@ class ScimView(TenantAPIView):
     """Base of the SCIM endpoints: a key with the SCIM flag and the module's action (engine + scopes)."""
 
     permission_classes = [ScimPermission]
-    parser_classes = [ScimParser, parsers.JSONParser]
+    parser_classes = [ScimParser, StrictJSONParser]
     renderer_classes = [ScimRenderer, renderers.JSONRenderer]
     schema = None  # SCIM is described by its own /Schemas and /ResourceTypes, not by OpenAPI
 
@@ -74,18 +88,20 @@ class ScimView(TenantAPIView):
         return scim_error_handler
 
     def page(self, request) -> tuple[int, int]:
-        """(startIndex ≥ 1, count between 0 and MAX_COUNT) from the query."""
-        try:
-            start = max(1, int(request.query_params.get("startIndex", 1)))
-            count = min(MAX_COUNT, max(0, int(request.query_params.get("count", 100))))
-        except ValueError:
-            raise ScimError(400, "startIndex and count are integers", "invalidValue") from None
-        return start, count
+        """(startIndex ≥ 1, count between 0 and MAX_COUNT) from the query (RFC 7644 §3.4.2.4: a value
+        below 1 is read as 1, a count above the maximum as the maximum). ASCII digits, at most 18."""
+        values = []
+        for name, default in (("startIndex", "1"), ("count", "100")):
+            raw = request.query_params.get(name) or default
+            if not _INTEGER.fullmatch(raw):
+                raise ScimError(400, f"{name} is an integer", "invalidValue")
+            values.append(int(raw))
+        return max(1, values[0]), min(MAX_COUNT, max(0, values[1]))
 
     def listing(self, request, queryset, render) -> Response:
         start, count = self.page(request)
         total = queryset.count()
-        rows = list(queryset[start - 1 : start - 1 + count]) if count else []
+        rows = list(queryset[start - 1 : start - 1 + count]) if count and start <= total else []
         return Response(
             {
                 "schemas": [LIST],

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import re
 
+from api.input import text_problem
+
 _TERM = re.compile(r'\s*([A-Za-z][A-Za-z0-9.:]*)\s+(eq)\s+("(?:[^"\\]|\\.)*"|true|false)\s*', re.IGNORECASE)
 _AND = re.compile(r"\s+and\s+", re.IGNORECASE)
 
@@ -17,9 +19,12 @@ class InvalidFilter(ValueError):
     """The filter is outside the supported grammar."""
 
 
-def parse(text: str, allowed: dict[str, str]) -> dict[str, object]:
-    """{model field: value} for a filter over ``allowed`` (SCIM attribute, case-insensitive → field)."""
+def parse(text: str, allowed: dict[str, str], booleans: tuple[str, ...] = ()) -> dict[str, object]:
+    """{model field: value} for a filter over ``allowed`` (SCIM attribute, case-insensitive → field).
+    Attributes named in ``booleans`` take ``true``/``false``; the others a quoted string (RFC 7644 §3.4.2.2),
+    whose escapes are JSON's: a malformed escape, a control character or a lone surrogate is refused."""
     lowered = {name.lower(): field for name, field in allowed.items()}
+    flags = {name.lower() for name in booleans}
     result: dict[str, object] = {}
     if len(text) > 1000:
         raise InvalidFilter("filter too long")
@@ -31,7 +36,19 @@ def parse(text: str, allowed: dict[str, str]) -> dict[str, object]:
         field = lowered.get(attribute.lower())
         if field is None:
             raise InvalidFilter(f"cannot filter on {attribute}")
-        value = json.loads(raw) if raw.startswith('"') else raw.lower() == "true"
+        if (attribute.lower() in flags) == raw.startswith('"'):
+            kind = "true or false" if attribute.lower() in flags else "a quoted string"
+            raise InvalidFilter(f"{attribute} takes {kind}")
+        if raw.startswith('"'):
+            try:
+                value = json.loads(raw)
+            except ValueError:
+                raise InvalidFilter(f"malformed string in the filter: {raw[:100]}") from None
+            problem = text_problem(value)
+            if problem:
+                raise InvalidFilter(problem)
+        else:
+            value = raw.lower() == "true"
         result[field] = value
     return result
 

@@ -56,6 +56,28 @@ def _name_of(body: dict) -> str:
     return str(body.get("displayName") or formatted or "")[:200]
 
 
+def _boolean(value, name: str) -> bool:
+    """A SCIM boolean: true/false, or the strings "true"/"false" (any case) some identity providers send."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise ScimError(400, f"{name} is true or false", "invalidValue")
+
+
+def _text(value, name: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ScimError(400, f"{name} is a string", "invalidValue")
+    return value.strip()
+
+
+def normalised_email(value: str) -> str:
+    """An address as accounts keeps it (``User.objects.normalize_email`` then lower case)."""
+    return User.objects.normalize_email(value).lower() if value else ""
+
+
 def _body(request) -> dict:
     if not isinstance(request.data, dict):
         raise ScimError(400, "The body is a JSON object.", "invalidSyntax")
@@ -76,16 +98,19 @@ class Users(ScimView):
         rows = User.objects.order_by("pk")
         if request.query_params.get("filter"):
             try:
-                rows = rows.filter(
-                    **filters.parse(request.query_params["filter"], {"userName": "email", "active": "is_active"})
+                found = filters.parse(
+                    request.query_params["filter"], {"userName": "email", "active": "is_active"}, booleans=("active",)
                 )
+                if "email" in found:  # addresses are kept normalised: a differently-cased userName is the same user
+                    found["email"] = normalised_email(found["email"])
+                rows = rows.filter(**found)
             except filters.InvalidFilter as error:
                 raise ScimError(400, str(error), "invalidFilter") from None
         return self.listing(request, rows, user_json)
 
     def post(self, request):
         body = _body(request)
-        email = str(body.get("userName") or "").strip().lower()
+        email = normalised_email(_text(body.get("userName"), "userName"))
         if not email:
             raise ScimError(400, "userName is required", "invalidValue")
         try:
@@ -96,7 +121,7 @@ class Users(ScimView):
                     password=None,
                     role=Role.objects.get(key=BuiltinRole.BASIC),
                     full_name=_name_of(body),
-                    is_active=bool(body.get("active", True)),
+                    is_active=_boolean(body.get("active", True), "active"),
                     actor=request.user,
                 )
         except IntegrityError:
@@ -115,10 +140,14 @@ class UserDetail(ScimView):
     def put(self, request, pk):
         user = _one(User, pk)
         body = _body(request)
-        if str(body.get("userName", user.email)).lower() != user.email:
+        if normalised_email(_text(body.get("userName", user.email), "userName")) != user.email:
             raise ScimError(400, "userName cannot be changed here", "mutability")
         update_user(
-            user, actor=request.user, reason="SCIM", full_name=_name_of(body), is_active=bool(body.get("active", True))
+            user,
+            actor=request.user,
+            reason="SCIM",
+            full_name=_name_of(body),
+            is_active=_boolean(body.get("active", True), "active"),
         )
         return Response(user_json(_one(User, pk)))
 
@@ -133,7 +162,7 @@ class UserDetail(ScimView):
             for attribute, inner in values.items():
                 name = attribute.lower()
                 if name == "active":
-                    changes["is_active"] = inner if isinstance(inner, bool) else str(inner).lower() == "true"
+                    changes["is_active"] = _boolean(inner, "active")
                 elif name in ("displayname", "name.formatted"):
                     changes["full_name"] = str(inner or "")[:200]
                 elif name == "name" and isinstance(inner, dict):

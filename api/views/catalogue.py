@@ -124,7 +124,7 @@ class BulkItem(serializers.Serializer):
 
 class BulkRequest(serializers.Serializer):
     module = TenantSlugField(Module, slug_field="key")
-    items = BulkItem(many=True)
+    items = BulkItem(many=True, min_length=1, max_length=MAX_BULK)
 
     def validate_items(self, items):
         if not 1 <= len(items) <= MAX_BULK:
@@ -157,6 +157,11 @@ class ResourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
         if external_id:
             queryset = queryset.filter(external_id=external_id)
         return engine.visible(self.request.user, Action.VIEW, queryset.select_related("module"))
+
+    def _sees_sensitive(self, module) -> bool | None:
+        """False when the key lacks view_sensitive on the module (the engine decides the rest)."""
+        key = key_of(self.request)
+        return None if key is None else key.allows(module.key, Action.VIEW_SENSITIVE)
 
     def _scoped(self, module_key: str, act: Action) -> None:
         key = key_of(self.request)
@@ -195,7 +200,9 @@ class ResourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
             raise exceptions.ValidationError({"module": [_("A resource stays in its module.")]})
         self._scoped(resource.module.key, Action.CHANGE)
         if changes:
-            resource = module_services.update_resource(resource, actor=request.user, **changes)
+            resource = module_services.update_resource(
+                resource, actor=request.user, sensitive_visible=self._sees_sensitive(resource.module), **changes
+            )
         return Response(ResourceSerializer(resource, context={"request": request}).data)
 
     @extend_schema(
@@ -232,11 +239,11 @@ class ResourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
                 if current is None:
                     created.append(module_services.create_resource(actor=request.user, module=module, **item).pk)
                 else:
-                    changes = {
-                        f: item[f] for f in ("title", "description", "attributes") if getattr(current, f) != item[f]
-                    }
-                    if changes:
-                        module_services.update_resource(current, actor=request.user, **changes)
+                    # the service keeps hidden sensitive values and writes only what differs (FC-3)
+                    changes = {f: item[f] for f in ("title", "description", "attributes")}
+                    module_services.update_resource(
+                        current, actor=request.user, sensitive_visible=self._sees_sensitive(module), **changes
+                    )
                     updated.append(current.pk)
         return Response({"created": created, "updated": updated})
 

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from accounts.models import User
 from api import check
 from api.base import IdCursorPagination, TenantAPIView
+from api.input import flag_param
 from api.permissions import ModulePermission
 from permissions import engine
 from permissions.models import Module, Resource
@@ -18,12 +19,12 @@ from permissions.vocabulary import Action
 
 class _Target(serializers.Serializer):
     module = serializers.CharField()
-    resource = serializers.IntegerField(required=False)
+    resource = serializers.IntegerField(required=False, min_value=0, max_value=check.MAX_ID)
     external_id = serializers.CharField(required=False)
 
 
 class CheckRequest(serializers.Serializer):
-    subject = serializers.IntegerField(help_text="A user id of the key's tenant.")
+    subject = serializers.IntegerField(help_text="A user id of the key's tenant.", min_value=0, max_value=10**18 - 1)
     action = serializers.ChoiceField(choices=Action.choices)
     target = _Target(help_text="A module key, optionally with a resource id or external id.")
 
@@ -49,7 +50,7 @@ class _CheckView(TenantAPIView):
     permission_action = Action.VIEW
 
     def _explain(self, request) -> bool:
-        return str(request.query_params.get("explain", "")).lower() in ("1", "true", "yes")
+        return flag_param(request, "explain")
 
     def _body(self, request) -> dict:
         data = request.data
@@ -79,7 +80,9 @@ class CheckView(_CheckView):
 
 class BatchCheckView(_CheckView):
     @extend_schema(
-        request=inline_serializer("BatchCheckRequest", {"checks": CheckRequest(many=True)}),
+        request=inline_serializer(
+            "BatchCheckRequest", {"checks": CheckRequest(many=True, min_length=1, max_length=check.MAX_BATCH)}
+        ),
         responses={
             200: inline_serializer(
                 "BatchCheckAnswer",

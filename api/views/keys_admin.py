@@ -20,9 +20,10 @@ from permissions.models import Module
 from permissions.services.errors import AccessRefused
 from permissions.views import requires
 from permissions.vocabulary import Action, actions_of
+from portal.forms import CleanInputMixin
 
 
-class KeyForm(forms.Form):
+class KeyForm(CleanInputMixin, forms.Form):
     name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
     scopes = forms.MultipleChoiceField(label=gettext_lazy("Scopes"), widget=forms.CheckboxSelectMultiple)
     scim = forms.BooleanField(label=gettext_lazy("SCIM provisioning"), required=False)

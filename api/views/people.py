@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import EmailValidator
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
@@ -11,6 +14,7 @@ from rest_framework.response import Response
 from accounts import services as accounts_services
 from accounts.models import User
 from api.base import TenantViewSet
+from api.errors import Conflict
 from api.services import update_user
 from permissions.models import BuiltinRole, Group, PendingChange, Role
 from permissions.services import groups as group_services
@@ -73,6 +77,21 @@ class UserSerializer(serializers.ModelSerializer):
     def get_groups(self, user) -> list[int]:
         return sorted(m.group_id for m in user.memberships.all())
 
+    def validate_email(self, value: str) -> str:
+        """The address as it will be stored (normalised, lower case), valid and within its column after
+        lower-casing too ("İ" lower-cases to two characters); a differently-cased taken address is taken."""
+        stored = User.objects.normalize_email(value).lower()
+        try:
+            EmailValidator()(stored)
+        except DjangoValidationError:
+            raise serializers.ValidationError(_("Enter a valid e-mail address.")) from None
+        if len(stored) > User._meta.get_field("email").max_length:
+            raise serializers.ValidationError(_("The address is too long."))
+        others = User.objects.exclude(pk=self.instance.pk) if self.instance is not None else User.objects.all()
+        if others.filter(email=stored).exists():
+            raise serializers.ValidationError(_("A user with this e-mail address already exists."), code="unique")
+        return stored
+
 
 class UserViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, mixins.DestroyModelMixin, TenantViewSet
@@ -94,19 +113,22 @@ class UserViewSet(
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         basic = Role.objects.get(key=BuiltinRole.BASIC)
-        with transaction.atomic():
-            user = accounts_services.invite_user(
-                tenant=request.tenant,
-                email=data["email"],
-                role=basic,
-                actor=request.user,
-                full_name=data.get("full_name", ""),
-            )
-            role = data.get("role")
-            if role is not None and role.pk != basic.pk:
-                result = role_services.change_user_role(user, role, actor=request.user, reason="API: new user")
-                if isinstance(result, PendingChange):
-                    return accepted(result)
+        try:
+            with transaction.atomic():
+                user = accounts_services.invite_user(
+                    tenant=request.tenant,
+                    email=data["email"],
+                    role=basic,
+                    actor=request.user,
+                    full_name=data.get("full_name", ""),
+                )
+                role = data.get("role")
+                if role is not None and role.pk != basic.pk:
+                    result = role_services.change_user_role(user, role, actor=request.user, reason="API: new user")
+                    if isinstance(result, PendingChange):
+                        return accepted(result)
+        except IntegrityError:  # the address is taken, in this tenant or in another (the same answer)
+            raise Conflict(_("This e-mail address cannot be used."), code="unique") from None
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: UserSerializer, 202: PendingSerializer})

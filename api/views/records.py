@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.decorators import action
@@ -11,7 +12,8 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from api.base import TenantViewSet
-from api.permissions import as_id, key_allows
+from api.input import flag_param, id_param
+from api.permissions import key_allows
 from api.views.people import PendingSerializer, TenantSlugField, accepted, tenant_field
 from audit.models import AuditEvent, Checkpoint
 from audit.personal import clear_values
@@ -77,16 +79,20 @@ class GrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewS
     def narrow(self, queryset):
         params = self.request.query_params
         for name in ("user", "group", "resource"):
-            if as_id(params.get(name)) is not None:
-                queryset = queryset.filter(**{f"{name}_id": as_id(params[name])})
+            if (found := id_param(self.request, name)) is not None:
+                queryset = queryset.filter(**{f"{name}_id": found})
         if params.get("module"):
             queryset = queryset.filter(module__key=params["module"])
-        if params.get("active") in ("1", "true"):
+        if flag_param(self.request, "active"):
             queryset = queryset.filter(revoked_at__isnull=True)
         return queryset.select_related("module")
 
     @extend_schema(
-        parameters=[OpenApiParameter(n, str) for n in ("user", "group", "resource", "module", "active")],
+        parameters=[
+            *(OpenApiParameter(n, int) for n in ("user", "group", "resource")),
+            OpenApiParameter("module", str),
+            OpenApiParameter("active", bool, description="Only live (not revoked) grants."),
+        ],
     )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
@@ -166,8 +172,8 @@ class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
         params = self.request.query_params
         if params.get("event_type"):
             queryset = queryset.filter(event_type=params["event_type"])
-        if as_id(params.get("actor")) is not None:
-            queryset = queryset.filter(actor_id=as_id(params["actor"]))
+        if (actor := id_param(self.request, "actor")) is not None:
+            queryset = queryset.filter(actor_id=actor)
         if params.get("target_type"):
             queryset = queryset.filter(target_type=params["target_type"])
         if params.get("target_id"):
@@ -182,7 +188,9 @@ class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
 
     @extend_schema(
         parameters=[
-            OpenApiParameter(n, str) for n in ("event_type", "actor", "target_type", "target_id", "since", "until")
+            OpenApiParameter("actor", int),
+            *(OpenApiParameter(n, str) for n in ("event_type", "target_type", "target_id")),
+            *(OpenApiParameter(n, OpenApiTypes.DATETIME) for n in ("since", "until")),
         ]
     )
     def list(self, request, *args, **kwargs):

@@ -19,7 +19,8 @@ from accessrequests import rules, services
 from accessrequests.models import AccessRequest
 from accounts.stepup import mfa_is_recent
 from api.base import TenantViewSet
-from api.permissions import PerActionPermission, as_id, key_of
+from api.input import choice_param, flag_param, id_param
+from api.permissions import PerActionPermission, key_of
 from api.views.people import TenantSlugField, tenant_field
 from permissions.models import Grant, Module, Resource
 from permissions.vocabulary import Action, actions_of
@@ -114,16 +115,16 @@ class AccessRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ten
     def narrow(self, queryset):
         user, params = self.request.user, self.request.query_params
         queryset = rules.readable(user, queryset)
-        if params.get("decidable") in ("1", "true"):
+        if flag_param(self.request, "decidable"):
             queryset = rules.decidable(user, queryset)
-        if params.get("mine") in ("1", "true"):
+        if flag_param(self.request, "mine"):
             queryset = queryset.filter(requester=user)
-        if params.get("status"):
-            queryset = queryset.filter(status=params["status"])
+        if (state := choice_param(self.request, "status", AccessRequest.Status.values)) is not None:
+            queryset = queryset.filter(status=state)
         if params.get("module"):
             queryset = queryset.filter(module__key=params["module"])
-        if as_id(params.get("requester")) is not None:
-            queryset = queryset.filter(requester_id=as_id(params["requester"]))
+        if (requester := id_param(self.request, "requester")) is not None:
+            queryset = queryset.filter(requester_id=requester)
         return queryset.select_related("module", "requester")
 
     @extend_schema(parameters=FILTERS)

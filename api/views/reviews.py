@@ -16,12 +16,14 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from api.base import TenantViewSet
-from api.permissions import PerActionPermission, allowed_any, as_id
+from api.input import choice_param, flag_param, id_param
+from api.permissions import PerActionPermission, allowed_any
 from api.views.people import tenant_field
 from permissions.models import Role
 from permissions.vocabulary import Action
 from reviews import presenting
 from reviews.models import Decision, ReviewCampaign, ReviewItem
+from reviews.models.items import FinalSource
 from reviews.services import campaigns, decisions
 
 
@@ -96,7 +98,7 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
         return CampaignDetailSerializer if self.action == "retrieve" else CampaignSerializer
 
     def narrow(self, queryset):
-        state = self.request.query_params.get("state")
+        state = choice_param(self.request, "state", ReviewCampaign.State.values)
         if state:
             queryset = queryset.filter(state=state)
         return queryset.select_related("policy")
@@ -112,7 +114,19 @@ class ReasonSerializer(serializers.Serializer):
     text = serializers.CharField(help_text="The reason in the reader's language.")
 
 
+class _NullUntilSet(serializers.ChoiceField):
+    """A choice column that is blank until it is set: answered as null, never "" (outside its enum)."""
+
+    def __init__(self, choices, **kwargs):
+        super().__init__(choices, read_only=True, allow_null=True, **kwargs)
+
+    def to_representation(self, value):
+        return None if value in ("", None) else super().to_representation(value)
+
+
 class ItemSerializer(serializers.ModelSerializer):
+    final_decision = _NullUntilSet(Decision.choices, help_text="null until the campaign closes.")
+    final_source = _NullUntilSet(FinalSource.choices, help_text="null until the campaign closes.")
     user_email = serializers.EmailField(source="user.email", read_only=True)
     access = serializers.SerializerMethodField(help_text="The access under review, as it was at opening.")
     reasons = serializers.SerializerMethodField()
@@ -211,17 +225,16 @@ class ReviewItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
         allowed = allowed_any(request, "reviews", (Action.VIEW, Action.REVIEW))
         if Action.VIEW not in allowed:  # a reviewer: the items assigned to them, nothing else
             queryset = queryset.filter(reviewer=request.user) if Action.REVIEW in allowed else queryset.none()
-        params = request.query_params
-        if as_id(params.get("campaign")) is not None:
-            queryset = queryset.filter(campaign_id=as_id(params["campaign"]))
-        if params.get("mine") in ("1", "true"):
+        if (campaign := id_param(request, "campaign")) is not None:
+            queryset = queryset.filter(campaign_id=campaign)
+        if flag_param(request, "mine"):
             queryset = queryset.filter(reviewer=request.user)
-        if params.get("decision"):
-            queryset = queryset.filter(decision=params["decision"])
-        if params.get("flagged") in ("1", "true"):
+        if (decision := choice_param(request, "decision", Decision.values)) is not None:
+            queryset = queryset.filter(decision=decision)
+        if flag_param(request, "flagged"):
             queryset = queryset.filter(Q(flagged=True) | Q(unused=True))
-        if as_id(params.get("user")) is not None:
-            queryset = queryset.filter(user_id=as_id(params["user"]))
+        if (user := id_param(request, "user")) is not None:
+            queryset = queryset.filter(user_id=user)
         return queryset.select_related("user")
 
     @extend_schema(

@@ -8,6 +8,7 @@ from accounts.models import User
 from console.forms.fields import UserByEmailField
 from permissions.models import Group, Module, Resource
 from permissions.vocabulary import Action
+from portal.forms import CleanInputMixin
 
 EXPIRY_PRESETS = [
     ("", _("Never")),
@@ -19,7 +20,7 @@ EXPIRY_PRESETS = [
 ]
 
 
-class GrantForm(forms.Form):
+class GrantForm(CleanInputMixin, forms.Form):
     """To a user (by e-mail) or a group; on a module or one resource; actions; reason; optional expiry."""
 
     user = UserByEmailField(label=_("User (email)"), required=False)
@@ -68,5 +69,5 @@ class GrantForm(forms.Form):
         return data
 
 
-class RevokeForm(forms.Form):
+class RevokeForm(CleanInputMixin, forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))

@@ -3,14 +3,15 @@ import json
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from permissions.models import Module, Resource
 from permissions.vocabulary import BUSINESS_ACTIONS, Action
+from portal.forms import CleanInputMixin, column
 
 
-class ModuleForm(forms.Form):
-    key = forms.SlugField(
-        label=_("Key"), max_length=50, help_text=_("Lowercase letters, digits and -; fixed once made.")
-    )
-    name = forms.CharField(label=_("Name"), max_length=100)
+class ModuleForm(CleanInputMixin, forms.Form):
+    columns = {"key": column(Module, "key"), "name": column(Module, "name")}
+    key = forms.SlugField(label=_("Key"), help_text=_("Lowercase letters, digits and -; fixed once made."))
+    name = forms.CharField(label=_("Name"))
     actions = forms.MultipleChoiceField(
         label=_("Applicable actions"),
         choices=[(a.value, a.label) for a in BUSINESS_ACTIONS],
@@ -37,10 +38,11 @@ def _names(text: str) -> list[str]:
 MAX_OWNERS = 20
 
 
-class ModuleSettingsForm(forms.Form):
+class ModuleSettingsForm(CleanInputMixin, forms.Form):
     """A module's name (custom modules only), sensitive attribute names and owners (by e-mail)."""
 
-    name = forms.CharField(label=_("Name"), max_length=100)
+    columns = {"name": column(Module, "name")}
+    name = forms.CharField(label=_("Name"))
     sensitive = forms.CharField(
         label=_("Sensitive attribute names"),
         required=False,
@@ -90,7 +92,7 @@ class ModuleSettingsForm(forms.Form):
         return [found[e] for e in emails]
 
 
-class ResourceOwnerForm(forms.Form):
+class ResourceOwnerForm(CleanInputMixin, forms.Form):
     """Who owns the resource (an e-mail of this tenant; empty: nobody)."""
 
     owner = forms.EmailField(
@@ -136,12 +138,13 @@ def format_attributes(attributes: dict) -> str:
     return "\n".join(f"{name} = {value}" for name, value in attributes.items())
 
 
-class ResourceForm(forms.Form):
+class ResourceForm(CleanInputMixin, forms.Form):
     """Title, description, external id and attributes; never the owner, module or tenant (AZ-4)."""
 
-    title = forms.CharField(label=_("Title"), max_length=200)
+    columns = {"title": column(Resource, "title"), "external_id": column(Resource, "external_id")}
+    title = forms.CharField(label=_("Title"))
     description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    external_id = forms.CharField(label=_("External id"), max_length=200, required=False)
+    external_id = forms.CharField(label=_("External id"), required=False)
     attributes = forms.CharField(
         label=_("Attributes"),
         required=False,

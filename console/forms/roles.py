@@ -1,14 +1,17 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from permissions.models import Role
 from permissions.vocabulary import Action
+from portal.forms import CleanInputMixin, column
 
 
-class RoleNameForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=100)
+class RoleNameForm(CleanInputMixin, forms.Form):
+    columns = {"name": column(Role, "name")}
+    name = forms.CharField(label=_("Name"))
 
 
-class ReasonOptionalForm(forms.Form):
+class ReasonOptionalForm(CleanInputMixin, forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
 
 

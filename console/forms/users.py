@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from permissions.models import Group, Role
+from portal.forms import CleanInputMixin, column
 
 
 class Status:
@@ -21,7 +22,7 @@ def status_of(user) -> str:
     return Status.INVITED if not user.has_usable_password() else Status.INACTIVE
 
 
-class UserFilterForm(forms.Form):
+class UserFilterForm(CleanInputMixin, forms.Form):
     q = forms.CharField(label=_("Name or email"), required=False, max_length=200)
     role = forms.ModelChoiceField(
         label=_("Role"), queryset=Role.objects.none(), required=False, empty_label=_("Any role")
@@ -55,9 +56,10 @@ class UserFilterForm(forms.Form):
         return users
 
 
-class InviteForm(forms.Form):
+class InviteForm(CleanInputMixin, forms.Form):
     email = forms.EmailField(label=_("Email"))
-    full_name = forms.CharField(label=_("Full name"), max_length=200, required=False)
+    columns = {"full_name": column(User, "full_name")}
+    full_name = forms.CharField(label=_("Full name"), required=False)
     role = forms.ModelChoiceField(label=_("Role"), queryset=Role.objects.none())
 
     def __init__(self, *args, roles, **kwargs):
@@ -80,7 +82,7 @@ class InviteForm(forms.Form):
         return email
 
 
-class RoleChangeForm(forms.Form):
+class RoleChangeForm(CleanInputMixin, forms.Form):
     role = forms.ModelChoiceField(label=_("New role"), queryset=Role.objects.none())
     reason = forms.CharField(label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -89,5 +91,5 @@ class RoleChangeForm(forms.Form):
         self.fields["role"].queryset = roles
 
 
-class StatusForm(forms.Form):
+class StatusForm(CleanInputMixin, forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))

@@ -21,11 +21,12 @@ from permissions.services import preview
 from permissions.services.errors import AccessRefused
 from permissions.views import requires
 from permissions.vocabulary import Action, SystemModule
+from portal.forms import CleanInputMixin
 
 GRANTS = SystemModule.GRANTS
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(CleanInputMixin, forms.Form):
     op = forms.ChoiceField(choices=[("approve", "approve"), ("reject", "reject")], widget=forms.HiddenInput)
     reason = forms.CharField(label=gettext_lazy("Reason"), max_length=500, required=False)
 

@@ -38,10 +38,11 @@ class Window:
 
 def window(request, queryset, size: int = PAGE_SIZE):
     """Like ``paginate`` without a count: for lists that may be very long."""
-    try:
-        number = max(1, int(request.GET.get("page", 1)))
-    except ValueError:
-        number = 1
+    raw = request.GET.get("page", "1")
+    # ASCII digits only, and a page whose offset stays far inside the database's range (FC-2: an offset
+    # beyond bigint was a 500); anything else is the first page, as Django's paginator does.
+    number = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else 1
+    number = max(1, number)
     query = request.GET.copy()
     query.pop("page", None)
     return Window(queryset, number, size), query.urlencode()

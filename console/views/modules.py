@@ -16,7 +16,7 @@ from console.forms.modules import ModuleForm, ModuleSettingsForm, ResourceForm, 
 from console.views.common import show_refusal, window
 from permissions import engine
 from permissions.models import Module, Resource
-from permissions.sensitive import MASK, mask_rows, sensitive_names, visible_attributes
+from permissions.sensitive import mask_rows, visible_attributes
 from permissions.services import modules as module_services
 from permissions.services.errors import AccessRefused
 from permissions.views import get_visible_or_404, requires
@@ -188,17 +188,6 @@ def create_resource(request, module_id: int):
     return render(request, "console/resource_form.html", {"form": form, "module": module, "resource": None})
 
 
-def _keep_hidden_values(user, resource, submitted: dict) -> dict:
-    """Sensitive values the editor cannot see stay as they are (a masked "••••" is never written back)."""
-    if engine.can(user, Action.VIEW_SENSITIVE, resource):
-        return submitted
-    merged = dict(submitted)
-    for name in sensitive_names(resource):
-        if name in (resource.attributes or {}) and merged.get(name, MASK) == MASK:
-            merged[name] = resource.attributes[name]
-    return merged
-
-
 @require_http_methods(["GET", "POST"])
 @requires(MODULES, Action.VIEW)
 def edit_resource(request, resource_id: int):
@@ -221,7 +210,7 @@ def edit_resource(request, resource_id: int):
                 title=data["title"],
                 description=data["description"],
                 external_id=data["external_id"] or None,
-                attributes=_keep_hidden_values(request.user, resource, data["attributes"]),
+                attributes=data["attributes"],  # the service keeps the values hidden from the editor (FC-3)
             )
         except AccessRefused as error:
             show_refusal(request, error)

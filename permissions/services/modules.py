@@ -10,6 +10,7 @@ import audit
 from audit.events import EventType
 from permissions import engine
 from permissions.models import BuiltinRole, Module, Resource, Role, RolePermission
+from permissions.sensitive import keep_hidden_values, masked_names
 from permissions.services.checks import require, same_tenant
 from permissions.services.errors import AccessRefused, ErrorCode
 from permissions.versioning import bump
@@ -165,6 +166,7 @@ def create_resource(
         raise AccessRefused(ErrorCode.INVALID, "a resource needs a title")
     if external_id and Resource.objects.filter(module=module, external_id=external_id).exists():
         raise AccessRefused(ErrorCode.INVALID, "that external id exists in the module")
+    _refuse_masks(module, attributes or {})
     resource = Resource.objects.create(
         tenant_id=module.tenant_id,
         module=module,
@@ -187,16 +189,42 @@ def create_resource(
 _EDITABLE = ("title", "description", "attributes", "external_id")
 
 
+def _refuse_masks(resource_or_module, attributes: dict) -> None:
+    masked = masked_names(resource_or_module, attributes)
+    if masked:
+        raise AccessRefused(ErrorCode.INVALID, f"the mask is not a value: {', '.join(masked)}")
+
+
 @transaction.atomic
-def update_resource(resource: Resource, *, actor, **changes) -> Resource:
+def update_resource(resource: Resource, *, actor, sensitive_visible: bool | None = None, **changes) -> Resource:
     """Change a resource's title, description, attributes or external id. Needs change on it.
-    The owner, module and tenant are not set through here (AZ-4)."""
+    The owner, module and tenant are not set through here (AZ-4).
+
+    Sensitive values the writer cannot see are never overwritten by what they were shown (FC-3): a value
+    sent back as the mask keeps the stored one, and so does one left out by a writer who may not view
+    sensitive values (the engine's answer, narrowed by ``sensitive_visible=False`` for an API key without
+    that scope). Every path (console, API PATCH, bulk) comes through here."""
     if actor is not None:
         same_tenant(actor.tenant_id, resource)
     _check_resource(actor, Action.CHANGE, resource)
     unknown = set(changes) - set(_EDITABLE)
     if unknown:
         raise AccessRefused(ErrorCode.INVALID, f"cannot set {sorted(unknown)}")
+    if "attributes" in changes:
+        visible = actor is None or engine.can(actor, Action.VIEW_SENSITIVE, resource)
+        attributes = keep_hidden_values(
+            resource, dict(changes["attributes"] or {}), visible=visible and sensitive_visible is not False
+        )
+        _refuse_masks(resource, attributes)
+        changes["attributes"] = attributes
+    changes = {field: value for field, value in changes.items() if getattr(resource, field) != value}
+    if "external_id" in changes:
+        changes["external_id"] = changes["external_id"] or None
+        taken = Resource.objects.filter(module_id=resource.module_id, external_id=changes["external_id"])
+        if changes["external_id"] and taken.exclude(pk=resource.pk).exists():
+            raise AccessRefused(ErrorCode.INVALID, "that external id exists in the module")
+    if not changes:
+        return resource  # nothing to change: no write, no event
     before = {field: getattr(resource, field) for field in changes}
     for field, value in changes.items():
         setattr(resource, field, value)

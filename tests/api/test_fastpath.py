@@ -22,7 +22,7 @@ def test_fast_and_full_paths_answer_alike(acme_admin, acme_basic):
     ):
         a = fast.post("/api/v1/check", body, content_type=JSON)
         b = full.post("/api/v1/check", body, content_type=JSON)
-        assert (a.status_code, a.json()) == (b.status_code, b.json())
+        assert (a.status_code, _without_request_id(a.json())) == (b.status_code, _without_request_id(b.json()))
         assert a["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"  # the fast path
         assert b["Content-Security-Policy"] != a["Content-Security-Policy"]  # the whole stack (django-csp)
         assert "no-store" in a["Cache-Control"] and a["X-Frame-Options"] == "DENY"
@@ -65,3 +65,8 @@ def test_fast_path_still_checks_the_host(acme_admin):
 def test_only_bearer_checks_without_cookies_take_the_fast_path(rf, method, path, headers, expected):
     request = rf.generic(method, path, **headers)
     assert takes_fast_path(request) is expected
+
+
+def _without_request_id(body):
+    """A problem's request id is the request's own (two requests, two ids)."""
+    return {k: v for k, v in body.items() if k != "request_id"} if isinstance(body, dict) else body
