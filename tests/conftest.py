@@ -5,6 +5,11 @@ import pytest
 from permissions.models import BuiltinRole
 from tests.factories import PASSWORD, TenantFactory, UserFactory
 
+# Tests marked postgres are skipped on SQLite; in CI every other skip fails the run (see tests/strict_skips.py).
+from tests.strict_skips import pytest_collection_modifyitems, pytest_make_collect_report, pytest_runtest_makereport
+
+__all__ = ["pytest_collection_modifyitems", "pytest_make_collect_report", "pytest_runtest_makereport"]
+
 
 @pytest.fixture(autouse=True)
 def _fresh_process_caches():
@@ -84,15 +89,3 @@ def _audit_tables_flushable():
 
     with audit_tables_flushable():
         yield
-
-
-def pytest_collection_modifyitems(config, items):
-    """Tests marked postgres run only on PostgreSQL (CI runs the suite on both databases)."""
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        return
-    skip = pytest.mark.skip(reason="needs PostgreSQL (DATABASE_URL=postgres://...)")
-    for item in items:
-        if "postgres" in item.keywords:
-            item.add_marker(skip)

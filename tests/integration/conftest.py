@@ -64,8 +64,8 @@ class Cluster:
 @pytest.fixture
 def cluster(transactional_db, tmp_path, settings):
     """Start the processes; users created after this fixture get password hashes the processes can check."""
-    if connection.vendor != "postgresql":
-        pytest.skip("the multi-process deployment needs PostgreSQL (SQLite's test database is in memory)")
+    # Tests that use it are marked postgres (skipped on SQLite, whose test database lives in memory).
+    assert connection.vendor == "postgresql", "a test using the cluster must be marked postgres"
     import base64
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
