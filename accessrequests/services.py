@@ -22,7 +22,7 @@ from audit.events import EventType
 from permissions.models import Grant, GroupMembership, Provenance
 from permissions.services import grants
 from permissions.services.checks import require_scope
-from permissions.services.errors import AccessRefused, ErrorCode
+from permissions.services.errors import AccessRefused
 from permissions.vocabulary import actions_of, mask_of
 
 MAX_REASON = 2000
@@ -281,12 +281,3 @@ def cancel(request: AccessRequest, *, actor) -> AccessRequest:
         after={"status": request.status},
     )
     return request
-
-
-def refusal_message(exc) -> str:
-    """A refusal in a sentence for the user."""
-    if isinstance(exc, RequestRefused):
-        return str(exc.code.label)
-    if isinstance(exc, AccessRefused):
-        return str(ErrorCode(exc.code).label)
-    return str(exc)

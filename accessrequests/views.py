@@ -63,10 +63,8 @@ def _target_title(user, module, resource_id):
     """The resource's title when the user may view it; otherwise only its number (no leak)."""
     if resource_id is None:
         return None
-    resource = Resource.objects.filter(pk=resource_id, module=module).first()
-    if resource is not None and engine.can(user, Action.VIEW, resource):
-        return resource.title
-    return f"#{resource_id}"
+    resource = Resource.objects.filter(pk=resource_id, module=module).restrict(user, Action.VIEW).first()
+    return resource.title if resource is not None else f"#{resource_id}"
 
 
 @login_only

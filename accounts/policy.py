@@ -143,9 +143,3 @@ def auth_age_seconds(request) -> float | None:
     """Seconds since the password (or an e-mailed link) was last proved in this session."""
     value = request.session.get(sessions.AUTH_AT)
     return None if value is None else time.time() - float(value)
-
-
-def is_administrator(user) -> bool:
-    """A tenant administrator (the permission engine may later answer this through a system-module right)."""
-    role = getattr(user, "role", None)
-    return bool(getattr(user, "tenant_id", None)) and role is not None and role.key == "administrator"

@@ -86,6 +86,7 @@ def _refuse(name: str):
 for _name, _value in list(vars(models.QuerySet).items()):
     if callable(_value) and not _name.startswith("_") and _name not in _ALLOWED:
         setattr(UnscopedQuerySet, _name, _refuse(_name))
+UnscopedQuerySet.restrict = _refuse("restrict")  # permissions' read door: needs a scope too
 for _dunder in ("__iter__", "__aiter__", "__len__", "__bool__", "__getitem__", "__and__", "__or__", "__xor__"):
     setattr(UnscopedQuerySet, _dunder, _refuse(_dunder))
 

@@ -103,8 +103,3 @@ def end_user_sessions(user, *, keep_session_key: str | None = None) -> int:
             end(row)
             ended += 1
     return ended
-
-
-def sessions_of(user) -> list[UserSession]:
-    """The user's live sessions, most recent first (call inside the tenant scope)."""
-    return list(UserSession.objects.filter(user=user).order_by("-last_seen"))

@@ -26,11 +26,6 @@ def format_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime(TIME_FORMAT)
 
 
-def parse_time(text: str) -> datetime:
-    """The inverse of ``format_time``."""
-    return datetime.strptime(text, TIME_FORMAT).replace(tzinfo=UTC)
-
-
 def json_value(value):
     """``value`` as plain JSON types: dates, decimals and UUIDs become strings (Django's encoder)."""
     if value is None or isinstance(value, bool | int | str):

@@ -46,18 +46,6 @@ def _leaves(tenant_id: int) -> list[bytes]:
     return leaves
 
 
-def _as_dict(checkpoint) -> dict:
-    return {
-        "index": checkpoint.index,
-        "tree_size": checkpoint.tree_size,
-        "root_hash": checkpoint.root_hash,
-        "key_id": checkpoint.key_id,
-        "note": checkpoint.note,
-        "signature": checkpoint.signature,
-        "consistency": checkpoint.consistency,
-    }
-
-
 @transaction.atomic
 def make_checkpoint(tenant, *, force: bool = False):
     """Sign the tenant's log as it is now; returns the new Checkpoint (or the last one if nothing changed).

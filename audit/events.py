@@ -83,6 +83,7 @@ class EventType(models.TextChoices):
     REVIEW_BULK_DECIDED = "review.bulk_decided", _("Review decisions in bulk")
     REVIEW_REASSIGNED = "review.reassigned", _("Review item reassigned")
     REVIEW_APPLY_FAILED = "review.apply_failed", _("Review decision could not be applied")
+    REVIEW_APPLY_RETRIED = "review.apply_retried", _("Failed review decisions queued again")
     # API keys and provisioning
     API_KEY_CREATED = "api_key.created", _("API key created")
     API_KEY_REVOKED = "api_key.revoked", _("API key revoked")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 from django.utils import timezone
 
-from permissions.explaining import Path, PathKind
+from permissions.explaining import Path, PathKind, live, path_for_grant
 from permissions.models import Grant, GroupMembership, Module, RolePermission
 from permissions.vocabulary import Action
 
@@ -35,31 +35,12 @@ class Row:
     cells: list[Cell]
 
 
-def _live(now) -> Q:
-    return Q(revoked_at__isnull=True) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-
-
-def _grant_path(grant: Grant, module, action, group_names) -> Path:
-    if grant.resource_id is None:
-        kind = PathKind.USER_MODULE_GRANT if grant.user_id else PathKind.GROUP_MODULE_GRANT
-    else:
-        kind = PathKind.USER_RESOURCE_GRANT if grant.user_id else PathKind.GROUP_RESOURCE_GRANT
-    return Path(
-        kind=kind,
-        module=module,
-        action=action,
-        grant=grant,
-        resource=grant.resource,
-        group_name=group_names.get(grant.group_id, ""),
-    )
-
-
 def _subject_grants(user, now):
     """Live grants of the user, direct or through one of their groups, and the group names."""
     memberships = GroupMembership.objects.filter(user=user).select_related("group")
     group_names = {m.group_id: m.group.name for m in memberships}
     grants = (
-        Grant.objects.filter(_live(now))
+        Grant.objects.filter(live(now))
         .filter(Q(user=user) | Q(group_id__in=list(group_names)))
         .select_related("granted_by", "resource", "module")
         .order_by("id")
@@ -85,7 +66,7 @@ def effective_matrix(user) -> list[Row]:
                 cell.paths.append(Path(kind=PathKind.ROLE, module=module, action=action, role=user.role))
             for grant in module_grants:
                 if grant.module_id == module.pk and grant.actions & action.bit:
-                    cell.paths.append(_grant_path(grant, module, action, group_names))
+                    cell.paths.append(path_for_grant(grant, module, action, group_names))
             cells.append(cell)
         rows.append(Row(module, cells))
     return rows
@@ -101,5 +82,5 @@ def resource_access(user) -> list[Path]:
         if grant.resource_id is None:
             continue
         for action in grant.action_list:
-            paths.append(_grant_path(grant, grant.module, action, group_names))
+            paths.append(path_for_grant(grant, grant.module, action, group_names))
     return paths

@@ -254,18 +254,26 @@ def load_many(users, version, now: datetime, *, resource_ids=()) -> dict[int, Co
     tenant_id = users[0].tenant_id
     if any(u.tenant_id != tenant_id for u in users):
         raise ValueError("one tenant per batch")
-    t = _tables()
     db = connections[DEFAULT_DB_ALIAS]
-    db_now = db.ops.adapt_datetimefield_value(now)
+    resource_ids = sorted(set(resource_ids))
+    branches = _batch_branches(db, tenant_id, users, db.ops.adapt_datetimefield_value(now), resource_ids)
+    sql = " UNION ALL ".join(part for part, _params in branches)
+    rows = fetch(sql, [value for _part, params in branches for value in params], db=db)
+    return _deal(rows, users, version, resource_ids)
+
+
+def _marks(values) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def _batch_branches(db, tenant_id, users, db_now, resource_ids) -> list[tuple[str, list]]:
+    """``load``'s branches for many users: (SQL, parameters) each, every row tagged with its user or role."""
+    t = _tables()
     null_ts = "CAST(NULL AS TIMESTAMP WITH TIME ZONE)" if db.vendor == "postgresql" else "NULL"
     live = "({a}.expires_at IS NULL OR {a}.expires_at > %s)"
     user_ids = [u.pk for u in users]
     role_ids = sorted({u.role_id or 0 for u in users})
-    resource_ids = sorted(set(resource_ids))
-
-    def marks(values):
-        return ", ".join(["%s"] * len(values))
-
+    marks = _marks
     branches = [
         (f"SELECT 0, NULL, m.id, m.actions, {null_ts}, m.key FROM {t['module']} m WHERE m.tenant_id = %s", [tenant_id]),
         (
@@ -308,8 +316,11 @@ def load_many(users, version, now: datetime, *, resource_ids=()) -> dict[int, Co
                 [tenant_id, tenant_id, *user_ids, *resource_ids, db_now],
             ),
         ]
-    sql = " UNION ALL ".join(part for part, _params in branches)
-    rows = fetch(sql, [value for _part, params in branches for value in params], db=db)
+    return branches
+
+
+def _deal(rows, users, version, resource_ids) -> dict[int, Compiled]:
+    """Each user's set from the batch's rows: the tenant's modules, their role's rows and their own."""
     shared, by_role, by_user = [], {}, {}
     for kind, owner, *row in rows:
         if kind == 0:

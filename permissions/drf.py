@@ -36,7 +36,7 @@ class EnginePermission(BasePermission):
             return False
         lookup = getattr(view, "lookup_url_kwarg", None) or getattr(view, "lookup_field", "pk")
         # Object-level grants may allow a detail request without a whole-module right;
-        # has_object_permission decides then. Lists must filter with engine.visible().
+        # has_object_permission decides then. Lists must filter with .restrict(user, action).
         allowed = engine.can(user, action, module) or getattr(view, "kwargs", {}).get(lookup) is not None
         if allowed and engine.can(user, action, module):
             record_use(user, action, module)

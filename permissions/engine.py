@@ -24,14 +24,13 @@ from __future__ import annotations
 
 import time
 
-from django.db import connection
-from django.db.models import BooleanField, Q, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from permissions import planner
 from permissions.compiled import MAX_BATCH_USERS, Compiled, load, load_many
 from permissions.explaining import Explanation, Path, PathKind, explain, holders
-from permissions.models import GroupMembership, Module, Resource, ResourceGroupPermission, ResourceUserPermission
+from permissions.models import Module, Resource
 from permissions.versioning import current_version
 from permissions.vocabulary import BITS, Action
 
@@ -171,100 +170,6 @@ def prefetch(user, resources) -> None:
         load(user, entry.version, timezone.now(), compiled=entry, resource_ids=missing)
 
 
-#: Above this many object rows (the user's and their groups', for one action) a list is read in the
-#: caller's order with one index probe per row; below it, from the user's rows (see visible()).
-DENSE_AT = 2_000
-
-
-def _live_sql(alias: str) -> str:
-    return f"({alias}.expires_at IS NULL OR {alias}.expires_at > %s)"
-
-
-def _object_row_count(entry: Compiled, user, bit: int, now) -> int:
-    """How many object rows give ``bit`` to the user (bounded by DENSE_AT + 1), cached per version."""
-    count = entry.counts.get(bit)
-    if count is not None:
-        return count
-    bound = DENSE_AT + 1
-    groups = ", ".join(["%s"] * len(entry.groups)) or "NULL"
-    sql = (
-        f"SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM {ResourceUserPermission._meta.db_table} p "
-        f"WHERE p.tenant_id = %s AND p.user_id = %s AND p.action = %s AND {_live_sql('p')} LIMIT {bound}) a) + "
-        f"(SELECT COUNT(*) FROM (SELECT 1 FROM {ResourceGroupPermission._meta.db_table} p "
-        f"WHERE p.tenant_id = %s AND p.group_id IN ({groups}) AND p.action = %s AND {_live_sql('p')} "
-        f"LIMIT {bound}) b)"
-    )
-    params = [user.tenant_id, user.pk, bit, now, user.tenant_id, *entry.groups, bit, now]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        count = cursor.fetchone()[0]
-    entry.counts[bit] = count
-    return count
-
-
-def _sparse_condition(entry: Compiled, user, bit: int, now, whole: list[int]):
-    """Few object rows: the ids the user may act on as one ``UNION ALL`` subquery (PostgreSQL reads the
-    user's index ranges, then joins the page's resources by primary key)."""
-    tenant_id = user.tenant_id
-    branches = [
-        f"SELECT p.content_object_id FROM {ResourceUserPermission._meta.db_table} p "
-        f"WHERE p.tenant_id = %s AND p.user_id = %s AND p.action = %s AND {_live_sql('p')}"
-    ]
-    params: list = [tenant_id, user.pk, bit, now]
-    for group_id in entry.groups:
-        branches.append(
-            f"SELECT p.content_object_id FROM {ResourceGroupPermission._meta.db_table} p "
-            f"WHERE p.tenant_id = %s AND p.group_id = %s AND p.action = %s AND {_live_sql('p')}"
-        )
-        params += [tenant_id, group_id, bit, now]
-    condition = Q(pk__in=RawSQL(" UNION ALL ".join(branches), params))
-    return condition | Q(module_id__in=whole) if whole else condition
-
-
-def _dense_condition(entry: Compiled, user, bit: int, now, whole: list[int]):
-    """Many object rows: keep the caller's order and probe the (tenant, subject, action, object) indexes
-    once per row; ``OFFSET 0`` stops PostgreSQL from hashing every id first, so a page costs about
-    page size ÷ density probes, whatever the number of objects."""
-    table = Resource._meta.db_table
-    tenant_id = user.tenant_id
-    fence = "OFFSET 0" if connection.vendor == "postgresql" else "LIMIT -1 OFFSET 0"
-    parts = [
-        f"EXISTS (SELECT 1 FROM {ResourceUserPermission._meta.db_table} p WHERE p.tenant_id = %s AND "
-        f'p.user_id = %s AND p.action = %s AND p.content_object_id = "{table}"."id" AND {_live_sql("p")} {fence})'
-    ]
-    params: list = [tenant_id, user.pk, bit, now]
-    for group_id in entry.groups:
-        parts.append(
-            f"EXISTS (SELECT 1 FROM {ResourceGroupPermission._meta.db_table} p WHERE p.tenant_id = %s AND "
-            f'p.group_id = %s AND p.action = %s AND p.content_object_id = "{table}"."id" AND {_live_sql("p")} '
-            f"{fence})"
-        )
-        params += [tenant_id, group_id, bit, now]
-    condition = Q(RawSQL(" OR ".join(parts), params, output_field=BooleanField()))
-    return condition | Q(module_id__in=whole) if whole else condition
-
-
-def _module_filter(queryset: QuerySet) -> set[int] | None:
-    """The module ids a Resource queryset is already restricted to (top-level AND filters), or None."""
-    where = queryset.query.where
-    if where.connector != "AND" or where.negated:
-        return None
-    found = None
-    for child in where.children:
-        lhs = getattr(child, "lhs", None)
-        target = getattr(lhs, "target", None)
-        if target is None or target.model is not Resource or target.name != "module":
-            continue
-        if child.lookup_name == "exact":
-            values = {getattr(child.rhs, "pk", child.rhs)}
-        elif child.lookup_name == "in" and isinstance(child.rhs, list | tuple | set):
-            values = {getattr(v, "pk", v) for v in child.rhs}
-        else:
-            continue
-        found = values if found is None else found & values
-    return found
-
-
 def visible(user, action, queryset: QuerySet) -> QuerySet:
     """``queryset`` (of Resources or Modules) narrowed to what ``user`` may ``action``, in one statement.
 
@@ -273,7 +178,7 @@ def visible(user, action, queryset: QuerySet) -> QuerySet:
     (the user's, or one of their groups'), not expired now. Whole modules the caller's filter already
     excludes are left out, and a filter inside modules the user holds wholesale adds nothing.
     The first list of a user at a version may also read a bounded count of their object rows, which
-    picks the plan (``DENSE_AT``); each page is then one statement.
+    picks the plan (``permissions.planner``); each page is then one statement.
     """
     entry = compiled_for(user)
     if entry is None:
@@ -285,19 +190,4 @@ def visible(user, action, queryset: QuerySet) -> QuerySet:
         return queryset.filter(pk__in=whole)
     if queryset.model is not Resource:
         raise TypeError(f"visible() filters Resource or Module querysets, not {queryset.model.__name__}")
-    restricted = _module_filter(queryset)
-    if restricted is not None:
-        if restricted <= set(whole):
-            return queryset
-        whole = sorted(restricted & set(whole))
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    if _object_row_count(entry, user, bit, now) > DENSE_AT:
-        return queryset.filter(_dense_condition(entry, user, bit, now, whole))
-    return queryset.filter(_sparse_condition(entry, user, bit, now, whole))
-
-
-def member_group_ids(user) -> list[int]:
-    """The ids of the user's groups (read with the tenant named explicitly)."""
-    # The tenant is named explicitly: the engine also runs outside a request scope (jobs, reviews).
-    rows = GroupMembership._base_manager.filter(tenant_id=user.tenant_id, user_id=user.pk)
-    return list(rows.values_list("group_id", flat=True))
+    return planner.narrow(queryset, entry, user, bit, whole)

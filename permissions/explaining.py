@@ -95,7 +95,8 @@ def _rows(model, tenant_id):
     return model._base_manager.filter(tenant_id=tenant_id)
 
 
-def _live(now) -> Q:
+def live(now) -> Q:
+    """Grants not revoked and not expired at ``now`` (one definition: explain, holders, the console matrix)."""
     return Q(revoked_at__isnull=True) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now))
 
 
@@ -117,7 +118,8 @@ def _grant_filter(module, resource) -> Q:
     return q
 
 
-def _path_for_grant(grant: Grant, module, action, group_names) -> Path:
+def path_for_grant(grant: Grant, module, action, group_names) -> Path:
+    """The path a live grant gives ``action`` on ``module`` (its kind from user/group and module/resource)."""
     if grant.resource_id is None:
         kind = PathKind.USER_MODULE_GRANT if grant.user_id else PathKind.GROUP_MODULE_GRANT
     else:
@@ -165,7 +167,7 @@ def explain(user, action, target) -> Explanation:
         if not grant.actions & bit:
             continue
         if grant.is_active_at(now):
-            paths.append(_path_for_grant(grant, module, action, group_names))
+            paths.append(path_for_grant(grant, module, action, group_names))
         elif grant.revoked_at is not None:
             reasons.append(_("Grant #%(id)s was revoked.") % {"id": grant.pk})
         else:
@@ -218,7 +220,7 @@ def holders(action, target, *, tenant=None) -> list[Holder]:
     grants = [
         g
         for g in _rows(Grant, tenant_id)
-        .filter(_live(now))
+        .filter(live(now))
         .filter(_grant_filter(module, resource))
         .select_related("granted_by", "resource", "group")
         .order_by("id")
@@ -232,7 +234,7 @@ def holders(action, target, *, tenant=None) -> list[Holder]:
     wanted = {g.user_id for g in grants if g.user_id} | {uid for ids in members.values() for uid in ids}
     by_id = {u.pk: u for u in users.filter(pk__in=wanted)}
     for grant in grants:
-        path = _path_for_grant(grant, module, action, group_names)
+        path = path_for_grant(grant, module, action, group_names)
         for user_id in [grant.user_id] if grant.user_id else members.get(grant.group_id, []):
             if user_id in by_id:
                 add(by_id[user_id], path)

@@ -123,4 +123,4 @@ class EngineRequiredMixin(AccessMixin):
 
 def get_visible_or_404(request, action, queryset, **lookup):
     """One object the user may ``action``: 404 when missing, foreign or not visible to them."""
-    return get_in_tenant_or_404(engine.visible(request.user, action, queryset), request, **lookup)
+    return get_in_tenant_or_404(queryset.restrict(request.user, action), request, **lookup)

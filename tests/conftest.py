@@ -6,6 +6,11 @@ from permissions.models import BuiltinRole
 from tests.factories import PASSWORD, TenantFactory, UserFactory
 from tests.redisproc import own_redis  # noqa: F401 - a fixture: a redis-server of the test's own
 
+# Tests marked postgres are skipped on SQLite; in CI every other skip fails the run (see tests/strict_skips.py).
+from tests.strict_skips import pytest_collection_modifyitems, pytest_make_collect_report, pytest_runtest_makereport
+
+__all__ = ["pytest_collection_modifyitems", "pytest_make_collect_report", "pytest_runtest_makereport"]
+
 
 @pytest.fixture(autouse=True)
 def _fresh_process_caches():
@@ -85,15 +90,3 @@ def _audit_tables_flushable():
 
     with audit_tables_flushable():
         yield
-
-
-def pytest_collection_modifyitems(config, items):
-    """Tests marked postgres run only on PostgreSQL (CI runs the suite on both databases)."""
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        return
-    skip = pytest.mark.skip(reason="needs PostgreSQL (DATABASE_URL=postgres://...)")
-    for item in items:
-        if "postgres" in item.keywords:
-            item.add_marker(skip)

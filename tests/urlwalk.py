@@ -24,8 +24,14 @@ LINK_PURPOSES = {
 FILLERS = {"app_label": "accounts", "name": "User", "urn": "urn:ietf:params:scim:schemas:core:2.0:User"}
 
 
+# The fewest URL patterns each walk may find (about 80% of today's count): a walk that found fewer (a changed
+# resolver, a prefix that no longer matches) would pass while proving nothing, so it fails instead.
+MINIMUM_URLS = {"": 100, "platform-admin/": 30, "api/": 30, "scim/": 5}
+
+
 def every_url(tenant, *, prefixes=("",), skip=("platform-admin/", "scim/v2/")) -> list[tuple[str, str]]:
-    """(name, url) of every named URL pattern under ``prefixes``, its ids the tenant's own objects."""
+    """(name, url) of every named URL pattern under ``prefixes``, its ids the tenant's own objects; at least
+    ``MINIMUM_URLS`` of them (an empty or shrunken walk is a failure, never a silent pass)."""
     made, urls = {}, []
     for route, name, keywords in walk(get_resolver()):
         if not name:
@@ -43,6 +49,8 @@ def every_url(tenant, *, prefixes=("",), skip=("platform-admin/", "scim/v2/")) -
         if name in LINK_PURPOSES:
             kwargs["token"] = issue_token(UserFactory(tenant=tenant), LINK_PURPOSES[name])
         urls.append((name, reverse(name, kwargs=kwargs)))
+    minimum = sum(MINIMUM_URLS.get(prefix, 1) for prefix in prefixes)
+    assert len(urls) >= minimum, f"the walk of {prefixes} found {len(urls)} URL patterns, fewer than {minimum}"
     return urls
 
 

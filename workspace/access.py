@@ -32,7 +32,7 @@ def viewable_modules(request) -> list[Module]:
     partly: set[int] = set()
     rest = [m.pk for m in modules if m.pk not in whole]
     if rest:
-        rows = engine.visible(user, Action.VIEW, Resource.objects.filter(module_id__in=rest))
+        rows = Resource.objects.filter(module_id__in=rest).restrict(user, Action.VIEW)
         partly = set(rows.order_by().values_list("module_id", flat=True).distinct())
     result = [m for m in modules if m.pk in whole or m.pk in partly]
     setattr(request, _CACHE_ATTR, result)
@@ -56,7 +56,7 @@ def may_export_some(user, module) -> bool:
     """The module-wide export right, or an export grant on at least one of its resources."""
     if engine.can(user, Action.EXPORT, module):
         return True
-    return engine.visible(user, Action.EXPORT, Resource.objects.filter(module=module)).exists()
+    return Resource.objects.filter(module=module).restrict(user, Action.EXPORT).exists()
 
 
 def request_url(module, resource=None, actions=()) -> str:

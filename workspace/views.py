@@ -68,13 +68,13 @@ def module_list(request, module_key: str):
     if not access.may_enter(request, module):
         return no_access(request, module)
     query = request.GET.get("q", "").strip()[:100]
-    rows = Resource.objects.filter(module=module).select_related("module")
+    rows = Resource.objects.filter(module=module).restrict(user, Action.VIEW).select_related("module")
     if query:
         # Sensitive attributes are never searched: a match on them would reveal the value (AZ-9).
         rows = rows.filter(
             Q(title__icontains=query) | Q(description__icontains=query) | Q(external_id__icontains=query)
         )
-    rows = engine.visible(user, Action.VIEW, rows.order_by("title", "id"))
+    rows = rows.order_by("title", "id")
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     items = mask_rows(user, page.object_list)
     whole = engine.can(user, Action.VIEW, module)
@@ -198,7 +198,7 @@ def module_export(request, module_key: str):
     module = access.module_or_404(module_key)
     if not access.may_export_some(user, module):
         raise PermissionDenied
-    rows = engine.visible(user, Action.EXPORT, Resource.objects.filter(module=module).select_related("module"))
+    rows = Resource.objects.filter(module=module).select_related("module").restrict(user, Action.EXPORT)
     keys = {key for attrs in rows.order_by().values_list("attributes", flat=True) for key in (attrs or {})}
     if module.sensitive_attributes and rows.order_by().filter(sealed_attributes__isnull=False).exists():
         keys |= set(module.sensitive_attributes)  # stored encrypted, apart from the plain column (masked below)

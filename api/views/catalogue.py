@@ -156,7 +156,7 @@ class ResourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
         external_id = self.request.query_params.get("external_id")
         if external_id:
             queryset = queryset.filter(external_id=external_id)
-        return engine.visible(self.request.user, Action.VIEW, queryset.select_related("module"))
+        return queryset.select_related("module").restrict(self.request.user, Action.VIEW)
 
     def _sees_sensitive(self, module) -> bool | None:
         """False when the key lacks view_sensitive on the module (the engine decides the rest)."""

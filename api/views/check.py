@@ -12,7 +12,6 @@ from api import check
 from api.base import IdCursorPagination, TenantAPIView
 from api.input import flag_param
 from api.permissions import ModulePermission
-from permissions import engine
 from permissions.models import Module, Resource
 from permissions.vocabulary import Action
 
@@ -165,7 +164,7 @@ class VisibleView(TenantAPIView):
         module = Module.objects.filter(key=request.query_params.get("module", "")).first()
         if module is None:
             raise exceptions.ValidationError({"module": [_("No such module.")]})
-        rows = engine.visible(subject, Action(action), Resource.objects.filter(module=module)).only("id")
+        rows = Resource.objects.filter(module=module).restrict(subject, Action(action)).only("id")
         paginator = VisiblePagination()
         page = paginator.paginate_queryset(rows, request, view=self)
         return paginator.get_paginated_response([row.pk for row in page])

@@ -41,12 +41,14 @@ class GrantForm(CleanInputMixin, forms.Form):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, reader, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["user"].queryset = User.objects.all()
         self.fields["group"].queryset = Group.objects.order_by("name")
         self.fields["module"].queryset = Module.objects.order_by("kind", "key")
-        self.fields["resource"].queryset = Resource.objects.select_related("module")
+        # Only a resource the granter may view can be named (NetBox's restricted form fields): any other id is
+        # "not a valid choice", exactly like another tenant's.
+        self.fields["resource"].queryset = Resource.objects.select_related("module").restrict(reader, Action.VIEW)
 
     def clean(self):
         data = super().clean()

@@ -97,11 +97,11 @@ def change_detail(request, change_id: int):
         except AccessRefused as error:
             show_refusal(request, error)
         return redirect("console:approval", change_id=change.pk)
-    context = {"change": change, "buttons": _buttons(request.user, change), **_impact(change)}
+    context = {"change": change, "buttons": _buttons(request.user, change), **_impact(change, request.user)}
     return render(request, "console/approval_detail.html", context)
 
 
-def _impact(change) -> dict:
+def _impact(change, reader) -> dict:
     """For a pending matrix change or group grant: who would gain and lose what (the approver's evidence)."""
     if change.status != PendingChange.Status.PENDING:
         return {}
@@ -114,7 +114,11 @@ def _impact(change) -> dict:
     elif change.kind == PendingChange.Kind.GRANT and payload.get("group"):
         group = Group.objects.filter(pk=payload["group"]).first()
         module = Module.objects.filter(pk=payload.get("module")).first()
-        resource = Resource.objects.filter(pk=payload["resource"]).first() if payload.get("resource") else None
+        resource = None
+        if payload.get("resource"):
+            resource = Resource.objects.restrict(reader, Action.VIEW).filter(pk=payload["resource"]).first()
+            if resource is None:  # not one the approver may view: no preview (never a module-wide one instead)
+                return {}
         if group is not None and module is not None:
             impact = preview.preview_group_grant(group, module, payload["actions"], resource=resource)
     if impact is None:

@@ -31,7 +31,7 @@ def _initial(request) -> dict:
     for key, queryset in (
         ("user", User.objects.all()),
         ("group", Group.objects.all()),
-        ("resource", Resource.objects.all()),
+        ("resource", Resource.objects.restrict(request.user, Action.VIEW)),  # not a title they may not view
     ):
         value = request.GET.get(key, "")
         if value.isdigit():
@@ -52,7 +52,7 @@ def _subject_page(grant_or_data):
 @requires(GRANTS, Action.CREATE)
 def new_grant(request):
     initial = _initial(request) if request.method == "GET" else None
-    form = GrantForm(request.POST or resumed_form(request), initial=initial)
+    form = GrantForm(request.POST or resumed_form(request), initial=initial, reader=request.user)
     if form.data.get("resource") if form.is_bound else form.initial.get("resource"):
         form.fields["module"].widget = forms.HiddenInput()  # the resource names its module
     resource = None
@@ -91,7 +91,8 @@ def new_grant(request):
         resource = form.cleaned_data.get("resource") if hasattr(form, "cleaned_data") else None
     else:
         resource_id = form.initial.get("resource")
-        resource = Resource.objects.select_related("module").filter(pk=resource_id).first() if resource_id else None
+        visible = Resource.objects.select_related("module").restrict(request.user, Action.VIEW)
+        resource = visible.filter(pk=resource_id).first() if resource_id else None
     return render(request, "console/grant_form.html", {"form": form, "resource": resource})
 
 

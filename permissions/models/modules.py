@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from accounts.scoping import TenantManager
+from permissions.querysets import RestrictedManager
 from permissions.vocabulary import BusinessModule, ModuleKind, SystemModule, actions_of
 
 
@@ -22,7 +22,7 @@ class Module(models.Model):
     owners = models.ManyToManyField(settings.AUTH_USER_MODEL, verbose_name=_("owners"), blank=True, related_name="+")
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
-    objects = TenantManager()
+    objects = RestrictedManager()  # tenant-scoped; .restrict(user, action) is the read door
 
     class Meta:
         verbose_name = _("module")

@@ -10,7 +10,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.scoping import TenantManager
+from permissions.querysets import RestrictedManager
 from permissions.vocabulary import Action
 from vault.cipher import DecryptionFailed
 from vault.fields import EncryptedTextField
@@ -45,7 +45,7 @@ class Resource(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
-    objects = TenantManager()
+    objects = RestrictedManager()  # tenant-scoped; .restrict(user, action) is the read door
 
     class Meta:
         verbose_name = _("resource")

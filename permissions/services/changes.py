@@ -103,8 +103,14 @@ def approve_change(change: PendingChange, *, actor):
 
 @transaction.atomic
 def reject_change(change: PendingChange, *, actor, reason: str = "") -> PendingChange:
-    """Refuse a pending change (the requester may withdraw their own)."""
+    """Refuse a pending change (the requester may withdraw their own).
+
+    The decision is made on the row locked and read again here, never on the caller's copy: a copy
+    loaded before someone approved the change still says "pending", and rejecting it would mark an
+    applied change rejected while what it gave stays live (Zulip's actions lock and re-read the same way).
+    """
     same_tenant(actor.tenant_id, change)
+    change = PendingChange.objects.select_for_update().get(pk=change.pk)
     if change.status != PendingChange.Status.PENDING:
         raise AccessRefused(ErrorCode.ALREADY_DECIDED)
     if change.requested_by_id != actor.pk:

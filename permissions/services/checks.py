@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from permissions import engine
 from permissions.services.errors import AccessRefused, ErrorCode
-from permissions.vocabulary import SYSTEM_MODULE_KEYS, Action, actions_of
+from permissions.vocabulary import Action, actions_of
 
 
 def same_tenant(tenant_id: int, *objects) -> None:
@@ -29,8 +29,3 @@ def require_scope(actor, mask: int, target) -> None:
     missing = [action for action in actions_of(mask) if not engine.can(actor, action, target)]
     if missing:
         raise AccessRefused(ErrorCode.OUT_OF_SCOPE, missing=missing)
-
-
-def is_system_key(key: str) -> bool:
-    """A module of the console itself."""
-    return key in SYSTEM_MODULE_KEYS

@@ -189,12 +189,18 @@ def _drop_object_rows(grant_: Grant) -> None:
 
 @transaction.atomic
 def revoke(grant_: Grant, *, actor, reason: str) -> Grant:
-    """End a grant now (it stays in the history). Needs grants: delete."""
+    """End a grant now (it stays in the history). Needs grants: delete.
+
+    Decided on the row locked and read again here: a copy loaded before another revocation would
+    otherwise revoke it a second time (a second event, a later ``revoked_at``)."""
     if actor is not None:
         same_tenant(actor.tenant_id, grant_)
     require(actor, Action.DELETE, "grants")
     if not (reason or "").strip():
         raise AccessRefused(ErrorCode.INVALID, "a revocation needs a reason")
+    tenant = grant_.tenant  # already loaded by most callers: the locked copy reuses it (no query)
+    grant_ = Grant.objects.select_for_update(of=("self",)).select_related("user", "group", "module").get(pk=grant_.pk)
+    grant_.tenant = tenant
     if grant_.revoked_at is not None:
         return grant_
     if grant_.user_id:
@@ -232,6 +238,7 @@ def expire_due_grants(*, tenant: Tenant | None = None, now: datetime | None = No
         tenants = [tenant]
     count = 0
     for each in tenants:
+        expired = 0  # this tenant's: only a tenant whose grants expired has its cached sets thrown away
         with tenant_scope(each), transaction.atomic():
             due = Grant.objects.select_for_update(of=("self",)).filter(
                 revoked_at__isnull=True, expiry_recorded_at__isnull=True, expires_at__lte=now
@@ -248,7 +255,8 @@ def expire_due_grants(*, tenant: Tenant | None = None, now: datetime | None = No
                     before=_describe(item),
                     after={"expired_at": item.expires_at.isoformat()},
                 )
-                count += 1
-            if count:
+                expired += 1
+            if expired:
                 bump(each.pk)
+        count += expired
     return count

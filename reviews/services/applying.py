@@ -222,12 +222,23 @@ def retry_failed(campaign: ReviewCampaign, *, actor) -> int:
     """Put failed items back in the queue (reviews: change); the next apply tries them again."""
     require(actor, Action.CHANGE, SystemModule.REVIEWS)
     # The campaign row first, then its items: the lock order of every writer (see services.campaigns).
-    campaign = ReviewCampaign.objects.select_for_update().get(pk=campaign.pk)
+    campaign = ReviewCampaign.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=campaign.pk)
     retried = ReviewItem.objects.filter(campaign=campaign, apply_result=ApplyResult.FAILED, applied_at__isnull=True)
     count = retried.update(apply_result=ApplyResult.PENDING, apply_detail="")
-    if count and campaign.state == ReviewCampaign.State.APPLIED:
+    if not count:
+        return 0
+    before = campaign.state
+    if campaign.state == ReviewCampaign.State.APPLIED:
         campaign.state = ReviewCampaign.State.CLOSED
         campaign.save(update_fields=["state"])
+    audit.record(
+        EventType.REVIEW_APPLY_RETRIED,
+        tenant=campaign.tenant,
+        actor=actor,
+        target=campaign,
+        before={"state": before},
+        after={"state": campaign.state, "retried": count},
+    )
     return count
 
 

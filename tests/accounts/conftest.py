@@ -4,19 +4,12 @@ import datetime as dt
 
 import pytest
 import time_machine
-from django.db import connection
 from django.test import Client
 
 from tests.factories import PASSWORD
 
 # A fixed instant in the middle of a 30-second TOTP step.
 T0 = dt.datetime(2026, 3, 2, 9, 0, 10, tzinfo=dt.UTC)
-
-
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
-            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (DATABASE_URL=postgres://...)"))
 
 
 @pytest.fixture

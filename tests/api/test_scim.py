@@ -161,7 +161,9 @@ def test_scim_needs_a_scim_key(acme_admin, admin_client_acme):
     assert bearer(token).get("/scim/v2/Users").status_code == 403
     response = bearer("").get("/scim/v2/Users")
     assert response.status_code == 401 and response.json()["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]
-    assert admin_client_acme.get("/scim/v2/Users").status_code in (401, 403)  # a session is not SCIM
+    session = admin_client_acme.get("/scim/v2/Users")  # a session is not SCIM
+    assert session.status_code == 403 and session.json()["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]
+    assert "Resources" not in session.json()
 
 
 def test_az1_az2_scim_other_tenants_ids(scim, acme, globex):

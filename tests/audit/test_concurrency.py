@@ -29,6 +29,7 @@ WRITER = textwrap.dedent(
 
     worker, tenant_id, start = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     tenant = Tenant.objects.get(pk=tenant_id)
+    open(start + f".ready-{worker}", "w").close()  # the handshake: set up, waiting at the line
     while not os.path.exists(start):
         time.sleep(0.005)
     for i in range(250):
@@ -48,8 +49,6 @@ def _database_url() -> str:
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_four_processes_append_1000_events_without_gaps_or_duplicates(tmp_path):
-    if connection.vendor != "postgresql":
-        pytest.skip("the concurrency test needs PostgreSQL")
     tenant = Tenant.objects.create(name="Busy", slug="busy")  # no creation event: the log starts empty
     start = tmp_path / "go"
     env = {
@@ -68,7 +67,12 @@ def test_four_processes_append_1000_events_without_gaps_or_duplicates(tmp_path):
         )
         for n in range(4)
     ]
-    time.sleep(1.5)  # let all four start Django and wait at the line
+    ready = [tmp_path / f"go.ready-{n}" for n in range(4)]
+    deadline = time.monotonic() + 120
+    while not all(path.exists() for path in ready):  # all four have started Django and wait at the line
+        assert time.monotonic() < deadline, "the writers did not all start"
+        assert all(writer.poll() is None for writer in writers), "a writer ended before the start"
+        time.sleep(0.01)
     start.touch()
     for writer in writers:
         _out, err = writer.communicate(timeout=180)

@@ -6,6 +6,7 @@ import base64
 import json
 import re
 
+import pytest
 from django.db import connection, transaction
 
 import audit
@@ -177,3 +178,29 @@ def test_a_target_label_that_names_a_person_is_a_commitment(acme_admin, acme_bas
     assert acme_basic.email not in event.canonical and event.target_label == f"kept by {acme_basic.email}"
     assert personal_rows(acme_admin.tenant, event.seq)["target"][0] == acme_basic.pk
     assert verify_tenant(acme_admin.tenant).ok
+
+
+def test_erase_personal_data_command_erases_one_person_and_the_chain_still_verifies(acme_admin, acme_basic, globex):
+    """erase_subject is wired to a platform command: one person's clear values go, the erasure is recorded,
+    someone else's values and other tenants stay, the chain verifies."""
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    from audit.models import AuditEvent
+
+    grant = grant_reports(acme_admin, acme_basic)
+    out = StringIO()
+    call_command("erase_personal_data", "acme", str(acme_basic.pk), reason="erasure request 2026-17", stdout=out)
+    assert f"about user #{acme_basic.pk}" in out.getvalue() and "Erased 0 " not in out.getvalue()
+    event = last_event(acme_admin.tenant, event_type=EventType.GRANT_CREATED, target_id=str(grant.pk))
+    assert event.after["user"] is None and event.actor_label == acme_admin.email
+    erased = AuditEvent.objects.dangerously_all_tenants().filter(
+        tenant=acme_admin.tenant, event_type=EventType.PERSONAL_DATA_ERASED
+    )
+    assert [e.reason for e in erased] == ["erasure request 2026-17"]
+    assert verify_tenant(acme_admin.tenant).ok
+    with pytest.raises(CommandError, match="no tenant"):
+        call_command("erase_personal_data", "nobody", "1", reason="x")
+    with pytest.raises(CommandError, match="reason"):
+        call_command("erase_personal_data", "acme", str(acme_basic.pk), reason=" ")

@@ -177,3 +177,24 @@ def test_the_revoke_preview_names_the_module_in_the_readers_language(admin_clien
     body = admin_client_acme.get(url).content.decode().replace("<strong>", "").replace("</strong>", "")
     assert "customer@acme.example: 产品 · 导出" in body
     assert "products" not in body.split('data-testid="impact"')[1]
+
+
+def test_az9_the_grant_form_names_no_resource_its_user_may_not_view(acme, acme_customer):
+    """A holder of grants: create who may not view a resource: ?resource= does not show its title, and a POST
+    naming it is not a valid choice (the form's resources come through the read door, restrict)."""
+    from tests.console.conftest import make_resource
+
+    hidden = make_resource(acme, "products", "Project Nightingale pricing")
+    granter = role_with(acme, "Grant desk", {"grants": ["view", "create"], "reports": ["view"]})
+    _, client = person(acme, "desk@acme.example", granter)
+    page = client.get(f"/console/grants/new/?resource={hidden.pk}")
+    assert page.status_code == 200
+    assert "Project Nightingale" not in page.content.decode()
+    seen = make_resource(acme, "reports", "Q4 outlook")
+    page = client.get(f"/console/grants/new/?resource={seen.pk}")
+    assert "Q4 outlook" in page.content.decode()  # the control: a resource they may view is named
+    data = {"user": acme_customer.email, "resource": hidden.pk, "actions": ["view"], "reason": "x"}
+    response = client.post("/console/grants/new/", data)
+    assert response.status_code == 200 and "resource" in response.context["form"].errors
+    assert "Project Nightingale" not in response.content.decode()
+    assert not grants_of(acme)

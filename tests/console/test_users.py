@@ -9,9 +9,9 @@ from django.core import mail
 from django.test import Client
 
 from accounts import services
+from accounts.auth_models import UserSession
 from accounts.models import User
 from accounts.scoping import tenant_scope
-from accounts.sessions import sessions_of
 from console.matrix import effective_matrix, resource_access
 from permissions import engine
 from permissions.models import PendingChange
@@ -175,13 +175,13 @@ def test_ses5_deactivating_ends_every_session_and_reactivating_lets_them_back(
     customer_client = login(Client(), acme_customer)
     assert customer_client.get("/").status_code == 200
     with tenant_scope(acme):
-        assert sessions_of(acme_customer)
+        assert UserSession.objects.filter(user=acme_customer).exists()
     url = f"/console/users/{acme_customer.pk}/status/"
     with django_capture_on_commit_callbacks(execute=True):
         admin_client_acme.post(url, {"reason": "left the company"})
     assert not user(acme_customer.email).is_active
     with tenant_scope(acme):
-        assert not sessions_of(acme_customer)
+        assert not UserSession.objects.filter(user=acme_customer).exists()
     assert customer_client.get("/").status_code == 302  # sent to log in
     admin_client_acme.post(url, {"reason": "came back"})
     assert user(acme_customer.email).is_active

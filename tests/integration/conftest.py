@@ -122,8 +122,8 @@ def stop(processes: list[subprocess.Popen]) -> None:
 
 
 def require_postgres() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("the multi-process deployment needs PostgreSQL (SQLite's test database is in memory)")
+    # Tests that use it are marked postgres (skipped on SQLite, whose test database lives in memory).
+    assert connection.vendor == "postgresql", "a test using the multi-process deployment must be marked postgres"
 
 
 @pytest.fixture

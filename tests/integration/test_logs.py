@@ -6,7 +6,10 @@ import json
 import time
 import uuid
 
+import pytest
 import requests
+
+pytestmark = pytest.mark.postgres  # the cluster's processes share the test database: PostgreSQL only
 
 
 def lines_of(path, needle: str, at_least: int, timeout: float = 10.0) -> list[dict]:

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts import services as account_services
 from accounts.scoping import tenant_scope
-from permissions import engine
+from permissions import engine, planner
 from permissions.engine import PathKind
 from permissions.models import Resource
 from permissions.services import grants as grant_services
@@ -249,7 +249,7 @@ def test_visible_is_one_query_whatever_the_length(
     acme, acme_admin, acme_customer, reports, count, dense, monkeypatch, django_assert_num_queries, customer_company
 ):
     """A page of visible() is one statement, for 3 or 30 objects, in either plan (sparse or dense)."""
-    monkeypatch.setattr(engine, "DENSE_AT", 0 if dense else 2_000)
+    monkeypatch.setattr(planner, "DENSE_AT", 0 if dense else 2_000)
     add_to_group(customer_company, acme_customer)
     for n in range(count):
         resource = make_resource(acme, "reports", f"report {n}")

@@ -208,6 +208,36 @@ def test_az6_system_module_grant_waits_for_a_second_administrator(
     refused(ErrorCode.ALREADY_DECIDED, changes.approve_change, change, actor=acme_admin2)
 
 
+def test_rejecting_with_a_copy_loaded_before_the_approval_is_refused(in_acme, acme_admin, acme_admin2, acme_customer):
+    """reject_change decides on the locked row, not the caller's copy: a copy loaded while the change was
+    pending cannot mark an approved change rejected while its grant stays live."""
+    change = grants.grant(
+        actor=acme_admin, module=module(in_acme, "users"), user=acme_customer, actions=[A.VIEW], reason="helpdesk"
+    )
+    stale = PendingChange.objects.get(pk=change.pk)  # e.g. the approval queue page, loaded earlier
+    changes.approve_change(change, actor=acme_admin2)
+    refused(ErrorCode.ALREADY_DECIDED, changes.reject_change, stale, actor=acme_admin, reason="withdrawn")
+    refused(ErrorCode.ALREADY_DECIDED, changes.reject_change, stale, actor=acme_admin2, reason="no")
+    stale.refresh_from_db()
+    assert stale.status == PendingChange.Status.APPROVED and stale.decided_by == acme_admin2
+    assert engine.can(acme_customer, A.VIEW, "users")
+    assert events(in_acme, EventType.CHANGE_REJECTED) == []
+
+
+def test_revoking_with_a_stale_copy_records_the_revocation_once(in_acme, acme_admin, acme_admin2, acme_customer):
+    """revoke decides on the locked row: a second revocation through a copy loaded earlier changes nothing."""
+    grant = grants.grant(
+        actor=acme_admin, module=module(in_acme, "reports"), user=acme_customer, actions=[A.VIEW], reason="project"
+    )
+    stale = Grant.objects.get(pk=grant.pk)
+    grants.revoke(grant, actor=acme_admin, reason="left the project")
+    first = Grant.objects.get(pk=grant.pk).revoked_at
+    grants.revoke(stale, actor=acme_admin2, reason="again")
+    again = Grant.objects.get(pk=grant.pk)
+    assert again.revoked_at == first and again.revoked_by == acme_admin
+    assert len(events(in_acme, EventType.GRANT_REVOKED)) == 1
+
+
 def test_az6_making_an_administrator_needs_approval(in_acme, acme_admin, acme_admin2, acme_customer):
     administrator = Role.objects.get(key=BuiltinRole.ADMINISTRATOR)
     change = roles.change_user_role(acme_customer, administrator, actor=acme_admin, reason="new IT lead")
@@ -279,6 +309,24 @@ def test_expire_due_grants_records_each_once(acme, acme_admin, acme_customer, re
     assert event.target_id == str(grant.pk) and event.actor is None
     with tenant_scope(acme):
         assert not ResourceUserPermission.objects.filter(grant=grant).exists()
+
+
+def test_expire_due_grants_throws_away_only_the_cached_sets_of_tenants_whose_grants_expired(
+    acme, globex, acme_admin, acme_customer, globex_admin, reports, report
+):
+    """The job runs tenant after tenant (acme sorts first): globex, where nothing expired, keeps its cached
+    permission sets; acme's are rebuilt."""
+    expires = timezone.now() + timedelta(days=1)
+    with tenant_scope(acme):
+        grants.grant(
+            actor=acme_admin, module=reports, user=acme_customer, actions=[A.VIEW], reason="trial", expires_at=expires
+        )
+    with time_machine.travel(expires + timedelta(minutes=5), tick=False):
+        acme_set, globex_set = engine.compiled_for(acme_admin), engine.compiled_for(globex_admin)
+        assert engine.compiled_for(globex_admin) is globex_set  # cached while nothing changes
+        assert grants.expire_due_grants() == 1
+        assert engine.compiled_for(acme_admin) is not acme_set
+        assert engine.compiled_for(globex_admin) is globex_set
 
 
 def test_custom_modules_and_resources(in_acme, acme_admin, acme_basic):

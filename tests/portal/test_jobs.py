@@ -1,7 +1,6 @@
 """The scheduler entry point: per-tenant scope (AZ-7), isolation of failures, one runner at a time."""
 
 import threading
-import time
 
 import pytest
 from django.core.management import call_command
@@ -54,35 +53,49 @@ def test_a_failing_job_does_not_stop_the_others(clean_registry, acme_admin):
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_runs_take_turns(clean_registry):
+    """Two runners at once: the second calls run_due_jobs while the first is inside its job (a handshake, so the
+    runs really overlap), and its job starts only after the first one's has ended (the runner lock)."""
     from tests.factories import TenantFactory
 
     TenantFactory()
-    active, overlaps = [], []
+    inside, second_calling, second_inside = threading.Event(), threading.Event(), threading.Event()
+    timeline, lock = [], threading.Lock()
 
     def slow(tenant, now):
-        if active:
-            overlaps.append(True)
-        active.append(1)
-        time.sleep(0.2)
-        active.pop()
+        with lock:
+            first = not timeline
+            timeline.append("start")
+        if first:
+            inside.set()
+            assert second_calling.wait(timeout=30), "the second runner never started"
+            # The second runner is calling now: with the runner lock it cannot get in; give it a bounded chance.
+            second_inside.wait(timeout=1.0)
+        else:
+            second_inside.set()
+        with lock:
+            timeline.append("end")
         return 1
 
     jobs.register("slow", slow)
 
-    def run():
+    def run(after=None):
         from django.db import connection
 
         try:
+            if after is not None:
+                assert after.wait(timeout=30)
+                second_calling.set()
             jobs.run_due_jobs()
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
+    threads = [threading.Thread(target=run), threading.Thread(target=run, args=(inside,))]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
-    assert overlaps == []
+        thread.join(timeout=60)
+    assert second_calling.is_set()  # the runs overlapped: the second was called while the first was inside
+    assert timeline == ["start", "end", "start", "end"]  # …and their jobs did not
 
 
 def test_command_runs_once(clean_registry, acme_admin, capsys):

@@ -39,8 +39,6 @@ def _twice_at_once(func):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_runs_open_once_and_apply_once(acme, acme_admin, acme_reviewer):
-    if connection.vendor != "postgresql":
-        pytest.skip("row-lock concurrency needs PostgreSQL")
     subjects = [UserFactory(tenant=acme) for _ in range(3)]
     made = [grant_on(acme, s) for s in subjects]
     make_policy(acme, fallback=acme_reviewer, include_roles=False, start_date=timezone.now().date())
@@ -68,7 +66,16 @@ def test_concurrent_runs_open_once_and_apply_once(acme, acme_admin, acme_reviewe
         assert AuditEvent.objects.filter(event_type="review.campaign_applied").count() == 1
 
 
-PAUSE = 0.5  # long enough for the other thread to reach its next lock (it only waits for it)
+def _until_another_waits_for_a_lock(timeout: float = 10.0) -> None:
+    """The handshake of a paused side: return once another transaction waits for a lock (PostgreSQL's
+    pg_locks, read afresh on every call), i.e. the other thread reached the lock this side holds."""
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.01)
 
 
 @pytest.mark.postgres
@@ -82,8 +89,6 @@ def test_a_decision_racing_the_close_commits_before_it_or_is_refused(
     ``decide`` first: the decision is under way (its locks taken, state checked) when the close starts.
     ``close`` first: the close has resolved the items, not yet committed, when the decision starts.
     """
-    if connection.vendor != "postgresql":
-        pytest.skip("row-lock concurrency needs PostgreSQL")
     subjects = [UserFactory(tenant=acme) for _ in range(3)]
     made = [grant_on(acme, s) for s in subjects]
     make_policy(acme, fallback=acme_reviewer, include_roles=False, start_date=timezone.now().date())
@@ -99,13 +104,13 @@ def test_a_decision_racing_the_close_commits_before_it_or_is_refused(
 
     def may_review_then_pause(actor):  # inside decide: its locks are held, the campaign was seen open
         deciding.set()
-        time.sleep(PAUSE)
+        _until_another_waits_for_a_lock()
         return real_may_review(actor)
 
     def resolve_then_pause(campaign, policy):  # inside close: items resolved, not committed yet
         guarded = real_resolve(campaign, policy)
         closing.set()
-        time.sleep(PAUSE)
+        _until_another_waits_for_a_lock()
         return guarded
 
     monkeypatch.setattr(decisions, "may_review", may_review_then_pause)

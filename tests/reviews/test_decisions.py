@@ -221,6 +221,28 @@ def test_a_failure_is_shown_on_the_item_and_audited_never_silent(acme, acme_admi
 
 
 @pytest.mark.django_db
+def test_retrying_failed_items_is_audited(acme, acme_admin, acme_reviewer):
+    """retry_failed reopens an applied campaign and requeues its failed items: one review.apply_retried event."""
+    subject = UserFactory(tenant=acme)
+    grant = grant_on(acme, subject)
+    campaign = _open(acme, fallback=acme_reviewer, include_roles=False)
+    with tenant_scope(acme):
+        item = ReviewItem.objects.get(campaign=campaign, grant=grant)
+        decisions.decide(item, actor=acme_admin, decision="revoke", justification="gone")
+        ReviewItem.objects.filter(pk=item.pk).update(justification="password: hunter2")  # makes the revoke fail
+        campaign = _close(acme, campaign)
+        assert campaign.state == ReviewCampaign.State.APPLIED
+        assert applying.retry_failed(campaign, actor=acme_admin) == 1
+        campaign.refresh_from_db()
+        assert campaign.state == ReviewCampaign.State.CLOSED
+        [event] = AuditEvent.objects.filter(event_type="review.apply_retried", target_id=str(campaign.pk))
+        assert event.actor == acme_admin
+        assert event.before == {"state": "applied"} and event.after == {"state": "closed", "retried": 1}
+        assert applying.retry_failed(campaign, actor=acme_admin) == 0  # nothing failed: nothing to record
+        assert AuditEvent.objects.filter(event_type="review.apply_retried").count() == 1
+
+
+@pytest.mark.django_db
 def test_reduce_shortens_a_grant_with_the_review_as_provenance(acme, acme_admin, acme_reviewer):
     subject = UserFactory(tenant=acme)
     grant = grant_on(acme, subject)
