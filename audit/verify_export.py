@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import argparse
 import base64
-import binascii
+import calendar
 import hashlib
 import json
 import sys
+import time
+import urllib.request
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
+from audit import signednote
 from audit.merkle import CompactRange, verify_consistency, verify_inclusion
 
 
@@ -33,7 +34,7 @@ def gettext_noop(text: str) -> str:
 
 
 FORMAT = "portcullis-audit-export"
-NOTE_PREFIXES = ("index ", "time ", "prev ")
+VERSION = 2
 PROBLEM_KINDS = (
     "modified",
     "missing",
@@ -43,10 +44,16 @@ PROBLEM_KINDS = (
     "rewritten",
     "bad_signature",
     "inconsistent_checkpoints",
+    "unwitnessed",
+    "rollback",
+    "fork",
+    "stale",
+    "bad_time",
     "malformed",
 )
 _ZERO = bytes(32)
 EXTRA_EVENT = gettext_noop("an extra event claims position {claim}")
+CLOCK_SKEW = 60  # seconds a checkpoint's recorded time may exceed its earliest cosignature's time
 
 
 @dataclass(frozen=True)
@@ -69,56 +76,41 @@ class Problem:
         return f"{self.kind}{where}: {self.detail}"
 
 
+@dataclass
+class Trust:
+    """What a verifier trusts beyond the log itself (its roots of trust), all from outside the database.
+
+    ``witnesses``: witness verifier keys (cosignature/v1); ``quorum``: how many of them must cosign each
+    checkpoint; ``checkpoints``: signed notes kept earlier (a witness's latest cosigned checkpoint, an earlier
+    export's latest checkpoint); ``retired``: {key id: Unix time of its retirement}; ``now`` and ``interval``
+    (seconds): an event older than two intervals must be covered by a checkpoint; ``max_delay``: how long
+    before its earliest cosignature a checkpoint's recorded time may be.
+    """
+
+    witnesses: list[signednote.Verifier] = field(default_factory=list)
+    quorum: int = 0
+    checkpoints: list[str] = field(default_factory=list)
+    retired: dict[str, int] = field(default_factory=dict)
+    now: float | None = None
+    interval: int | None = None
+    max_delay: int = 900
+
+
 def log_origin(tenant_id: int) -> str:
-    """The first line of a tenant's checkpoint notes: names the log a checkpoint speaks for."""
+    """The first line of a tenant's checkpoints (and the name of the key that signs them)."""
     return f"portcullis/audit/tenant/{tenant_id}"
 
 
-def note_text(*, origin: str, tree_size: int, root: bytes, index: int, time: str, prev: str) -> str:
-    """The signed text of a checkpoint (C2SP tlog-checkpoint body plus three extension lines)."""
-    root_b64 = base64.b64encode(root).decode()
-    return f"{origin}\n{tree_size}\n{root_b64}\nindex {index}\ntime {time}\nprev {prev}\n"
-
-
-def parse_note(text: str) -> dict | None:
-    """The fields of a checkpoint note, or None when it is not one."""
-    lines = text.split("\n")
-    if len(lines) != 7 or lines[-1] != "" or not all(lines[3 + i].startswith(p) for i, p in enumerate(NOTE_PREFIXES)):
+def unix_time(text: str | None) -> int | None:
+    """Seconds since the epoch of ``YYYY-MM-DDTHH:MM:SS[.ffffff]Z`` (None when absent or malformed)."""
+    if not text:
         return None
-    try:
-        size = int(lines[1])
-        root = base64.b64decode(lines[2], validate=True)
-        index = int(lines[3][len("index ") :])
-    except (ValueError, binascii.Error):
-        return None
-    if len(root) != 32 or str(size) != lines[1] or size < 0:
-        return None
-    return {
-        "origin": lines[0],
-        "tree_size": size,
-        "root": root,
-        "index": index,
-        "time": lines[4][len("time ") :],
-        "prev": lines[5][len("prev ") :],
-    }
-
-
-def checkpoint_hash(note: str, signature: bytes) -> str:
-    """What the next checkpoint's ``prev`` line names: hex(SHA-256(note bytes || signature))."""
-    return hashlib.sha256(note.encode("utf-8") + signature).hexdigest()
-
-
-def signature_ok(public_keys: dict[str, bytes], key_id: str, note: str, signature_b64: str) -> bool:
-    """True when ``signature_b64`` is a valid Ed25519 signature of ``note`` by trusted key ``key_id``."""
-    public = public_keys.get(key_id)
-    if public is None:
-        return False
-    try:
-        signature = base64.b64decode(signature_b64, validate=True)
-        Ed25519PublicKey.from_public_bytes(public).verify(signature, note.encode("utf-8"))
-    except (InvalidSignature, ValueError, binascii.Error):
-        return False
-    return True
+    for pattern in ("%Y-%m-%dT%H:%M:%S.%fZ%z", "%Y-%m-%dT%H:%M:%SZ%z"):
+        try:
+            return calendar.timegm(datetime.strptime(text + "+0000", pattern).utctimetuple())  # noqa: DTZ007
+        except ValueError:
+            continue
+    return None
 
 
 def _commitment_at(payload: dict, field: str):
@@ -139,16 +131,24 @@ def _commitment_at(payload: dict, field: str):
 
 
 class LogChecker:
-    """Verifies one tenant's log fed event by event in stored order, against its signed checkpoints."""
+    """Verifies one tenant's log fed event by event in stored order, against its signed checkpoints and, when
+    given, the roots of trust in ``trust`` (witness keys and quorum, checkpoints kept outside the database)."""
 
-    def __init__(self, tenant_id: int, public_keys: dict[str, bytes], checkpoints: list[dict]) -> None:
+    def __init__(
+        self, tenant_id: int, public_keys: dict[str, bytes], checkpoints: list[dict], trust: Trust | None = None
+    ) -> None:
         self.tenant_id = tenant_id
         self.origin = log_origin(tenant_id)
         self.problems: list[Problem] = []
         self._keys = public_keys
+        self.trust = trust or Trust()
         self._signed: list[dict] = []  # checkpoints whose signature verifies, in order
         self._check_checkpoints(sorted(checkpoints, key=lambda c: c["index"]))
-        self._want = {c["tree_size"] for c in self._signed}
+        self._trusted = self._check_trusted(self.trust.checkpoints)
+        self._want = {c["tree_size"] for c in self._signed} | {c.size for c in self._trusted}
+        covered = [c["tree_size"] for c in self._signed if c["witnessed"]]
+        self._covered = max(covered, default=0)  # events below this size are under a (witnessed) checkpoint
+        self._uncovered_time: int | None = None
         self._roots: dict[int, bytes] = {}
         self._compact = CompactRange()
         self._expected = 0  # the next position the log should hold
@@ -161,61 +161,77 @@ class LogChecker:
         self.events = 0
 
     # -- checkpoints ---------------------------------------------------------------------------
-    def _check_checkpoints(self, checkpoints: list[dict]) -> None:
-        previous = None
-        for position, checkpoint in enumerate(checkpoints):
-            index = checkpoint["index"]
-            note_str = checkpoint["note"]
-            try:
-                signature = base64.b64decode(checkpoint["signature"], validate=True)
-            except (binascii.Error, ValueError):
-                signature = b""
-            note = parse_note(note_str)
-            signed = False
-            public = self._keys.get(checkpoint["key_id"])
-            if public is None:
-                self._add(
-                    "bad_signature",
-                    None,
-                    gettext_noop("checkpoint {index}: signed by unknown key {key}"),
-                    index=index,
-                    key=checkpoint["key_id"],
-                )
-            else:
+    def _log_signer(self, text: str, signatures: list) -> tuple[str | None, bool]:
+        """(id of the trusted key whose signature verifies, whether a trusted key's signature failed)."""
+        signer, failed = None, False
+        for kid, public in self._keys.items():
+            verifier = signednote.Verifier(self.origin, signednote.ED25519, public)
+            for signature in signatures:
                 try:
-                    Ed25519PublicKey.from_public_bytes(public).verify(signature, note_str.encode("utf-8"))
-                    signed = True
-                except (InvalidSignature, ValueError):
+                    if signednote.check(text, signature, verifier) is not None:
+                        signer = signer or kid
+                except signednote.NoteError:
+                    failed = True
+        return signer, failed
+
+    def _cosignatures(self, text: str, signatures: list, index: int | None) -> dict[str, int]:
+        """{witness name: cosignature time} of the trusted witnesses whose cosignature verifies."""
+        times: dict[str, int] = {}
+        for witness in self.trust.witnesses:
+            for signature in signatures:
+                try:
+                    found = signednote.check(text, signature, witness)
+                except signednote.NoteError:
                     self._add(
                         "bad_signature",
                         None,
-                        gettext_noop("checkpoint {index}: signature does not verify"),
+                        gettext_noop("checkpoint {index}: the cosignature of {witness} does not verify"),
                         index=index,
+                        witness=witness.name,
                     )
-            if note is None:
+                    continue
+                if found is not None:
+                    times.setdefault(witness.name, found)
+        return times
+
+    def _check_checkpoints(self, checkpoints: list[dict]) -> None:
+        previous = None
+        quorum = self.trust.quorum if self.trust.witnesses else 0
+        for position, checkpoint in enumerate(checkpoints):
+            index = checkpoint["index"]
+            try:
+                text, signatures = signednote.split_note(checkpoint["note"])
+                note = signednote.parse_checkpoint(text)
+            except signednote.NoteError:
                 self._add("bad_signature", None, gettext_noop("checkpoint {index}: its note is malformed"), index=index)
                 continue
-            if note["origin"] != self.origin:
+            if note.origin != self.origin:
                 self._add(
                     "bad_signature",
                     None,
                     gettext_noop("checkpoint {index}: signed for another log ({origin})"),
                     index=index,
-                    origin=note["origin"],
+                    origin=note.origin,
                 )
-                signed = False
-            if (
-                note["tree_size"] != checkpoint["tree_size"]
-                or note["root"].hex() != checkpoint["root_hash"]
-                or note["index"] != checkpoint["index"]
-            ):
+                continue
+            signer, failed = self._log_signer(text, signatures)
+            if signer is None:
+                self._add(
+                    "bad_signature",
+                    None,
+                    gettext_noop("checkpoint {index}: signature does not verify")
+                    if failed
+                    else gettext_noop("checkpoint {index}: not signed by a trusted key"),
+                    index=index,
+                )
+            if note.size != checkpoint["tree_size"] or note.root.hex() != checkpoint["root_hash"]:
                 self._add(
                     "bad_signature",
                     None,
                     gettext_noop("checkpoint {index}: its fields differ from its signed note"),
                     index=index,
                 )
-            if note["index"] != position:
+            if index != position:
                 self._add(
                     "inconsistent_checkpoints",
                     None,
@@ -223,36 +239,91 @@ class LogChecker:
                     index=index,
                     missing=position,
                 )
-            expected_prev = "-" if previous is None else checkpoint_hash(previous["note_str"], previous["signature"])
-            if note["prev"] != expected_prev:
+            times = self._cosignatures(text, signatures, index)
+            if len(times) < quorum:
                 self._add(
-                    "inconsistent_checkpoints",
+                    "unwitnessed",
                     None,
-                    gettext_noop("checkpoint {index}: does not follow the checkpoint before it"),
+                    gettext_noop("checkpoint {index}: {count} of the {quorum} witness cosignatures it needs"),
                     index=index,
+                    count=len(times),
+                    quorum=quorum,
                 )
+            earliest = min(times.values(), default=None)
+            claimed = unix_time(checkpoint.get("time"))
+            if earliest is not None and (
+                claimed is None or claimed > earliest + CLOCK_SKEW or earliest - claimed > self.trust.max_delay
+            ):
+                self._add(
+                    "bad_time",
+                    None,
+                    gettext_noop("checkpoint {index}: its time {time} does not agree with its cosignatures"),
+                    index=index,
+                    time=checkpoint.get("time"),
+                )
+            # A retired key's signature needs independent evidence (a trusted witness's cosignature time) that
+            # it was made before the retirement; a verifier given no witness can only read the claimed time.
+            evidence = earliest if self.trust.witnesses else claimed
+            retired_at = self.trust.retired.get(signer) if signer else None
+            if retired_at is not None and (evidence is None or evidence > retired_at):
+                self._add(
+                    "bad_signature",
+                    None,
+                    gettext_noop("checkpoint {index}: signed by key {key} with no proof it was before its retirement"),
+                    index=index,
+                    key=signer,
+                )
+                signer = None
             if previous is not None:
                 proof = [bytes.fromhex(h) for h in checkpoint.get("consistency", [])]
-                if note["tree_size"] < previous["tree_size"]:
+                if note.size < previous["tree_size"]:
                     self._add(
                         "inconsistent_checkpoints",
                         None,
                         gettext_noop("checkpoint {index}: smaller than the checkpoint before it"),
                         index=index,
                     )
-                elif not verify_consistency(
-                    previous["tree_size"], note["tree_size"], previous["root"], note["root"], proof
-                ):
+                elif not verify_consistency(previous["tree_size"], note.size, previous["root"], note.root, proof):
                     self._add(
                         "inconsistent_checkpoints",
                         None,
                         gettext_noop("checkpoint {index}: not consistent with the checkpoint before it"),
                         index=index,
                     )
-            current = {**note, "note_str": note_str, "signature": signature}
-            if signed:
+            current = {
+                "index": index,
+                "tree_size": note.size,
+                "root": note.root,
+                "witnessed": len(times) >= quorum,
+                "note": checkpoint["note"],
+            }
+            if signer is not None:
                 self._signed.append(current)
             previous = current
+
+    def _check_trusted(self, notes: list[str]) -> list[signednote.Checkpoint]:
+        """The kept checkpoints of this log that a trusted log key or witness signed."""
+        trusted = []
+        for number, kept in enumerate(notes):
+            try:
+                text, signatures = signednote.split_note(kept)
+                note = signednote.parse_checkpoint(text)
+            except signednote.NoteError:
+                self._add("malformed", None, gettext_noop("trusted checkpoint {number} is malformed"), number=number)
+                continue
+            if note.origin != self.origin:
+                continue  # a root of trust of another log
+            signer, _ = self._log_signer(text, signatures)
+            if signer is None and not self._cosignatures(text, signatures, None):
+                self._add(
+                    "bad_signature",
+                    None,
+                    gettext_noop("trusted checkpoint of {size} events: signed by no trusted key or witness"),
+                    size=note.size,
+                )
+                continue
+            trusted.append(note)
+        return trusted
 
     # -- events --------------------------------------------------------------------------------
     def _add(self, kind: str, position: int | None, text: str, **args) -> None:
@@ -291,6 +362,8 @@ class LogChecker:
         if hashed.hexdigest() != leaf_hex:
             self._add("modified", claim, gettext_noop("its content does not match its leaf hash"))
             clean = False
+        if claim == self._covered and self._uncovered_time is None:
+            self._uncovered_time = unix_time(payload.get("time"))
         expected = self._expected
         if claim == expected:
             self._expected = expected + 1
@@ -379,7 +452,43 @@ class LogChecker:
                 size=size,
                 index=self._signed[-1]["index"],
             )
+        self._check_roots_of_trust()
         return self.problems
+
+    def _check_roots_of_trust(self) -> None:
+        largest = max((c["tree_size"] for c in self._signed), default=-1)
+        for kept in self._trusted:
+            if kept.size > self._expected:
+                self._add(
+                    "rollback",
+                    self._expected,
+                    gettext_noop("the log holds {count} events, fewer than the {size} of a checkpoint kept outside it"),
+                    count=self._expected,
+                    size=kept.size,
+                )
+            elif kept.size and self._roots.get(kept.size) != kept.root:
+                self._add(
+                    "fork",
+                    kept.size - 1,
+                    gettext_noop("events 0..{last} do not hash to the root of the checkpoint kept outside the log"),
+                    last=kept.size - 1,
+                )
+            if largest < kept.size:
+                self._add(
+                    "rollback",
+                    None,
+                    gettext_noop("no checkpoint of {size} events or more, though one was witnessed outside the log"),
+                    size=kept.size,
+                )
+        trust = self.trust
+        if trust.now is not None and trust.interval and self._uncovered_time is not None:
+            if self._uncovered_time < trust.now - 2 * trust.interval:
+                self._add(
+                    "stale",
+                    self._covered,
+                    gettext_noop("event {position} is older than two checkpoint intervals and no checkpoint covers it"),
+                    position=self._covered,
+                )
 
     @property
     def latest_checkpoint(self) -> dict | None:
@@ -388,22 +497,33 @@ class LogChecker:
 
 
 # -- the export file -------------------------------------------------------------------------------
-def verify_file(path: str, pinned_keys: dict[str, bytes] | None = None) -> tuple[dict, list[Problem]]:
+def verify_file(
+    path: str, pinned_keys: dict[str, bytes] | None = None, trust: Trust | None = None
+) -> tuple[dict, list[Problem]]:
     """(header, problems) of an export file."""
     with open(path, encoding="utf-8") as handle:
-        return verify_lines(handle, pinned_keys)
+        return verify_lines(handle, pinned_keys, trust)
 
 
-def verify_lines(lines, pinned_keys: dict[str, bytes] | None = None) -> tuple[dict, list[Problem]]:
-    """(header, problems) of an export given as an iterable of JSON lines."""
+def verify_lines(lines, pinned_keys: dict[str, bytes] | None = None, trust: Trust | None = None):
+    """(header, problems) of an export given as an iterable of JSON lines.
+
+    ``pinned_keys`` are the log keys to trust (without them, the export's own keys: integrity only).
+    Retirement times come from ``trust.retired`` when pinned, else from the export's key records.
+    """
     header: dict | None = None
     keys: dict[str, bytes] = {}
+    retired: dict[str, int] = {}
     checkpoints: list[dict] = []
     checker: LogChecker | None = None
     proofs: list[tuple[int, bytes, dict]] = []
+    trust = trust or Trust()
 
     def checker_for(header: dict) -> LogChecker:
-        return LogChecker(header["tenant"]["id"], pinned_keys if pinned_keys is not None else keys, checkpoints)
+        used = trust
+        if pinned_keys is None and retired:
+            used = Trust(**{**trust.__dict__, "retired": {**retired, **trust.retired}})
+        return LogChecker(header["tenant"]["id"], pinned_keys if pinned_keys is not None else keys, checkpoints, used)
 
     for number, line in enumerate(lines, 1):
         if not line.strip():
@@ -411,11 +531,18 @@ def verify_lines(lines, pinned_keys: dict[str, bytes] | None = None) -> tuple[di
         record = json.loads(line)
         kind = record.get("record")
         if number == 1:
-            if kind != "header" or record.get("format") != FORMAT or record.get("version") != 1:
-                return {}, [Problem.of("malformed", None, gettext_noop("not a version 1 portcullis audit export"))]
+            if kind != "header" or record.get("format") != FORMAT or record.get("version") != VERSION:
+                return {}, [Problem.of("malformed", None, gettext_noop("not a version 2 portcullis audit export"))]
+            tenant = record.get("tenant")
+            if not isinstance(tenant, dict) or type(tenant.get("id")) is not int:
+                return {}, [Problem.of("malformed", None, gettext_noop("the header names no tenant"))]
+            if record.get("origin") != log_origin(tenant["id"]):
+                return {}, [Problem.of("malformed", None, gettext_noop("the header's origin is not its tenant's log"))]
             header = record
         elif kind == "key":
             keys[record["key_id"]] = base64.b64decode(record["public_key"])
+            if record.get("retired_at"):
+                retired[record["key_id"]] = unix_time(record["retired_at"]) or 0
         elif kind == "checkpoint":
             checkpoints.append(record)
         elif kind == "event":
@@ -426,6 +553,7 @@ def verify_lines(lines, pinned_keys: dict[str, bytes] | None = None) -> tuple[di
             checker.feed(record["seq"], data, record["leaf_hash"], record["chain_hash"], personal)
             if "proof" in record:
                 proofs.append((record["seq"], hashlib.sha256(b"\x00" + data).digest(), record["proof"]))
+        # Other records are ignored (a later minor version may add some); unknown members too.
     if header is None:
         return {}, [Problem.of("malformed", None, gettext_noop("empty export"))]
     if checker is None:
@@ -454,11 +582,52 @@ def verify_lines(lines, pinned_keys: dict[str, bytes] | None = None) -> tuple[di
     return header, problems
 
 
-def _load_pinned(path: str) -> dict[str, bytes]:
+def load_public_keys(path: str) -> tuple[dict[str, bytes], dict[str, int]]:
+    """({key id: raw public key}, {key id: retirement time}) from a JSON file as published at /audit/keys.json.
+    Key ids are recomputed from the keys; an entry whose id does not match is refused."""
     with open(path, encoding="utf-8") as handle:
         data = json.load(handle)
     entries = data.get("keys", data) if isinstance(data, dict) else data
-    return {entry["key_id"]: base64.b64decode(entry["public_key"]) for entry in entries}
+    keys, retired = {}, {}
+    for entry in entries:
+        raw = base64.b64decode(entry["public_key"], validate=True)
+        if len(raw) != 32 or hashlib.sha256(raw).hexdigest()[:16] != entry["key_id"]:
+            raise ValueError(f"key {entry.get('key_id')!r}: its id is not SHA-256(public key)[:8]")
+        keys[entry["key_id"]] = raw
+        if entry.get("retired_at"):
+            when = unix_time(entry["retired_at"])
+            if when is None:
+                raise ValueError(f"key {entry['key_id']}: retired_at is not a UTC time")
+            retired[entry["key_id"]] = when
+    return keys, retired
+
+
+def load_trusted_checkpoints(path: str) -> list[str]:
+    """Signed notes kept earlier: a note file (``.txt``: one note, or several separated by a line ``---``)
+    or an earlier export (``.jsonl``: its checkpoints)."""
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    if text.lstrip().startswith("{"):
+        notes = []
+        for line in text.splitlines():
+            if line.strip():
+                record = json.loads(line)
+                if record.get("record") == "checkpoint":
+                    notes.append(record["note"])
+        return notes
+    return [part.lstrip("\n") for part in text.split("\n---\n") if part.strip()]
+
+
+def fetch_witness_checkpoint(url: str, origin: str, timeout: float = 10) -> str | None:
+    """A witness's latest cosigned checkpoint for ``origin`` (GET <url>/<hex sha256(origin)>/checkpoint)."""
+    address = f"{url.rstrip('/')}/{hashlib.sha256(origin.encode()).hexdigest()}/checkpoint"
+    try:
+        with urllib.request.urlopen(address, timeout=timeout) as response:  # noqa: S310 (an auditor's URL)
+            return response.read(65536).decode("utf-8")
+    except OSError as exc:
+        if getattr(exc, "code", None) == 404:
+            return None
+        raise
 
 
 def _safe(text: str) -> str:
@@ -470,12 +639,37 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m audit.verify_export", description=__doc__.split("\n")[0])
     parser.add_argument("file", help="an export made by `manage.py audit_export` or the viewer's download")
     parser.add_argument("--public-keys", help="JSON file of trusted public keys (as published at /audit/keys.json)")
+    parser.add_argument("--witness", action="append", default=[], help="a trusted witness's verifier key")
+    parser.add_argument("--quorum", type=int, help="cosignatures each checkpoint needs (default 1 with --witness)")
+    parser.add_argument(
+        "--trusted-checkpoint", action="append", default=[], help="a checkpoint kept earlier: note file or export"
+    )
+    parser.add_argument("--witness-url", action="append", default=[], help="fetch a witness's latest checkpoint")
+    parser.add_argument("--interval-minutes", type=int, help="checkpoint interval: older uncovered events fail")
+    parser.add_argument("--now", help="the time to judge staleness at (default: now), YYYY-MM-DDTHH:MM:SSZ")
     args = parser.parse_args(argv)
     try:
-        pinned = _load_pinned(args.public_keys) if args.public_keys else None
-        header, problems = verify_file(args.file, pinned)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        sys.stderr.write(f"cannot read the export: {_safe(str(exc))}\n")
+        pinned, retired = load_public_keys(args.public_keys) if args.public_keys else (None, {})
+        witnesses = [signednote.parse_vkey(v) for v in args.witness]
+        notes = [note for path in args.trusted_checkpoint for note in load_trusted_checkpoints(path)]
+        with open(args.file, encoding="utf-8") as handle:
+            first = json.loads(handle.readline() or "{}")
+        origin = first.get("origin", "")
+        for url in args.witness_url:
+            note = fetch_witness_checkpoint(url, origin)
+            if note:
+                notes.append(note)
+        trust = Trust(
+            witnesses=witnesses,
+            quorum=args.quorum if args.quorum is not None else min(1, len(witnesses)),
+            checkpoints=notes,
+            retired=retired,
+            now=(unix_time(args.now) if args.now else time.time()) if args.interval_minutes else None,
+            interval=args.interval_minutes * 60 if args.interval_minutes else None,
+        )
+        header, problems = verify_file(args.file, pinned, trust)
+    except (OSError, ValueError, KeyError, TypeError, signednote.NoteError) as exc:
+        sys.stderr.write(f"cannot read the input: {_safe(str(exc))}\n")
         return 2
     tenant = header.get("tenant", {}).get("slug", "?")
     if problems:
