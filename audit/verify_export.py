@@ -486,8 +486,8 @@ class LogChecker:
                 self._add(
                     "stale",
                     self._covered,
-                    gettext_noop("event {position} is older than two checkpoint intervals and no checkpoint covers it"),
-                    position=self._covered,
+                    gettext_noop("event {seq} is older than two checkpoint intervals and no checkpoint covers it"),
+                    seq=self._covered,
                 )
 
     @property
