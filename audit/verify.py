@@ -11,6 +11,7 @@ import json
 import queue
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.db import connection
 from django.utils.translation import gettext_noop
@@ -65,12 +66,21 @@ def configured_trust(tenant, *, fetch: bool = True, **overrides) -> Trust:
 
     from django.conf import settings
 
+    vkeys, urls = list(settings.AUDIT_TRUSTED_WITNESSES), list(settings.AUDIT_TRUSTED_WITNESS_URLS)
+    demo = Path(settings.AUDIT_DEMO_WITNESS_FILE)
+    if not vkeys and keys.demo_keys() and demo.is_file():  # the `make run` demo's local witness
+        for line in demo.read_text().splitlines():
+            if line.strip():
+                vkey, _, url = line.strip().partition(" ")
+                vkeys.append(vkey)
+                if url:
+                    urls.append(url)
     witnesses = overrides.pop("witnesses", None)
     if witnesses is None:
-        witnesses = [signednote.parse_vkey(v) for v in settings.AUDIT_TRUSTED_WITNESSES]
+        witnesses = [signednote.parse_vkey(v) for v in vkeys]
     notes = list(overrides.pop("checkpoints", []))
     if fetch:
-        for url in overrides.pop("witness_urls", None) or settings.AUDIT_TRUSTED_WITNESS_URLS:
+        for url in overrides.pop("witness_urls", None) or urls:
             note = fetch_witness_checkpoint(url, log_origin(tenant.pk), settings.AUDIT_WITNESS_TIMEOUT_SECONDS)
             if note:
                 notes.append(note)

@@ -197,6 +197,7 @@ class LogChecker:
     def _check_checkpoints(self, checkpoints: list[dict]) -> None:
         previous = None
         quorum = self.trust.quorum if self.trust.witnesses else 0
+        cosigned: list[tuple[int, int]] = []  # (index, trusted cosignatures) of every well-formed checkpoint
         for position, checkpoint in enumerate(checkpoints):
             index = checkpoint["index"]
             try:
@@ -240,15 +241,7 @@ class LogChecker:
                     missing=position,
                 )
             times = self._cosignatures(text, signatures, index)
-            if len(times) < quorum:
-                self._add(
-                    "unwitnessed",
-                    None,
-                    gettext_noop("checkpoint {index}: {count} of the {quorum} witness cosignatures it needs"),
-                    index=index,
-                    count=len(times),
-                    quorum=quorum,
-                )
+            cosigned.append((index, len(times)))
             earliest = min(times.values(), default=None)
             claimed = unix_time(checkpoint.get("time"))
             if earliest is not None and (
@@ -300,6 +293,19 @@ class LogChecker:
             if signer is not None:
                 self._signed.append(current)
             previous = current
+        # Every checkpoint from the first one the witnesses cosigned on, and the latest one, need the quorum
+        # (checkpoints made before the log had witnesses are not asked for cosignatures they never had).
+        first = next((n for n, (_, count) in enumerate(cosigned) if quorum and count >= quorum), None)
+        for number, (index, count) in enumerate(cosigned):
+            if count < quorum and ((first is not None and number > first) or number == len(cosigned) - 1):
+                self._add(
+                    "unwitnessed",
+                    None,
+                    gettext_noop("checkpoint {index}: {count} of the {quorum} witness cosignatures it needs"),
+                    index=index,
+                    count=count,
+                    quorum=quorum,
+                )
 
     def _check_trusted(self, notes: list[str]) -> list[signednote.Checkpoint]:
         """The kept checkpoints of this log that a trusted log key or witness signed."""

@@ -186,6 +186,8 @@ AUDIT_DEMO_KEYS = DEBUG or config.env_bool("PORTCULLIS_DEMO")
 # the witnesses' URLs whose latest cosigned checkpoints are roots of trust (docs/audit-operations.md).
 AUDIT_TRUSTED_WITNESSES = config.env_list("AUDIT_TRUSTED_WITNESSES", [])
 AUDIT_TRUSTED_WITNESS_URLS = config.env_list("AUDIT_TRUSTED_WITNESS_URLS", [])
+# Demo only (`make run`): the local witness's key and URL, written by `manage.py audit_demo_witness`.
+AUDIT_DEMO_WITNESS_FILE = VAR_DIR / "witness" / "trusted.txt"
 AUDIT_WITNESS_QUORUM = config.env_int("AUDIT_WITNESS_QUORUM", 1, minimum=0, maximum=32)
 AUDIT_WITNESS_TIMEOUT_SECONDS = config.env_int("AUDIT_WITNESS_TIMEOUT_SECONDS", 10, minimum=1, maximum=120)
 # A checkpoint's recorded time must be within this many seconds before its witnesses' cosignature times.

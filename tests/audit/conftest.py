@@ -17,6 +17,7 @@ def _own_signing_key(settings, tmp_path):
     settings.AUDIT_KEY_FILE = tmp_path / "audit_signing_key.json"
     settings.AUDIT_SIGNING_KEY = ""
     settings.AUDIT_RETIRED_PUBLIC_KEYS = []
+    settings.AUDIT_DEMO_WITNESS_FILE = tmp_path / "no-demo-witness.txt"  # never the developer's `make run` witness
 
 
 def fill(tenant, count, *, actor=None, prefix="change"):
