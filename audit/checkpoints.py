@@ -129,11 +129,13 @@ def make_checkpoint(tenant, *, force: bool = False, witness: bool = True):
     Raises ForkError when the log is not an extension of the previous signed checkpoint. Witnesses are
     called after the signing transaction commits; a refusal is stored, logged and shown on the audit page.
     """
-    from audit import witnessing
+    from audit import timestamps, witnessing
 
-    checkpoint, tree, _ = _sign(tenant, force)
+    checkpoint, tree, new = _sign(tenant, force)
     if witness:
         witnessing.submit(tenant, checkpoint, tree)
+    if new and settings.AUDIT_TSA_URLS:
+        timestamps.stamp(tenant, checkpoint)
     return checkpoint
 
 

@@ -257,3 +257,23 @@ class WitnessSubmission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.witness} {self.status}"
+
+
+class Timestamp(models.Model):
+    """An RFC 3161 time-stamp token over a checkpoint's text, from one time-stamping authority."""
+
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.PROTECT, related_name="+")
+    checkpoint = models.ForeignKey(Checkpoint, on_delete=models.PROTECT, related_name="timestamps")
+    authority = models.CharField(_("authority"), max_length=300)
+    token = models.TextField(_("time-stamp response (base64 DER)"))
+    gen_time = models.DateTimeField(_("time stamped"))
+
+    objects = TenantManager()
+
+    class Meta:
+        verbose_name = _("trusted timestamp")
+        verbose_name_plural = _("trusted timestamps")
+        ordering = ["tenant", "checkpoint", "gen_time"]
+
+    def __str__(self) -> str:
+        return f"{self.authority} {self.gen_time:%Y-%m-%dT%H:%M:%SZ}"

@@ -17,7 +17,7 @@ from django.db import connection
 from django.utils.translation import gettext_noop
 
 from accounts.scoping import dangerously_unscoped, tenant_scope
-from audit import keys, signednote
+from audit import keys, signednote, timestamps
 from audit.canonical import TIME_FORMAT
 from audit.verify_export import LogChecker, Problem, Trust, fetch_witness_checkpoint, log_origin, unix_time
 
@@ -43,7 +43,7 @@ def checkpoint_dicts(tenant) -> list[dict]:
     from audit.witnessing import cosigned_note
 
     with tenant_scope(tenant):
-        rows = list(Checkpoint.objects.order_by("index"))
+        rows = list(Checkpoint.objects.order_by("index").prefetch_related("timestamps"))
     return [
         {
             "index": c.index,
@@ -53,6 +53,7 @@ def checkpoint_dicts(tenant) -> list[dict]:
             "key_id": c.key_id,
             "note": cosigned_note(c),
             "consistency": c.consistency,
+            "timestamps": [t.token for t in c.timestamps.all()],
         }
         for c in rows
     ]
@@ -94,6 +95,7 @@ def configured_trust(tenant, *, fetch: bool = True, **overrides) -> Trust:
         "now": time.time(),
         "interval": settings.AUDIT_CHECKPOINT_INTERVAL_MINUTES * 60,
         "max_delay": settings.AUDIT_WITNESS_MAX_DELAY_SECONDS,
+        "tsa_roots": timestamps.roots(),
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
     return Trust(**values)

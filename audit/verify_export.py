@@ -49,6 +49,7 @@ PROBLEM_KINDS = (
     "fork",
     "stale",
     "bad_time",
+    "bad_timestamp",
     "malformed",
 )
 _ZERO = bytes(32)
@@ -94,6 +95,30 @@ class Trust:
     now: float | None = None
     interval: int | None = None
     max_delay: int = 900
+    tsa_roots: list[bytes] = field(default_factory=list)  # PEM root certificates of trusted TSAs
+
+
+def split_pem(data: bytes) -> list[bytes]:
+    """The PEM certificates in a file's bytes."""
+    marker = b"-----END CERTIFICATE-----"
+    return [part.strip() + b"\n" + marker + b"\n" for part in data.split(marker) if b"-----BEGIN" in part]
+
+
+def timestamp_time(token_b64: str, message: bytes, roots: list[bytes]) -> int | None:
+    """The genTime (Unix seconds) of an RFC 3161 time-stamp response over ``message`` that verifies against one
+    of ``roots``; None when it does not. Needs the ``rfc3161-client`` package (imported only here)."""
+    from cryptography import x509
+    from rfc3161_client import VerifierBuilder, decode_timestamp_response
+
+    try:
+        response = decode_timestamp_response(base64.b64decode(token_b64, validate=True))
+        builder = VerifierBuilder()
+        for pem in roots:
+            builder = builder.add_root_certificate(x509.load_pem_x509_certificate(pem))
+        builder.build().verify_message(response, message)
+        return calendar.timegm(response.tst_info.gen_time.utctimetuple())
+    except Exception:  # noqa: BLE001  (any parsing or verification failure means: not a valid token)
+        return None
 
 
 def log_origin(tenant_id: int) -> str:
@@ -198,6 +223,7 @@ class LogChecker:
         previous = None
         quorum = self.trust.quorum if self.trust.witnesses else 0
         cosigned: list[tuple[int, int]] = []  # (index, trusted cosignatures) of every well-formed checkpoint
+        timestamped: list[tuple[int, bool]] = []  # (index, has a valid trusted timestamp)
         for position, checkpoint in enumerate(checkpoints):
             index = checkpoint["index"]
             try:
@@ -244,6 +270,8 @@ class LogChecker:
             cosigned.append((index, len(times)))
             earliest = min(times.values(), default=None)
             claimed = unix_time(checkpoint.get("time"))
+            stamped = self._check_timestamps(checkpoint, text, index, claimed)
+            timestamped.append((index, stamped is not None))
             if earliest is not None and (
                 claimed is None or claimed > earliest + CLOCK_SKEW or earliest - claimed > self.trust.max_delay
             ):
@@ -257,6 +285,8 @@ class LogChecker:
             # A retired key's signature needs independent evidence (a trusted witness's cosignature time) that
             # it was made before the retirement; a verifier given no witness can only read the claimed time.
             evidence = earliest if self.trust.witnesses else claimed
+            if stamped is not None:
+                evidence = stamped if evidence is None else min(evidence, stamped)
             retired_at = self.trust.retired.get(signer) if signer else None
             if retired_at is not None and (evidence is None or evidence > retired_at):
                 self._add(
@@ -296,6 +326,13 @@ class LogChecker:
         # Every checkpoint from the first one the witnesses cosigned on, and the latest one, need the quorum
         # (checkpoints made before the log had witnesses are not asked for cosignatures they never had).
         first = next((n for n, (_, count) in enumerate(cosigned) if quorum and count >= quorum), None)
+        first_stamp = next((n for n, (_, ok) in enumerate(timestamped) if ok), None)
+        for number, (index, ok) in enumerate(timestamped):
+            last = number == len(timestamped) - 1
+            if self.trust.tsa_roots and not ok and ((first_stamp is not None and number > first_stamp) or last):
+                self._add(
+                    "bad_timestamp", None, gettext_noop("checkpoint {index}: no valid trusted timestamp"), index=index
+                )
         for number, (index, count) in enumerate(cosigned):
             if count < quorum and ((first is not None and number > first) or number == len(cosigned) - 1):
                 self._add(
@@ -306,6 +343,30 @@ class LogChecker:
                     count=count,
                     quorum=quorum,
                 )
+
+    def _check_timestamps(self, checkpoint: dict, text: str, index: int, claimed: int | None) -> int | None:
+        """The earliest genTime of the checkpoint's valid timestamps (None if none); reports invalid ones, and
+        a recorded time later than a token's genTime."""
+        if not self.trust.tsa_roots:
+            return None
+        earliest = None
+        for token in checkpoint.get("timestamps", []):
+            when = timestamp_time(token, text.encode("utf-8"), self.trust.tsa_roots)
+            if when is None:
+                self._add(
+                    "bad_timestamp", None, gettext_noop("checkpoint {index}: a timestamp does not verify"), index=index
+                )
+                continue
+            if claimed is None or claimed > when + CLOCK_SKEW:
+                self._add(
+                    "bad_time",
+                    None,
+                    gettext_noop("checkpoint {index}: its time {time} is later than its trusted timestamp"),
+                    index=index,
+                    time=checkpoint.get("time"),
+                )
+            earliest = when if earliest is None else min(earliest, when)
+        return earliest
 
     def _check_trusted(self, notes: list[str]) -> list[signednote.Checkpoint]:
         """The kept checkpoints of this log that a trusted log key or witness signed."""
@@ -652,6 +713,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--witness-url", action="append", default=[], help="fetch a witness's latest checkpoint")
     parser.add_argument("--interval-minutes", type=int, help="checkpoint interval: older uncovered events fail")
+    parser.add_argument("--tsa-roots", help="PEM file of trusted time-stamping authority roots (RFC 3161)")
     parser.add_argument("--now", help="the time to judge staleness at (default: now), YYYY-MM-DDTHH:MM:SSZ")
     args = parser.parse_args(argv)
     try:
@@ -672,6 +734,7 @@ def main(argv: list[str] | None = None) -> int:
             retired=retired,
             now=(unix_time(args.now) if args.now else time.time()) if args.interval_minutes else None,
             interval=args.interval_minutes * 60 if args.interval_minutes else None,
+            tsa_roots=split_pem(open(args.tsa_roots, "rb").read()) if args.tsa_roots else [],  # noqa: SIM115
         )
         header, problems = verify_file(args.file, pinned, trust)
     except (OSError, ValueError, KeyError, TypeError, signednote.NoteError) as exc:

@@ -186,6 +186,9 @@ AUDIT_DEMO_KEYS = DEBUG or config.env_bool("PORTCULLIS_DEMO")
 # the witnesses' URLs whose latest cosigned checkpoints are roots of trust (docs/audit-operations.md).
 AUDIT_TRUSTED_WITNESSES = config.env_list("AUDIT_TRUSTED_WITNESSES", [])
 AUDIT_TRUSTED_WITNESS_URLS = config.env_list("AUDIT_TRUSTED_WITNESS_URLS", [])
+# RFC 3161 time-stamping authorities that timestamp each checkpoint, and the roots that verify them (PEM).
+AUDIT_TSA_URLS = config.env_list("AUDIT_TSA_URLS", [])
+AUDIT_TSA_ROOTS_FILE = config.env_str("AUDIT_TSA_ROOTS_FILE")
 # Demo only (`make run`): the local witness's key and URL, written by `manage.py audit_demo_witness`.
 AUDIT_DEMO_WITNESS_FILE = VAR_DIR / "witness" / "trusted.txt"
 AUDIT_WITNESS_QUORUM = config.env_int("AUDIT_WITNESS_QUORUM", 1, minimum=0, maximum=32)

@@ -18,7 +18,7 @@ from django.core.management import call_command
 from accounts.scoping import tenant_scope
 from audit import keys
 from audit.checkpoints import make_checkpoint
-from audit.checks import audit_keys_check
+from audit.checks import audit_key_custody_check, audit_keys_check
 from audit.models import Checkpoint
 from audit.verify import verify_tenant
 from tests.audit.conftest import fill, triggers_off
@@ -41,7 +41,7 @@ def production(settings, tmp_path):
 
 
 def test_fc4_production_without_a_key_refuses_and_generates_nothing(production, acme):
-    [error] = audit_keys_check()
+    [error] = audit_key_custody_check()
     assert error.id == "audit.E002" and "AUDIT_SIGNING_KEY" in error.msg
     with pytest.raises(ImproperlyConfigured):
         keys.signing_key()
@@ -56,7 +56,7 @@ def test_fc4_a_key_file_inside_the_data_directory_is_refused(production, tmp_pat
     inside = production.VAR_DIR / "signing.key"
     inside.write_text(seed_text())
     production.AUDIT_SIGNING_KEY_FILE = str(inside)
-    [error] = audit_keys_check()
+    [error] = audit_key_custody_check()
     assert error.id == "audit.E002" and "outside the data directory" in error.msg
     with pytest.raises(ImproperlyConfigured, match="outside"):
         keys.signing_key()
@@ -68,7 +68,7 @@ def test_fc4_a_key_file_outside_the_data_directory_signs(production, tmp_path, a
     private = Ed25519PrivateKey.generate()
     outside.write_text(seed_text(private))
     production.AUDIT_SIGNING_KEY_FILE = str(outside)
-    assert audit_keys_check() == []
+    assert audit_key_custody_check() == []
     checkpoint = make_checkpoint(acme)
     assert checkpoint.key_id == keys.key_id(keys.raw_public(private.public_key()))
     assert verify_tenant(acme).ok and not production.AUDIT_KEY_FILE.exists()
@@ -76,12 +76,13 @@ def test_fc4_a_key_file_outside_the_data_directory_signs(production, tmp_path, a
 
 def test_fc4_production_key_from_the_environment(production, acme):
     production.AUDIT_SIGNING_KEY = seed_text()
-    assert audit_keys_check() == []
+    assert audit_keys_check() == [] and audit_key_custody_check() == []
     assert make_checkpoint(acme).key_id == keys.signing_key().key_id
 
 
 def test_fc4_start_up_refuses_production_without_a_key(tmp_path):
-    """A fresh production process: `manage.py check` (run by migrate and runserver) fails with audit.E002."""
+    """A fresh production process: `manage.py check --deploy` (the deployment's start-up gate) fails with
+    audit.E002."""
     env = {
         **os.environ,
         "DEBUG": "false",
@@ -93,7 +94,12 @@ def test_fc4_start_up_refuses_production_without_a_key(tmp_path):
     for name in ("AUDIT_SIGNING_KEY", "AUDIT_SIGNING_KEY_FILE", "PORTCULLIS_DEMO"):
         env.pop(name, None)
     result = subprocess.run(
-        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode != 0 and "audit.E002" in result.stderr
     assert not (tmp_path / "audit_signing_key.json").exists()
