@@ -11,4 +11,5 @@ urlpatterns = [
     path("export/", views.export, name="export"),
     path("keys.json", views.public_keys, name="public_keys"),
     path("checkpoint.txt", views.latest_checkpoint, name="checkpoint"),
+    path("my-receipt.json", views.my_receipt, name="my_receipt"),
 ]

@@ -649,6 +649,62 @@ def verify_lines(lines, pinned_keys: dict[str, bytes] | None = None, trust: Trus
     return header, problems
 
 
+def verify_receipt(receipt: dict, keys: dict[str, bytes], trust: Trust | None = None) -> list[Problem]:
+    """Problems of a customer's receipt (docs/audit-format.md §13): its checkpoint must be signed by a trusted
+    key and cosigned by the quorum of trusted witnesses; each event must be of its log and position, open the
+    commitments of the personal values it carries, and be included in that checkpoint's tree."""
+    trust = trust or Trust()
+    if receipt.get("format") != "portcullis-audit-receipt" or receipt.get("version") != 1:
+        return [Problem.of("malformed", None, gettext_noop("not a version 1 portcullis audit receipt"))]
+    tenant = receipt["tenant"]
+    if receipt.get("origin") != log_origin(tenant):
+        return [Problem.of("malformed", None, gettext_noop("the header's origin is not its tenant's log"))]
+    held = receipt["checkpoint"]
+    checker = LogChecker(tenant, keys, [], trust)
+    try:
+        text, signatures = signednote.split_note(held["note"])
+        note = signednote.parse_checkpoint(text)
+    except signednote.NoteError:
+        return [Problem.of("bad_signature", None, gettext_noop("checkpoint {index}: its note is malformed"), index=0)]
+    index = held.get("index", 0)
+    if note.origin != checker.origin or checker._log_signer(text, signatures)[0] is None:
+        checker._add(
+            "bad_signature", None, gettext_noop("checkpoint {index}: not signed by a trusted key"), index=index
+        )
+    count = len(checker._cosignatures(text, signatures, index))
+    if trust.witnesses and count < trust.quorum:
+        checker._add(
+            "unwitnessed",
+            None,
+            gettext_noop("checkpoint {index}: {count} of the {quorum} witness cosignatures it needs"),
+            index=index,
+            count=count,
+            quorum=trust.quorum,
+        )
+    for event in receipt.get("events", []):
+        seq = event["seq"]
+        data = base64.b64decode(event["canonical"], validate=True)
+        payload = json.loads(data)
+        leaf = hashlib.sha256(b"\x00" + data).digest()
+        if payload.get("tenant") != tenant or payload.get("seq") != seq:
+            checker._add(
+                "inserted",
+                seq,
+                gettext_noop("an event of another log (tenant {tenant}) was inserted"),
+                tenant=payload.get("tenant"),
+            )
+        path = [bytes.fromhex(h) for h in event.get("proof", [])]
+        if not verify_inclusion(seq, note.size, leaf, path, note.root):
+            checker._add("modified", seq, gettext_noop("its inclusion proof does not lead to the latest checkpoint"))
+        for name, entry in event.get("personal", {}).items():
+            opened = hashlib.sha256(bytes.fromhex(entry["salt"]) + entry["value"].encode("utf-8")).hexdigest()
+            if _commitment_at(payload, name) != opened:
+                checker._add(
+                    "modified", seq, gettext_noop("personal value {field} does not match its commitment"), field=name
+                )
+    return checker.problems
+
+
 def load_public_keys(path: str) -> tuple[dict[str, bytes], dict[str, int]]:
     """({key id: raw public key}, {key id: retirement time}) from a JSON file as published at /audit/keys.json.
     Key ids are recomputed from the keys; an entry whose id does not match is refused."""
@@ -705,6 +761,7 @@ def main(argv: list[str] | None = None) -> int:
     """Command line entry point."""
     parser = argparse.ArgumentParser(prog="python -m audit.verify_export", description=__doc__.split("\n")[0])
     parser.add_argument("file", help="an export made by `manage.py audit_export` or the viewer's download")
+    parser.add_argument("--receipt", action="store_true", help="the file is a customer's receipt (My access)")
     parser.add_argument("--public-keys", help="JSON file of trusted public keys (as published at /audit/keys.json)")
     parser.add_argument("--witness", action="append", default=[], help="a trusted witness's verifier key")
     parser.add_argument("--quorum", type=int, help="cosignatures each checkpoint needs (default 1 with --witness)")
@@ -720,6 +777,21 @@ def main(argv: list[str] | None = None) -> int:
         pinned, retired = load_public_keys(args.public_keys) if args.public_keys else (None, {})
         witnesses = [signednote.parse_vkey(v) for v in args.witness]
         notes = [note for path in args.trusted_checkpoint for note in load_trusted_checkpoints(path)]
+        if args.receipt:
+            with open(args.file, encoding="utf-8") as handle:
+                receipt = json.load(handle)
+            quorum = args.quorum if args.quorum is not None else min(1, len(witnesses))
+            if pinned is None:
+                raise ValueError("a receipt is checked against pinned public keys (--public-keys)")
+            problems = verify_receipt(receipt, pinned, Trust(witnesses=witnesses, quorum=quorum, retired=retired))
+            for problem in problems:
+                sys.stdout.write(f"receipt: {_safe(str(problem))}\n")
+            if problems:
+                sys.stdout.write(f"FAILED: {len(problems)} problem(s)\n")
+                return 1
+            size = receipt["checkpoint"]["tree_size"]
+            sys.stdout.write(f"receipt: OK ({len(receipt['events'])} events in the checkpoint of {size})\n")
+            return 0
         with open(args.file, encoding="utf-8") as handle:
             first = json.loads(handle.readline() or "{}")
         origin = first.get("origin", "")

@@ -20,7 +20,7 @@ from audit.export import export_lines
 from audit.filters import EventFilterForm, diff
 from audit.models import AuditEvent, Checkpoint
 from audit.verify import verify_tenant
-from permissions.views import public, requires
+from permissions.views import login_only, public, requires
 from permissions.vocabulary import Action, SystemModule
 
 PAGE_SIZE = 50
@@ -90,6 +90,22 @@ def latest_checkpoint(request):
     response = HttpResponse(witnessing.cosigned_note(checkpoint), content_type="text/plain; charset=utf-8")
     name = f"checkpoint-{request.tenant.slug}-{checkpoint.index}.txt"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_only
+@require_GET
+def my_receipt(request):
+    """From My access: the signed-in user's receipt (their events, proved in a witnessed checkpoint)."""
+    import json
+
+    from audit import receipts
+
+    receipt = receipts.build(request.tenant, request.user)
+    if receipt is None:
+        raise Http404
+    response = HttpResponse(json.dumps(receipt, ensure_ascii=True, indent=1), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="audit-receipt-{request.tenant.slug}.json"'
     return response
 
 
