@@ -40,8 +40,9 @@ class Report:
 def checkpoint_dicts(tenant) -> list[dict]:
     """The tenant's checkpoints as the verifier (and the export) see them: the note with its cosignatures."""
     from audit.models import Checkpoint
-    from audit.witnessing import cosigned_note
+    from audit.witnessing import cosignature_lines, cosigned_note
 
+    lines = cosignature_lines(tenant)
     with tenant_scope(tenant):
         rows = list(Checkpoint.objects.order_by("index").prefetch_related("timestamps"))
     return [
@@ -51,7 +52,7 @@ def checkpoint_dicts(tenant) -> list[dict]:
             "root_hash": c.root_hash,
             "time": c.created_at.strftime(TIME_FORMAT),
             "key_id": c.key_id,
-            "note": cosigned_note(c),
+            "note": cosigned_note(c, lines.get(c.pk, [])),
             "consistency": c.consistency,
             "timestamps": [t.token for t in c.timestamps.all()],
         }

@@ -1,10 +1,13 @@
-"""Verify an audit export without Django or a database: ``python -m audit.verify_export FILE``.
+"""Verify an audit export (or a customer's receipt) without Django or a database:
+``python -m audit.verify_export FILE [--public-keys keys.json] [--witness VKEY]... [--quorum K]
+[--trusted-checkpoint FILE]... [--witness-url URL]... [--tsa-roots PEM] [--interval-minutes N] [--receipt]``.
 
-Needs only the standard library, ``cryptography`` (Ed25519) and ``audit/merkle.py`` (standard library).
-The format is described in docs/audit-format.md. Exit status 0 when the export verifies, 1 when it
-shows any problem, 2 when the file cannot be read. ``--public-keys FILE`` pins the keys to trust (a
-JSON list as published at /audit/keys.json); without it the keys inside the export are used, which
-proves integrity but not authenticity.
+Needs only the standard library, ``cryptography`` (Ed25519), ``audit/merkle.py`` and ``audit/signednote.py``
+(and ``rfc3161-client`` when ``--tsa-roots`` asks for timestamps to be checked). The format is described in
+docs/audit-format.md. Exit status 0 when the input verifies, 1 when it shows any problem, 2 when it cannot
+be read. ``--public-keys`` pins the log keys (as published at /audit/keys.json); without it the keys inside
+the export are used, which proves integrity but not authenticity. Witness keys, the quorum and checkpoints
+kept outside the database are the roots of trust that expose a deleted, cut or re-signed log.
 
 ``LogChecker`` is the verification algorithm; ``audit.verify`` feeds it from the database, this
 module from an export file, so both report the same problems for the same log.

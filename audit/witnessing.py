@@ -148,16 +148,33 @@ def submit(tenant, checkpoint, tree) -> list:
     return made
 
 
-def cosigned_note(checkpoint) -> str:
+def cosignature_lines(tenant) -> dict[int, list[str]]:
+    """{checkpoint id: its stored cosignature lines} of the tenant, in one query."""
+    from audit.models import WitnessSubmission
+
+    found: dict[int, list[str]] = {}
+    with tenant_scope(tenant):
+        rows = (
+            WitnessSubmission.objects.filter(status=WitnessSubmission.COSIGNED)
+            .order_by("witness__name", "created_at")
+            .values_list("checkpoint_id", "cosignature")
+        )
+        for checkpoint_id, line in rows:
+            found.setdefault(checkpoint_id, []).append(line)
+    return found
+
+
+def cosigned_note(checkpoint, lines: list[str] | None = None) -> str:
     """The checkpoint's signed note with every stored cosignature line appended (C2SP form)."""
     from audit.models import WitnessSubmission
 
-    lines = (
-        WitnessSubmission.objects.dangerously_all_tenants()
-        .filter(checkpoint=checkpoint, status=WitnessSubmission.COSIGNED)
-        .order_by("witness__name", "created_at")
-        .values_list("cosignature", flat=True)
-    )
+    if lines is None:
+        lines = (
+            WitnessSubmission.objects.dangerously_all_tenants()
+            .filter(checkpoint=checkpoint, status=WitnessSubmission.COSIGNED)
+            .order_by("witness__name", "created_at")
+            .values_list("cosignature", flat=True)
+        )
     seen: list[str] = []
     for line in lines:
         if line not in seen:
