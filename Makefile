@@ -5,6 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+WITNESS_PORT ?= 8009
 
 .PHONY: run test test-fast lint format bench install messages browser wrk clean
 
@@ -19,13 +20,19 @@ $(STAMP): pyproject.toml | $(PY)
 install: $(STAMP)
 
 run: install
-	PORTCULLIS_HTTPS=0 $(PY) manage.py migrate --noinput
-	PORTCULLIS_HTTPS=0 $(PY) manage.py collectstatic --noinput --verbosity 0
-	PORTCULLIS_HTTPS=0 $(PY) manage.py seed_demo --if-empty
-	@echo "Portcullis: http://$(HOST):$(PORT)/  (background jobs every minute: var/jobs.log)"
-	@mkdir -p var; PORTCULLIS_HTTPS=0 $(PY) manage.py run_due_jobs --loop 60 >> var/jobs.log 2>&1 & jobs=$$!; \
-	  trap 'kill $$jobs 2>/dev/null' EXIT INT TERM; \
-	  PORTCULLIS_HTTPS=0 LOG_FORMAT=text $(PY) manage.py runserver --insecure $(HOST):$(PORT)
+	PORTCULLIS_HTTPS=0 PORTCULLIS_DEMO=1 $(PY) manage.py migrate --noinput
+	PORTCULLIS_HTTPS=0 PORTCULLIS_DEMO=1 $(PY) manage.py collectstatic --noinput --verbosity 0
+	PORTCULLIS_HTTPS=0 PORTCULLIS_DEMO=1 $(PY) manage.py seed_demo --if-empty
+	@echo "Portcullis: http://$(HOST):$(PORT)/  (background jobs every minute: var/jobs.log; audit witness: var/witness/)"
+	@mkdir -p var/witness; \
+	  $(PY) -m audit.witness --key var/witness/key --name portcullis-demo-witness --vkey > var/witness/vkey; \
+	  $(PY) -m audit.witness --key var/witness/key --name portcullis-demo-witness --state var/witness/state.sqlite3 \
+	    --logs var/witness/logs.txt --listen 127.0.0.1:$(WITNESS_PORT) >> var/witness/witness.log 2>&1 & witness=$$!; \
+	  trap 'kill $$witness $$jobs 2>/dev/null' EXIT INT TERM; touch var/witness/logs.txt; sleep 1; \
+	  PORTCULLIS_HTTPS=0 PORTCULLIS_DEMO=1 $(PY) manage.py audit_demo_witness --vkey-file var/witness/vkey \
+	    --logs var/witness/logs.txt --url http://127.0.0.1:$(WITNESS_PORT); \
+	  PORTCULLIS_HTTPS=0 PORTCULLIS_DEMO=1 $(PY) manage.py run_due_jobs --loop 60 >> var/jobs.log 2>&1 & jobs=$$!; \
+	  PORTCULLIS_HTTPS=0 PORTCULLIS_DEMO=1 LOG_FORMAT=text $(PY) manage.py runserver --insecure $(HOST):$(PORT)
 
 # Browser tests need Debian's chromium; install it when we can (root with apt), else they are skipped.
 browser:

@@ -1,4 +1,5 @@
-"""Signed checkpoints: a tenant's log size and Merkle root, signed with Ed25519 (C2SP-style note).
+"""Signed checkpoints: a tenant's log size and Merkle root as a C2SP checkpoint signed with Ed25519, then
+submitted to the tenant's witnesses (audit.witnessing), whose cosignatures are stored beside it.
 
 Before signing, the new tree is proved consistent with the previous checkpoint (RFC 9162 consistency
 proof, kept with the checkpoint); a history that forked, shrank or changed under a signed checkpoint
@@ -8,7 +9,6 @@ scheduler calls (hourly by default); reviews call ``make_checkpoint(tenant)`` at
 
 from __future__ import annotations
 
-import base64
 import logging
 from datetime import timedelta
 
@@ -17,9 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.scoping import dangerously_unscoped, tenant_scope
-from audit import chain, keys, merkle
-from audit.canonical import format_time
-from audit.verify_export import checkpoint_hash, log_origin, note_text, parse_note, signature_ok
+from audit import chain, keys, merkle, signednote
+from audit.verify_export import log_origin
 
 logger = logging.getLogger("portcullis.audit")
 
@@ -46,12 +45,28 @@ def _leaves(tenant_id: int) -> list[bytes]:
     return leaves
 
 
-@transaction.atomic
-def make_checkpoint(tenant, *, force: bool = False):
-    """Sign the tenant's log as it is now; returns the new Checkpoint (or the last one if nothing changed).
+def _previous_is_genuine(previous, tenant_id: int) -> bool:
+    """The previous checkpoint verifies with a trusted key and states the sizes and root stored beside it."""
+    try:
+        text, signatures = signednote.split_note(previous.note)
+        stated = signednote.parse_checkpoint(text)
+    except signednote.NoteError:
+        return False
+    origin = log_origin(tenant_id)
+    public = keys.trusted_public_keys().get(previous.key_id)
+    if public is None or stated.origin != origin:
+        return False
+    verifier = signednote.Verifier(origin, signednote.ED25519, public)
+    try:
+        signed = any(signednote.check(text, s, verifier) is not None for s in signatures)
+    except signednote.NoteError:
+        return False
+    return signed and (stated.size, stated.root.hex()) == (previous.tree_size, previous.root_hash)
 
-    Raises ForkError when the log is not an extension of the previous signed checkpoint.
-    """
+
+@transaction.atomic
+def _sign(tenant, force: bool):
+    """(checkpoint, tree, new): sign the log as it is now, or return the last checkpoint when nothing changed."""
     from audit.models import Checkpoint
 
     chain.lock_log(tenant.pk)  # a stable size: appends wait until we commit
@@ -59,24 +74,14 @@ def make_checkpoint(tenant, *, force: bool = False):
         previous = Checkpoint.objects.order_by("-index").first()
         leaves = _leaves(tenant.pk)
         size = len(leaves)
-        if previous is not None and previous.tree_size == size and not force:
-            return previous
         tree = merkle.Tree(leaves)
+        if previous is not None and previous.tree_size == size and not force:
+            return previous, tree, False
         root = tree.root()
         proof: list[str] = []
         if previous is not None:
             # The previous checkpoint must itself be genuine (signed by a trusted key) before we extend it.
-            signed = parse_note(previous.note)
-            genuine = signature_ok(keys.trusted_public_keys(), previous.key_id, previous.note, previous.signature)
-            if (
-                not genuine
-                or signed is None
-                or (signed["tree_size"], signed["root"].hex())
-                != (
-                    previous.tree_size,
-                    previous.root_hash,
-                )
-            ):
+            if not _previous_is_genuine(previous, tenant.pk):
                 raise ForkError("the last checkpoint's signature does not verify; refusing to extend it")
             if size < previous.tree_size:
                 raise ForkError(f"the log has {size} events, fewer than the {previous.tree_size} already signed")
@@ -87,24 +92,38 @@ def make_checkpoint(tenant, *, force: bool = False):
             proof = [h.hex() for h in proof_bytes]
         key = keys.signing_key()
         index = 0 if previous is None else previous.index + 1
-        prev = "-" if previous is None else checkpoint_hash(previous.note, base64.b64decode(previous.signature))
-        now = timezone.now()
-        note = note_text(
-            origin=log_origin(tenant.pk), tree_size=size, root=root, index=index, time=format_time(now), prev=prev
-        )
-        signature = key.sign(note.encode("utf-8"))
+        origin = log_origin(tenant.pk)
+        text = signednote.Checkpoint(origin, size, root).text
+        line = signednote.sign_line(text, origin, key.private)
         checkpoint = Checkpoint.objects.create(
             tenant=tenant,
             index=index,
             tree_size=size,
             root_hash=root.hex(),
-            created_at=now,
+            created_at=timezone.now(),
             key_id=key.key_id,
-            note=note,
-            signature=base64.b64encode(signature).decode(),
+            note=f"{text}\n{line}",
+            signature=line.split(" ")[2].strip(),
             consistency=proof,
         )
     logger.info("audit checkpoint tenant=%s index=%s size=%s key=%s", tenant.pk, index, size, key.key_id)
+    return checkpoint, tree, True
+
+
+def make_checkpoint(tenant, *, force: bool = False, witness: bool = True):
+    """Sign the tenant's log as it is now and have its witnesses cosign it; returns the new Checkpoint (or the
+    last one if nothing changed, then submitted again to the witnesses that have not cosigned it yet).
+
+    Raises ForkError when the log is not an extension of the previous signed checkpoint. Witnesses are
+    called after the signing transaction commits; a refusal is stored, logged and shown on the audit page.
+    """
+    from audit import timestamps, witnessing
+
+    checkpoint, tree, new = _sign(tenant, force)
+    if witness:
+        witnessing.submit(tenant, checkpoint, tree)
+    if new and settings.AUDIT_TSA_URLS:
+        timestamps.stamp(tenant, checkpoint)
     return checkpoint
 
 

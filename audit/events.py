@@ -41,6 +41,7 @@ class EventType(models.TextChoices):
     ACCESS_DENIED = "security.access_denied", _("Access denied")
     # The audit trail itself
     AUDIT_EXPORTED = "audit.exported", _("Audit log exported")
+    AUDIT_WITNESSES_CHANGED = "audit.witnesses_changed", _("Audit witnesses changed")
     PERSONAL_DATA_ERASED = "audit.personal_data_erased", _("Personal data erased from the audit log")
     # Permissions: grants, roles, groups, modules, approvals
     GRANT_CREATED = "grant.created", _("Grant created")

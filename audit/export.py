@@ -18,7 +18,7 @@ from accounts.scoping import tenant_scope
 from audit import keys, merkle
 from audit.canonical import format_time
 from audit.verify import checkpoint_dicts
-from audit.verify_export import FORMAT, log_origin
+from audit.verify_export import FORMAT, VERSION, log_origin
 
 CHUNK = 5000
 
@@ -41,7 +41,7 @@ def export_lines(tenant, *, proofs: bool = False) -> Iterator[str]:
             {
                 "record": "header",
                 "format": FORMAT,
-                "version": 1,
+                "version": VERSION,
                 "tenant": {"id": tenant.pk, "slug": tenant.slug, "name": tenant.name},
                 "origin": log_origin(tenant.pk),
                 "exported_at": format_time(timezone.now()),

@@ -189,3 +189,91 @@ class Checkpoint(models.Model):
 
     def __str__(self) -> str:
         return f"checkpoint {self.index} ({self.tree_size})"
+
+
+class Witness(models.Model):
+    """A witness a tenant's checkpoints are submitted to (C2SP tlog-witness), with its verifier key.
+
+    Used to submit checkpoints and show their status; verification with a root of trust takes the witness
+    keys from its own trusted inputs (settings or command line), never from this table.
+    """
+
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(_("name"), max_length=100)
+    vkey = models.CharField(_("verifier key"), max_length=300)
+    url = models.URLField(_("submission URL"), max_length=300)
+    created_at = models.DateTimeField(_("added"), auto_now_add=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        verbose_name = _("witness")
+        verbose_name_plural = _("witnesses")
+        ordering = ["tenant", "name"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="audit_witness_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WitnessPolicy(models.Model):
+    """How many of the tenant's witnesses must cosign a checkpoint for it to count (its quorum)."""
+
+    tenant = models.OneToOneField("accounts.Tenant", on_delete=models.PROTECT, related_name="+")
+    quorum = models.PositiveSmallIntegerField(_("quorum"), default=1)
+
+    objects = TenantManager()
+
+    class Meta:
+        verbose_name = _("witness policy")
+        verbose_name_plural = _("witness policies")
+
+    def __str__(self) -> str:
+        return f"quorum {self.quorum}"
+
+
+class WitnessSubmission(models.Model):
+    """One witness's answer to one checkpoint: its cosignature line, or its refusal (a fork) or silence."""
+
+    COSIGNED, REFUSED, UNREACHABLE = "cosigned", "refused", "unreachable"
+    STATUSES = [(COSIGNED, _("cosigned")), (REFUSED, _("refused")), (UNREACHABLE, _("unreachable"))]
+
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.PROTECT, related_name="+")
+    checkpoint = models.ForeignKey(Checkpoint, on_delete=models.PROTECT, related_name="submissions")
+    witness = models.ForeignKey(Witness, on_delete=models.PROTECT, related_name="submissions")
+    status = models.CharField(_("status"), max_length=16, choices=STATUSES)
+    http_status = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
+    detail = models.TextField(_("detail"), blank=True)
+    cosignature = models.TextField(_("cosignature"), blank=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        verbose_name = _("witness submission")
+        verbose_name_plural = _("witness submissions")
+        ordering = ["tenant", "checkpoint", "witness", "created_at"]
+        indexes = [models.Index(fields=["tenant", "witness", "status"], name="audit_submission_witness")]
+
+    def __str__(self) -> str:
+        return f"{self.witness} {self.status}"
+
+
+class Timestamp(models.Model):
+    """An RFC 3161 time-stamp token over a checkpoint's text, from one time-stamping authority."""
+
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.PROTECT, related_name="+")
+    checkpoint = models.ForeignKey(Checkpoint, on_delete=models.PROTECT, related_name="timestamps")
+    authority = models.CharField(_("authority"), max_length=300)
+    token = models.TextField(_("time-stamp response (base64 DER)"))
+    gen_time = models.DateTimeField(_("time stamped"))
+
+    objects = TenantManager()
+
+    class Meta:
+        verbose_name = _("trusted timestamp")
+        verbose_name_plural = _("trusted timestamps")
+        ordering = ["tenant", "checkpoint", "gen_time"]
+
+    def __str__(self) -> str:
+        return f"{self.authority} {self.gen_time:%Y-%m-%dT%H:%M:%SZ}"

@@ -10,4 +10,6 @@ urlpatterns = [
     path("verify/", views.verify_now, name="verify"),
     path("export/", views.export, name="export"),
     path("keys.json", views.public_keys, name="public_keys"),
+    path("checkpoint.txt", views.latest_checkpoint, name="checkpoint"),
+    path("my-receipt.json", views.my_receipt, name="my_receipt"),
 ]

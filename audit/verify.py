@@ -11,14 +11,15 @@ import json
 import queue
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.db import connection
 from django.utils.translation import gettext_noop
 
 from accounts.scoping import dangerously_unscoped, tenant_scope
-from audit import keys
+from audit import keys, signednote, timestamps
 from audit.canonical import TIME_FORMAT
-from audit.verify_export import LogChecker, Problem
+from audit.verify_export import LogChecker, Problem, Trust, fetch_witness_checkpoint, log_origin, unix_time
 
 
 @dataclass
@@ -37,11 +38,13 @@ class Report:
 
 
 def checkpoint_dicts(tenant) -> list[dict]:
-    """The tenant's checkpoints as the verifier (and the export) see them."""
+    """The tenant's checkpoints as the verifier (and the export) see them: the note with its cosignatures."""
     from audit.models import Checkpoint
+    from audit.witnessing import cosignature_lines, cosigned_note
 
+    lines = cosignature_lines(tenant)
     with tenant_scope(tenant):
-        rows = list(Checkpoint.objects.order_by("index"))
+        rows = list(Checkpoint.objects.order_by("index").prefetch_related("timestamps"))
     return [
         {
             "index": c.index,
@@ -49,12 +52,54 @@ def checkpoint_dicts(tenant) -> list[dict]:
             "root_hash": c.root_hash,
             "time": c.created_at.strftime(TIME_FORMAT),
             "key_id": c.key_id,
-            "note": c.note,
-            "signature": c.signature,
+            "note": cosigned_note(c, lines.get(c.pk, [])),
             "consistency": c.consistency,
+            "timestamps": [t.token for t in c.timestamps.all()],
         }
         for c in rows
     ]
+
+
+def configured_trust(tenant, *, fetch: bool = True, **overrides) -> Trust:
+    """The roots of trust from the settings (never the database): trusted witness keys and quorum, the
+    witnesses' latest cosigned checkpoints (fetched from AUDIT_TRUSTED_WITNESS_URLS), retired keys' times,
+    and the checkpoint interval. ``overrides`` replace any of them (the command line's trusted inputs)."""
+    import time
+
+    from django.conf import settings
+
+    vkeys, urls = list(settings.AUDIT_TRUSTED_WITNESSES), list(settings.AUDIT_TRUSTED_WITNESS_URLS)
+    demo = Path(settings.AUDIT_DEMO_WITNESS_FILE)
+    if not vkeys and keys.demo_keys() and demo.is_file():  # the `make run` demo's local witness
+        for line in demo.read_text().splitlines():
+            if line.strip():
+                vkey, _, url = line.strip().partition(" ")
+                vkeys.append(vkey)
+                if url:
+                    urls.append(url)
+    witnesses = overrides.pop("witnesses", None)
+    if witnesses is None:
+        witnesses = [signednote.parse_vkey(v) for v in vkeys]
+    notes = list(overrides.pop("checkpoints", []))
+    if fetch:
+        for url in overrides.pop("witness_urls", None) or urls:
+            note = fetch_witness_checkpoint(url, log_origin(tenant.pk), settings.AUDIT_WITNESS_TIMEOUT_SECONDS)
+            if note:
+                notes.append(note)
+    overrides.pop("witness_urls", None)
+    retired = {kid: unix_time(e["retired_at"]) for kid, e in keys.trusted_keys().items() if e["retired_at"]}
+    values = {
+        "witnesses": witnesses,
+        "quorum": settings.AUDIT_WITNESS_QUORUM if witnesses else 0,
+        "checkpoints": notes,
+        "retired": retired,
+        "now": time.time(),
+        "interval": settings.AUDIT_CHECKPOINT_INTERVAL_MINUTES * 60,
+        "max_delay": settings.AUDIT_WITNESS_MAX_DELAY_SECONDS,
+        "tsa_roots": timestamps.roots(),
+    }
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return Trust(**values)
 
 
 BATCH = 20_000
@@ -139,10 +184,14 @@ def _batches(tenant_id: int):
         worker.join()
 
 
-def verify_tenant(tenant) -> Report:
-    """Verify one tenant's log; the report lists every problem with its position and kind."""
+def verify_tenant(tenant, trust: Trust | None = None) -> Report:
+    """Verify one tenant's log; the report lists every problem with its position and kind.
+
+    ``trust`` holds the roots of trust (default: those configured, without fetching from witnesses)."""
     checkpoints = checkpoint_dicts(tenant)
-    checker = LogChecker(tenant.pk, keys.trusted_public_keys(), checkpoints)
+    if trust is None:
+        trust = configured_trust(tenant, fetch=False)
+    checker = LogChecker(tenant.pk, keys.trusted_public_keys(), checkpoints, trust)
     feed = checker.feed
     for rows, personal in _batches(tenant.pk):
         for seq, canonical, leaf, chain, event_type, occurred_at, actor_id, target_type, target_id in rows:
@@ -165,8 +214,9 @@ def verify_tenant(tenant) -> Report:
     return Report(tenant.slug, checker.events, len(checkpoints), problems)
 
 
-def verify_all(slug: str | None = None) -> list[Report]:
-    """Reports for one tenant (by slug) or for every tenant."""
+def verify_all(slug: str | None = None, **trusted) -> list[Report]:
+    """Reports for one tenant (by slug) or for every tenant; ``trusted`` are roots of trust given by the
+    caller (see ``configured_trust``), the witnesses' checkpoints fetched from their URLs."""
     from accounts.models import Tenant
 
     # Platform verification crosses tenants on purpose; each log is then read on its own.
@@ -175,4 +225,4 @@ def verify_all(slug: str | None = None) -> list[Report]:
         tenants = list(tenants.filter(slug=slug) if slug else tenants)
     if slug and not tenants:
         raise LookupError(f"no tenant {slug!r}")
-    return [verify_tenant(tenant) for tenant in tenants]
+    return [verify_tenant(tenant, configured_trust(tenant, **dict(trusted))) for tenant in tenants]

@@ -1,10 +1,13 @@
-"""Verify an audit export without Django or a database: ``python -m audit.verify_export FILE``.
+"""Verify an audit export (or a customer's receipt) without Django or a database:
+``python -m audit.verify_export FILE [--public-keys keys.json] [--witness VKEY]... [--quorum K]
+[--trusted-checkpoint FILE]... [--witness-url URL]... [--tsa-roots PEM] [--interval-minutes N] [--receipt]``.
 
-Needs only the standard library, ``cryptography`` (Ed25519) and ``audit/merkle.py`` (standard library).
-The format is described in docs/audit-format.md. Exit status 0 when the export verifies, 1 when it
-shows any problem, 2 when the file cannot be read. ``--public-keys FILE`` pins the keys to trust (a
-JSON list as published at /audit/keys.json); without it the keys inside the export are used, which
-proves integrity but not authenticity.
+Needs only the standard library, ``cryptography`` (Ed25519), ``audit/merkle.py`` and ``audit/signednote.py``
+(and ``rfc3161-client`` when ``--tsa-roots`` asks for timestamps to be checked). The format is described in
+docs/audit-format.md. Exit status 0 when the input verifies, 1 when it shows any problem, 2 when it cannot
+be read. ``--public-keys`` pins the log keys (as published at /audit/keys.json); without it the keys inside
+the export are used, which proves integrity but not authenticity. Witness keys, the quorum and checkpoints
+kept outside the database are the roots of trust that expose a deleted, cut or re-signed log.
 
 ``LogChecker`` is the verification algorithm; ``audit.verify`` feeds it from the database, this
 module from an export file, so both report the same problems for the same log.
@@ -14,15 +17,16 @@ from __future__ import annotations
 
 import argparse
 import base64
-import binascii
+import calendar
 import hashlib
 import json
 import sys
+import time
+import urllib.request
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
+from audit import signednote
 from audit.merkle import CompactRange, verify_consistency, verify_inclusion
 
 
@@ -33,7 +37,7 @@ def gettext_noop(text: str) -> str:
 
 
 FORMAT = "portcullis-audit-export"
-NOTE_PREFIXES = ("index ", "time ", "prev ")
+VERSION = 2
 PROBLEM_KINDS = (
     "modified",
     "missing",
@@ -43,10 +47,17 @@ PROBLEM_KINDS = (
     "rewritten",
     "bad_signature",
     "inconsistent_checkpoints",
+    "unwitnessed",
+    "rollback",
+    "fork",
+    "stale",
+    "bad_time",
+    "bad_timestamp",
     "malformed",
 )
 _ZERO = bytes(32)
 EXTRA_EVENT = gettext_noop("an extra event claims position {claim}")
+CLOCK_SKEW = 60  # seconds a checkpoint's recorded time may exceed its earliest cosignature's time
 
 
 @dataclass(frozen=True)
@@ -69,56 +80,65 @@ class Problem:
         return f"{self.kind}{where}: {self.detail}"
 
 
+@dataclass
+class Trust:
+    """What a verifier trusts beyond the log itself (its roots of trust), all from outside the database.
+
+    ``witnesses``: witness verifier keys (cosignature/v1); ``quorum``: how many of them must cosign each
+    checkpoint; ``checkpoints``: signed notes kept earlier (a witness's latest cosigned checkpoint, an earlier
+    export's latest checkpoint); ``retired``: {key id: Unix time of its retirement}; ``now`` and ``interval``
+    (seconds): an event older than two intervals must be covered by a checkpoint; ``max_delay``: how long
+    before its earliest cosignature a checkpoint's recorded time may be.
+    """
+
+    witnesses: list[signednote.Verifier] = field(default_factory=list)
+    quorum: int = 0
+    checkpoints: list[str] = field(default_factory=list)
+    retired: dict[str, int] = field(default_factory=dict)
+    now: float | None = None
+    interval: int | None = None
+    max_delay: int = 900
+    tsa_roots: list[bytes] = field(default_factory=list)  # PEM root certificates of trusted TSAs
+
+
+def split_pem(data: bytes) -> list[bytes]:
+    """The PEM certificates in a file's bytes."""
+    marker = b"-----END CERTIFICATE-----"
+    return [part.strip() + b"\n" + marker + b"\n" for part in data.split(marker) if b"-----BEGIN" in part]
+
+
+def timestamp_time(token_b64: str, message: bytes, roots: list[bytes]) -> int | None:
+    """The genTime (Unix seconds) of an RFC 3161 time-stamp response over ``message`` that verifies against one
+    of ``roots``; None when it does not. Needs the ``rfc3161-client`` package (imported only here)."""
+    from cryptography import x509
+    from rfc3161_client import VerifierBuilder, decode_timestamp_response
+
+    try:
+        response = decode_timestamp_response(base64.b64decode(token_b64, validate=True))
+        builder = VerifierBuilder()
+        for pem in roots:
+            builder = builder.add_root_certificate(x509.load_pem_x509_certificate(pem))
+        builder.build().verify_message(response, message)
+        return calendar.timegm(response.tst_info.gen_time.utctimetuple())
+    except Exception:  # noqa: BLE001  (any parsing or verification failure means: not a valid token)
+        return None
+
+
 def log_origin(tenant_id: int) -> str:
-    """The first line of a tenant's checkpoint notes: names the log a checkpoint speaks for."""
+    """The first line of a tenant's checkpoints (and the name of the key that signs them)."""
     return f"portcullis/audit/tenant/{tenant_id}"
 
 
-def note_text(*, origin: str, tree_size: int, root: bytes, index: int, time: str, prev: str) -> str:
-    """The signed text of a checkpoint (C2SP tlog-checkpoint body plus three extension lines)."""
-    root_b64 = base64.b64encode(root).decode()
-    return f"{origin}\n{tree_size}\n{root_b64}\nindex {index}\ntime {time}\nprev {prev}\n"
-
-
-def parse_note(text: str) -> dict | None:
-    """The fields of a checkpoint note, or None when it is not one."""
-    lines = text.split("\n")
-    if len(lines) != 7 or lines[-1] != "" or not all(lines[3 + i].startswith(p) for i, p in enumerate(NOTE_PREFIXES)):
+def unix_time(text: str | None) -> int | None:
+    """Seconds since the epoch of ``YYYY-MM-DDTHH:MM:SS[.ffffff]Z`` (None when absent or malformed)."""
+    if not text:
         return None
-    try:
-        size = int(lines[1])
-        root = base64.b64decode(lines[2], validate=True)
-        index = int(lines[3][len("index ") :])
-    except (ValueError, binascii.Error):
-        return None
-    if len(root) != 32 or str(size) != lines[1] or size < 0:
-        return None
-    return {
-        "origin": lines[0],
-        "tree_size": size,
-        "root": root,
-        "index": index,
-        "time": lines[4][len("time ") :],
-        "prev": lines[5][len("prev ") :],
-    }
-
-
-def checkpoint_hash(note: str, signature: bytes) -> str:
-    """What the next checkpoint's ``prev`` line names: hex(SHA-256(note bytes || signature))."""
-    return hashlib.sha256(note.encode("utf-8") + signature).hexdigest()
-
-
-def signature_ok(public_keys: dict[str, bytes], key_id: str, note: str, signature_b64: str) -> bool:
-    """True when ``signature_b64`` is a valid Ed25519 signature of ``note`` by trusted key ``key_id``."""
-    public = public_keys.get(key_id)
-    if public is None:
-        return False
-    try:
-        signature = base64.b64decode(signature_b64, validate=True)
-        Ed25519PublicKey.from_public_bytes(public).verify(signature, note.encode("utf-8"))
-    except (InvalidSignature, ValueError, binascii.Error):
-        return False
-    return True
+    for pattern in ("%Y-%m-%dT%H:%M:%S.%fZ%z", "%Y-%m-%dT%H:%M:%SZ%z"):
+        try:
+            return calendar.timegm(datetime.strptime(text + "+0000", pattern).utctimetuple())  # noqa: DTZ007
+        except ValueError:
+            continue
+    return None
 
 
 def _commitment_at(payload: dict, field: str):
@@ -139,16 +159,24 @@ def _commitment_at(payload: dict, field: str):
 
 
 class LogChecker:
-    """Verifies one tenant's log fed event by event in stored order, against its signed checkpoints."""
+    """Verifies one tenant's log fed event by event in stored order, against its signed checkpoints and, when
+    given, the roots of trust in ``trust`` (witness keys and quorum, checkpoints kept outside the database)."""
 
-    def __init__(self, tenant_id: int, public_keys: dict[str, bytes], checkpoints: list[dict]) -> None:
+    def __init__(
+        self, tenant_id: int, public_keys: dict[str, bytes], checkpoints: list[dict], trust: Trust | None = None
+    ) -> None:
         self.tenant_id = tenant_id
         self.origin = log_origin(tenant_id)
         self.problems: list[Problem] = []
         self._keys = public_keys
+        self.trust = trust or Trust()
         self._signed: list[dict] = []  # checkpoints whose signature verifies, in order
         self._check_checkpoints(sorted(checkpoints, key=lambda c: c["index"]))
-        self._want = {c["tree_size"] for c in self._signed}
+        self._trusted = self._check_trusted(self.trust.checkpoints)
+        self._want = {c["tree_size"] for c in self._signed} | {c.size for c in self._trusted}
+        covered = [c["tree_size"] for c in self._signed if c["witnessed"]]
+        self._covered = max(covered, default=0)  # events below this size are under a (witnessed) checkpoint
+        self._uncovered_time: int | None = None
         self._roots: dict[int, bytes] = {}
         self._compact = CompactRange()
         self._expected = 0  # the next position the log should hold
@@ -161,61 +189,79 @@ class LogChecker:
         self.events = 0
 
     # -- checkpoints ---------------------------------------------------------------------------
-    def _check_checkpoints(self, checkpoints: list[dict]) -> None:
-        previous = None
-        for position, checkpoint in enumerate(checkpoints):
-            index = checkpoint["index"]
-            note_str = checkpoint["note"]
-            try:
-                signature = base64.b64decode(checkpoint["signature"], validate=True)
-            except (binascii.Error, ValueError):
-                signature = b""
-            note = parse_note(note_str)
-            signed = False
-            public = self._keys.get(checkpoint["key_id"])
-            if public is None:
-                self._add(
-                    "bad_signature",
-                    None,
-                    gettext_noop("checkpoint {index}: signed by unknown key {key}"),
-                    index=index,
-                    key=checkpoint["key_id"],
-                )
-            else:
+    def _log_signer(self, text: str, signatures: list) -> tuple[str | None, bool]:
+        """(id of the trusted key whose signature verifies, whether a trusted key's signature failed)."""
+        signer, failed = None, False
+        for kid, public in self._keys.items():
+            verifier = signednote.Verifier(self.origin, signednote.ED25519, public)
+            for signature in signatures:
                 try:
-                    Ed25519PublicKey.from_public_bytes(public).verify(signature, note_str.encode("utf-8"))
-                    signed = True
-                except (InvalidSignature, ValueError):
+                    if signednote.check(text, signature, verifier) is not None:
+                        signer = signer or kid
+                except signednote.NoteError:
+                    failed = True
+        return signer, failed
+
+    def _cosignatures(self, text: str, signatures: list, index: int | None) -> dict[str, int]:
+        """{witness name: cosignature time} of the trusted witnesses whose cosignature verifies."""
+        times: dict[str, int] = {}
+        for witness in self.trust.witnesses:
+            for signature in signatures:
+                try:
+                    found = signednote.check(text, signature, witness)
+                except signednote.NoteError:
                     self._add(
                         "bad_signature",
                         None,
-                        gettext_noop("checkpoint {index}: signature does not verify"),
+                        gettext_noop("checkpoint {index}: the cosignature of {witness} does not verify"),
                         index=index,
+                        witness=witness.name,
                     )
-            if note is None:
+                    continue
+                if found is not None:
+                    times.setdefault(witness.name, found)
+        return times
+
+    def _check_checkpoints(self, checkpoints: list[dict]) -> None:
+        previous = None
+        quorum = self.trust.quorum if self.trust.witnesses else 0
+        cosigned: list[tuple[int, int]] = []  # (index, trusted cosignatures) of every well-formed checkpoint
+        timestamped: list[tuple[int, bool]] = []  # (index, has a valid trusted timestamp)
+        for position, checkpoint in enumerate(checkpoints):
+            index = checkpoint["index"]
+            try:
+                text, signatures = signednote.split_note(checkpoint["note"])
+                note = signednote.parse_checkpoint(text)
+            except signednote.NoteError:
                 self._add("bad_signature", None, gettext_noop("checkpoint {index}: its note is malformed"), index=index)
                 continue
-            if note["origin"] != self.origin:
+            if note.origin != self.origin:
                 self._add(
                     "bad_signature",
                     None,
                     gettext_noop("checkpoint {index}: signed for another log ({origin})"),
                     index=index,
-                    origin=note["origin"],
+                    origin=note.origin,
                 )
-                signed = False
-            if (
-                note["tree_size"] != checkpoint["tree_size"]
-                or note["root"].hex() != checkpoint["root_hash"]
-                or note["index"] != checkpoint["index"]
-            ):
+                continue
+            signer, failed = self._log_signer(text, signatures)
+            if signer is None:
+                self._add(
+                    "bad_signature",
+                    None,
+                    gettext_noop("checkpoint {index}: signature does not verify")
+                    if failed
+                    else gettext_noop("checkpoint {index}: not signed by a trusted key"),
+                    index=index,
+                )
+            if note.size != checkpoint["tree_size"] or note.root.hex() != checkpoint["root_hash"]:
                 self._add(
                     "bad_signature",
                     None,
                     gettext_noop("checkpoint {index}: its fields differ from its signed note"),
                     index=index,
                 )
-            if note["index"] != position:
+            if index != position:
                 self._add(
                     "inconsistent_checkpoints",
                     None,
@@ -223,36 +269,131 @@ class LogChecker:
                     index=index,
                     missing=position,
                 )
-            expected_prev = "-" if previous is None else checkpoint_hash(previous["note_str"], previous["signature"])
-            if note["prev"] != expected_prev:
+            times = self._cosignatures(text, signatures, index)
+            cosigned.append((index, len(times)))
+            earliest = min(times.values(), default=None)
+            claimed = unix_time(checkpoint.get("time"))
+            stamped = self._check_timestamps(checkpoint, text, index, claimed)
+            timestamped.append((index, stamped is not None))
+            if earliest is not None and (
+                claimed is None or claimed > earliest + CLOCK_SKEW or earliest - claimed > self.trust.max_delay
+            ):
                 self._add(
-                    "inconsistent_checkpoints",
+                    "bad_time",
                     None,
-                    gettext_noop("checkpoint {index}: does not follow the checkpoint before it"),
+                    gettext_noop("checkpoint {index}: its time {time} does not agree with its cosignatures"),
                     index=index,
+                    time=checkpoint.get("time"),
                 )
+            # A retired key's signature needs independent evidence (a trusted witness's cosignature time) that
+            # it was made before the retirement; a verifier given no witness can only read the claimed time.
+            evidence = earliest if self.trust.witnesses else claimed
+            if stamped is not None:
+                evidence = stamped if evidence is None else min(evidence, stamped)
+            retired_at = self.trust.retired.get(signer) if signer else None
+            if retired_at is not None and (evidence is None or evidence > retired_at):
+                self._add(
+                    "bad_signature",
+                    None,
+                    gettext_noop("checkpoint {index}: signed by key {key} with no proof it was before its retirement"),
+                    index=index,
+                    key=signer,
+                )
+                signer = None
             if previous is not None:
                 proof = [bytes.fromhex(h) for h in checkpoint.get("consistency", [])]
-                if note["tree_size"] < previous["tree_size"]:
+                if note.size < previous["tree_size"]:
                     self._add(
                         "inconsistent_checkpoints",
                         None,
                         gettext_noop("checkpoint {index}: smaller than the checkpoint before it"),
                         index=index,
                     )
-                elif not verify_consistency(
-                    previous["tree_size"], note["tree_size"], previous["root"], note["root"], proof
-                ):
+                elif not verify_consistency(previous["tree_size"], note.size, previous["root"], note.root, proof):
                     self._add(
                         "inconsistent_checkpoints",
                         None,
                         gettext_noop("checkpoint {index}: not consistent with the checkpoint before it"),
                         index=index,
                     )
-            current = {**note, "note_str": note_str, "signature": signature}
-            if signed:
+            current = {
+                "index": index,
+                "tree_size": note.size,
+                "root": note.root,
+                "witnessed": len(times) >= quorum,
+                "note": checkpoint["note"],
+            }
+            if signer is not None:
                 self._signed.append(current)
             previous = current
+        # Every checkpoint from the first one the witnesses cosigned on, and the latest one, need the quorum
+        # (checkpoints made before the log had witnesses are not asked for cosignatures they never had).
+        first = next((n for n, (_, count) in enumerate(cosigned) if quorum and count >= quorum), None)
+        first_stamp = next((n for n, (_, ok) in enumerate(timestamped) if ok), None)
+        for number, (index, ok) in enumerate(timestamped):
+            last = number == len(timestamped) - 1
+            if self.trust.tsa_roots and not ok and ((first_stamp is not None and number > first_stamp) or last):
+                self._add(
+                    "bad_timestamp", None, gettext_noop("checkpoint {index}: no valid trusted timestamp"), index=index
+                )
+        for number, (index, count) in enumerate(cosigned):
+            if count < quorum and ((first is not None and number > first) or number == len(cosigned) - 1):
+                self._add(
+                    "unwitnessed",
+                    None,
+                    gettext_noop("checkpoint {index}: {count} of the {quorum} witness cosignatures it needs"),
+                    index=index,
+                    count=count,
+                    quorum=quorum,
+                )
+
+    def _check_timestamps(self, checkpoint: dict, text: str, index: int, claimed: int | None) -> int | None:
+        """The earliest genTime of the checkpoint's valid timestamps (None if none); reports invalid ones, and
+        a recorded time later than a token's genTime."""
+        if not self.trust.tsa_roots:
+            return None
+        earliest = None
+        for token in checkpoint.get("timestamps", []):
+            when = timestamp_time(token, text.encode("utf-8"), self.trust.tsa_roots)
+            if when is None:
+                self._add(
+                    "bad_timestamp", None, gettext_noop("checkpoint {index}: a timestamp does not verify"), index=index
+                )
+                continue
+            if claimed is None or claimed > when + CLOCK_SKEW:
+                self._add(
+                    "bad_time",
+                    None,
+                    gettext_noop("checkpoint {index}: its time {time} is later than its trusted timestamp"),
+                    index=index,
+                    time=checkpoint.get("time"),
+                )
+            earliest = when if earliest is None else min(earliest, when)
+        return earliest
+
+    def _check_trusted(self, notes: list[str]) -> list[signednote.Checkpoint]:
+        """The kept checkpoints of this log that a trusted log key or witness signed."""
+        trusted = []
+        for number, kept in enumerate(notes):
+            try:
+                text, signatures = signednote.split_note(kept)
+                note = signednote.parse_checkpoint(text)
+            except signednote.NoteError:
+                self._add("malformed", None, gettext_noop("trusted checkpoint {number} is malformed"), number=number)
+                continue
+            if note.origin != self.origin:
+                continue  # a root of trust of another log
+            signer, _ = self._log_signer(text, signatures)
+            if signer is None and not self._cosignatures(text, signatures, None):
+                self._add(
+                    "bad_signature",
+                    None,
+                    gettext_noop("trusted checkpoint of {size} events: signed by no trusted key or witness"),
+                    size=note.size,
+                )
+                continue
+            trusted.append(note)
+        return trusted
 
     # -- events --------------------------------------------------------------------------------
     def _add(self, kind: str, position: int | None, text: str, **args) -> None:
@@ -291,6 +432,8 @@ class LogChecker:
         if hashed.hexdigest() != leaf_hex:
             self._add("modified", claim, gettext_noop("its content does not match its leaf hash"))
             clean = False
+        if claim == self._covered and self._uncovered_time is None:
+            self._uncovered_time = unix_time(payload.get("time"))
         expected = self._expected
         if claim == expected:
             self._expected = expected + 1
@@ -379,7 +522,43 @@ class LogChecker:
                 size=size,
                 index=self._signed[-1]["index"],
             )
+        self._check_roots_of_trust()
         return self.problems
+
+    def _check_roots_of_trust(self) -> None:
+        largest = max((c["tree_size"] for c in self._signed), default=-1)
+        for kept in self._trusted:
+            if kept.size > self._expected:
+                self._add(
+                    "rollback",
+                    self._expected,
+                    gettext_noop("the log holds {count} events, fewer than the {size} of a checkpoint kept outside it"),
+                    count=self._expected,
+                    size=kept.size,
+                )
+            elif kept.size and self._roots.get(kept.size) != kept.root:
+                self._add(
+                    "fork",
+                    kept.size - 1,
+                    gettext_noop("events 0..{last} do not hash to the root of the checkpoint kept outside the log"),
+                    last=kept.size - 1,
+                )
+            if largest < kept.size:
+                self._add(
+                    "rollback",
+                    None,
+                    gettext_noop("no checkpoint of {size} events or more, though one was witnessed outside the log"),
+                    size=kept.size,
+                )
+        trust = self.trust
+        if trust.now is not None and trust.interval and self._uncovered_time is not None:
+            if self._uncovered_time < trust.now - 2 * trust.interval:
+                self._add(
+                    "stale",
+                    self._covered,
+                    gettext_noop("event {seq} is older than two checkpoint intervals and no checkpoint covers it"),
+                    seq=self._covered,
+                )
 
     @property
     def latest_checkpoint(self) -> dict | None:
@@ -388,22 +567,33 @@ class LogChecker:
 
 
 # -- the export file -------------------------------------------------------------------------------
-def verify_file(path: str, pinned_keys: dict[str, bytes] | None = None) -> tuple[dict, list[Problem]]:
+def verify_file(
+    path: str, pinned_keys: dict[str, bytes] | None = None, trust: Trust | None = None
+) -> tuple[dict, list[Problem]]:
     """(header, problems) of an export file."""
     with open(path, encoding="utf-8") as handle:
-        return verify_lines(handle, pinned_keys)
+        return verify_lines(handle, pinned_keys, trust)
 
 
-def verify_lines(lines, pinned_keys: dict[str, bytes] | None = None) -> tuple[dict, list[Problem]]:
-    """(header, problems) of an export given as an iterable of JSON lines."""
+def verify_lines(lines, pinned_keys: dict[str, bytes] | None = None, trust: Trust | None = None):
+    """(header, problems) of an export given as an iterable of JSON lines.
+
+    ``pinned_keys`` are the log keys to trust (without them, the export's own keys: integrity only).
+    Retirement times come from ``trust.retired`` when pinned, else from the export's key records.
+    """
     header: dict | None = None
     keys: dict[str, bytes] = {}
+    retired: dict[str, int] = {}
     checkpoints: list[dict] = []
     checker: LogChecker | None = None
     proofs: list[tuple[int, bytes, dict]] = []
+    trust = trust or Trust()
 
     def checker_for(header: dict) -> LogChecker:
-        return LogChecker(header["tenant"]["id"], pinned_keys if pinned_keys is not None else keys, checkpoints)
+        used = trust
+        if pinned_keys is None and retired:
+            used = Trust(**{**trust.__dict__, "retired": {**retired, **trust.retired}})
+        return LogChecker(header["tenant"]["id"], pinned_keys if pinned_keys is not None else keys, checkpoints, used)
 
     for number, line in enumerate(lines, 1):
         if not line.strip():
@@ -411,11 +601,18 @@ def verify_lines(lines, pinned_keys: dict[str, bytes] | None = None) -> tuple[di
         record = json.loads(line)
         kind = record.get("record")
         if number == 1:
-            if kind != "header" or record.get("format") != FORMAT or record.get("version") != 1:
-                return {}, [Problem.of("malformed", None, gettext_noop("not a version 1 portcullis audit export"))]
+            if kind != "header" or record.get("format") != FORMAT or record.get("version") != VERSION:
+                return {}, [Problem.of("malformed", None, gettext_noop("not a version 2 portcullis audit export"))]
+            tenant = record.get("tenant")
+            if not isinstance(tenant, dict) or type(tenant.get("id")) is not int:
+                return {}, [Problem.of("malformed", None, gettext_noop("the header names no tenant"))]
+            if record.get("origin") != log_origin(tenant["id"]):
+                return {}, [Problem.of("malformed", None, gettext_noop("the header's origin is not its tenant's log"))]
             header = record
         elif kind == "key":
             keys[record["key_id"]] = base64.b64decode(record["public_key"])
+            if record.get("retired_at"):
+                retired[record["key_id"]] = unix_time(record["retired_at"]) or 0
         elif kind == "checkpoint":
             checkpoints.append(record)
         elif kind == "event":
@@ -426,6 +623,7 @@ def verify_lines(lines, pinned_keys: dict[str, bytes] | None = None) -> tuple[di
             checker.feed(record["seq"], data, record["leaf_hash"], record["chain_hash"], personal)
             if "proof" in record:
                 proofs.append((record["seq"], hashlib.sha256(b"\x00" + data).digest(), record["proof"]))
+        # Other records are ignored (a later minor version may add some); unknown members too.
     if header is None:
         return {}, [Problem.of("malformed", None, gettext_noop("empty export"))]
     if checker is None:
@@ -454,11 +652,108 @@ def verify_lines(lines, pinned_keys: dict[str, bytes] | None = None) -> tuple[di
     return header, problems
 
 
-def _load_pinned(path: str) -> dict[str, bytes]:
+def verify_receipt(receipt: dict, keys: dict[str, bytes], trust: Trust | None = None) -> list[Problem]:
+    """Problems of a customer's receipt (docs/audit-format.md §13): its checkpoint must be signed by a trusted
+    key and cosigned by the quorum of trusted witnesses; each event must be of its log and position, open the
+    commitments of the personal values it carries, and be included in that checkpoint's tree."""
+    trust = trust or Trust()
+    if receipt.get("format") != "portcullis-audit-receipt" or receipt.get("version") != 1:
+        return [Problem.of("malformed", None, gettext_noop("not a version 1 portcullis audit receipt"))]
+    tenant = receipt["tenant"]
+    if receipt.get("origin") != log_origin(tenant):
+        return [Problem.of("malformed", None, gettext_noop("the header's origin is not its tenant's log"))]
+    held = receipt["checkpoint"]
+    checker = LogChecker(tenant, keys, [], trust)
+    try:
+        text, signatures = signednote.split_note(held["note"])
+        note = signednote.parse_checkpoint(text)
+    except signednote.NoteError:
+        return [Problem.of("bad_signature", None, gettext_noop("checkpoint {index}: its note is malformed"), index=0)]
+    index = held.get("index", 0)
+    if note.origin != checker.origin or checker._log_signer(text, signatures)[0] is None:
+        checker._add(
+            "bad_signature", None, gettext_noop("checkpoint {index}: not signed by a trusted key"), index=index
+        )
+    count = len(checker._cosignatures(text, signatures, index))
+    if trust.witnesses and count < trust.quorum:
+        checker._add(
+            "unwitnessed",
+            None,
+            gettext_noop("checkpoint {index}: {count} of the {quorum} witness cosignatures it needs"),
+            index=index,
+            count=count,
+            quorum=trust.quorum,
+        )
+    for event in receipt.get("events", []):
+        seq = event["seq"]
+        data = base64.b64decode(event["canonical"], validate=True)
+        payload = json.loads(data)
+        leaf = hashlib.sha256(b"\x00" + data).digest()
+        if payload.get("tenant") != tenant or payload.get("seq") != seq:
+            checker._add(
+                "inserted",
+                seq,
+                gettext_noop("an event of another log (tenant {tenant}) was inserted"),
+                tenant=payload.get("tenant"),
+            )
+        path = [bytes.fromhex(h) for h in event.get("proof", [])]
+        if not verify_inclusion(seq, note.size, leaf, path, note.root):
+            checker._add("modified", seq, gettext_noop("its inclusion proof does not lead to the latest checkpoint"))
+        for name, entry in event.get("personal", {}).items():
+            opened = hashlib.sha256(bytes.fromhex(entry["salt"]) + entry["value"].encode("utf-8")).hexdigest()
+            if _commitment_at(payload, name) != opened:
+                checker._add(
+                    "modified", seq, gettext_noop("personal value {field} does not match its commitment"), field=name
+                )
+    return checker.problems
+
+
+def load_public_keys(path: str) -> tuple[dict[str, bytes], dict[str, int]]:
+    """({key id: raw public key}, {key id: retirement time}) from a JSON file as published at /audit/keys.json.
+    Key ids are recomputed from the keys; an entry whose id does not match is refused."""
     with open(path, encoding="utf-8") as handle:
         data = json.load(handle)
     entries = data.get("keys", data) if isinstance(data, dict) else data
-    return {entry["key_id"]: base64.b64decode(entry["public_key"]) for entry in entries}
+    keys, retired = {}, {}
+    for entry in entries:
+        raw = base64.b64decode(entry["public_key"], validate=True)
+        if len(raw) != 32 or hashlib.sha256(raw).hexdigest()[:16] != entry["key_id"]:
+            raise ValueError(f"key {entry.get('key_id')!r}: its id is not SHA-256(public key)[:8]")
+        keys[entry["key_id"]] = raw
+        if entry.get("retired_at"):
+            when = unix_time(entry["retired_at"])
+            if when is None:
+                raise ValueError(f"key {entry['key_id']}: retired_at is not a UTC time")
+            retired[entry["key_id"]] = when
+    return keys, retired
+
+
+def load_trusted_checkpoints(path: str) -> list[str]:
+    """Signed notes kept earlier: a note file (``.txt``: one note, or several separated by a line ``---``)
+    or an earlier export (``.jsonl``: its checkpoints)."""
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    if text.lstrip().startswith("{"):
+        notes = []
+        for line in text.splitlines():
+            if line.strip():
+                record = json.loads(line)
+                if record.get("record") == "checkpoint":
+                    notes.append(record["note"])
+        return notes
+    return [part.lstrip("\n") for part in text.split("\n---\n") if part.strip()]
+
+
+def fetch_witness_checkpoint(url: str, origin: str, timeout: float = 10) -> str | None:
+    """A witness's latest cosigned checkpoint for ``origin`` (GET <url>/<hex sha256(origin)>/checkpoint)."""
+    address = f"{url.rstrip('/')}/{hashlib.sha256(origin.encode()).hexdigest()}/checkpoint"
+    try:
+        with urllib.request.urlopen(address, timeout=timeout) as response:  # noqa: S310 (an auditor's URL)
+            return response.read(65536).decode("utf-8")
+    except OSError as exc:
+        if getattr(exc, "code", None) == 404:
+            return None
+        raise
 
 
 def _safe(text: str) -> str:
@@ -469,13 +764,56 @@ def main(argv: list[str] | None = None) -> int:
     """Command line entry point."""
     parser = argparse.ArgumentParser(prog="python -m audit.verify_export", description=__doc__.split("\n")[0])
     parser.add_argument("file", help="an export made by `manage.py audit_export` or the viewer's download")
+    parser.add_argument("--receipt", action="store_true", help="the file is a customer's receipt (My access)")
     parser.add_argument("--public-keys", help="JSON file of trusted public keys (as published at /audit/keys.json)")
+    parser.add_argument("--witness", action="append", default=[], help="a trusted witness's verifier key")
+    parser.add_argument("--quorum", type=int, help="cosignatures each checkpoint needs (default 1 with --witness)")
+    parser.add_argument(
+        "--trusted-checkpoint", action="append", default=[], help="a checkpoint kept earlier: note file or export"
+    )
+    parser.add_argument("--witness-url", action="append", default=[], help="fetch a witness's latest checkpoint")
+    parser.add_argument("--interval-minutes", type=int, help="checkpoint interval: older uncovered events fail")
+    parser.add_argument("--tsa-roots", help="PEM file of trusted time-stamping authority roots (RFC 3161)")
+    parser.add_argument("--now", help="the time to judge staleness at (default: now), YYYY-MM-DDTHH:MM:SSZ")
     args = parser.parse_args(argv)
     try:
-        pinned = _load_pinned(args.public_keys) if args.public_keys else None
-        header, problems = verify_file(args.file, pinned)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        sys.stderr.write(f"cannot read the export: {_safe(str(exc))}\n")
+        pinned, retired = load_public_keys(args.public_keys) if args.public_keys else (None, {})
+        witnesses = [signednote.parse_vkey(v) for v in args.witness]
+        notes = [note for path in args.trusted_checkpoint for note in load_trusted_checkpoints(path)]
+        if args.receipt:
+            with open(args.file, encoding="utf-8") as handle:
+                receipt = json.load(handle)
+            quorum = args.quorum if args.quorum is not None else min(1, len(witnesses))
+            if pinned is None:
+                raise ValueError("a receipt is checked against pinned public keys (--public-keys)")
+            problems = verify_receipt(receipt, pinned, Trust(witnesses=witnesses, quorum=quorum, retired=retired))
+            for problem in problems:
+                sys.stdout.write(f"receipt: {_safe(str(problem))}\n")
+            if problems:
+                sys.stdout.write(f"FAILED: {len(problems)} problem(s)\n")
+                return 1
+            size = receipt["checkpoint"]["tree_size"]
+            sys.stdout.write(f"receipt: OK ({len(receipt['events'])} events in the checkpoint of {size})\n")
+            return 0
+        with open(args.file, encoding="utf-8") as handle:
+            first = json.loads(handle.readline() or "{}")
+        origin = first.get("origin", "")
+        for url in args.witness_url:
+            note = fetch_witness_checkpoint(url, origin)
+            if note:
+                notes.append(note)
+        trust = Trust(
+            witnesses=witnesses,
+            quorum=args.quorum if args.quorum is not None else min(1, len(witnesses)),
+            checkpoints=notes,
+            retired=retired,
+            now=(unix_time(args.now) if args.now else time.time()) if args.interval_minutes else None,
+            interval=args.interval_minutes * 60 if args.interval_minutes else None,
+            tsa_roots=split_pem(open(args.tsa_roots, "rb").read()) if args.tsa_roots else [],  # noqa: SIM115
+        )
+        header, problems = verify_file(args.file, pinned, trust)
+    except (OSError, ValueError, KeyError, TypeError, signednote.NoteError) as exc:
+        sys.stderr.write(f"cannot read the input: {_safe(str(exc))}\n")
         return 2
     tenant = header.get("tenant", {}).get("slug", "?")
     if problems:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -14,13 +14,13 @@ import audit
 from accounts.lookups import get_in_tenant_or_404
 from accounts.models import User
 from accounts.stepup import require_recent_mfa
-from audit import keys, personal
+from audit import keys, personal, witnessing
 from audit.events import EventType
 from audit.export import export_lines
 from audit.filters import EventFilterForm, diff
 from audit.models import AuditEvent, Checkpoint
 from audit.verify import verify_tenant
-from permissions.views import public, requires
+from permissions.views import login_only, public, requires
 from permissions.vocabulary import Action, SystemModule
 
 PAGE_SIZE = 50
@@ -48,6 +48,7 @@ def event_list(request):
             "page": page,
             "events": rows,
             "query": query.urlencode(),
+            "witnessing": witnessing.status(request.tenant),
         },
     )
 
@@ -76,6 +77,36 @@ def verify_now(request):
     report = verify_tenant(request.tenant)
     checkpoints = list(Checkpoint.objects.order_by("-index")[:20])
     return render(request, "audit/verify.html", {"report": report, "checkpoints": checkpoints})
+
+
+@require_GET
+@audit_viewer
+def latest_checkpoint(request):
+    """Download the latest checkpoint that reached its quorum: the C2SP signed note with the log's signature
+    and the witnesses' cosignatures, for the tenant to keep outside the portal as a root of trust."""
+    checkpoint = witnessing.latest_witnessed(request.tenant)
+    if checkpoint is None:
+        raise Http404
+    response = HttpResponse(witnessing.cosigned_note(checkpoint), content_type="text/plain; charset=utf-8")
+    name = f"checkpoint-{request.tenant.slug}-{checkpoint.index}.txt"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_only
+@require_GET
+def my_receipt(request):
+    """From My access: the signed-in user's receipt (their events, proved in a witnessed checkpoint)."""
+    import json
+
+    from audit import receipts
+
+    receipt = receipts.build(request.tenant, request.user)
+    if receipt is None:
+        raise Http404
+    response = HttpResponse(json.dumps(receipt, ensure_ascii=True, indent=1), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="audit-receipt-{request.tenant.slug}.json"'
+    return response
 
 
 @require_POST

@@ -183,6 +183,22 @@ TRUSTED_PROXY_COUNT = config.env_int("TRUSTED_PROXY_COUNT", 0, minimum=0, maximu
 AUDIT_SIGNING_KEY = config.env_str("AUDIT_SIGNING_KEY")
 AUDIT_RETIRED_PUBLIC_KEYS = config.env_list("AUDIT_RETIRED_PUBLIC_KEYS", [])
 AUDIT_KEY_FILE = VAR_DIR / "audit_signing_key.json"
+# Production: the key from AUDIT_SIGNING_KEY or a file outside the data directory; the demo may generate one.
+AUDIT_SIGNING_KEY_FILE = config.env_str("AUDIT_SIGNING_KEY_FILE")
+AUDIT_DEMO_KEYS = DEBUG or config.env_bool("PORTCULLIS_DEMO")
+# Trusted inputs of `audit_verify` (never read from the database): witness verifier keys, the quorum, and
+# the witnesses' URLs whose latest cosigned checkpoints are roots of trust (docs/audit-operations.md).
+AUDIT_TRUSTED_WITNESSES = config.env_list("AUDIT_TRUSTED_WITNESSES", [])
+AUDIT_TRUSTED_WITNESS_URLS = config.env_list("AUDIT_TRUSTED_WITNESS_URLS", [])
+# RFC 3161 time-stamping authorities that timestamp each checkpoint, and the roots that verify them (PEM).
+AUDIT_TSA_URLS = config.env_list("AUDIT_TSA_URLS", [])
+AUDIT_TSA_ROOTS_FILE = config.env_str("AUDIT_TSA_ROOTS_FILE")
+# Demo only (`make run`): the local witness's key and URL, written by `manage.py audit_demo_witness`.
+AUDIT_DEMO_WITNESS_FILE = VAR_DIR / "witness" / "trusted.txt"
+AUDIT_WITNESS_QUORUM = config.env_int("AUDIT_WITNESS_QUORUM", 1, minimum=0, maximum=32)
+AUDIT_WITNESS_TIMEOUT_SECONDS = config.env_int("AUDIT_WITNESS_TIMEOUT_SECONDS", 10, minimum=1, maximum=120)
+# A checkpoint's recorded time must be within this many seconds before its witnesses' cosignature times.
+AUDIT_WITNESS_MAX_DELAY_SECONDS = config.env_int("AUDIT_WITNESS_MAX_DELAY_SECONDS", 900, minimum=60, maximum=86400)
 AUDIT_CHECKPOINT_INTERVAL_MINUTES = config.env_int("AUDIT_CHECKPOINT_INTERVAL_MINUTES", 60, minimum=1, maximum=1440)
 
 LANGUAGE_CODE = "en"

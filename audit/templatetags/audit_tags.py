@@ -30,6 +30,12 @@ PROBLEM_KINDS = {
     "rewritten": _("Rewritten history"),
     "bad_signature": _("Bad signature"),
     "inconsistent_checkpoints": _("Inconsistent checkpoints"),
+    "unwitnessed": _("Not witnessed"),
+    "rollback": _("Rolled back"),
+    "fork": _("Forked history"),
+    "stale": _("No recent checkpoint"),
+    "bad_time": _("Wrong checkpoint time"),
+    "bad_timestamp": _("Bad timestamp"),
     "malformed": _("Not an export"),
 }
 

@@ -2,6 +2,7 @@
 Keys: ids, rotation, published public keys."""
 
 import base64
+import hashlib
 import json
 from datetime import timedelta
 
@@ -14,11 +15,10 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.scoping import tenant_scope
-from audit import keys, merkle
+from audit import keys, merkle, signednote
 from audit.checkpoints import ForkError, make_checkpoint, make_due_checkpoints
 from audit.models import Checkpoint
 from audit.verify import verify_tenant
-from audit.verify_export import parse_note
 from tests.audit.conftest import fill, sql, triggers_off
 
 
@@ -33,10 +33,14 @@ def test_log4_each_checkpoint_is_signed_and_consistent_with_the_one_before(acme)
     fill(acme, 6)
     second = make_checkpoint(acme)
     assert (first.index, first.tree_size, second.index, second.tree_size) == (0, 5, 1, 11)
-    note = parse_note(second.note)
-    assert note["origin"] == f"portcullis/audit/tenant/{acme.pk}" and note["tree_size"] == 11
-    public = Ed25519PublicKey.from_public_bytes(keys.trusted_public_keys()[second.key_id])
-    public.verify(base64.b64decode(second.signature), second.note.encode())  # raises if not signed
+    text, [line] = signednote.split_note(second.note)
+    note = signednote.parse_checkpoint(text)
+    assert note.origin == f"portcullis/audit/tenant/{acme.pk}" and note.size == 11
+    assert text == f"{note.origin}\n11\n{base64.b64encode(bytes.fromhex(second.root_hash)).decode()}\n"
+    public = keys.trusted_public_keys()[second.key_id]
+    # The C2SP key hash: SHA-256(origin || "\n" || 0x01 || public key)[:4], recomputed here.
+    assert line.hash == hashlib.sha256(note.origin.encode() + b"\n\x01" + public).digest()[:4]
+    Ed25519PublicKey.from_public_bytes(public).verify(line.signature, text.encode())  # raises if not signed
     proof = [bytes.fromhex(h) for h in second.consistency]
     assert merkle.verify_consistency(5, 11, bytes.fromhex(first.root_hash), bytes.fromhex(second.root_hash), proof)
     assert verify_tenant(acme).ok
@@ -82,7 +86,7 @@ def test_log4_a_checkpoint_with_a_bad_signature_is_not_extended(acme):
     fill(acme, 2)
     make_checkpoint(acme)
     with triggers_off():
-        sql("UPDATE audit_checkpoint SET signature = %s", ["A" * 86 + "=="])
+        sql("UPDATE audit_checkpoint SET note = REPLACE(note, %s, %s)", ["\n\n\u2014 ", "\n\n\u2014 x"])
     fill(acme, 1)
     with pytest.raises(ForkError, match="signature"):
         make_checkpoint(acme)
@@ -142,7 +146,7 @@ def test_production_keys_come_from_the_environment(acme, settings):
     seed = current.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
     retired_public = retired.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
     settings.AUDIT_SIGNING_KEY = base64.b64encode(seed).decode()
-    settings.AUDIT_RETIRED_PUBLIC_KEYS = [base64.b64encode(retired_public).decode()]
+    settings.AUDIT_RETIRED_PUBLIC_KEYS = [base64.b64encode(retired_public).decode() + "@2026-01-01T00:00:00Z"]
     checkpoint = make_checkpoint(acme)
     assert checkpoint.key_id == keys.key_id(current.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
     assert keys.key_id(retired_public) in keys.trusted_public_keys()
@@ -182,7 +186,7 @@ def test_a_malformed_key_setting_fails_the_start_up_checks(settings):
     [error] = audit_keys_check()
     assert error.id == "audit.E001" and "AUDIT_SIGNING_KEY" in error.msg
     settings.AUDIT_SIGNING_KEY = ""
-    settings.AUDIT_RETIRED_PUBLIC_KEYS = ["nope"]
+    settings.AUDIT_RETIRED_PUBLIC_KEYS = ["nope@2026-01-01T00:00:00Z"]
     [error] = audit_keys_check()
     assert "AUDIT_RETIRED_PUBLIC_KEYS" in error.msg
 

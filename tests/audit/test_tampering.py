@@ -1,6 +1,7 @@
 """LOG-3: the verifier finds each kind of tampering, by position and kind, and exits non-zero; the
 standalone export verifier agrees with ``audit_verify`` on the same export."""
 
+import base64
 import io
 import json
 
@@ -98,39 +99,39 @@ def replace_tail_and_rehash(tenant):
 
 
 def break_signature(tenant):
-    sql("UPDATE audit_checkpoint SET signature = %s WHERE tenant_id = %s", ["A" * 86 + "==", tenant.pk])
+    """The log's signature line replaced by another of the same key hash (its signature bytes zeroed)."""
+    from audit.models import Checkpoint
+
+    with tenant_scope(tenant):
+        note = Checkpoint.objects.get(index=0).note
+    text, line = note.split("\n\n")
+    dash, name, encoded = line.strip().split(" ")
+    forged = base64.b64encode(base64.b64decode(encoded)[:4] + bytes(64)).decode()
+    sql(
+        "UPDATE audit_checkpoint SET note = %s WHERE tenant_id = %s", [f"{text}\n\n{dash} {name} {forged}\n", tenant.pk]
+    )
 
 
 def sign_a_fork(tenant):
     """A second checkpoint, genuinely signed, for a tree that does not extend the first (a split view)."""
-    import base64
-
-    from audit import keys
-    from audit.canonical import format_time
+    from audit import keys, signednote
     from audit.models import Checkpoint
-    from audit.verify_export import checkpoint_hash, log_origin, note_text
+    from audit.verify_export import log_origin
 
     with tenant_scope(tenant):
         first = Checkpoint.objects.get(index=0)
     forged_root = merkle.node_hash(bytes(32), bytes(32))
-    note = note_text(
-        origin=log_origin(tenant.pk),
-        tree_size=13,
-        root=forged_root,
-        index=1,
-        time=format_time(first.created_at),
-        prev=checkpoint_hash(first.note, base64.b64decode(first.signature)),
-    )
-    key = keys.signing_key()
+    origin = log_origin(tenant.pk)
+    note = signednote.sign_note(signednote.Checkpoint(origin, 13, forged_root).text, origin, keys.signing_key().private)
     Checkpoint.objects.create(
         tenant=tenant,
         index=1,
         tree_size=13,
         root_hash=forged_root.hex(),
         created_at=first.created_at,
-        key_id=key.key_id,
+        key_id=keys.signing_key().key_id,
         note=note,
-        signature=base64.b64encode(key.sign(note.encode())).decode(),
+        signature=note.split(" ")[-1].strip(),
         consistency=[merkle.node_hash(bytes(32), bytes(32)).hex()],
     )
 

@@ -10,8 +10,8 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audit import merkle
-from audit.verify_export import LogChecker, log_origin, note_text
+from audit import merkle, signednote
+from audit.verify_export import LogChecker, log_origin
 
 KEY = Ed25519PrivateKey.generate()
 PUBLIC = KEY.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
@@ -27,16 +27,14 @@ def make_log(size: int, tenant: int = 1):
         chain = hashlib.sha256(chain + leaf).digest()
         rows.append((seq, data, leaf.hex(), chain.hex()))
     root = merkle.root([bytes.fromhex(r[2]) for r in rows])
-    note = note_text(
-        origin=log_origin(tenant), tree_size=size, root=root, index=0, time="2026-01-01T00:00:00.000000Z", prev="-"
-    )
+    text = signednote.Checkpoint(log_origin(tenant), size, root).text
     checkpoint = {
         "index": 0,
         "tree_size": size,
         "root_hash": root.hex(),
+        "time": "2026-01-01T00:00:00.000000Z",
         "key_id": "k1",
-        "note": note,
-        "signature": base64.b64encode(KEY.sign(note.encode())).decode(),
+        "note": signednote.sign_note(text, log_origin(tenant), KEY),
         "consistency": [],
     }
     return rows, checkpoint
@@ -109,9 +107,12 @@ def test_every_single_tampering_of_a_checkpointed_log_is_reported(size, kind, i,
 @given(size=st.integers(min_value=1, max_value=30), flip=st.integers(min_value=0, max_value=10_000))
 def test_a_changed_signature_or_note_is_a_bad_signature(size, flip):
     rows, checkpoint = make_log(size)
-    signature = bytearray(base64.b64decode(checkpoint["signature"]))
-    signature[flip % len(signature)] ^= 1 << (flip % 8)
-    forged = {**checkpoint, "signature": base64.b64encode(bytes(signature)).decode()}
+    text, line = checkpoint["note"].split("\n\n")
+    dash, name, encoded = line.strip().split(" ")
+    signature = bytearray(base64.b64decode(encoded))
+    signature[flip % len(signature)] ^= 1 << (flip % 8)  # the key hash (4 bytes) or the signature
+    forged_line = f"{dash} {name} {base64.b64encode(bytes(signature)).decode()}\n"
+    forged = {**checkpoint, "note": f"{text}\n\n{forged_line}"}
     assert "bad_signature" in {p.kind for p in check(rows, forged)}
     moved = {**checkpoint, "note": checkpoint["note"].replace("tenant/1", "tenant/9")}
     assert "bad_signature" in {p.kind for p in check(rows, moved)}

@@ -22,6 +22,8 @@ PRODUCTION_ENV = {
     "CSRF_TRUSTED_ORIGINS": "https://portal.example.com",
     "DATABASE_URL": "postgres://app:secret@127.0.0.1:5432/portcullis",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
+    # Production signs audit checkpoints with a key from the environment (or a file outside var/): FC-4.
+    "AUDIT_SIGNING_KEY": "mdr9oWb0cV6wUhaRfqXfoY5DoFyKrNQkdQ8x1Iv9O3Y=",
 }
 
 
