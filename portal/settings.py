@@ -128,6 +128,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
+# Break-glass (docs/console.md): a sole administrator's escalation applies by itself only after this many hours,
+# during which it is shown on the console, e-mailed to the administrators and can be cancelled.
+BREAK_GLASS_COOLING_OFF_HOURS = config.env_int("BREAK_GLASS_COOLING_OFF_HOURS", 24, minimum=1, maximum=24 * 14)
+
 # Password reset links live one hour; invitation links 72 hours (accounts.tokens).
 PASSWORD_RESET_TIMEOUT = 60 * 60
 

@@ -37,6 +37,9 @@ class PendingChange(models.Model):
     )
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     result_id = models.CharField(max_length=64, blank=True)
+    # Break-glass (permissions.services.breakglass): a sole administrator's change applies by itself at this
+    # instant unless someone cancels it first. Empty for an ordinary change, which waits for a second approver.
+    applies_at = models.DateTimeField(_("applies by itself at"), null=True, blank=True)
 
     objects = TenantManager()
 
