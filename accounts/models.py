@@ -226,6 +226,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 # Models defined in their own modules, registered with the accounts app here.
 from accounts.auth_models import EmailToken, UserSession  # noqa: E402
 from accounts.mfa.models import BackupCode, BackupCodeDevice, TotpDevice  # noqa: E402
+from accounts.operators import OperatorTotpDevice  # noqa: E402
 from accounts.profiles import CustomerProfile  # noqa: E402
 
 __all__ = [
@@ -233,6 +234,7 @@ __all__ = [
     "BackupCodeDevice",
     "CustomerProfile",
     "EmailToken",
+    "OperatorTotpDevice",
     "Tenant",
     "TotpDevice",
     "User",
