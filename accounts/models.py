@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import zoneinfo
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -20,6 +22,38 @@ def validate_timezone(value: str) -> None:
     """Refuse a name that is not an IANA time zone."""
     if value not in zoneinfo.available_timezones():
         raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value})
+
+
+def lines(value: str) -> list[str]:
+    """The non-empty lines of a list setting, stripped and lower-cased."""
+    return [line.strip().lower() for line in (value or "").splitlines() if line.strip()]
+
+
+_DOMAIN = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def validate_domains(value: str) -> None:
+    """Every line is a domain name."""
+    bad = [line for line in lines(value) if not _DOMAIN.match(line)]
+    if bad:
+        raise ValidationError(_("Not a domain name: %(value)s."), params={"value": ", ".join(bad[:3])})
+
+
+def networks(value: str) -> list:
+    """The address ranges of a list setting (``ipaddress`` networks; a bare address is a /32 or /128)."""
+    return [ipaddress.ip_network(line, strict=False) for line in lines(value)]
+
+
+def validate_networks(value: str) -> None:
+    """Every line is an IPv4 or IPv6 address or range."""
+    bad = []
+    for line in lines(value):
+        try:
+            ipaddress.ip_network(line, strict=False)
+        except ValueError:
+            bad.append(line)
+    if bad:
+        raise ValidationError(_("Not an address range: %(value)s."), params={"value": ", ".join(bad[:3])})
 
 
 class Tenant(models.Model):
@@ -59,6 +93,24 @@ class Tenant(models.Model):
         _("longest access request (days)"), default=90, validators=[MinValueValidator(1), MaxValueValidator(365)]
     )
     time_zone = models.CharField(_("time zone"), max_length=64, default="UTC", validators=[validate_timezone])
+    # The shortest password (accounts.passwords); not named "password_…": audit values never carry such keys.
+    credential_min_length = models.PositiveIntegerField(
+        _("shortest password"), default=12, validators=[MinValueValidator(12), MaxValueValidator(64)]
+    )
+    invitation_domains = models.TextField(
+        _("e-mail domains allowed for invitations"),
+        blank=True,
+        default="",
+        validators=[validate_domains],
+        help_text=_("One domain a line (e.g. example.com); empty: any domain."),
+    )
+    console_networks = models.TextField(
+        _("client address ranges allowed on the console"),
+        blank=True,
+        default="",
+        validators=[validate_networks],
+        help_text=_("One address or range a line (e.g. 203.0.113.0/24 or 2001:db8::/32); empty: any address."),
+    )
 
     class Meta:
         verbose_name = _("tenant")

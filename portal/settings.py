@@ -64,6 +64,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "accounts.policy.SessionGuardMiddleware",
     "accounts.policy.MfaPolicyMiddleware",
+    "accounts.networks.ConsoleNetworkMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "portal.middleware.SecurityHeadersMiddleware",
@@ -124,7 +125,7 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "accounts.passwords.TenantMinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 

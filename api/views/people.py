@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import mixins, serializers, status
+from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -95,13 +96,16 @@ class UserViewSet(
         data = serializer.validated_data
         basic = Role.objects.get(key=BuiltinRole.BASIC)
         with transaction.atomic():
-            user = accounts_services.invite_user(
-                tenant=request.tenant,
-                email=data["email"],
-                role=basic,
-                actor=request.user,
-                full_name=data.get("full_name", ""),
-            )
+            try:
+                user = accounts_services.invite_user(
+                    tenant=request.tenant,
+                    email=data["email"],
+                    role=basic,
+                    actor=request.user,
+                    full_name=data.get("full_name", ""),
+                )
+            except DjangoValidationError as error:  # e.g. outside the tenant's invitation domains
+                raise exceptions.ValidationError(error.message_dict) from None
             role = data.get("role")
             if role is not None and role.pk != basic.pk:
                 result = role_services.change_user_role(user, role, actor=request.user, reason="API: new user")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
@@ -192,15 +192,19 @@ def invite(request):
         except AccessRefused as error:
             show_refusal(request, error)
         else:
-            user = services.invite_user(
-                tenant=request.tenant,
-                email=form.cleaned_data["email"],
-                role=role,
-                actor=request.user,
-                full_name=form.cleaned_data["full_name"],
-            )
-            messages.success(request, _("%(email)s was invited.") % {"email": user.email})
-            return redirect("console:user", user_id=user.pk)
+            try:
+                user = services.invite_user(
+                    tenant=request.tenant,
+                    email=form.cleaned_data["email"],
+                    role=role,
+                    actor=request.user,
+                    full_name=form.cleaned_data["full_name"],
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, _("%(email)s was invited.") % {"email": user.email})
+                return redirect("console:user", user_id=user.pk)
     return render(request, "console/user_invite.html", {"form": form})
 
 

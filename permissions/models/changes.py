@@ -18,6 +18,7 @@ class PendingChange(models.Model):
         ROLE_CHANGE = "role_change", _("Making a user an Administrator")
         MATRIX = "matrix", _("Role matrix with system-module actions")
         MEMBERSHIP = "membership", _("Membership of a group holding system-module actions")
+        SETTINGS = "settings", _("Weaker tenant security settings")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")

@@ -168,4 +168,11 @@ def _apply(change: PendingChange, *, approver):
         if user.pk == approver.pk:
             raise AccessRefused(ErrorCode.SELF_APPROVAL)
         return groups.apply_add_member(group, user, actor=requester, owner=payload.get("owner", False))
+    if change.kind == PendingChange.Kind.SETTINGS:
+        from accounts.services import apply_tenant_settings
+
+        require(approver, Action.CHANGE, "settings")
+        return apply_tenant_settings(
+            requester.tenant, actor=requester, reason=change.reason, approved_by=approver, **payload["changes"]
+        )
     raise AccessRefused(ErrorCode.INVALID)
