@@ -104,6 +104,22 @@ def send_invitation(user: User, *, actor: User) -> None:
     )
 
 
+class TooManyRequests(Exception):
+    """A rate limit of the account pages was reached (INS-7); nothing was done."""
+
+
+def resend_invitation(user: User, *, actor: User) -> None:
+    """Send ``user`` a new invitation link (earlier ones stop working): at most 3 an hour per invitee and
+    20 an hour per administrator, so resending cannot flood an inbox or keep killing the previous link."""
+    from accounts import throttles
+
+    within = throttles.hit(throttles.RESEND_PER_INVITEE, f"{user.tenant_id}:{user.pk}")
+    within = throttles.hit(throttles.RESEND_PER_ACTOR, f"{actor.tenant_id}:{actor.pk}") and within
+    if not within:
+        raise TooManyRequests
+    send_invitation(user, actor=actor)
+
+
 @transaction.atomic
 def cancel_invitation(user: User, *, actor: User, reason: str = "") -> int:
     """Make every open invitation link of ``user`` stop working; returns how many were open."""

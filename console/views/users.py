@@ -173,8 +173,12 @@ def resend_invitation(request, user_id: int):
         return HttpResponseNotAllowed(["POST"])
     if status_of(subject) != "invited":
         raise PermissionDenied
-    auth_services.send_invitation(subject, actor=request.user)
-    messages.success(request, _("A new invitation was sent to %(email)s.") % {"email": subject.email})
+    try:
+        auth_services.resend_invitation(subject, actor=request.user)
+    except auth_services.TooManyRequests:
+        messages.error(request, _("Too many invitations were sent to this person lately. Try again in an hour."))
+    else:
+        messages.success(request, _("A new invitation was sent to %(email)s.") % {"email": subject.email})
     return redirect("console:user", user_id=subject.pk)
 
 
