@@ -158,13 +158,17 @@ def accept_invitation(token: EmailToken, password: str) -> User:
     return user
 
 
-@transaction.atomic
 def request_password_reset(email: str) -> None:
-    """Send a reset link if ``email`` is an active tenant user's; say nothing either way (no enumeration)."""
-    with dangerously_unscoped():  # before login: look the account up by its platform-unique e-mail
-        user = User.objects.select_related("tenant").filter(email=email.strip().lower()).first()
-    if user is None or not user.is_active or user.tenant_id is None or not user.tenant.is_active:
-        return
+    """Send a reset link to each active tenant account of ``email`` (e-mails are unique per tenant, so an
+    address may have one in several tenants; each link opens one). Says nothing either way (no enumeration);
+    the view calls it after its response is sent."""
+    for user in User.objects.accounts_for_login(email):
+        if user.is_active and user.tenant_id is not None and user.tenant.is_active:
+            _send_reset(user)
+
+
+@transaction.atomic
+def _send_reset(user: User) -> None:
     raw = issue_token(user, EmailToken.Purpose.PASSWORD_RESET)
     audit.record(EventType.PASSWORD_RESET_REQUESTED, tenant=user.tenant, actor=None, target=user)
     _send_link(

@@ -170,16 +170,25 @@ class UserManager(TenantManager, BaseUserManager):
     _queryset_class = UserQuerySet
 
     def get_by_natural_key(self, username):
-        # Logging in happens before any tenant is known, and emails are unique across the platform,
-        # so looking one up by email is the one deliberate cross-tenant read.
+        # E-mails are unique per tenant (and among operators): the one account of this address, wherever it is
+        # (MultipleObjectsReturned when several tenants have it; the login uses accounts_for_login instead).
         with dangerously_unscoped():
             return self.get(**{self.model.USERNAME_FIELD: self.normalize_email(username).lower()})
+
+    def accounts_for_login(self, email: str, tenant_slug: str = "") -> list:
+        """Every account of ``email`` (in the tenant ``tenant_slug`` only, when given), before any tenant is
+        known: the login's one deliberate cross-tenant read."""
+        with dangerously_unscoped():
+            found = self.select_related("tenant", "role").filter(email=self.normalize_email(email).lower())
+            if tenant_slug:
+                found = found.filter(tenant__slug=tenant_slug.strip().lower())
+            return list(found.order_by("pk")[:20])
 
     def create_user(self, email: str, password: str | None = None, *, tenant, **fields) -> User:
         """A tenant user. Use accounts.services.create_user in application code (it audits)."""
         user = self.model(email=self.normalize_email(email).lower(), tenant=tenant, **fields)
         user.set_password(password)
-        user.full_clean(exclude=["password", "role"], validate_unique=False)
+        user.full_clean(exclude=["password", "role"], validate_unique=False, validate_constraints=False)
         user.save(using=self._db)
         return user
 
@@ -195,7 +204,9 @@ class UserManager(TenantManager, BaseUserManager):
 class User(AbstractBaseUser, PermissionsMixin):
     """A login. Tenant users belong to exactly one tenant and hold one role; operators have neither."""
 
-    email = models.EmailField(_("email"), unique=True)
+    # Unique per tenant, not per platform (issue 13): another tenant's users are never visible through an
+    # "already taken". Operators' e-mails are unique among operators.
+    email = models.EmailField(_("email"))
     full_name = models.CharField(_("full name"), max_length=200, blank=True)
     tenant = models.ForeignKey(
         Tenant, verbose_name=_("tenant"), on_delete=models.PROTECT, null=True, blank=True, related_name="users"
@@ -225,6 +236,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         ordering = ["email"]
         indexes = [models.Index(fields=["tenant", "email"], name="user_tenant_email")]
         constraints = [
+            models.UniqueConstraint(fields=["tenant", "email"], name="user_tenant_email_unique"),
+            models.UniqueConstraint(
+                fields=["email"], condition=Q(tenant__isnull=True), name="user_operator_email_unique"
+            ),
             # A platform operator has no tenant and no role; a tenant user is never staff.
             models.CheckConstraint(
                 condition=(Q(tenant__isnull=True, is_staff=True, role__isnull=True))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -28,6 +29,7 @@ from permissions.views import PUBLIC, login_only, public, requires
 from permissions.vocabulary import Action, SystemModule
 
 BACKEND = "accounts.backends.EmailBackend"
+TENANT_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$")
 
 
 def mfa_step_url(user, next_url: str) -> str:
@@ -45,6 +47,25 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def tenant_slug(self) -> str:
+        """The organisation named by the tenant's own login URL, ``/accounts/login/?organisation=<slug>``."""
+        value = self.request.GET.get("organisation", "")
+        return value if TENANT_SLUG.match(value) else ""
+
+    def get_initial(self):
+        initial = super().get_initial()
+        if self.tenant_slug():
+            initial["organisation"] = self.tenant_slug()
+        return initial
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form = context.get("form")
+        context["ask_organisation"] = bool(
+            self.tenant_slug() or (form is not None and form.has_error("__all__", "ambiguous"))
+        )
+        return context
 
     def form_valid(self, form):
         user = form.get_user()

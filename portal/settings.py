@@ -115,7 +115,9 @@ AUTHENTICATION_BACKENDS = [
 # it knows neither tenants nor expiry, so the engine's backend answers instead (guardian.W001 silenced).
 ANONYMOUS_USER_NAME = None
 # models.W040: the grant indexes INCLUDE columns on PostgreSQL; SQLite (the embedded default) ignores them.
-SILENCED_SYSTEM_CHECKS = ["guardian.W001", "models.W040"]
+# auth.W004: e-mails (the USERNAME_FIELD) are unique per tenant, not per platform; accounts.backends.EmailBackend
+# handles an address with accounts in several tenants (the password, or the organisation, picks one).
+SILENCED_SYSTEM_CHECKS = ["guardian.W001", "models.W040", "auth.W004"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.decorators import action
@@ -73,6 +74,17 @@ class UserSerializer(serializers.ModelSerializer):
 
     def get_groups(self, user) -> list[int]:
         return sorted(m.group_id for m in user.memberships.all())
+
+    def validate_email(self, value: str) -> str:
+        """Unique per tenant (INS-7): only this tenant's users are looked at (the request's scope), so another
+        tenant's address is taken like a fresh one and nothing is said about it."""
+        value = value.strip().lower()
+        taken = User.objects.filter(email=value)
+        if self.instance is not None:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise serializers.ValidationError(_("This email cannot be invited."), code="unique")
+        return value
 
 
 class UserViewSet(

@@ -151,3 +151,84 @@ def test_ins7_invitation_resends_are_limited(acme, acme_admin, django_capture_on
     assert "Too many invitations" in answers[-1].content.decode()
     with tenant_scope(acme):
         assert EmailToken.objects.filter(user=invitee, used_at__isnull=True).count() == 1
+
+
+# E-mails are unique per tenant, not per platform.
+
+
+def same_address_in_two_tenants(acme, globex, password_globex=None):
+    from tests.factories import PASSWORD, UserFactory
+
+    shared = "pat@shared.example"
+    in_acme = UserFactory(tenant=acme, email=shared)
+    in_globex = UserFactory(tenant=globex, email=shared)
+    if password_globex:
+        in_globex.set_password(password_globex)
+        in_globex.save(update_fields=["password"])
+    return shared, in_acme, in_globex, PASSWORD
+
+
+def test_ins7_one_address_in_two_tenants_the_password_picks_the_account(acme, globex):
+    shared, _in_acme, in_globex, password = same_address_in_two_tenants(acme, globex, "globex own passphrase")
+    client = Client()
+    response = client.post("/accounts/login/", {"username": shared, "password": "globex own passphrase"})
+    assert response.status_code == 302
+    assert int(client.session["_auth_user_id"]) == in_globex.pk
+
+
+def test_ins7_one_address_one_password_in_two_tenants_asks_for_the_organisation(acme, globex):
+    shared, in_acme, _in_globex, password = same_address_in_two_tenants(acme, globex)
+    client = Client()
+    wrong = client.post("/accounts/login/", {"username": shared, "password": "not the password"})
+    assert "several organisations" not in wrong.content.decode()  # nothing learnt without the password
+    asked = client.post("/accounts/login/", {"username": shared, "password": password})
+    assert asked.status_code == 200 and "several organisations" in asked.content.decode()
+    assert 'name="organisation"' in asked.content.decode()
+    done = client.post("/accounts/login/", {"username": shared, "password": password, "organisation": "acme"})
+    assert done.status_code == 302 and int(client.session["_auth_user_id"]) == in_acme.pk
+
+
+def test_ins7_the_tenant_login_url_names_the_organisation(acme, globex):
+    shared, in_acme, _in_globex, password = same_address_in_two_tenants(acme, globex)
+    client = Client()
+    page = client.get("/accounts/login/?organisation=acme").content.decode()
+    assert 'name="organisation"' in page and 'value="acme"' in page
+    done = client.post(
+        "/accounts/login/?organisation=acme", {"username": shared, "password": password, "organisation": "acme"}
+    )
+    assert done.status_code == 302 and int(client.session["_auth_user_id"]) == in_acme.pk
+
+
+def test_ins7_a_reset_reaches_each_account_of_the_address(acme, globex, django_capture_on_commit_callbacks):
+    shared, in_acme, in_globex, _password = same_address_in_two_tenants(acme, globex)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        Client().post(URL, {"email": shared})
+    assert len(mail.outbox) == 2
+    links = sorted(re.search(r"/password-reset/(\d+)-", m.body).group(1) for m in mail.outbox)
+    assert links == sorted([str(acme.pk), str(globex.pk)])
+
+
+def test_ins7_the_api_invites_another_tenants_address_like_a_fresh_one(acme, acme_admin, globex_admin):
+    from tests.api.conftest import bearer, issue
+
+    _key, token = issue(acme_admin, scopes={"users": ["view", "create"]})
+    client = bearer(token)
+    fresh = client.post("/api/v1/users", {"email": "fresh@acme.example"}, content_type="application/json")
+    other = client.post("/api/v1/users", {"email": globex_admin.email}, content_type="application/json")
+    assert fresh.status_code == other.status_code == 201, other.content
+    assert set(fresh.json()) == set(other.json())
+    again = client.post("/api/v1/users", {"email": globex_admin.email}, content_type="application/json")
+    assert again.status_code == 400  # taken in this tenant: said about this tenant only
+
+
+def test_ins7_scim_provisions_another_tenants_address_like_a_fresh_one(acme, acme_admin, globex_admin):
+    from tests.api.conftest import bearer, issue
+
+    _key, token = issue(acme_admin, scopes={"users": ["view", "create"]}, scim=True)
+    client = bearer(token)
+    body = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": globex_admin.email}
+    created = client.post("/scim/v2/Users", body, content_type="application/scim+json")
+    assert created.status_code == 201, created.content
+    again = client.post("/scim/v2/Users", body, content_type="application/scim+json")
+    assert again.status_code == 409  # taken in this tenant only
