@@ -121,6 +121,22 @@ def send_invitation(user: User, *, actor: User) -> None:
     )
 
 
+class TooManyRequests(Exception):
+    """A rate limit of the account pages was reached (INS-7); nothing was done."""
+
+
+def resend_invitation(user: User, *, actor: User) -> None:
+    """Send ``user`` a new invitation link (earlier ones stop working): at most 3 an hour per invitee and
+    20 an hour per administrator, so resending cannot flood an inbox or keep killing the previous link."""
+    from accounts import throttles
+
+    within = throttles.hit(throttles.RESEND_PER_INVITEE, f"{user.tenant_id}:{user.pk}")
+    within = throttles.hit(throttles.RESEND_PER_ACTOR, f"{actor.tenant_id}:{actor.pk}") and within
+    if not within:
+        raise TooManyRequests
+    send_invitation(user, actor=actor)
+
+
 @transaction.atomic
 def cancel_invitation(user: User, *, actor: User, reason: str = "") -> int:
     """Make every open invitation link of ``user`` stop working; returns how many were open."""
@@ -179,13 +195,17 @@ def accept_invitation(token: EmailToken, password: str) -> User:
     return user
 
 
-@transaction.atomic
 def request_password_reset(email: str) -> None:
-    """Send a reset link if ``email`` is an active tenant user's; say nothing either way (no enumeration)."""
-    with dangerously_unscoped():  # before login: look the account up by its platform-unique e-mail
-        user = User.objects.select_related("tenant").filter(email=email.strip().lower()).first()
-    if user is None or not user.is_active or user.tenant_id is None or not user.tenant.is_active:
-        return
+    """Send a reset link to each active tenant account of ``email`` (e-mails are unique per tenant, so an
+    address may have one in several tenants; each link opens one). Says nothing either way (no enumeration);
+    the view calls it after its response is sent."""
+    for user in User.objects.accounts_for_login(email):
+        if user.is_active and user.tenant_id is not None and user.tenant.is_active:
+            _send_reset(user)
+
+
+@transaction.atomic
+def _send_reset(user: User) -> None:
     raw = issue_token(user, EmailToken.Purpose.PASSWORD_RESET)
     audit.record(EventType.PASSWORD_RESET_REQUESTED, tenant=user.tenant, actor=None, target=user)
     _send_link(

@@ -14,6 +14,22 @@ class EmailBackend(ModelBackend):
             return False
         return user.tenant_id is None or user.tenant.is_active
 
+    def authenticate(self, request, username=None, password=None, tenant_slug: str = "", **kwargs):
+        """E-mails are unique per tenant: the address may have an account in several tenants. The password
+        picks the account; when it opens more than one, the login asks for the organisation (only someone
+        holding the password learns that), or the tenant's own login URL names it."""
+        if username is None or password is None:
+            return None
+        candidates = User.objects.accounts_for_login(username, tenant_slug)
+        if not candidates:
+            # Run the hasher once, as for a wrong password, so the timing does not tell (Django #20760).
+            User().set_password(password)
+            return None
+        opened = [user for user in candidates if user.check_password(password) and self.user_can_authenticate(user)]
+        if len(opened) > 1 and request is not None:
+            request.portcullis_login_ambiguous = True
+        return opened[0] if len(opened) == 1 else None
+
     def get_user(self, user_id):
         # The session names a user id; the tenant is learnt from the user, so this read is unscoped.
         with dangerously_unscoped():

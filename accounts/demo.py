@@ -23,6 +23,8 @@ def demo_people(slug: str) -> list[tuple[str, str, str]]:
     """(email, full name, built-in role key) of every demo login of one tenant."""
     people = [
         (f"admin@{slug}.example", "Ada Admin", BuiltinRole.ADMINISTRATOR),
+        # A second Administrator, so that four-eyes changes can be shown: one proposes, the other approves.
+        (f"admin2@{slug}.example", "Alan Admin", BuiltinRole.ADMINISTRATOR),
         (f"reviewer@{slug}.example", "Rita Reviewer", BuiltinRole.ADVANCED),
     ]
     people += [(f"advanced{n}@{slug}.example", f"Avery Advanced {n}", BuiltinRole.ADVANCED) for n in range(1, 4)]

@@ -11,10 +11,36 @@ class LoginForm(CleanInputMixin, AuthenticationForm):
     username = forms.EmailField(
         label=_("Email"), widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "username"})
     )
+    organisation = forms.SlugField(
+        label=_("Organisation"),
+        required=False,
+        help_text=_("Only when asked: the short name of your organisation."),
+        widget=forms.TextInput(attrs={"autocomplete": "organization"}),
+    )
     error_messages = {
         "invalid_login": _("The email or password is not correct."),
         "inactive": _("The email or password is not correct."),
+        "ambiguous": _("This address has accounts in several organisations: enter the short name of yours."),
     }
+
+    def clean(self):
+        from django.contrib.auth import authenticate
+
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if username is not None and password:
+            self.user_cache = authenticate(
+                self.request,
+                username=username,
+                password=password,
+                tenant_slug=self.cleaned_data.get("organisation") or "",
+            )
+            if self.user_cache is None:
+                if getattr(self.request, "portcullis_login_ambiguous", False):
+                    raise forms.ValidationError(self.error_messages["ambiguous"], code="ambiguous")
+                raise self.get_invalid_login_error()
+            self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data
 
 
 class CodeForm(CleanInputMixin, forms.Form):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import zoneinfo
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -20,6 +22,38 @@ def validate_timezone(value: str) -> None:
     """Refuse a name that is not an IANA time zone."""
     if value not in zoneinfo.available_timezones():
         raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value})
+
+
+def lines(value: str) -> list[str]:
+    """The non-empty lines of a list setting, stripped and lower-cased."""
+    return [line.strip().lower() for line in (value or "").splitlines() if line.strip()]
+
+
+_DOMAIN = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def validate_domains(value: str) -> None:
+    """Every line is a domain name."""
+    bad = [line for line in lines(value) if not _DOMAIN.match(line)]
+    if bad:
+        raise ValidationError(_("Not a domain name: %(value)s."), params={"value": ", ".join(bad[:3])})
+
+
+def networks(value: str) -> list:
+    """The address ranges of a list setting (``ipaddress`` networks; a bare address is a /32 or /128)."""
+    return [ipaddress.ip_network(line, strict=False) for line in lines(value)]
+
+
+def validate_networks(value: str) -> None:
+    """Every line is an IPv4 or IPv6 address or range."""
+    bad = []
+    for line in lines(value):
+        try:
+            ipaddress.ip_network(line, strict=False)
+        except ValueError:
+            bad.append(line)
+    if bad:
+        raise ValidationError(_("Not an address range: %(value)s."), params={"value": ", ".join(bad[:3])})
 
 
 class Tenant(models.Model):
@@ -59,6 +93,24 @@ class Tenant(models.Model):
         _("longest access request (days)"), default=90, validators=[MinValueValidator(1), MaxValueValidator(365)]
     )
     time_zone = models.CharField(_("time zone"), max_length=64, default="UTC", validators=[validate_timezone])
+    # The shortest password (accounts.passwords); not named "password_…": audit values never carry such keys.
+    credential_min_length = models.PositiveIntegerField(
+        _("shortest password"), default=12, validators=[MinValueValidator(12), MaxValueValidator(64)]
+    )
+    invitation_domains = models.TextField(
+        _("e-mail domains allowed for invitations"),
+        blank=True,
+        default="",
+        validators=[validate_domains],
+        help_text=_("One domain a line (e.g. example.com); empty: any domain."),
+    )
+    console_networks = models.TextField(
+        _("client address ranges allowed on the console"),
+        blank=True,
+        default="",
+        validators=[validate_networks],
+        help_text=_("One address or range a line (e.g. 203.0.113.0/24 or 2001:db8::/32); empty: any address."),
+    )
 
     class Meta:
         verbose_name = _("tenant")
@@ -127,16 +179,25 @@ class UserManager(TenantManager, BaseUserManager):
     _queryset_class = UserQuerySet
 
     def get_by_natural_key(self, username):
-        # Logging in happens before any tenant is known, and emails are unique across the platform,
-        # so looking one up by email is the one deliberate cross-tenant read.
+        # E-mails are unique per tenant (and among operators): the one account of this address, wherever it is
+        # (MultipleObjectsReturned when several tenants have it; the login uses accounts_for_login instead).
         with dangerously_unscoped():
             return self.get(**{self.model.USERNAME_FIELD: self.normalize_email(username).lower()})
+
+    def accounts_for_login(self, email: str, tenant_slug: str = "") -> list:
+        """Every account of ``email`` (in the tenant ``tenant_slug`` only, when given), before any tenant is
+        known: the login's one deliberate cross-tenant read."""
+        with dangerously_unscoped():
+            found = self.select_related("tenant", "role").filter(email=self.normalize_email(email).lower())
+            if tenant_slug:
+                found = found.filter(tenant__slug=tenant_slug.strip().lower())
+            return list(found.order_by("pk")[:20])
 
     def create_user(self, email: str, password: str | None = None, *, tenant, **fields) -> User:
         """A tenant user. Use accounts.services.create_user in application code (it audits)."""
         user = self.model(email=self.normalize_email(email).lower(), tenant=tenant, **fields)
         user.set_password(password)
-        user.full_clean(exclude=["password", "role"], validate_unique=False)
+        user.full_clean(exclude=["password", "role"], validate_unique=False, validate_constraints=False)
         user.save(using=self._db)
         return user
 
@@ -152,7 +213,9 @@ class UserManager(TenantManager, BaseUserManager):
 class User(AbstractBaseUser, PermissionsMixin):
     """A login. Tenant users belong to exactly one tenant and hold one role; operators have neither."""
 
-    email = models.EmailField(_("email"), unique=True)
+    # Unique per tenant, not per platform (issue 13): another tenant's users are never visible through an
+    # "already taken". Operators' e-mails are unique among operators.
+    email = models.EmailField(_("email"))
     full_name = models.CharField(_("full name"), max_length=200, blank=True)
     tenant = models.ForeignKey(
         Tenant, verbose_name=_("tenant"), on_delete=models.PROTECT, null=True, blank=True, related_name="users"
@@ -182,6 +245,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         ordering = ["email"]
         indexes = [models.Index(fields=["tenant", "email"], name="user_tenant_email")]
         constraints = [
+            models.UniqueConstraint(fields=["tenant", "email"], name="user_tenant_email_unique"),
+            models.UniqueConstraint(
+                fields=["email"], condition=Q(tenant__isnull=True), name="user_operator_email_unique"
+            ),
             # A platform operator has no tenant and no role; a tenant user is never staff.
             models.CheckConstraint(
                 condition=(Q(tenant__isnull=True, is_staff=True, role__isnull=True))
@@ -236,6 +303,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 # Models defined in their own modules, registered with the accounts app here.
 from accounts.auth_models import EmailToken, UserSession  # noqa: E402
 from accounts.mfa.models import BackupCode, BackupCodeDevice, TotpDevice  # noqa: E402
+from accounts.operators import OperatorTotpDevice  # noqa: E402
 from accounts.profiles import CustomerProfile  # noqa: E402
 
 __all__ = [
@@ -243,6 +311,7 @@ __all__ = [
     "BackupCodeDevice",
     "CustomerProfile",
     "EmailToken",
+    "OperatorTotpDevice",
     "Tenant",
     "TotpDevice",
     "User",

@@ -63,10 +63,26 @@ def invite_user(*, tenant: Tenant, email: str, role: Role, actor: User, full_nam
 
     if actor.tenant_id != tenant.pk or role.tenant_id != tenant.pk:
         raise ValueError("actor and role must belong to the tenant")
+    refuse_outside_invitation_domains(tenant, email)
     user = User.objects.create_user(email, None, tenant=tenant, role=role, full_name=full_name, is_active=False)
     audit.record(EventType.USER_INVITED, tenant=tenant, actor=actor, target=user, after={"email": user.email})
     send_invitation(user, actor=actor)
     return user
+
+
+def refuse_outside_invitation_domains(tenant: Tenant, email: str) -> None:
+    """The tenant's "allowed e-mail domains for invitations" setting (empty: any domain)."""
+    from django.core.exceptions import ValidationError
+    from django.utils.translation import gettext
+
+    from accounts.models import lines
+
+    allowed = lines(tenant.invitation_domains)
+    domain = email.rpartition("@")[2].strip().lower()
+    if allowed and domain not in allowed:
+        raise ValidationError(
+            {"email": gettext("Invitations go only to these domains: %(domains)s.") % {"domains": ", ".join(allowed)}}
+        )
 
 
 @transaction.atomic
@@ -130,17 +146,130 @@ TENANT_SETTINGS = (
     "review_duration_days",
     "request_max_days",
     "time_zone",
+    "credential_min_length",
+    "invitation_domains",
+    "console_networks",
 )
+_CADENCE_ORDER = ["monthly", "quarterly", "half_yearly", "yearly"]
 
 
-@transaction.atomic
-def update_tenant_settings(tenant: Tenant, *, actor: User, reason: str = "", **changes) -> Tenant:
-    """Change some of the tenant's settings; validated with full_clean; audits the changed fields only."""
+def weakened_settings(tenant: Tenant, changes: dict) -> list[str]:
+    """The settings of ``changes`` that would make the tenant less safe than it is now (four-eyes changes):
+    MFA for fewer people, a longer idle timeout, shorter passwords, rarer reviews, longer access requests,
+    an invitation domain or console address range added to a list, or a list emptied (anyone, anywhere)."""
+    from accounts.models import lines
+
+    def widened(old: str, new: str) -> bool:
+        old_set, new_set = set(lines(old)), set(lines(new))
+        return bool(old_set) and (not new_set or bool(new_set - old_set))
+
+    rules = {
+        "mfa_policy": lambda old, new: old == Tenant.MfaPolicy.EVERYONE and new != old,
+        "session_idle_minutes": lambda old, new: int(new) > old,
+        "credential_min_length": lambda old, new: int(new) < old,
+        "review_cadence": lambda old, new: _CADENCE_ORDER.index(new) > _CADENCE_ORDER.index(old),
+        "request_max_days": lambda old, new: int(new) > old,
+        "invitation_domains": widened,
+        "console_networks": widened,
+    }
+    return [
+        field
+        for field, value in changes.items()
+        if field in rules and value != getattr(tenant, field) and rules[field](getattr(tenant, field), value)
+    ]
+
+
+def _checked(tenant: Tenant, actor: User, changes: dict) -> tuple[Tenant, Tenant]:
+    """A locked copy of the tenant with ``changes`` set and validated (nothing saved)."""
+    from permissions.services.checks import require
+    from permissions.vocabulary import Action, SystemModule
+
     unknown = set(changes) - set(TENANT_SETTINGS)
     if unknown:
         raise ValueError(f"not a tenant setting: {', '.join(sorted(unknown))}")
     if actor.tenant_id != tenant.pk:
         raise ValueError("only a user of the tenant can change its settings")
+    require(actor, Action.CHANGE, SystemModule.SETTINGS)
+    locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    candidate = Tenant.objects.get(pk=tenant.pk)
+    for field, value in changes.items():
+        setattr(candidate, field, value)
+    candidate.full_clean()
+    return locked, candidate
+
+
+@transaction.atomic
+def update_tenant_settings(tenant: Tenant, *, actor: User, reason: str = "", **changes):
+    """Change some of the tenant's settings (settings: change), validated with full_clean.
+
+    A change that strengthens (or is neutral) applies at once and audits the changed fields only. A change
+    that weakens a setting (``weakened_settings``) becomes a ``PendingChange`` for a second administrator and
+    is returned instead; nothing changes until it is approved. A list of console address ranges that would
+    shut out the actor's own address is refused.
+    """
+    locked, candidate = _checked(tenant, actor, changes)
+    changes = {
+        field: getattr(candidate, field) for field in changes if getattr(candidate, field) != getattr(locked, field)
+    }
+    if not changes:
+        return locked
+    _refuse_self_lockout(locked, changes)
+    weaker = weakened_settings(locked, changes)
+    if weaker:
+        from django.utils.translation import gettext
+
+        from permissions.models import PendingChange
+        from permissions.services.changes import request_change
+
+        names = ", ".join(str(Tenant._meta.get_field(field).verbose_name) for field in weaker)
+        return request_change(
+            actor=actor,
+            kind=PendingChange.Kind.SETTINGS,
+            payload={"changes": changes},
+            summary=gettext("Weaker tenant settings: %(names)s") % {"names": names},
+            reason=reason,
+        )
+    return apply_tenant_settings(locked, actor=actor, reason=reason, **changes)
+
+
+def _refuse_self_lockout(tenant: Tenant, changes: dict) -> None:
+    """A console allow-list must keep the address of the person setting it (else nobody could undo it)."""
+    from audit.context import current_origin
+
+    if "console_networks" not in changes:
+        return
+    from accounts.models import networks
+
+    address = current_origin().address
+    allowed = networks(changes["console_networks"])
+    if allowed and address and not address_in(address, allowed):
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError({"console_networks": _lockout_message(address)})
+
+
+def _lockout_message(address: str) -> str:
+    from django.utils.translation import gettext
+
+    return gettext("Your own address (%(address)s) is not in these ranges: you would be shut out.") % {
+        "address": address
+    }
+
+
+def address_in(address: str, allowed) -> bool:
+    """Whether a client address is in one of the ``allowed`` networks (a malformed address is not)."""
+    import ipaddress
+
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip.version == net.version and ip in net for net in allowed)
+
+
+@transaction.atomic
+def apply_tenant_settings(tenant: Tenant, *, actor: User, reason: str = "", approved_by=None, **changes) -> Tenant:
+    """Set validated settings and record them (called directly, or when a pending weakening is approved)."""
     tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
     before = {field: getattr(tenant, field) for field in changes}
     for field, value in changes.items():
@@ -150,13 +279,16 @@ def update_tenant_settings(tenant: Tenant, *, actor: User, reason: str = "", **c
     if not changed:
         return tenant
     tenant.save(update_fields=changed)
+    after = {field: getattr(tenant, field) for field in changed}
+    if approved_by is not None:
+        after["approved_by"] = audit.person(approved_by)
     audit.record(
         EventType.TENANT_SETTINGS_CHANGED,
         tenant=tenant,
         actor=actor,
         target=tenant,
         before={field: before[field] for field in changed},
-        after={field: getattr(tenant, field) for field in changed},
+        after=after,
         reason=reason,
     )
     return tenant

@@ -11,7 +11,7 @@ from django.dispatch import receiver
 
 import audit
 from accounts import sessions
-from accounts.scoping import dangerously_unscoped, tenant_scope
+from accounts.scoping import tenant_scope
 from audit.events import EventType
 
 
@@ -23,14 +23,15 @@ def _user_deleted(sender, instance, **kwargs):
     bump_authorization(instance.tenant_id)
 
 
-def _tenant_user(email):
+def _tenant_users(email, tenant_slug: str = "") -> list:
+    """The tenant accounts of an address (e-mails are unique per tenant: it may have several), each of which
+    records the failure in its own tenant's log."""
     from accounts.models import User
 
     if not email:
-        return None
-    # Before login no tenant is known; e-mails are unique across the platform (as in the backend).
-    with dangerously_unscoped():
-        return User.objects.select_related("tenant").filter(email=str(email).strip().lower()[:254]).first()
+        return []
+    found = User.objects.accounts_for_login(str(email).strip().lower()[:254], tenant_slug or "")
+    return [user for user in found if user.tenant_id is not None]
 
 
 @receiver(user_logged_in, dispatch_uid="portcullis_register_session")
@@ -52,27 +53,25 @@ def record_logout(sender, request, user, **kwargs):
 
 @receiver(user_login_failed, dispatch_uid="portcullis_record_login_failure")
 def record_login_failure(sender, credentials, request=None, **kwargs):
-    user = _tenant_user((credentials or {}).get("username"))
-    if user is None or user.tenant_id is None:
-        return  # an unknown account has no tenant log to write to
+    credentials = credentials or {}
     reason = "locked_out" if getattr(request, "axes_locked_out", False) else "password"
-    with transaction.atomic():
-        audit.record(
-            EventType.LOGIN_FAILED,
-            tenant=user.tenant,
-            actor=None,
-            target=user,
-            after={"factor": "password", "reason": reason},
-        )
+    # An unknown account has no tenant log to write to.
+    for user in _tenant_users(credentials.get("username"), credentials.get("tenant_slug", "")):
+        with transaction.atomic():
+            audit.record(
+                EventType.LOGIN_FAILED,
+                tenant=user.tenant,
+                actor=None,
+                target=user,
+                after={"factor": "password", "reason": reason},
+            )
 
 
 @receiver(user_locked_out, dispatch_uid="portcullis_record_lockout")
 def record_lockout(sender, request, username, ip_address, **kwargs):
-    user = _tenant_user(username)
-    if user is None or user.tenant_id is None:
-        return
-    with transaction.atomic():
-        audit.record(EventType.LOCKOUT, tenant=user.tenant, actor=None, target=user, after={"minutes": 15})
+    for user in _tenant_users(username):
+        with transaction.atomic():
+            audit.record(EventType.LOCKOUT, tenant=user.tenant, actor=None, target=user, after={"minutes": 15})
 
 
 def record_login_succeeded(user, factor: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -17,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.i18n import set_language as django_set_language
 
-from accounts import auth_services, services
+from accounts import auth_services, services, throttles
 from accounts.auth_models import EmailToken
 from accounts.forms import EmailForm, LoginForm
 from accounts.lookups import get_in_tenant_or_404
@@ -28,6 +29,7 @@ from permissions.views import PUBLIC, login_only, public, requires
 from permissions.vocabulary import Action, SystemModule
 
 BACKEND = "accounts.backends.EmailBackend"
+TENANT_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$")
 
 
 def mfa_step_url(user, next_url: str) -> str:
@@ -45,6 +47,25 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def tenant_slug(self) -> str:
+        """The organisation named by the tenant's own login URL, ``/accounts/login/?organisation=<slug>``."""
+        value = self.request.GET.get("organisation", "")
+        return value if TENANT_SLUG.match(value) else ""
+
+    def get_initial(self):
+        initial = super().get_initial()
+        if self.tenant_slug():
+            initial["organisation"] = self.tenant_slug()
+        return initial
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form = context.get("form")
+        context["ask_organisation"] = bool(
+            self.tenant_slug() or (form is not None and form.has_error("__all__", "ambiguous"))
+        )
+        return context
 
     def form_valid(self, form):
         user = form.get_user()
@@ -87,7 +108,16 @@ def password_change(request):
     """AUTH-4: the current password is required; the user's other sessions end."""
     _tenant_user_required(request)
     form = PasswordChangeForm(request.user, request.POST or None)
+    # INS-7: the current password cannot be guessed here either: 5 wrong ones in 15 minutes lock the change
+    # (as a login is locked), and while locked no password is checked at all.
+    failures = throttles.PASSWORD_CHANGE_FAILURES
+    if request.method == "POST" and throttles.exhausted(failures, request.user.pk):
+        messages.error(request, _("Too many wrong passwords. Try again in 15 minutes."))
+        return render(request, "accounts/password_change.html", {"form": PasswordChangeForm(request.user)}, status=429)
+    if request.method == "POST" and not form.is_valid() and "old_password" in form.errors:
+        throttles.hit(failures, request.user.pk)
     if request.method == "POST" and form.is_valid():
+        throttles.clear(failures, request.user.pk)
         old_key = request.session.session_key
         ended = auth_services.change_password(
             request.user,
@@ -202,8 +232,16 @@ def password_reset(request):
     """Ask for a reset link. The same answer whether or not the address has an account."""
     form = EmailForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        auth_services.request_password_reset(form.cleaned_data["email"])
-        return render(request, "accounts/password_reset_sent.html")
+        # INS-7: the answer is built before anything looks the address up, and is the same page every time;
+        # the look-up and the e-mail happen after the response is sent. Both limits count every request the
+        # same way, whether or not the address has an account.
+        email = form.cleaned_data["email"].strip().lower()
+        within = throttles.hit(throttles.RESET_PER_ADDRESS, request.client_address)
+        within = throttles.hit(throttles.RESET_PER_ACCOUNT, email) and within
+        response = render(request, "accounts/password_reset_sent.html")
+        if within:
+            throttles.after_response(response, lambda: auth_services.request_password_reset(email))
+        return response
     return render(request, "accounts/password_reset.html", {"form": form})
 
 

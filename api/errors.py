@@ -103,6 +103,12 @@ def _request_refused(exc: RequestRefused) -> exceptions.APIException:
 
 def problem_handler(exc, context):
     """DRF's EXCEPTION_HANDLER: every API error as problem+json."""
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+        from api.throttling import anonymous_refusal_throttled
+
+        wait = anonymous_refusal_throttled(context["request"]) if context.get("request") is not None else None
+        if wait is not None:
+            exc = exceptions.Throttled(wait)
     if isinstance(exc, AccessRefused):
         exc = _refused(exc)
     elif isinstance(exc, RequestRefused):

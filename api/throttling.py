@@ -105,6 +105,25 @@ def count_request(name: str, limit: int) -> int:
         return entry[0] + entry[1]
 
 
+def _anonymous(request) -> tuple[str, int]:
+    # Not DRF's get_ident (it trusts X-Forwarded-For when NUM_PROXIES is unset): the portal's own
+    # client address, which a forged header cannot change (as for the login lockout, AUTH-2).
+    address = client_address(request, settings.TRUSTED_PROXY_COUNT)
+    return f"a{address}", settings.API_ANONYMOUS_RATE_PER_MINUTE
+
+
+def anonymous_refusal_throttled(request) -> float | None:
+    """A request refused for its credentials (none, or a bad key: 401) counts against its address's anonymous
+    rate (INS-7): DRF checks throttles only after authentication and permissions, so without this, guessing
+    keys would never be slowed down. Returns the seconds to wait when the address is over its rate."""
+    ident, limit = _anonymous(request)
+    now = time.time()
+    window = int(now // WINDOW)
+    if count_request(f"portcullis:throttle:{ident}:{window}", limit) <= limit:
+        return None
+    return max(1.0, (window + 1) * WINDOW - now)
+
+
 class KeyRateThrottle(BaseThrottle):
     """Counts requests per key (or user, or address) per minute."""
 
@@ -115,10 +134,7 @@ class KeyRateThrottle(BaseThrottle):
         elif request.user and request.user.is_authenticated:
             ident, limit = f"u{request.user.pk}", settings.API_SESSION_RATE_PER_MINUTE
         else:
-            # Not DRF's get_ident (it trusts X-Forwarded-For when NUM_PROXIES is unset): the portal's own
-            # client address, which a forged header cannot change (as for the login lockout, AUTH-2).
-            address = client_address(request, settings.TRUSTED_PROXY_COUNT)
-            ident, limit = f"a{address}", settings.API_ANONYMOUS_RATE_PER_MINUTE
+            ident, limit = _anonymous(request)
         now = time.time()
         window = int(now // WINDOW)
         count = count_request(f"portcullis:throttle:{ident}:{window}", limit)

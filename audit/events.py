@@ -64,6 +64,11 @@ class EventType(models.TextChoices):
     CHANGE_REQUESTED = "change.requested", _("Change awaiting approval")
     CHANGE_APPROVED = "change.approved", _("Change approved")
     CHANGE_REJECTED = "change.rejected", _("Change rejected")
+    CHANGE_BREAK_GLASS = "change.break_glass", _("Change set to apply after a cooling-off period (sole administrator)")
+    CHANGE_APPLIED_AFTER_COOLING_OFF = (
+        "change.applied_after_cooling_off",
+        _("Change applied after its cooling-off period"),
+    )
     # Access requests (accessrequests/)
     REQUEST_SUBMITTED = "request.submitted", _("Access request submitted")
     REQUEST_EXTENSION_SUBMITTED = "request.extension_submitted", _("Extension of a grant requested")

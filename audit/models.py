@@ -103,6 +103,11 @@ class AuditEvent(models.Model):
         return self._resolve("actor", actor.get("label", "")) or ""
 
     @property
+    def actor_is_operator(self) -> bool:
+        """The actor was a platform operator, not a user of the tenant (INS-4)."""
+        return (self.payload.get("actor") or {}).get("kind") == "operator"
+
+    @property
     def target_label(self) -> str:
         """The target's text at the time (empty once erased)."""
         target = self.payload.get("target") or {}

@@ -142,6 +142,9 @@ def record(
     if actor is not None:
         label = getattr(actor, "email", "") or str(actor)
         actor_part = {"id": actor_id, "label": committer.commit("actor", label, actor_id)}
+        if getattr(actor, "is_operator", False):
+            # A platform operator acting on the tenant (INS-4): the trail says so, not just a name.
+            actor_part["kind"] = "operator"
     target_part, subject = None, None
     if described is not None:
         label = described.label

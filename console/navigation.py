@@ -12,3 +12,4 @@ register(
     NavEntry(_("Modules and resources"), "console:modules", permitted(SystemModule.MODULES, Action.VIEW), "console")
 )
 register(NavEntry(_("Pending approvals"), "console:approvals", permitted(SystemModule.GRANTS, Action.VIEW), "console"))
+register(NavEntry(_("Security settings"), "console:settings", permitted(SystemModule.SETTINGS, Action.VIEW), "console"))

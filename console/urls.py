@@ -1,6 +1,6 @@
 from django.urls import path
 
-from console.views import approvals, grants, groups, modules, roles, users
+from console.views import approvals, grants, groups, modules, roles, settings, users
 
 app_name = "console"
 
@@ -36,4 +36,5 @@ urlpatterns = [
     path("grants/<int:grant_id>/revoke/", grants.revoke, name="grant_revoke"),
     path("approvals/", approvals.change_list, name="approvals"),
     path("approvals/<int:change_id>/", approvals.change_detail, name="approval"),
+    path("settings/", settings.tenant_settings, name="settings"),
 ]

@@ -7,8 +7,11 @@ class PermissionsConfig(AppConfig):
     verbose_name = _("Permissions")
 
     def ready(self):
+        from permissions.services.breakglass import apply_due_changes
         from permissions.services.grants import expire_due_grants
         from portal import jobs
 
         # Expired grants stopped working at their instant already; the job records grant.expired events.
         jobs.register("expire-grants", lambda tenant, now: expire_due_grants(tenant=tenant, now=now))
+        # A sole administrator's break-glass change applies once its cooling-off period has passed.
+        jobs.register("break-glass", apply_due_changes)

@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "accounts.policy.SessionGuardMiddleware",
     "accounts.policy.MfaPolicyMiddleware",
+    "accounts.networks.ConsoleNetworkMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "portal.middleware.SecurityHeadersMiddleware",
@@ -118,7 +119,9 @@ AUTHENTICATION_BACKENDS = [
 # it knows neither tenants nor expiry, so the engine's backend answers instead (guardian.W001 silenced).
 ANONYMOUS_USER_NAME = None
 # models.W040: the grant indexes INCLUDE columns on PostgreSQL; SQLite (the embedded default) ignores them.
-SILENCED_SYSTEM_CHECKS = ["guardian.W001", "models.W040"]
+# auth.W004: e-mails (the USERNAME_FIELD) are unique per tenant, not per platform; accounts.backends.EmailBackend
+# handles an address with accounts in several tenants (the password, or the organisation, picks one).
+SILENCED_SYSTEM_CHECKS = ["guardian.W001", "models.W040", "auth.W004"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -128,9 +131,13 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "accounts.passwords.TenantMinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+
+# Break-glass (docs/console.md): a sole administrator's escalation applies by itself only after this many hours,
+# during which it is shown on the console, e-mailed to the administrators and can be cancelled.
+BREAK_GLASS_COOLING_OFF_HOURS = config.env_int("BREAK_GLASS_COOLING_OFF_HOURS", 24, minimum=1, maximum=24 * 14)
 
 # Password reset links live one hour; invitation links 72 hours (accounts.tokens).
 PASSWORD_RESET_TIMEOUT = 60 * 60

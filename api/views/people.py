@@ -7,7 +7,7 @@ from django.core.validators import EmailValidator
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import mixins, serializers, status
+from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -79,7 +79,9 @@ class UserSerializer(serializers.ModelSerializer):
 
     def validate_email(self, value: str) -> str:
         """The address as it will be stored (normalised, lower case), valid and within its column after
-        lower-casing too ("İ" lower-cases to two characters); a differently-cased taken address is taken."""
+        lower-casing too ("İ" lower-cases to two characters); a differently-cased taken address is taken.
+        Unique per tenant (INS-7): only this tenant's users are looked at (the request's scope), so another
+        tenant's address is taken like a fresh one and nothing is said about it."""
         stored = User.objects.normalize_email(value).lower()
         try:
             EmailValidator()(stored)
@@ -115,19 +117,22 @@ class UserViewSet(
         basic = Role.objects.get(key=BuiltinRole.BASIC)
         try:
             with transaction.atomic():
-                user = accounts_services.invite_user(
-                    tenant=request.tenant,
-                    email=data["email"],
-                    role=basic,
-                    actor=request.user,
-                    full_name=data.get("full_name", ""),
-                )
+                try:
+                    user = accounts_services.invite_user(
+                        tenant=request.tenant,
+                        email=data["email"],
+                        role=basic,
+                        actor=request.user,
+                        full_name=data.get("full_name", ""),
+                    )
+                except DjangoValidationError as error:  # e.g. outside the tenant's invitation domains
+                    raise exceptions.ValidationError(error.message_dict) from None
                 role = data.get("role")
                 if role is not None and role.pk != basic.pk:
                     result = role_services.change_user_role(user, role, actor=request.user, reason="API: new user")
                     if isinstance(result, PendingChange):
                         return accepted(result)
-        except IntegrityError:  # the address is taken, in this tenant or in another (the same answer)
+        except IntegrityError:  # a race past the check above: the address was taken in this tenant meanwhile
             raise Conflict(_("This e-mail address cannot be used."), code="unique") from None
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
 

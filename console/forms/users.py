@@ -71,13 +71,10 @@ class InviteForm(CleanInputMixin, forms.Form):
         )
 
     def clean_email(self):
-        from accounts.scoping import dangerously_unscoped
-
         email = self.cleaned_data["email"].strip().lower()
-        # E-mails are unique across the platform: the check must look at every tenant, and says only "taken".
-        with dangerously_unscoped():
-            taken = User.objects.filter(email=email).exists()
-        if taken:
+        # E-mails are unique per tenant: only this tenant's users are looked at (the scoped manager), so an
+        # address that has an account in another tenant is invited like a fresh one (INS-7).
+        if User.objects.filter(email=email).exists():
             raise forms.ValidationError(_("This email cannot be invited."))
         return email
 

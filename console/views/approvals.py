@@ -6,6 +6,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
@@ -16,8 +18,8 @@ from accounts.stepup import mfa_is_recent, step_up_to
 from console.views.common import paginate, show_refusal
 from permissions import engine
 from permissions.models import Group, Module, PendingChange, Resource, Role
+from permissions.services import breakglass, preview
 from permissions.services import changes as change_services
-from permissions.services import preview
 from permissions.services.errors import AccessRefused
 from permissions.views import requires
 from permissions.vocabulary import Action, SystemModule
@@ -27,7 +29,10 @@ GRANTS = SystemModule.GRANTS
 
 
 class DecisionForm(CleanInputMixin, forms.Form):
-    op = forms.ChoiceField(choices=[("approve", "approve"), ("reject", "reject")], widget=forms.HiddenInput)
+    op = forms.ChoiceField(
+        choices=[("approve", "approve"), ("reject", "reject"), ("break_glass", "break_glass")],
+        widget=forms.HiddenInput,
+    )
     reason = forms.CharField(label=gettext_lazy("Reason"), max_length=500, required=False)
 
 
@@ -74,6 +79,7 @@ def _buttons(actor, change) -> dict:
         "reject": pending and not own and engine.can(actor, Action.APPROVE, GRANTS),
         "withdraw": pending and own,
         "own": own,
+        "break_glass": own and breakglass.break_glass_available(change, actor),
     }
 
 
@@ -91,13 +97,25 @@ def change_detail(request, change_id: int):
             if form.cleaned_data["op"] == "approve":
                 change_services.approve_change(change, actor=request.user)
                 messages.success(request, _("The change was approved and applied."))
+            elif form.cleaned_data["op"] == "break_glass":
+                started = breakglass.start_break_glass(change, actor=request.user, reason=form.cleaned_data["reason"])
+                messages.success(
+                    request,
+                    _("The change applies by itself at %(when)s unless it is cancelled before.")
+                    % {"when": date_format(localtime(started.applies_at), "DATETIME_FORMAT")},
+                )
             else:
                 change_services.reject_change(change, actor=request.user, reason=form.cleaned_data["reason"])
                 messages.success(request, _("The change was rejected."))
         except AccessRefused as error:
             show_refusal(request, error)
         return redirect("console:approval", change_id=change.pk)
-    context = {"change": change, "buttons": _buttons(request.user, change), **_impact(change, request.user)}
+    context = {
+        "change": change,
+        "buttons": _buttons(request.user, change),
+        "cooling_off_hours": breakglass.cooling_off().total_seconds() // 3600,
+        **_impact(change, request.user),
+    }
     return render(request, "console/approval_detail.html", context)
 
 

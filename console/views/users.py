@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
@@ -181,8 +181,12 @@ def resend_invitation(request, user_id: int):
         return HttpResponseNotAllowed(["POST"])
     if status_of(subject) != "invited":
         raise PermissionDenied
-    auth_services.send_invitation(subject, actor=request.user)
-    messages.success(request, _("A new invitation was sent to %(email)s.") % {"email": subject.email})
+    try:
+        auth_services.resend_invitation(subject, actor=request.user)
+    except auth_services.TooManyRequests:
+        messages.error(request, _("Too many invitations were sent to this person lately. Try again in an hour."))
+    else:
+        messages.success(request, _("A new invitation was sent to %(email)s.") % {"email": subject.email})
     return redirect("console:user", user_id=subject.pk)
 
 
@@ -200,15 +204,19 @@ def invite(request):
         except AccessRefused as error:
             show_refusal(request, error)
         else:
-            user = services.invite_user(
-                tenant=request.tenant,
-                email=form.cleaned_data["email"],
-                role=role,
-                actor=request.user,
-                full_name=form.cleaned_data["full_name"],
-            )
-            messages.success(request, _("%(email)s was invited.") % {"email": user.email})
-            return redirect("console:user", user_id=user.pk)
+            try:
+                user = services.invite_user(
+                    tenant=request.tenant,
+                    email=form.cleaned_data["email"],
+                    role=role,
+                    actor=request.user,
+                    full_name=form.cleaned_data["full_name"],
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, _("%(email)s was invited.") % {"email": user.email})
+                return redirect("console:user", user_id=user.pk)
     return render(request, "console/user_invite.html", {"form": form})
 
 

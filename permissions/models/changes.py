@@ -18,6 +18,7 @@ class PendingChange(models.Model):
         ROLE_CHANGE = "role_change", _("Making a user an Administrator")
         MATRIX = "matrix", _("Role matrix with system-module actions")
         MEMBERSHIP = "membership", _("Membership of a group holding system-module actions")
+        SETTINGS = "settings", _("Weaker tenant security settings")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -37,6 +38,9 @@ class PendingChange(models.Model):
     )
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     result_id = models.CharField(max_length=64, blank=True)
+    # Break-glass (permissions.services.breakglass): a sole administrator's change applies by itself at this
+    # instant unless someone cancels it first. Empty for an ordinary change, which waits for a second approver.
+    applies_at = models.DateTimeField(_("applies by itself at"), null=True, blank=True)
 
     objects = TenantManager()
 

@@ -193,6 +193,13 @@ def _apply(change: PendingChange, *, approver):
         if GroupMembership.objects.filter(group=group, user=user).exists():
             return GroupMembership.objects.get(group=group, user=user)
         return groups.apply_add_member(group, user, actor=requester, owner=payload.get("owner", False))
+    if change.kind == PendingChange.Kind.SETTINGS:
+        from accounts.services import apply_tenant_settings
+
+        require(approver, Action.CHANGE, "settings")
+        return apply_tenant_settings(
+            requester.tenant, actor=requester, reason=change.reason, approved_by=approver, **payload["changes"]
+        )
     raise AccessRefused(ErrorCode.INVALID)
 
 

@@ -25,12 +25,16 @@ def test_seed_demo_gives_every_user_one_authenticator_and_is_idempotent(db):
     for tenant in tenants:
         with tenant_scope(tenant):
             users = list(User.objects.all())
-            assert len(users) == 15
+            assert len(users) == 16
+            # Two Administrators, so that four-eyes can be shown (issue 13).
+            admins = sorted(u.email for u in users if u.role.key == "administrator")
+            assert admins == [f"admin2@{tenant.slug}.example", f"admin@{tenant.slug}.example"]
             for user in users:
                 [device] = TotpDevice.objects.filter(user=user)
                 assert device.key_bytes() == demo.demo_totp_key(user.email)
     printed = out.getvalue()
     assert demo.demo_totp_secret("admin@acme.example") in printed
+    assert "admin2@acme.example" in printed and demo.demo_totp_secret("admin2@acme.example") in printed
     assert demo.demo_totp_secret("basic10@globex.example") in printed
 
 

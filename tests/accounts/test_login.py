@@ -5,7 +5,7 @@ from django.test import Client
 
 from accounts.models import User
 from accounts.scoping import tenant_scope
-from tests.conftest import login
+from tests.conftest import login, operator_login
 from tests.factories import PASSWORD, UserFactory
 
 
@@ -111,7 +111,7 @@ def test_tenant_users_never_reach_platform_admin(admin_client_acme, path):
 
 def test_operator_uses_platform_admin_across_tenants(client, acme_admin, globex_admin):
     operator = User.objects.create_superuser("ops@platform.example", PASSWORD)
-    client.force_login(operator)
+    operator_login(client, operator)
     response = client.get("/platform-admin/accounts/user/")
     assert response.status_code == 200
     body = response.content.decode()

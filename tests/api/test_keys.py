@@ -169,3 +169,23 @@ def test_anonymous_limit_ignores_a_forged_forwarded_for(db, settings, minute_sta
 
     statuses = [Client(HTTP_X_FORWARDED_FOR=f"10.0.0.{n}").get("/api/schema/").status_code for n in range(3)]
     assert statuses == [200, 200, 429]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},  # no credentials at all
+        {"HTTP_AUTHORIZATION": "Bearer pck_1_not-a-key"},  # a guessed key
+        {"HTTP_AUTHORIZATION": "Bearer"},  # a malformed header
+    ],
+)
+def test_ins7_refused_credentials_count_against_the_anonymous_rate(db, settings, minute_start, headers):
+    """INS-7: a request without credentials or with a bad key is answered 401 and counted against its
+    address's anonymous rate, so guessing keys is throttled (DRF would check throttles only after a success)."""
+    settings.API_ANONYMOUS_RATE_PER_MINUTE = 3
+    from django.test import Client
+
+    client = Client(**headers)
+    statuses = [client.get("/api/v1/users").status_code for _ in range(5)]
+    assert statuses == [401, 401, 401, 429, 429]
+    assert client.get("/api/v1/users").headers["Content-Type"] == "application/problem+json"

@@ -235,8 +235,20 @@ def test_az6_invite_offers_no_role_with_console_rights(admin_client_acme, acme):
     assert not User.objects.dangerously_all_tenants().filter(email="boss@acme.example").exists()
 
 
-def test_an_email_of_another_tenant_cannot_be_invited(admin_client_acme, acme, globex_admin):
-    response = admin_client_acme.post(
+def test_ins7_an_email_of_another_tenant_is_invited_like_a_fresh_one(admin_client_acme, acme, globex_admin):
+    """E-mails are unique per tenant: another tenant's address answers exactly as an unknown one (no "taken",
+    no 500), and the other tenant's account is untouched."""
+    basic = builtin_role(acme).pk
+    fresh = admin_client_acme.post("/console/users/invite/", {"email": "fresh@acme.example", "role": basic})
+    other = admin_client_acme.post(
         "/console/users/invite/", {"email": globex_admin.email, "role": builtin_role(acme).pk}
     )
-    assert response.status_code == 200 and "email" in response.context["form"].errors
+    assert fresh.status_code == other.status_code == 302
+    with tenant_scope(acme):
+        invited = User.objects.get(email=globex_admin.email)
+    assert invited.pk != globex_admin.pk and not invited.is_active
+    globex_admin.refresh_from_db()
+    assert globex_admin.is_active and globex_admin.tenant_id != acme.pk
+    # An address of this tenant is refused, in this tenant only.
+    again = admin_client_acme.post("/console/users/invite/", {"email": "fresh@acme.example", "role": basic})
+    assert again.status_code == 200 and "email" in again.context["form"].errors

@@ -36,7 +36,7 @@ from permissions.models import BuiltinRole
 from tests.accounts.conftest import password_only
 from tests.accounts.mfa_helpers import code_at, give_device, now_t
 from tests.api.conftest import bearer, issue
-from tests.conftest import login
+from tests.conftest import login, operator_login
 from tests.factories import PASSWORD, builtin_role
 from tests.urlwalk import every_url
 
@@ -212,7 +212,7 @@ def test_dp4_the_audit_export_and_verification_sent_by_post_are_not_stored(admin
 def test_dp4_every_page_of_a_platform_operator(db):
     """DP-4 in Django's admin (platform-admin/): its pages, add and change forms included."""
     operator = User.objects.create_superuser("ops@platform.example", PASSWORD)
-    client = login(Client(), operator)
+    client = operator_login(Client(), operator)
     seen = Walk(client, credentials=True)
     seen.walk(every_url(None, prefixes=("platform-admin/",), skip=()))
     seen.check(minimum=10)
