@@ -80,10 +80,10 @@ def worker_exit(server, worker):
     """A worker retired by max_requests leaves at once, without the interpreter's final clean-up.
 
     Python's shutdown after a fork walks and releases every object the worker inherited, writing to each
-    shared page: seconds of CPU measured here (a traced worker spent 2.5 s between its last request and its
-    exit), and gunicorn forks the replacement only once the old worker has exited. What matters is done
-    first: log lines flushed, database connections closed (PostgreSQL sees a clean goodbye). Other exits
-    (shutdown, errors, their exit codes) keep the normal path.
+    shared page, and gunicorn forks the replacement only once the old worker has exited. Measured here on
+    a busy machine: 2.5 s from a worker's last request to its exit (traced), 0.3 s with ``gc.freeze()``
+    above, 0.1 s with this hook. What matters is done first: log lines flushed, database connections closed
+    (PostgreSQL sees a clean goodbye). Other exits (shutdown, errors, their exit codes) keep the normal path.
     """
     if not getattr(worker, "booted", False) or worker.nr < worker.max_requests:
         return
