@@ -2,6 +2,8 @@
 
 Creates its own database (portcullis_bench_audit on the server of DATABASE_URL), migrates it, and drops
 it at the end. ``--scale full``: 5,000 appends and a 1,000,000-event log; ``small``: 500 and 50,000.
+Appends are measured three ways: one writer on one tenant; four writer processes on one busy tenant
+(they queue on the tenant's lock: positions are gapless per tenant); four writers on four tenants.
 The large log is generated with bulk COPY from hashes computed in Python (not timed); then a checkpoint
 is signed over it and ``audit.verify.verify_tenant`` recomputes everything (timed).
 """
@@ -106,8 +108,12 @@ from accounts import services
 from audit.events import EventType
 from audit.recording import Target
 
-worker, count, start = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-tenant = services.create_tenant(name=f"Writer {worker}", slug=f"writer-{worker}")
+worker, count, start, shared = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+if shared:  # every writer appends to the same (busy) tenant
+    from accounts.models import Tenant
+    tenant = Tenant.objects.get(slug=shared)
+else:
+    tenant = services.create_tenant(name=f"Writer {worker}", slug=f"writer-{worker}")
 while not os.path.exists(start):
     time.sleep(0.002)
 for i in range(count):
@@ -117,8 +123,9 @@ for i in range(count):
 """
 
 
-def bench_concurrent_appends(settings_dict, processes: int, count: int) -> float:
-    """Events appended per second by ``processes`` writers at once, each on its own tenant."""
+def bench_concurrent_appends(settings_dict, processes: int, count: int, *, one_tenant: bool = False) -> float:
+    """Events appended per second by ``processes`` writers at once, each on its own tenant, or all on one
+    busy tenant (``one_tenant``: they queue on the tenant's lock, since positions are gapless per tenant)."""
     import subprocess
     from urllib.parse import quote
 
@@ -139,8 +146,14 @@ def bench_concurrent_appends(settings_dict, processes: int, count: int) -> float
         keys = masterkeys.load()
         env["SECRET_KEY"] = django_settings.SECRET_KEY
         env[masterkeys.ENV_NAME] = ",".join(f"{i}:{base64.b64encode(k).decode()}" for i, k in keys.keys.items())
+        shared = ""
+        if one_tenant:
+            from accounts import services
+
+            shared = f"busy-{int(time.time())}"
+            services.create_tenant(name="Busy tenant", slug=shared)
         writers = [
-            subprocess.Popen([sys.executable, "-c", _WRITER, str(n), str(count), str(start)], env=env)
+            subprocess.Popen([sys.executable, "-c", _WRITER, str(n), str(count), str(start), shared], env=env)
             for n in range(processes)
         ]
         time.sleep(3)  # every writer has started Django and made its tenant
@@ -264,8 +277,13 @@ def run(args) -> None:
             call_command("migrate", verbosity=0)
             ceiling = durable_commits_per_second()
             per_second = bench_appends(appends)
-            _say(f"audit appends: {per_second:,.0f} events/s ({appends:,} events, one transaction each, PostgreSQL)")
+            _say(
+                f"audit appends, 1 writer on 1 tenant: {per_second:,.0f} events/s "
+                f"({appends:,} events, one transaction each, PostgreSQL)"
+            )
             _say(f"  (reference: this server commits {ceiling:,.0f} single-row transactions/s from one client)")
+            busy = bench_concurrent_appends(settings_dict, 4, appends // 2, one_tenant=True)
+            _say(f"audit appends, 4 writer processes on 1 busy tenant: {busy:,.0f} events/s in total")
             together = bench_concurrent_appends(settings_dict, 4, appends // 2)
             _say(f"audit appends, 4 writer processes on 4 tenants: {together:,.0f} events/s in total")
             generated, signed, verified, cpu = bench_verify(events)
