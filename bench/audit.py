@@ -1,6 +1,6 @@
 """Audit trail benchmarks (PostgreSQL): appends per second, and seconds to verify a large log.
 
-Creates its own database (portcullis_bench_audit on the server of DATABASE_URL), migrates it, and drops
+Creates its own database (DATABASE_URL's name + ``_audit``, e.g. portcullis_bench_audit), migrates it, and drops
 it at the end. ``--scale full``: 5,000 appends and a 1,000,000-event log; ``small``: 500 and 50,000.
 Appends are measured three ways: one writer on one tenant; four writer processes on one busy tenant
 (they queue on the tenant's lock: positions are gapless per tenant); four writers on four tenants.
@@ -23,7 +23,11 @@ from pathlib import Path
 
 import psycopg
 
-BENCH_DB = "portcullis_bench_audit"
+
+def _bench_db(settings_dict) -> str:
+    """The audit benchmark's own database, named after DATABASE_URL's (portcullis_bench -> portcullis_bench_audit):
+    two checkouts benchmarking on one server with their own databases never drop each other's."""
+    return f"{settings_dict['NAME']}_audit"
 
 
 def _say(text: str) -> None:
@@ -50,10 +54,11 @@ def _use_bench_database():
         raise SystemExit("bench.audit needs PostgreSQL (DATABASE_URL=postgres://...)")
     connection.close()
     settings_dict = connection.settings_dict
+    name = _bench_db(settings_dict)
     with _admin_connection(settings_dict) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-        admin.execute(f"CREATE DATABASE {BENCH_DB}")
-    settings_dict["NAME"] = BENCH_DB
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    settings_dict["NAME"] = name
     return settings_dict
 
 
@@ -62,7 +67,7 @@ def _drop_bench_database(settings_dict) -> None:
 
     connections["default"].close()
     with _admin_connection(settings_dict) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
+        admin.execute(f'DROP DATABASE IF EXISTS "{settings_dict["NAME"]}"')
 
 
 def bench_appends(count: int) -> float:
