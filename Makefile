@@ -65,6 +65,8 @@ wrk:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) || \
 	  echo "wrk not installed: the API benchmark uses Python threads as its load generator"; }
 
+# Benchmarks on PostgreSQL (DATABASE_URL) and Redis (REDIS_URL), as production. BENCH_ARGS="--quick" checks
+# the harness in minutes on small data; figures need a quiet machine (each suite prints the load average).
 bench: install wrk
 	$(PY) -m bench $(BENCH_ARGS)
 

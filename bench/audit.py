@@ -1,7 +1,9 @@
 """Audit trail benchmarks (PostgreSQL): appends per second, and seconds to verify a large log.
 
-Creates its own database (portcullis_bench_audit on the server of DATABASE_URL), migrates it, and drops
+Creates its own database (DATABASE_URL's name + ``_audit``, e.g. portcullis_bench_audit), migrates it, and drops
 it at the end. ``--scale full``: 5,000 appends and a 1,000,000-event log; ``small``: 500 and 50,000.
+Appends are measured three ways: one writer on one tenant; four writer processes on one busy tenant
+(they queue on the tenant's lock: positions are gapless per tenant); four writers on four tenants.
 The large log is generated with bulk COPY from hashes computed in Python (not timed); then a checkpoint
 is signed over it and witnessed by a witness running as its own process (``python -m audit.witness``, timed
 together: target < 15 s for 1M events), ``audit.verify.verify_tenant`` recomputes everything with the
@@ -24,7 +26,11 @@ from pathlib import Path
 
 import psycopg
 
-BENCH_DB = os.environ.get("BENCH_AUDIT_DB", "portcullis_bench_audit")  # own name on a shared server
+
+def _bench_db(settings_dict) -> str:
+    """The audit benchmark's own database, named after DATABASE_URL's (portcullis_bench -> portcullis_bench_audit):
+    two checkouts benchmarking on one server with their own databases never drop each other's."""
+    return f"{settings_dict['NAME']}_audit"
 
 
 def _say(text: str) -> None:
@@ -51,10 +57,11 @@ def _use_bench_database():
         raise SystemExit("bench.audit needs PostgreSQL (DATABASE_URL=postgres://...)")
     connection.close()
     settings_dict = connection.settings_dict
+    name = _bench_db(settings_dict)
     with _admin_connection(settings_dict) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-        admin.execute(f"CREATE DATABASE {BENCH_DB}")
-    settings_dict["NAME"] = BENCH_DB
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    settings_dict["NAME"] = name
     return settings_dict
 
 
@@ -63,7 +70,7 @@ def _drop_bench_database(settings_dict) -> None:
 
     connections["default"].close()
     with _admin_connection(settings_dict) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
+        admin.execute(f'DROP DATABASE IF EXISTS "{settings_dict["NAME"]}"')
 
 
 def bench_appends(count: int) -> float:
@@ -109,8 +116,12 @@ from accounts import services
 from audit.events import EventType
 from audit.recording import Target
 
-worker, count, start = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-tenant = services.create_tenant(name=f"Writer {worker}", slug=f"writer-{worker}")
+worker, count, start, shared = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+if shared:  # every writer appends to the same (busy) tenant
+    from accounts.models import Tenant
+    tenant = Tenant.objects.get(slug=shared)
+else:
+    tenant = services.create_tenant(name=f"Writer {worker}", slug=f"writer-{worker}")
 while not os.path.exists(start):
     time.sleep(0.002)
 for i in range(count):
@@ -120,8 +131,9 @@ for i in range(count):
 """
 
 
-def bench_concurrent_appends(settings_dict, processes: int, count: int) -> float:
-    """Events appended per second by ``processes`` writers at once, each on its own tenant."""
+def bench_concurrent_appends(settings_dict, processes: int, count: int, *, one_tenant: bool = False) -> float:
+    """Events appended per second by ``processes`` writers at once, each on its own tenant, or all on one
+    busy tenant (``one_tenant``: they queue on the tenant's lock, since positions are gapless per tenant)."""
     import subprocess
     from urllib.parse import quote
 
@@ -142,8 +154,14 @@ def bench_concurrent_appends(settings_dict, processes: int, count: int) -> float
         keys = masterkeys.load()
         env["SECRET_KEY"] = django_settings.SECRET_KEY
         env[masterkeys.ENV_NAME] = ",".join(f"{i}:{base64.b64encode(k).decode()}" for i, k in keys.keys.items())
+        shared = ""
+        if one_tenant:
+            from accounts import services
+
+            shared = f"busy-{int(time.time())}"
+            services.create_tenant(name="Busy tenant", slug=shared)
         writers = [
-            subprocess.Popen([sys.executable, "-c", _WRITER, str(n), str(count), str(start)], env=env)
+            subprocess.Popen([sys.executable, "-c", _WRITER, str(n), str(count), str(start), shared], env=env)
             for n in range(processes)
         ]
         time.sleep(3)  # every writer has started Django and made its tenant
@@ -323,8 +341,13 @@ def run(args) -> None:
             call_command("migrate", verbosity=0)
             ceiling = durable_commits_per_second()
             per_second = bench_appends(appends)
-            _say(f"audit appends: {per_second:,.0f} events/s ({appends:,} events, one transaction each, PostgreSQL)")
+            _say(
+                f"audit appends, 1 writer on 1 tenant: {per_second:,.0f} events/s "
+                f"({appends:,} events, one transaction each, PostgreSQL)"
+            )
             _say(f"  (reference: this server commits {ceiling:,.0f} single-row transactions/s from one client)")
+            busy = bench_concurrent_appends(settings_dict, 4, appends // 2, one_tenant=True)
+            _say(f"audit appends, 4 writer processes on 1 busy tenant: {busy:,.0f} events/s in total")
             together = bench_concurrent_appends(settings_dict, 4, appends // 2)
             _say(f"audit appends, 4 writer processes on 4 tenants: {together:,.0f} events/s in total")
             f = bench_verify(events, Path(keys_dir))
