@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0005_seeds_and_session_keys_in_vault'),
+        ('accounts', '0008_email_unique_per_tenant'),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0005_seeds_and_session_keys_in_vault'),
-        ('permissions', '0006_resource_sensitive_attributes_encrypted'),
+        ('permissions', '0008_pendingchange_kind_settings'),
     ]
 
     operations = [
