@@ -1,7 +1,7 @@
 """gunicorn for production: ``gunicorn -c portal/gunicorn.conf.py portal.wsgi``.
 
-Web processes are stateless (sessions and cache in Redis), so any number run behind a load
-balancer. Settings come from the environment like the rest of Portcullis.
+Web processes are stateless (sessions in the database, read through the Redis cache), so any number run behind a
+load balancer. Settings come from the environment like the rest of Portcullis.
 """
 
 import logging
@@ -14,6 +14,9 @@ worker_class = "sync"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5
+# gunicorn 27 opens a control socket at one fixed path per user ($HOME/.gunicorn/gunicorn.ctl): two masters on
+# one host (two sites, or the test suites side by side) would share it. The portal does not use it.
+control_socket_disable = True
 # Worker recycling never stalls service (issue 14). A sync worker that reaches max_requests exits after its
 # request and the master forks a replacement. Two things made that a ~1 s stall (check API p99 560-680 ms):
 # each new worker imported Django itself (about a second of CPU before it could accept), and with
