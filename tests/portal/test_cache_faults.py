@@ -56,3 +56,24 @@ def test_no_one_is_logged_out_when_redis_fails(acme, own_redis, settings, fault)
     page = client.get("/")
     assert page.status_code == 200
     assert user.email in page.content.decode() or user.display_name in page.content.decode()
+
+
+def test_a_session_that_ended_does_not_come_back_with_an_older_snapshot(acme, own_redis, settings):
+    """Redis restarts from a snapshot taken while a session was live; the session ended since. Its copy
+    is back in Redis, but the session registry (in the database) refuses it."""
+    settings.CACHES = {"default": {"BACKEND": "portal.cache.RedisCache", "LOCATION": own_redis.url}}
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    user = UserFactory(tenant=acme)
+    client = login(Client(), user)
+    assert client.get("/").status_code == 200
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    own_redis.client().save()  # the live session is in the snapshot
+    client.post("/accounts/logout/")
+    own_redis.stop()
+    own_redis.start()
+    assert own_redis.client().dbsize() > 0  # its copy is back
+    replay = Client()
+    replay.cookies[settings.SESSION_COOKIE_NAME] = cookie
+    response = replay.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
