@@ -43,8 +43,13 @@ class PayloadTooLarge(exceptions.APIException):
         super().__init__(_("The body is larger than %(limit)s bytes.") % {"limit": MAX_BODY})
 
 
+_BAD = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
 def text_problem(value: str) -> str | None:
     """Why ``value`` is not acceptable text (a control character, a lone surrogate), or None."""
+    if not _BAD.search(value):
+        return None
     if _CONTROL.search(value):
         return _("Text may not contain control characters.")
     if _SURROGATE.search(value):
@@ -52,24 +57,20 @@ def text_problem(value: str) -> str | None:
     return None
 
 
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
 def _depth_exceeded(text: str, limit: int) -> bool:
-    """Whether brackets outside strings nest deeper than ``limit`` (checked before json recurses)."""
-    depth, quoted, escaped = 0, False, False
-    for char in text:
-        if quoted:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                quoted = False
-        elif char == '"':
-            quoted = True
-        elif char in "[{":
+    """Whether brackets outside strings nest deeper than ``limit`` (checked before json recurses). Strings
+    are removed by one regex pass, so the loop visits brackets only, not every character."""
+    depth = 0
+    for match in _BRACKETS.finditer(_STRING.sub("", text)):
+        if match.group() in "[{":
             depth += 1
             if depth > limit:
                 return True
-        elif char in "]}":
+        else:
             depth -= 1
     return False
 
@@ -135,7 +136,10 @@ def parse_json(raw: bytes):
         )
     except ValueError as error:
         raise exceptions.ParseError(_("The body is not valid JSON (%(error)s).") % {"error": error}) from None
-    _check_strings(data)
+    # JSON refuses raw C0 controls inside strings, so one may only arrive escaped (\u001b, \ud800) or as a
+    # raw C1/DEL character: without either in the text, no string needs a look.
+    if "\\u" in text or _CONTROL.search(text):
+        _check_strings(data)
     return data
 
 

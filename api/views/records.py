@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -180,8 +182,12 @@ class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
             queryset = queryset.filter(target_id=params["target_id"])
         for name, lookup in (("since", "occurred_at__gte"), ("until", "occurred_at__lt")):
             if params.get(name):
-                when = parse_datetime(params[name])
-                if when is None or when.tzinfo is None:
+                try:  # in UTC: PostgreSQL refuses offsets beyond ±15:59 that Python parses (a 500 before)
+                    when = parse_datetime(params[name])
+                    when = when.astimezone(UTC) if when is not None and when.tzinfo is not None else None
+                except (ValueError, OverflowError):
+                    when = None
+                if when is None:
                     raise exceptions.ValidationError({name: [_("An ISO 8601 time with its offset.")]})
                 queryset = queryset.filter(**{lookup: when})
         return queryset

@@ -336,3 +336,22 @@ def test_patching_a_resource_onto_a_taken_external_id_is_a_400_not_a_500(caller,
     assert response.status_code == 400, response.content[:300]
     _assert_refused(response, scim=False, what="taken external id")
     assert not _changed(before, _fingerprint())
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("value", "status"),
+    [
+        ("0200-03-16T18:44:26-19:55", 200),  # an offset PostgreSQL refuses: read in UTC (the 10-minute run's 500)
+        ("0001-01-01T00:00:00+01:00", 400),  # before year 1 in UTC
+        ("2026-01-01T00:00:00", 400),  # no offset
+        ("yesterday", 400),
+    ],
+)
+def test_audit_event_times_are_read_in_utc_or_refused(caller, value, status):
+    from urllib.parse import quote
+
+    response = caller.get(f"/api/v1/audit-events?since={quote(value)}&until={quote(value)}")
+    assert response.status_code == status, response.content[:300]
+    if status != 200:
+        _assert_refused(response, scim=False, what=value)
