@@ -149,3 +149,16 @@ def test_every_proof_of_small_trees_verifies_and_a_wrong_root_does_not():
 
 def test_a_shrinking_tree_is_never_consistent():
     assert not merkle.verify_consistency(5, 2, bytes.fromhex(ROOTS[4]), bytes.fromhex(ROOTS[1]), [])
+
+
+def test_the_verifiers_fast_audit_paths_equal_rfc9162_paths():
+    """The standalone verifier compares proofs with the intact tree's levels (no hashing per proof): those
+    paths must be exactly PATH(m, D[n]) of RFC 9162 for every size, including the ragged right edge."""
+    from audit.verify_export import _expected_paths
+
+    for n in [*range(1, 40), 255, 256, 257]:
+        leaves = [merkle.leaf_hash(n.to_bytes(2, "big") + i.to_bytes(2, "big")) for i in range(n)]
+        tree = merkle.Tree(leaves)
+        paths = _expected_paths([(i, leaves[i], None) for i in range(n)], {"tree_size": n, "root": tree.root()})
+        assert all(paths(i) == [h.hex() for h in tree.inclusion_proof(i, n)] for i in range(n))
+        assert _expected_paths([(i, leaves[i], None) for i in range(n)], {"tree_size": n, "root": bytes(32)}) is None

@@ -159,3 +159,48 @@ def test_witness_configuration_is_audited(acme, capsys):
     assert event.after["witnesses"] == {"w": "http://127.0.0.1:9/"}
     call_command("audit_witness", "--tenant", "acme", "--log-vkey")
     assert capsys.readouterr().out.strip() == keys.log_vkey(acme.pk)
+
+
+def test_fc4_administrators_download_the_latest_cosigned_checkpoint(acme, witnesses, admin_client_acme, acme_basic):
+    from tests.conftest import login
+
+    a = witnesses()
+    assert admin_client_acme.get("/audit/checkpoint.txt").status_code == 404  # nothing witnessed yet
+    use_witnesses(acme, a)
+    fill(acme, 2)
+    checkpoint = make_checkpoint(acme)
+    response = admin_client_acme.get("/audit/checkpoint.txt")
+    assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
+    note = response.content.decode()
+    text, signatures = signednote.split_note(note)
+    assert signednote.parse_checkpoint(text).size == checkpoint.tree_size
+    assert any(signednote.check(text, s, signednote.parse_vkey(a.vkey)) for s in signatures)
+    assert 'href="/audit/checkpoint.txt"' in admin_client_acme.get("/audit/").content.decode()
+    from django.test import Client
+
+    assert login(Client(), acme_basic).get("/audit/checkpoint.txt").status_code == 403
+
+
+def test_witness_check_then_update_is_atomic(acme, witnesses):
+    """Two concurrent updates from the same old size: exactly one is cosigned, the other gets 409 with the new
+    size (a witness never rolls back, as litewitness's race test asks)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    a = witnesses()
+    a.trust(acme)
+    origin = log_origin(acme.pk)
+    key = keys.signing_key().private
+    tree = merkle.Tree([merkle.leaf_hash(bytes([i])) for i in range(8)])
+
+    def body(old, size):
+        note = signednote.sign_note(signednote.Checkpoint(origin, size, tree.root(size)).text, origin, key)
+        proof = tree.consistency_proof(old, size) if old else []
+        return ("\n".join([f"old {old}", *(base64.b64encode(h).decode() for h in proof)]) + "\n\n" + note).encode()
+
+    assert post(a, body(0, 3))[0] == 200
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda size: post(a, body(3, size)), (5, 6)))
+    assert sorted(status for status, _, _ in answers) == [200, 409]
+    [(_, _, size_text)] = [answer for answer in answers if answer[0] == 409]
+    latest = signednote.parse_checkpoint(signednote.split_note(a.latest(acme))[0]).size
+    assert size_text == f"{latest}\n" and latest in (5, 6)
