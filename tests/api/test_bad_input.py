@@ -250,7 +250,6 @@ def _over(model_label: str, field: str) -> str:
         ),
         ("post", "/api/v1/users", lambda: {"email": "a" * 250 + "@example.com"}),
         ("post", "/api/v1/users", lambda: {"email": "ADMIN@acme.example"}),  # differs from a user only by case
-        ("post", "/api/v1/users", lambda: {"email": "admin@globex.example"}),  # another tenant's address
     ],
 )
 def test_over_long_values_and_taken_addresses_are_refused_and_change_nothing(
@@ -261,6 +260,14 @@ def test_over_long_values_and_taken_addresses_are_refused_and_change_nothing(
     assert response.status_code in (400, 409), response.content[:300]
     _assert_refused(response, scim=False, what=url)
     assert not _changed(before, _fingerprint())
+
+
+@pytest.mark.django_db
+def test_another_tenants_address_is_invited_like_a_fresh_one(caller, acme, acme_admin, globex_admin):
+    """E-mail addresses are unique per tenant (INS-7): another tenant's address says nothing about it."""
+    response = _send(caller, "post", "/api/v1/users", json.dumps({"email": "admin@globex.example"}).encode())
+    assert response.status_code == 201, response.content[:300]
+    assert response.json()["email"] == "admin@globex.example"
 
 
 @pytest.mark.django_db

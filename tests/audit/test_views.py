@@ -62,9 +62,9 @@ def test_the_log_shows_only_the_own_tenant(admin_client_acme, globex_admin):
 
 def test_filters_by_actor_target_user_type_date_and_text(admin_client_acme, acme_admin, acme_basic):
     tenant = acme_admin.tenant
-    services.deactivate_user(acme_basic, actor=acme_admin, reason="contract ended")
     other = UserFactory(tenant=tenant, email="other@acme.example")
-    services.deactivate_user(other, actor=acme_basic, reason="rotation")
+    services.deactivate_user(other, actor=acme_basic, reason="rotation")  # while acme_basic is active
+    services.deactivate_user(acme_basic, actor=acme_admin, reason="contract ended")
 
     def listed(**params):
         response = admin_client_acme.get("/audit/", params)
@@ -75,7 +75,7 @@ def test_filters_by_actor_target_user_type_date_and_text(admin_client_acme, acme
     by_basic = event(tenant, event_type=EventType.USER_DEACTIVATED, target_id=str(other.pk)).seq
     assert listed(actor=acme_basic.pk) == [by_basic]
     assert set(listed(target_user=acme_basic.pk)) >= {deactivated} and by_basic not in listed(target_user=acme_basic.pk)
-    assert listed(event_type=EventType.USER_DEACTIVATED) == [by_basic, deactivated]
+    assert listed(event_type=EventType.USER_DEACTIVATED) == [deactivated, by_basic]  # newest first
     assert listed(q="contract ended") == [deactivated]
     created = event(tenant, event_type=EventType.USER_CREATED, target_id=str(other.pk)).seq
     assert listed(q="other@acme") == [created]  # found through the erasable personal values
