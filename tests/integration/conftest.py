@@ -65,6 +65,7 @@ def portal_env(settings, var_dir: Path, redis_url: str, *, celery: bool) -> dict
     """The environment of a production-like portal process sharing this test run's database and secrets."""
     import base64
 
+    from audit import keys as audit_keys
     from vault import masterkeys
 
     keys = masterkeys.load()
@@ -73,6 +74,8 @@ def portal_env(settings, var_dir: Path, redis_url: str, *, celery: bool) -> dict
         # The same secrets as this test process, in a var/ of their own (static files are collected there).
         "PORTCULLIS_VAR_DIR": str(var_dir),
         "SECRET_KEY": settings.SECRET_KEY,
+        # Production takes the audit signing key from the environment (key custody): this run's own key.
+        "AUDIT_SIGNING_KEY": base64.b64encode(audit_keys._seed(audit_keys.signing_key().private)).decode(),
         masterkeys.ENV_NAME: ",".join(f"{i}:{base64.b64encode(k).decode()}" for i, k in keys.keys.items()),
         "DJANGO_SETTINGS_MODULE": "portal.settings",
         "DATABASE_URL": _database_url(),
