@@ -1,15 +1,16 @@
-"""Permission engine benchmark on PostgreSQL and Redis, side by side with django-guardian and pycasbin.
+"""Permission engine benchmark on PostgreSQL, side by side with django-guardian and pycasbin.
 
 ``python -m bench --only permissions [--scale small|full | --quick]``. Full: one tenant with 100,000 users,
 1,000,000 resources and 2,000,000 grants (plus their guardian rows, direct and generic); small: 1/20.
 The data is generated once per scale with COPY (indexes dropped and rebuilt) and reused by later runs.
-The shared authorization version is read from Redis (REDIS_URL), as in production.
+The authorization version is the tenant's database row, read once per request, as in production (FC-1).
 
 Prints p50/p99 of, for the engine: warm ``can`` (inside a request), cold ``can`` on random (user,
-resource) pairs of the whole tenant (process cache emptied before each; then also the Redis version key
-deleted), a page of 50 checked with ``prefetch``, the first page of 50 from ``visible`` for a user with
-10 and one with 100,000 accessible objects, ``explain``. Then each peer at its documented best, on the
-same data, with the same measure beside ours: django-guardian with direct foreign keys and its own
+resource) pairs of the whole tenant (process cache emptied before each, so each reads the version row
+and runs the engine's query), a page of 50 checked with ``prefetch``, the first page of 50 from
+``visible`` for a user with 10 and one with 100,000 accessible objects, ``explain``. Then each peer at its
+documented best, on the same data, with the same measure beside ours: django-guardian with direct foreign
+keys and its own
 indexes (built for its measurements, dropped after), a reused ``ObjectPermissionChecker``, a fresh one
 on the same cold pairs, ``prefetch_perms`` on the same pages, ``get_objects_for_user``, and PostgreSQL's
 plans of its queries; pycasbin's ``FastEnforcer`` (RBAC with domains, indexed by domain and object) fed
@@ -412,23 +413,6 @@ def generate(scale: str) -> World:
 # --------------------------------------------------------------------------------------- measurements
 
 
-def require_redis() -> None:
-    """The shared authorization version comes from Redis in production: the benchmark reads it there too."""
-    from django.conf import settings
-
-    if not getattr(settings, "REDIS_URL", None):
-        raise SystemExit("the permissions benchmark needs Redis, as production (REDIS_URL=redis://...)")
-
-
-def version_keys(tenant_id: int) -> list[bytes]:
-    """The Redis keys that hold the tenant's shared authorization version (benchmark hook: found by name, so
-    the engine keeps its own layout; a cold check deletes them to miss the shared cache too)."""
-    from django.core.cache import cache
-
-    client = cache._cache.get_client(write=True)
-    return [key for key in client.scan_iter(match="*authz*", count=1000) if key.decode().endswith(f":{tenant_id}")]
-
-
 def buffer_counts(connection) -> tuple[int, int]:
     """(blocks found in shared_buffers, blocks read from outside: the OS page cache or the disk) so far."""
     with connection.cursor() as cursor:
@@ -459,7 +443,6 @@ def run(args) -> None:
     from permissions.vocabulary import Action
 
     ensure_database()
-    require_redis()
     world = generate(args.scale)
     tenant = world.tenant
     rng = random.Random(SEED + 1)
@@ -490,14 +473,14 @@ def run(args) -> None:
             resources = Resource.objects.in_bulk([rlo + rng.randrange(rhi - rlo + 1) for _ in range(n_cold)])
             return list(zip(users.values(), resources.values(), strict=False))
 
-        cold_pairs, coldest_pairs = random_pairs(), random_pairs()  # the second for the "coldest" row
+        cold_pairs = random_pairs()
         pages = [list(reports.filter(pk__gte=rlo + rng.randrange(rhi - rlo))[:50]) for _ in range(60)]
         out(
             f"\n  users: 10-object user #{small.pk}, {BIG[args.scale]:,}-object user #{big.pk}; warm sample "
             f"{len(user_list)} users x {len(resources)} resources; cold: {len(cold_pairs):,} random pairs of the tenant"
         )
 
-        out("\nPortcullis engine (version from Redis, PostgreSQL)")
+        out("\nPortcullis engine (version row and grants in PostgreSQL)")
         with request_versions():
             warm = [(user, resource) for user in user_list[:50] for resource in resources[:200]]
             for user, resource in warm:
@@ -524,30 +507,10 @@ def run(args) -> None:
         before = buffer_counts(connection)
         result = timed(cold, len(cold_pairs))
         fmt(
-            "can, cold: process cache empty, version GET from Redis",
+            "can, cold: process cache empty, version row read",
             result,
             f"{len(queries)} query; {buffers_note(connection, before)}",
         )
-        keys = version_keys(tenant.pk)
-        if keys:
-            from django.core.cache import cache
-
-            client = cache._cache.get_client(write=True)
-
-            def coldest(i):
-                client.delete(*keys)
-                engine.clear_process_cache()
-                user, resource = coldest_pairs[i % len(coldest_pairs)]
-                engine.can(user, Action.VIEW, resource)
-
-            before = buffer_counts(connection)
-            fmt(
-                "can, coldest: also the version missing from Redis",
-                timed(coldest, len(coldest_pairs)),
-                buffers_note(connection, before),
-            )
-        else:
-            out("  (no Redis key of the tenant's version found: the coldest row is skipped)")
 
         def page_checked(i):
             engine.clear_process_cache()
