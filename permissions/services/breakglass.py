@@ -52,6 +52,12 @@ def break_glass_available(change: PendingChange, actor) -> bool:
     )
 
 
+def _locked():
+    """Pending changes locked for update (the change row only: PostgreSQL refuses FOR UPDATE on the nullable
+    side of the join to the requester's tenant)."""
+    return PendingChange.objects.select_for_update(of=("self",)).select_related("requested_by__tenant")
+
+
 @transaction.atomic
 def start_break_glass(change: PendingChange, *, actor, reason: str = "") -> PendingChange:
     """The sole administrator's own pending change will apply by itself after the cooling-off period.
@@ -59,7 +65,7 @@ def start_break_glass(change: PendingChange, *, actor, reason: str = "") -> Pend
     Refused unless ``actor`` requested it, still holds grants: approve, and nobody else could approve it.
     """
     same_tenant(actor.tenant_id, change)
-    change = PendingChange.objects.select_for_update().select_related("requested_by__tenant").get(pk=change.pk)
+    change = _locked().get(pk=change.pk)
     if change.status != PendingChange.Status.PENDING or change.applies_at is not None:
         raise AccessRefused(ErrorCode.ALREADY_DECIDED)
     if change.requested_by_id != actor.pk:
@@ -126,7 +132,7 @@ def apply_due_changes(tenant, now=None) -> int:
 
 @transaction.atomic
 def _apply_one(pk: int, now) -> int:
-    change = PendingChange.objects.select_for_update().select_related("requested_by__tenant").get(pk=pk)
+    change = _locked().get(pk=pk)
     if change.status != PendingChange.Status.PENDING or change.applies_at is None or change.applies_at > now:
         return 0
     requester = change.requested_by
