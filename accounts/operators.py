@@ -14,7 +14,6 @@ deployment's keys.
 from __future__ import annotations
 
 import base64
-import hmac
 import os
 import uuid
 
@@ -26,9 +25,8 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_otp.models import ThrottlingMixin
-from django_otp.oath import TOTP, hotp
 
-from accounts.mfa.models import TOTP_DIGITS, TOTP_STEP, TOTP_TOLERANCE, Outcome
+from accounts.mfa.models import Outcome, check_totp
 
 _INFO = b"portcullis platform operator TOTP seed v1"
 
@@ -85,27 +83,7 @@ class OperatorTotpDevice(ThrottlingMixin, _Verifiable):
 
     def check_token(self, token: str) -> Outcome:
         """Check ``token`` on a row locked for update (as ``TotpDevice.check_token``)."""
-        allowed, _info = self.verify_is_allowed()
-        if not allowed:
-            return Outcome.THROTTLED
-        token = (token or "").strip().replace(" ", "")
-        matched_t = None
-        if token.isdigit() and len(token) == TOTP_DIGITS:
-            key = unseal(self.sealed_key, self.uid)
-            now_t = TOTP(key, step=TOTP_STEP, digits=TOTP_DIGITS).t()
-            for t in range(now_t - TOTP_TOLERANCE, now_t + TOTP_TOLERANCE + 1):
-                if hmac.compare_digest(f"{hotp(key, t, digits=TOTP_DIGITS):0{TOTP_DIGITS}d}", token):
-                    matched_t = t
-        fields = ["throttling_failure_timestamp", "throttling_failure_count"]
-        if matched_t is not None and matched_t > self.last_t:
-            self.last_t = matched_t
-            self.last_used_at = timezone.now()
-            self.throttle_reset(commit=False)
-            self.save(update_fields=["last_t", "last_used_at", *fields])
-            return Outcome.OK
-        self.throttle_increment(commit=False)
-        self.save(update_fields=fields)
-        return Outcome.REPLAYED if matched_t is not None else Outcome.WRONG
+        return check_totp(self, unseal(self.sealed_key, self.uid), token)
 
 
 def enrol(operator, key: bytes | None = None) -> str:

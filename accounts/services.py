@@ -89,11 +89,16 @@ def refuse_outside_invitation_domains(tenant: Tenant, email: str) -> None:
 def deactivate_user(user: User, *, actor: User | None, reason: str = "") -> User:
     """The user can do nothing more: every session ends now, no login succeeds, every open e-mailed link
     (an invitation included) stops working and their API keys are revoked for good (INS-5). Refused on
-    a user holding rights the actor lacks (INS-1) and on the last active administrator (INS-2)."""
+    a user holding rights the actor lacks (INS-1) and on the last active administrator (INS-2).
+
+    A platform operator holds no right of the tenant, so the hierarchy would refuse them everyone; they may
+    still suspend an account (containment after a compromise: MFA at their login, the event in the tenant's
+    trail with the operator as actor, the last administrator guarded), but never restore or give access."""
     from accounts.auth_services import cancel_open_links
     from api.keys import revoke_keys_of
 
-    require_outranks(actor, user)
+    if not (actor is not None and actor.is_operator):
+        require_outranks(actor, user)
     with keeps_an_administrator(user.tenant_id):
         if _set_active(user, False, actor=actor, reason=reason):
             transaction.on_commit(lambda: end_user_sessions(user))

@@ -86,29 +86,7 @@ class TotpDevice(TenantDevice):
 
     def check_token(self, token: str) -> Outcome:
         """Check ``token`` and update throttling and ``last_t``. Call on a row locked for update."""
-        allowed, _info = self.verify_is_allowed()
-        if not allowed:
-            return Outcome.THROTTLED
-        token = (token or "").strip().replace(" ", "")
-        matched_t = None
-        if token.isdigit() and len(token) == TOTP_DIGITS:
-            key = self.key_bytes()
-            now_t = TOTP(key, step=TOTP_STEP, digits=TOTP_DIGITS).t()
-            for t in range(now_t - TOTP_TOLERANCE, now_t + TOTP_TOLERANCE + 1):
-                # Compare every candidate in constant time; do not stop early.
-                if hmac.compare_digest(f"{hotp(key, t, digits=TOTP_DIGITS):0{TOTP_DIGITS}d}", token):
-                    matched_t = t
-        if matched_t is not None and matched_t > self.last_t:
-            self.last_t = matched_t
-            self.last_used_at = timezone.now()
-            self.throttle_reset(commit=False)
-            self.save(
-                update_fields=["last_t", "last_used_at", "throttling_failure_timestamp", "throttling_failure_count"]
-            )
-            return Outcome.OK
-        self.throttle_increment(commit=False)
-        self.save(update_fields=["throttling_failure_timestamp", "throttling_failure_count"])
-        return Outcome.REPLAYED if matched_t is not None else Outcome.WRONG
+        return check_totp(self, self.key_bytes(), token)
 
     def verify_token(self, token):
         return self.check_token(token) is Outcome.OK
@@ -187,3 +165,29 @@ def hash_backup_code(code: str) -> str:
 def normalise_backup_code(token: str) -> str:
     """Upper case, without spaces and dashes (codes are shown as XXXX-XXXX-XXXX)."""
     return "".join(ch for ch in (token or "").upper() if ch.isalnum())
+
+
+def check_totp(device, key: bytes, token: str) -> Outcome:
+    """Check a TOTP ``token`` against ``key`` for ``device`` (a ThrottlingMixin row with ``last_t`` and
+    ``last_used_at``, locked for update by the caller): throttling, replay through ``last_t``, one save."""
+    allowed, _info = device.verify_is_allowed()
+    if not allowed:
+        return Outcome.THROTTLED
+    token = (token or "").strip().replace(" ", "")
+    matched_t = None
+    if token.isdigit() and len(token) == TOTP_DIGITS:
+        now_t = TOTP(key, step=TOTP_STEP, digits=TOTP_DIGITS).t()
+        for t in range(now_t - TOTP_TOLERANCE, now_t + TOTP_TOLERANCE + 1):
+            # Compare every candidate in constant time; do not stop early.
+            if hmac.compare_digest(f"{hotp(key, t, digits=TOTP_DIGITS):0{TOTP_DIGITS}d}", token):
+                matched_t = t
+    throttling = ["throttling_failure_timestamp", "throttling_failure_count"]
+    if matched_t is not None and matched_t > device.last_t:
+        device.last_t = matched_t
+        device.last_used_at = timezone.now()
+        device.throttle_reset(commit=False)
+        device.save(update_fields=["last_t", "last_used_at", *throttling])
+        return Outcome.OK
+    device.throttle_increment(commit=False)
+    device.save(update_fields=throttling)
+    return Outcome.REPLAYED if matched_t is not None else Outcome.WRONG

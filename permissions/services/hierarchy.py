@@ -87,7 +87,10 @@ def _live(now):
 
 
 def rights_of(user) -> Rights:
-    """What ``user`` holds now, read fresh from the database (active or not: what they would hold)."""
+    """What ``user`` holds now, read fresh from the database (active or not: what they would hold). A
+    platform operator (no tenant) holds no right of any tenant."""
+    if user.tenant_id is None:
+        return Rights(modules={}, resources={}, keys={})
     now = timezone.now()
     compiled = load(user, current_version(user.tenant_id), now)
     resources: dict[int, int] = {}

@@ -132,6 +132,21 @@ def test_ins4_an_operator_deactivation_goes_through_the_tenant_service_and_trail
     assert "Platform operator ops@platform.example" in body
 
 
+def test_ins4_an_operator_suspends_but_never_restores_access(ops, operator, acme, acme_admin, acme_basic):
+    """Operators hold no right of the tenant: they may suspend an account (containment), never bring one back."""
+    ops.post("/platform-admin/accounts/user/", {"action": "deactivate_users", "_selected_action": [acme_basic.pk]})
+    acme_basic.refresh_from_db()
+    assert not acme_basic.is_active
+    response = ops.post(
+        "/platform-admin/accounts/user/", {"action": "reactivate_users", "_selected_action": [acme_basic.pk]}
+    )
+    assert response.status_code == 302
+    acme_basic.refresh_from_db()
+    assert not acme_basic.is_active
+    with tenant_scope(acme):
+        assert not AuditEvent.objects.filter(event_type=EventType.USER_REACTIVATED).exists()
+
+
 def test_ins4_an_operator_creates_a_tenant_through_the_service(ops, operator):
     response = ops.post("/platform-admin/accounts/tenant/add/", {"name": "Initech", "slug": "initech"})
     assert response.status_code == 302, response.content[:800]
