@@ -8,3 +8,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         from accounts import navigation, signals  # noqa: F401 (registers receivers and menu entries)
+        from accounts.sessions import clear_expired_sessions
+        from portal import jobs
+
+        jobs.register("sessions.clear_expired", clear_expired_sessions, per_tenant=False)

@@ -103,3 +103,12 @@ def end_user_sessions(user, *, keep_session_key: str | None = None) -> int:
             end(row)
             ended += 1
     return ended
+
+
+def clear_expired_sessions(now) -> int:
+    """The job: delete stored sessions past their expiry (sessions live in the database, read through the
+    cache; a cache entry expires by itself). Returns how many were deleted."""
+    from django.contrib.sessions.models import Session
+
+    deleted, _ = Session.objects.filter(expire_date__lt=now).delete()
+    return deleted
