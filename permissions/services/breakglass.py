@@ -130,6 +130,19 @@ def apply_due_changes(tenant, now=None) -> int:
     return sum(_apply_one(pk, now) for pk in list(due))
 
 
+def _reject_by_system(change, now, reason: str, **after) -> None:
+    """The job closes a break-glass change it can no longer apply: rejected, with the system as actor."""
+    _close(change, PendingChange.Status.REJECTED, now)
+    audit.record(
+        EventType.CHANGE_REJECTED,
+        tenant=change.requested_by.tenant,
+        actor=None,
+        target=_target(change),
+        after={"kind": change.kind, **after},
+        reason=reason,
+    )
+
+
 @transaction.atomic
 def _apply_one(pk: int, now) -> int:
     change = _locked().get(pk=pk)
@@ -138,29 +151,13 @@ def _apply_one(pk: int, now) -> int:
     requester = change.requested_by
     tenant = requester.tenant
     if not (requester.is_active and engine.can(requester, Action.APPROVE, SystemModule.GRANTS)):
-        _close(change, PendingChange.Status.REJECTED, now)
-        audit.record(
-            EventType.CHANGE_REJECTED,
-            tenant=tenant,
-            actor=None,
-            target=_target(change),
-            after={"kind": change.kind},
-            reason="the requester can no longer approve it",
-        )
+        _reject_by_system(change, now, "the requester can no longer approve it")
         return 0
     try:
         with transaction.atomic():  # a refusal rolls back only the change's own work
             result = _apply(change, approver=requester)
     except AccessRefused as error:
-        _close(change, PendingChange.Status.REJECTED, now)
-        audit.record(
-            EventType.CHANGE_REJECTED,
-            tenant=tenant,
-            actor=None,
-            target=_target(change),
-            after={"kind": change.kind, "refused": error.code.value},
-            reason="the change can no longer be applied",
-        )
+        _reject_by_system(change, now, "the change can no longer be applied", refused=error.code.value)
         return 0
     change.result_id = str(getattr(result, "pk", ""))
     _close(change, PendingChange.Status.APPROVED, now)
