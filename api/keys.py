@@ -124,20 +124,25 @@ def revoke_key(key: ApiKey, *, actor, reason: str = "") -> ApiKey:
     key = ApiKey.objects.select_for_update().get(pk=key.pk)
     if key.revoked_at is not None:
         return key
-    key.revoked_at = timezone.now()
+    _mark_revoked(key, tenant=actor.tenant, actor=actor, now=timezone.now(), reason=reason)
+    bump(key.tenant_id)
+    return key
+
+
+def _mark_revoked(key, *, tenant, actor, now, reason: str, **after) -> None:
+    """Stamp ``key`` (a row locked by the caller) revoked and record it."""
+    key.revoked_at = now
     key.revoked_by = actor
     key.save(update_fields=["revoked_at", "revoked_by"])
     audit.record(
         EventType.API_KEY_REVOKED,
-        tenant=actor.tenant,
+        tenant=tenant,
         actor=actor,
         target=key,
         before={"revoked_at": None},
-        after={"revoked_at": key.revoked_at.isoformat()},
+        after={"revoked_at": now.isoformat(), **after},
         reason=reason,
     )
-    bump(key.tenant_id)
-    return key
 
 
 def revoke_keys_of(owner, *, actor, reason: str = "") -> int:
@@ -149,18 +154,7 @@ def revoke_keys_of(owner, *, actor, reason: str = "") -> int:
     with tenant_scope(owner.tenant):
         keys = list(ApiKey.objects.select_for_update().filter(owner=owner, revoked_at__isnull=True))
     for key in keys:
-        key.revoked_at = now
-        key.revoked_by = actor
-        key.save(update_fields=["revoked_at", "revoked_by"])
-        audit.record(
-            EventType.API_KEY_REVOKED,
-            tenant=owner.tenant,
-            actor=actor,
-            target=key,
-            before={"revoked_at": None},
-            after={"revoked_at": now.isoformat(), "owner_deactivated": True},
-            reason=reason,
-        )
+        _mark_revoked(key, tenant=owner.tenant, actor=actor, now=now, reason=reason, owner_deactivated=True)
     if keys:
         bump(owner.tenant_id)
     return len(keys)
