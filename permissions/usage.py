@@ -1,19 +1,40 @@
 """Last use of permissions: successful checks made for a page, an export or an API call.
 
-At most one write per (tenant, user, module or resource, action) per day and process: an in-memory
-set remembers today's keys, and the write is an upsert (one statement).
+At most one write per (tenant, user, module or resource, action) per day and process: an in-memory set
+remembers today's keys. Writes are upserts of many rows at once, made off the answer's path: a use is
+queued, and a writer thread of the process writes the queue every ``USAGE_FLUSH_SECONDS`` (1 s by
+default) in one statement, or sooner when ``USAGE_FLUSH_ROWS`` uses are waiting. A process that exits
+normally (a recycled gunicorn worker, a command) writes what is queued first; a process killed outright
+loses at most its last second of last-use marks, which are evidence for reviews, not permissions.
+
+``USAGE_FLUSH_SECONDS = 0`` writes each use at once, in the caller's thread (the test suite, where each
+test's transaction is invisible to another thread's connection).
 """
 
 from __future__ import annotations
 
+import atexit
+import logging
+import os
+import threading
+import time
+
+from django.conf import settings
+from django.db import DatabaseError, IntegrityError, connections, transaction
 from django.utils import timezone
 
 from permissions import engine
 from permissions.models import Module, Resource, UsageRecord
 from permissions.vocabulary import Action
 
+log = logging.getLogger(__name__)
+
 _seen: set[tuple] = set()
 _seen_day = [None]
+_queue: dict[tuple, UsageRecord] = {}
+_lock = threading.Lock()
+_wake = threading.Condition(_lock)
+_writer: dict[str, object] = {"pid": None, "thread": None}
 
 
 def forget_seen() -> None:
@@ -21,43 +42,140 @@ def forget_seen() -> None:
     _seen.clear()
 
 
+def _flush_seconds() -> float:
+    return float(getattr(settings, "USAGE_FLUSH_SECONDS", 1.0))
+
+
+def _flush_rows() -> int:
+    return int(getattr(settings, "USAGE_FLUSH_ROWS", 500))
+
+
+def _target_ids(user, target) -> tuple[int, int | None, str] | None:
+    if isinstance(target, Resource):
+        return target.module_id, target.pk, f"r{target.pk}"
+    if isinstance(target, Module):
+        return target.pk, None, f"m{target.pk}"
+    entry = engine.compiled_for(user)
+    module_id = entry.keys.get(str(target)) if entry else None
+    if module_id is None:
+        return None
+    return module_id, None, f"m{module_id}"
+
+
 def record_use(user, action, target) -> bool:
-    """Remember that ``user`` used ``action`` on ``target`` now; True when a row was written."""
+    """Remember that ``user`` used ``action`` on ``target`` now; True when a use was recorded (queued, or
+    written at once when ``USAGE_FLUSH_SECONDS`` is 0), False when already recorded today."""
     if getattr(user, "tenant_id", None) is None:
         return False
-    if isinstance(target, Resource):
-        module_id, resource_id, key = target.module_id, target.pk, f"r{target.pk}"
-    elif isinstance(target, Module):
-        module_id, resource_id, key = target.pk, None, f"m{target.pk}"
-    else:
-        entry = engine.compiled_for(user)
-        module_id = entry.keys.get(str(target)) if entry else None
-        if module_id is None:
-            return False
-        resource_id, key = None, f"m{module_id}"
+    ids = _target_ids(user, target)
+    if ids is None:
+        return False
+    module_id, resource_id, key = ids
     now = timezone.now()
     today = now.date()
-    if _seen_day[0] != today:
-        _seen.clear()
-        _seen_day[0] = today
-    dedupe = (user.tenant_id, user.pk, key, str(Action(action)))
-    if dedupe in _seen:
-        return False
+    action = str(Action(action))
+    dedupe = (user.tenant_id, user.pk, key, action)
+    row = UsageRecord(
+        tenant_id=user.tenant_id,
+        user_id=user.pk,
+        module_id=module_id,
+        resource_id=resource_id,
+        target_key=key,
+        action=action,
+        last_used_at=now,
+    )
+    with _lock:
+        if _seen_day[0] != today:
+            _seen.clear()
+            _seen_day[0] = today
+        if dedupe in _seen:
+            return False
+        _seen.add(dedupe)
+        if _flush_seconds() > 0:
+            _queue[dedupe] = row
+            _ensure_writer()
+            if len(_queue) == 1 or len(_queue) >= _flush_rows():
+                _wake.notify()  # the first use starts the interval; a full queue ends it
+            return True
+    _write([row])
+    return True
+
+
+def _upsert(rows: list[UsageRecord]) -> None:
     UsageRecord._base_manager.bulk_create(
-        [
-            UsageRecord(
-                tenant_id=user.tenant_id,
-                user_id=user.pk,
-                module_id=module_id,
-                resource_id=resource_id,
-                target_key=key,
-                action=str(Action(action)),
-                last_used_at=now,
-            )
-        ],
+        rows,
         update_conflicts=True,
         unique_fields=["tenant", "user", "target_key", "action"],
         update_fields=["last_used_at"],
     )
-    _seen.add(dedupe)
-    return True
+
+
+def _write(rows: list[UsageRecord]) -> None:
+    """Upsert ``rows`` in one statement; when one of them no longer can be written (its user or resource
+    was deleted meanwhile), the others are written one by one and that one is dropped."""
+    if not rows:
+        return
+    try:
+        with transaction.atomic():
+            _upsert(rows)
+    except IntegrityError:
+        for row in rows:
+            try:
+                with transaction.atomic():
+                    _upsert([row])
+            except IntegrityError:
+                log.info("usage of a deleted user or resource dropped: %s", row)
+
+
+def flush() -> int:
+    """Write every queued use now (in the caller's thread); the number of uses written."""
+    with _lock:
+        rows = list(_queue.values())
+        _queue.clear()
+        _wake.notify()  # a writer waiting out an interval starts again from the next use
+    try:
+        _write(rows)
+    except DatabaseError:
+        log.exception("could not write %d usage records", len(rows))
+        return 0
+    return len(rows)
+
+
+def _run_writer() -> None:
+    """The writer thread: waits for a first queued use, lets uses gather for the flush interval (or until
+    the row limit), writes them, and closes its connection when the queue is empty."""
+    while True:
+        with _lock:
+            while not _queue:
+                _wake.wait()
+            due = time.monotonic() + _flush_seconds()
+            while _queue and len(_queue) < _flush_rows() and (left := due - time.monotonic()) > 0:
+                _wake.wait(left)
+        flush()
+        with _lock:
+            idle = not _queue
+        if idle:
+            connections.close_all()
+
+
+def _ensure_writer() -> None:
+    """Start this process's writer thread (again after a fork: threads do not survive one). Holds _lock."""
+    pid = os.getpid()
+    if _writer["pid"] == pid:
+        return
+    thread = threading.Thread(target=_run_writer, name="usage-writer", daemon=True)
+    _writer["pid"], _writer["thread"] = pid, thread
+    thread.start()
+
+
+def _after_fork_in_child() -> None:
+    """A forked process starts with a free lock and an empty queue (the parent writes its own uses)."""
+    global _lock, _wake
+    _lock = threading.Lock()
+    _wake = threading.Condition(_lock)
+    _queue.clear()
+    _writer["pid"] = _writer["thread"] = None
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+atexit.register(flush)
