@@ -2,6 +2,7 @@
 not at all); no cache decides anything; compiled sets live a bounded time."""
 
 from datetime import timedelta
+from unittest.mock import patch
 
 import time_machine
 from django.db import connection, transaction
@@ -9,7 +10,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from accounts.scoping import tenant_scope
-from permissions import engine
+from permissions import engine, versioning
 from permissions.compiled import MAX_SET_SECONDS
 from permissions.models import AuthzVersion, ResourceUserPermission
 from permissions.services import grants
@@ -117,3 +118,44 @@ def test_no_cache_takes_part_in_a_decision(acme, acme_admin, acme_customer, repo
         grants.revoke(grant, actor=acme_admin, reason="over")
     with request_versions():
         assert not engine.can(acme_customer, A.VIEW, report)
+
+
+def test_requests_reuse_a_version_read_for_at_most_the_max_age(acme, acme_admin, acme_customer, report, settings):
+    """Production reuses the row a request read for AUTHZ_VERSION_MAX_AGE (0.25 s) in the process's next
+    requests: a change committed by another process is obeyed once that age has passed, never later."""
+    settings.AUTHZ_VERSION_MAX_AGE = 0.25
+    now = [1000.0]
+    with patch.object(versioning, "_clock", lambda: now[0]):
+        versioning._recent.clear()
+        give(acme_admin, acme_customer, report)
+        with request_versions():
+            assert engine.can(acme_customer, A.VIEW, report)
+        with connection.cursor() as cursor:  # another process's committed revocation
+            cursor.execute(
+                f"DELETE FROM {ResourceUserPermission._meta.db_table} WHERE user_id = %s", [acme_customer.pk]
+            )
+            cursor.execute(
+                f"UPDATE {AuthzVersion._meta.db_table} SET version = version + 1 WHERE tenant_id = %s", [acme.pk]
+            )
+        now[0] += 0.2
+        with request_versions():
+            assert engine.can(acme_customer, A.VIEW, report)  # read 0.2 s ago: still reused
+        now[0] += 0.06
+        with request_versions():
+            assert not engine.can(acme_customer, A.VIEW, report)  # 0.26 s: read again, refused
+        versioning._recent.clear()
+
+
+def test_a_change_made_by_this_process_is_obeyed_at_once_despite_the_reuse(
+    acme, acme_admin, acme_customer, report, settings
+):
+    settings.AUTHZ_VERSION_MAX_AGE = 0.25
+    versioning._recent.clear()
+    grant = give(acme_admin, acme_customer, report)
+    with request_versions():
+        assert engine.can(acme_customer, A.VIEW, report)
+    with tenant_scope(acme):
+        grants.revoke(grant, actor=acme_admin, reason="done")
+    with request_versions():
+        assert not engine.can(acme_customer, A.VIEW, report)
+    versioning._recent.clear()
