@@ -5,8 +5,11 @@ A set is valid until the earliest expiry of what it was built from, and never lo
 ``MAX_SET_SECONDS`` (a bounded lifetime); ``permissions.versioning`` says when a change invalidates it.
 
 A cold check is exactly one query: the user's module-level set (role matrix ∪ module grants ∪ group
-module grants, plus the tenant's module keys and the user's groups) and, for a resource target, the
-user's and their groups' object rows on that resource, in one ``UNION ALL``. Expired rows are filtered
+module grants, plus the tenant's module keys and the user's groups), the user's and their groups' object
+rows when there are at most ``MAX_COMPLETE_OBJECT_ROWS`` of them (the set is then *complete*: a resource
+it does not name is answered "nothing" without a query, whatever resource a later check names), and, for
+a resource target, the object rows on that resource, in one ``UNION ALL``. A user with more object rows
+gets an incomplete set, and each resource not yet answered costs one query. Expired rows are filtered
 in SQL with the caller's clock; the earliest expiry of what was read bounds how long the set is valid,
 so a cached answer never outlives a grant.
 
@@ -44,6 +47,8 @@ from permissions.models import (
 
 INF = math.inf
 MAX_RESOURCES_PER_USER = 50_000
+#: A user with at most this many object rows (theirs and their groups', not expired) has them all in the set.
+MAX_COMPLETE_OBJECT_ROWS = 1_000
 #: The longest a compiled set is trusted, whatever the version says (defence in depth against a change
 #: that did not bump the version, e.g. one written by hand in SQL): it is then built again.
 MAX_SET_SECONDS = 60.0
@@ -52,7 +57,17 @@ MAX_SET_SECONDS = 60.0
 class Compiled:
     """One user's permission set at one version (module-level bits, groups, a lazy resource map)."""
 
-    __slots__ = ("version", "role_id", "modules", "keys", "groups", "valid_until", "resources", "counts")
+    __slots__ = (
+        "version",
+        "role_id",
+        "modules",
+        "keys",
+        "groups",
+        "valid_until",
+        "resources",
+        "counts",
+        "complete",
+    )
 
     def __init__(self, version, role_id):
         self.version = version
@@ -63,6 +78,17 @@ class Compiled:
         self.valid_until = time.time() + MAX_SET_SECONDS
         self.resources: dict[int, tuple[int, float]] = {}
         self.counts: dict[int, int] = {}  # action bit → bounded count of object rows (visible()'s plan)
+        #: ``resources`` holds every object row of the user: a resource missing from it gives nothing
+        self.complete = False
+
+    def resource_bits(self, resource_id: int, now: float) -> int | None:
+        """The bits the user's object rows give on the resource, when the set knows them (None: ask)."""
+        cached = self.resources.get(resource_id)
+        if cached is not None and now < cached[1]:
+            return cached[0]
+        if cached is None and self.complete:
+            return 0
+        return None
 
 
 def _tables():
@@ -111,6 +137,16 @@ def _sql(name: str) -> str:
             f"UNION ALL SELECT 4, gm.group_id, 0, {null_ts}, NULL FROM {t['gm']} gm "
             f"WHERE gm.tenant_id = %s AND gm.user_id = %s"
         )
+        # Every object row of the user (theirs, their groups'), at most MAX_COMPLETE_OBJECT_ROWS + 1 of them.
+        _SQL["objects"] = (
+            f"SELECT o.k, o.rid, o.bits, o.expires_at, NULL FROM ("
+            f"SELECT 6 AS k, p.content_object_id AS rid, p.action AS bits, p.expires_at AS expires_at "
+            f"FROM {t['rup']} p WHERE p.tenant_id = %s AND p.user_id = %s AND {not_expired.format(a='p')} "
+            f"UNION ALL SELECT 6, p.content_object_id, p.action, p.expires_at FROM {t['rgp']} p "
+            f"JOIN {t['gm']} gm ON gm.group_id = p.group_id "
+            f"WHERE p.tenant_id = %s AND gm.tenant_id = %s AND gm.user_id = %s AND {not_expired.format(a='p')} "
+            f"LIMIT %s) o"
+        )
         _SQL["resource"] = (
             f"SELECT 5, p.content_object_id, p.action, p.expires_at, NULL FROM {t['rup']} p "
             f"WHERE p.tenant_id = %s AND p.user_id = %s AND p.content_object_id {ids} "
@@ -149,6 +185,11 @@ def _module_params(tenant_id, user_id, role_id, now, big=int):
         tenant_id,
         user_id,
     ]
+
+
+def _object_params(tenant_id, user_id, now, big=int):
+    tenant_id, user_id = big(tenant_id), big(user_id)
+    return [tenant_id, user_id, now, tenant_id, tenant_id, user_id, now, big(MAX_COMPLETE_OBJECT_ROWS + 1)]
 
 
 def _resource_sql_and_params(tenant_id, user_id, resource_ids, now, big=int):
@@ -192,8 +233,9 @@ def load(user, version, now: datetime, *, compiled: Compiled | None = None, reso
     fresh = compiled is None
     if fresh:
         compiled = Compiled(version, user.role_id)
-        parts.append(_sql("modules"))
+        parts += [_sql("modules"), _sql("objects")]
         params += _module_params(tenant_id, user_id, user.role_id, db_now, big)
+        params += _object_params(tenant_id, user_id, db_now, big)
     resource_ids = list(resource_ids)
     if resource_ids:
         sql, resource_params = _resource_sql_and_params(tenant_id, user_id, resource_ids, db_now, big)
@@ -202,17 +244,26 @@ def load(user, version, now: datetime, *, compiled: Compiled | None = None, reso
     if not parts:
         return compiled
     rows = fetch(" UNION ALL ".join(parts), params, server_bound=server_bound, db=db)
-    return _fill(compiled, rows, resource_ids, fresh=fresh)
+    return _fill(compiled, rows, resource_ids, fresh=fresh, with_objects=fresh)
 
 
-def _fill(compiled: Compiled, rows, resource_ids, *, fresh: bool) -> Compiled:
+def _fill(compiled: Compiled, rows, resource_ids, *, fresh: bool, with_objects: bool = False) -> Compiled:
     """Decode the query's rows (kind, id, bits, expiry, key) into ``compiled``; every id of
-    ``resource_ids`` gets an answer (0 when no row gives anything)."""
+    ``resource_ids`` gets an answer (0 when no row gives anything). Rows of kind 6 (all the user's object
+    rows, bounded, read when ``with_objects``) make the set complete when there are not more than the bound."""
     modules, keys, groups = compiled.modules, compiled.keys, []
     found: dict[int, list] = {rid: [0, INF] for rid in resource_ids}
     valid_until = compiled.valid_until
+    every: dict[int, list] = {}
+    every_rows = 0
     for kind, ident, bits, expires_at, key in rows:
-        if kind == 0:
+        if kind == 6:
+            every_rows += 1
+            entry = every.setdefault(ident, [0, INF])
+            entry[0] |= bits
+            if expires_at is not None:
+                entry[1] = min(entry[1], _epoch(expires_at))
+        elif kind == 0:
             keys[key] = ident
             modules.setdefault(ident, 0)
         elif kind == 4:
@@ -228,9 +279,15 @@ def _fill(compiled: Compiled, rows, resource_ids, *, fresh: bool) -> Compiled:
                 valid_until = min(valid_until, _epoch(expires_at))
     if fresh:
         compiled.groups = tuple(groups)
+        if with_objects and every_rows <= MAX_COMPLETE_OBJECT_ROWS:  # the bound (LIMIT + 1) not reached
+            compiled.complete = True
+            for rid, (bits, until) in every.items():
+                found.setdefault(rid, [bits, until])
+                valid_until = min(valid_until, until)  # rebuilt when one of its rows expires
         compiled.valid_until = valid_until
     if len(compiled.resources) + len(found) > MAX_RESOURCES_PER_USER:
         compiled.resources.clear()
+        compiled.complete = False
     for rid, (bits, until) in found.items():
         compiled.resources[rid] = (bits, until)
     return compiled

@@ -47,6 +47,7 @@ __all__ = [
     "prefetch",
     "prefetch_many",
     "visible",
+    "warm",
 ]
 
 MAX_USERS = 20_000
@@ -104,6 +105,28 @@ def prefetch_many(users, resources=()) -> None:
                 _store((tenant_id, user_id), entry)
 
 
+def warm(users, resources) -> None:
+    """Make ``can`` of each of ``users`` on each of ``resources`` answer from memory: the users whose set is
+    stale or lacks an answer on one of them are compiled again, with those answers, in one query per
+    tenant (and per 200 users). For a batch of checks: a query per batch instead of one per check."""
+    now = time.time()
+    needing = []
+    for user in users:
+        if user is None or not getattr(user, "is_active", False) or getattr(user, "tenant_id", None) is None:
+            continue
+        entry = _sets.get((user.tenant_id, user.pk))
+        if (
+            entry is None
+            or entry.version != current_version(user.tenant_id)
+            or entry.role_id != user.role_id
+            or now >= entry.valid_until
+            or any(r.tenant_id == user.tenant_id and entry.resource_bits(r.pk, now) is None for r in resources)
+        ):
+            needing.append(user)
+    if needing:
+        prefetch_many(needing, resources)
+
+
 def compiled_for(user) -> Compiled | None:
     """The user's current compiled set (None for users who can do nothing here)."""
     if user is None or not getattr(user, "is_active", False) or getattr(user, "tenant_id", None) is None:
@@ -112,11 +135,11 @@ def compiled_for(user) -> Compiled | None:
 
 
 def _resource_bits(user, entry: Compiled, resource_id: int) -> int:
-    cached = entry.resources.get(resource_id)
-    if cached is None or time.time() >= cached[1]:
+    bits = entry.resource_bits(resource_id, time.time())
+    if bits is None:
         load(user, entry.version, timezone.now(), compiled=entry, resource_ids=[resource_id])
-        cached = entry.resources[resource_id]
-    return cached[0]
+        bits = entry.resources[resource_id][0]
+    return bits
 
 
 def can(user, action, target) -> bool:
@@ -161,11 +184,7 @@ def prefetch(user, resources) -> None:
     if entry is None:
         return
     now = time.time()
-    missing = [
-        r.pk
-        for r in resources
-        if r.tenant_id == user.tenant_id and (r.pk not in entry.resources or now >= entry.resources[r.pk][1])
-    ]
+    missing = [r.pk for r in resources if r.tenant_id == user.tenant_id and entry.resource_bits(r.pk, now) is None]
     if missing:
         load(user, entry.version, timezone.now(), compiled=entry, resource_ids=missing)
 

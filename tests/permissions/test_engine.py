@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts import services as account_services
 from accounts.scoping import tenant_scope
-from permissions import engine, planner
+from permissions import compiled, engine, planner
 from permissions.engine import PathKind
 from permissions.models import Resource
 from permissions.services import grants as grant_services
@@ -173,11 +173,40 @@ def test_cold_check_is_one_query_and_warm_none(acme_customer, report, django_ass
         with django_assert_num_queries(0):
             assert not engine.can(acme_customer, A.VIEW, report)
             assert engine.can(acme_customer, A.VIEW, "products")
-        with django_assert_num_queries(1):
+        with django_assert_num_queries(0):  # the set holds all of the user's (few) object rows: complete
             assert not engine.can(acme_customer, A.VIEW, other)
     # Outside a request every check reads the version row (FC-1: the database decides), and only that.
     with django_assert_num_queries(1):
         assert not engine.can(acme_customer, A.VIEW, report)
+
+
+def test_a_user_with_more_object_rows_than_the_bound_asks_per_resource(
+    acme, acme_admin, acme_customer, report, monkeypatch, django_assert_num_queries
+):
+    """Over MAX_COMPLETE_OBJECT_ROWS object rows the set is incomplete: a resource it has not answered yet
+    costs a query, and the answers are the same as a complete set's."""
+    first = make_resource(report.tenant, "reports", "first")
+    second = make_resource(report.tenant, "reports", "second")
+    with tenant_scope(acme):
+        for item in (first, second):
+            grant_services.grant(
+                actor=acme_admin,
+                module=item.module,
+                resource=item,
+                user=acme_customer,
+                actions=[A.VIEW],
+                reason="t",
+            )
+    for bound, queries in ((2, 0), (1, 1)):
+        monkeypatch.setattr(compiled, "MAX_COMPLETE_OBJECT_ROWS", bound)
+        engine.clear_process_cache()
+        with request_versions():
+            assert engine.can(acme_customer, A.VIEW, first)
+            assert engine.compiled_for(acme_customer).complete is (bound == 2)
+            with django_assert_num_queries(queries):
+                assert engine.can(acme_customer, A.VIEW, second)
+            with django_assert_num_queries(queries):
+                assert not engine.can(acme_customer, A.VIEW, report)
 
 
 def test_a_role_matrix_change_or_a_new_module_is_seen_by_the_next_check(acme, acme_admin, acme_advanced):
@@ -283,11 +312,17 @@ def test_backend_has_perm_agrees(acme_basic, acme_advanced, report):
     assert not acme_advanced.has_perm("reports.view", object())
 
 
-def test_prefetch_loads_a_page_in_one_query(acme, acme_customer, django_assert_num_queries):
+@pytest.mark.parametrize("complete", [True, False])
+def test_prefetch_loads_a_page_in_one_query(acme, acme_customer, django_assert_num_queries, monkeypatch, complete):
+    """A complete set needs nothing more; an incomplete one (a user over the bound) one query per page."""
+    if not complete:
+        monkeypatch.setattr(compiled, "MAX_COMPLETE_OBJECT_ROWS", -1)
+    engine.clear_process_cache()
     rows = [make_resource(acme, "reports", f"r{n}") for n in range(10)]
     with request_versions():
         engine.can(acme_customer, A.VIEW, "products")
-        with django_assert_num_queries(1):
+        assert engine.compiled_for(acme_customer).complete is complete
+        with django_assert_num_queries(0 if complete else 1):
             engine.prefetch(acme_customer, rows)
         with django_assert_num_queries(0):
             assert not any(engine.can(acme_customer, A.VIEW, r) for r in rows)
