@@ -110,42 +110,108 @@ def load_subjects(tenant_id: int, items) -> dict[int, User]:
     return users
 
 
+_MODULES_SQL = f"SELECT key, id FROM {Module._meta.db_table} WHERE tenant_id = %s"  # noqa: S608 - constant
+_RESOURCE_FIELDS = tuple(
+    f.attname for f in Resource._meta.concrete_fields if f.attname in {"id", "tenant_id", "module_id"}
+)
+_RESOURCE_SQL = (
+    f"SELECT {', '.join(_RESOURCE_FIELDS)} FROM {Resource._meta.db_table} "  # noqa: S608 - constant names
+    "WHERE tenant_id = %s AND module_id = %s AND {column} = %s"
+)
+
+
+def _rows(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def module_ids(tenant_id: int, version) -> dict[str, int]:
+    """The tenant's module keys → ids: one query per version and process (a tenant has a few dozen)."""
+    found = _recall(_targets, ("modules", tenant_id), version)
+    if found is None:
+        found = dict(_rows(_MODULES_SQL, [tenant_id]))
+        _remember(_targets, ("modules", tenant_id), found, version, SUBJECT_TTL)
+    return found
+
+
+def _resource(tenant_id: int, module_id: int, column: str, value):
+    """The tenant's resource of ``module_id`` with ``column`` = ``value`` (id, tenant and module loaded; the
+    other fields deferred), or None: one plain statement, as compiling a queryset cost more than a check."""
+    rows = _rows(_RESOURCE_SQL.format(column=column), [tenant_id, module_id, value])
+    if not rows:
+        return None
+    return Resource.from_db(connection.alias, _RESOURCE_FIELDS, list(rows[0]))
+
+
+def load_targets(tenant_id: int, items) -> list:
+    """Remember, in one statement, the resources that ``items`` name by id and this process has not
+    remembered at this version (what ``target_of`` then finds in memory); the resources named (for
+    ``engine.warm``). Malformed items are left to ``target_of``, which says what is wrong."""
+    version = current_version(tenant_id)
+    modules = module_ids(tenant_id, version)
+    named, missing = {}, {}
+    for item in items:
+        target = item.get("target") if isinstance(item, dict) else None
+        if not isinstance(target, dict) or not isinstance(target.get("module"), str) or target["module"] not in modules:
+            continue
+        rid = target.get("resource")
+        if isinstance(rid, bool) or not isinstance(rid, int) or not 0 <= rid <= MAX_ID:
+            continue
+        key = (tenant_id, modules[target["module"]], "id", rid)
+        found = _recall(_targets, key, version)
+        if found is None:
+            missing[rid] = key
+        else:
+            named[rid] = found
+    if missing:
+        placeholders = ", ".join(["%s"] * len(missing))
+        sql = (
+            f"SELECT {', '.join(_RESOURCE_FIELDS)} FROM {Resource._meta.db_table} "  # noqa: S608 - constant names
+            f"WHERE tenant_id = %s AND id IN ({placeholders})"
+        )
+        for row in _rows(sql, [tenant_id, *missing]):
+            resource = Resource.from_db(connection.alias, _RESOURCE_FIELDS, list(row))
+            key = missing[resource.pk]
+            if resource.module_id == key[1]:
+                _remember(_targets, key, resource, version, None)
+                named[resource.pk] = resource
+    return list(named.values())
+
+
 def target_of(tenant_id: int, value):
     """A module key (str), or a Resource for ``{"module": key, "resource": id}`` or ``{"module": key,
-    "external_id": "..."}``; NotFoundInTenant when the tenant has no such target."""
+    "external_id": "..."}``; NotFoundInTenant when the tenant has no such target.
+
+    Module keys come from one map per version; a resource is one primary-key statement, remembered at
+    this version (an external id for a second only, as it can be changed)."""
     if isinstance(value, str):
         value = {"module": value}
     if not isinstance(value, dict) or not isinstance(value.get("module"), str):
         raise exceptions.ValidationError({"target": [_("A target names a module, and optionally a resource.")]})
     module_key = value["module"]
     resource_id, external_id = value.get("resource"), value.get("external_id")
-    if resource_id is None and external_id is None:
-        key = (tenant_id, module_key)
-    elif resource_id is not None:
+    if resource_id is not None:
         if isinstance(resource_id, bool) or not isinstance(resource_id, int) or not 0 <= resource_id <= MAX_ID:
             raise exceptions.ValidationError({"target.resource": [_("A resource id is a number.")]})
-        key = (tenant_id, module_key, "id", resource_id)
-    else:
-        if not isinstance(external_id, str) or not external_id:
-            raise exceptions.ValidationError({"target.external_id": [_("An external id is a text.")]})
-        key = (tenant_id, module_key, "ext", external_id)
+    elif external_id is not None and (not isinstance(external_id, str) or not external_id):
+        raise exceptions.ValidationError({"target.external_id": [_("An external id is a text.")]})
     version = current_version(tenant_id)
-    found = _recall(_targets, key, version)
-    if found is not None:
-        return found
-    ttl = TTL if external_id is not None and resource_id is None else None
-    module = Module.objects.filter(tenant_id=tenant_id, key=module_key).only("id", "key", "tenant_id").first()
-    if module is None:
+    module_id = module_ids(tenant_id, version).get(module_key)
+    if module_id is None:
         raise NotFoundInTenant
-    if len(key) == 2:
-        found = module.key
+    if resource_id is None and external_id is None:
+        return module_key
+    if resource_id is not None:
+        key, column, wanted, ttl = (tenant_id, module_id, "id", resource_id), "id", resource_id, None
     else:
-        rows = Resource.objects.filter(tenant_id=tenant_id, module_id=module.pk)
-        rows = rows.filter(pk=resource_id) if resource_id is not None else rows.filter(external_id=external_id)
-        found = rows.only("id", "tenant_id", "module_id").first()
+        key, column, wanted, ttl = (tenant_id, module_id, "ext", external_id), "external_id", external_id, TTL
+    found = _recall(_targets, key, version)
+    if found is None:
+        found = _resource(tenant_id, module_id, column, wanted)
         if found is None:
             raise NotFoundInTenant
-    _remember(_targets, key, found, version, ttl)
+        _remember(_targets, key, found, version, ttl)
     return found
 
 

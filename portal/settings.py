@@ -281,6 +281,15 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# How long a process's requests may reuse a tenant's authorization version read by another of its requests
+# (permissions.versioning): a change committed by another process is obeyed within this many seconds.
+AUTHZ_VERSION_MAX_AGE = config.env_int("AUTHZ_VERSION_MAX_AGE_MS", 250, minimum=0, maximum=1000) / 1000
+
+# Last-use marks (permissions.usage) are written in batches by a thread of each process, off the answer's path:
+# every USAGE_FLUSH_MS milliseconds, or as soon as USAGE_FLUSH_ROWS are waiting; 0 writes each one at once.
+USAGE_FLUSH_SECONDS = config.env_int("USAGE_FLUSH_MS", 1000, minimum=0, maximum=60_000) / 1000
+USAGE_FLUSH_ROWS = 500
+
 # Background work: Celery workers and beat on Redis in production (CELERY_ENABLED); inline otherwise.
 CELERY_ENABLED = config.env_bool("CELERY_ENABLED", default=False)
 CELERY_BROKER_URL = REDIS_URL or "memory://"

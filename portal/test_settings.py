@@ -13,3 +13,9 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 AUDIT_DEMO_KEYS = True  # tests use generated keys in temporary files (tests/audit/conftest.py)
+# Each test's transaction is invisible to another thread's connection: last-use marks are written at once, in
+# the caller's thread (tests/permissions/test_usage_writer.py covers the batched writer on its own).
+USAGE_FLUSH_SECONDS = 0
+# Each request reads the authorization version row (tests/permissions/test_versioning.py covers the
+# production reuse window on its own; the fault tests run production settings in their own processes).
+AUTHZ_VERSION_MAX_AGE = 0

@@ -307,3 +307,17 @@ def test_only_changes_that_matter_bump_the_version(acme, acme_basic):
         user.is_active = False
         user.save()
     assert current_version(acme.pk) != start
+
+
+@pytest.mark.parametrize(
+    "target",
+    [{"module": {"a": 1}, "resource": 1}, {"module": ["reports"], "resource": 1}, {"module": None, "resource": 1}],
+)
+def test_a_batch_with_a_malformed_target_is_a_400_not_a_500(api_acme, acme_basic, target):
+    response = api_acme.post(
+        "/api/v1/check/batch",
+        {"checks": [{"subject": acme_basic.pk, "action": "view", "target": target}]},
+        content_type=JSON,
+    )
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/problem+json")
