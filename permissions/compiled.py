@@ -357,6 +357,19 @@ def _batch_branches(db, tenant_id, users, db_now, resource_ids) -> list[tuple[st
             [tenant_id, *user_ids],
         ),
     ]
+    # Every object row of each user, at most MAX_COMPLETE_OBJECT_ROWS + 1 per user (numbered per user).
+    branches.append(
+        (
+            f"SELECT 6, o.uid, o.rid, o.bits, o.expires_at, NULL FROM (SELECT a.uid, a.rid, a.bits, a.expires_at, "
+            f"ROW_NUMBER() OVER (PARTITION BY a.uid) AS n FROM ("
+            f"SELECT p.user_id AS uid, p.content_object_id AS rid, p.action AS bits, p.expires_at AS expires_at "
+            f"FROM {t['rup']} p WHERE p.tenant_id = %s AND p.user_id IN ({marks(user_ids)}) AND {live.format(a='p')} "
+            f"UNION ALL SELECT gm.user_id, p.content_object_id, p.action, p.expires_at FROM {t['rgp']} p "
+            f"JOIN {t['gm']} gm ON gm.group_id = p.group_id WHERE p.tenant_id = %s AND gm.tenant_id = %s "
+            f"AND gm.user_id IN ({marks(user_ids)}) AND {live.format(a='p')}) a) o WHERE o.n <= %s",
+            [tenant_id, *user_ids, db_now, tenant_id, tenant_id, *user_ids, db_now, MAX_COMPLETE_OBJECT_ROWS + 1],
+        )
+    )
     if resource_ids:
         branches += [
             (
@@ -392,6 +405,7 @@ def _deal(rows, users, version, resource_ids) -> dict[int, Compiled]:
             [*shared, *by_role.get(u.role_id or 0, ()), *by_user.get(u.pk, ())],
             resource_ids,
             fresh=True,
+            with_objects=True,
         )
         for u in users
     }

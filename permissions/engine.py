@@ -108,8 +108,10 @@ def prefetch_many(users, resources=()) -> None:
 def warm(users, resources) -> None:
     """Make ``can`` of each of ``users`` on each of ``resources`` answer from memory: the users whose set is
     stale or lacks an answer on one of them are compiled again, with those answers, in one query per
-    tenant (and per 200 users). For a batch of checks: a query per batch instead of one per check."""
+    tenant (and per 200 users). For a batch of checks: a query per batch instead of one per check. A
+    complete set (``compiled.Compiled.complete``) that is still valid lacks nothing."""
     now = time.time()
+    ids = [(r.tenant_id, r.pk) for r in resources]
     needing = []
     for user in users:
         if user is None or not getattr(user, "is_active", False) or getattr(user, "tenant_id", None) is None:
@@ -120,7 +122,10 @@ def warm(users, resources) -> None:
             or entry.version != current_version(user.tenant_id)
             or entry.role_id != user.role_id
             or now >= entry.valid_until
-            or any(r.tenant_id == user.tenant_id and entry.resource_bits(r.pk, now) is None for r in resources)
+            or (
+                not entry.complete
+                and any(t == user.tenant_id and entry.resource_bits(pk, now) is None for t, pk in ids)
+            )
         ):
             needing.append(user)
     if needing:

@@ -75,6 +75,8 @@ def record_use(user, action, target) -> bool:
     today = now.date()
     action = str(Action(action))
     dedupe = (user.tenant_id, user.pk, key, action)
+    if dedupe in _seen and _seen_day[0] == today:  # the common case, decided without the lock
+        return False
     row = UsageRecord(
         tenant_id=user.tenant_id,
         user_id=user.pk,

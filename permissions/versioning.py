@@ -24,6 +24,7 @@ outside it, nor anything after it.
 from __future__ import annotations
 
 import itertools
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -103,6 +104,9 @@ def _bump_local(tenant_id: int) -> None:
 
 
 _transactions = itertools.count(1)
+# Per thread (Django's connections are per thread): has this thread's connection bumped a tenant in a
+# transaction not yet seen to end? Lets ``current_version`` skip the connection lookup in the common case.
+_bumping = threading.local()
 
 
 def _pending(db) -> dict[int, int]:
@@ -127,12 +131,16 @@ def _in_transaction(db) -> bool:
 
 def _open_bump(tenant_id: int) -> int | None:
     """The token of this thread's open transaction when it has bumped the tenant, else None."""
+    if not getattr(_bumping, "active", False):
+        return None
     db = connections[DEFAULT_DB_ALIAS]
     pending = getattr(db, "_portcullis_authz_pending", None)
     if not pending:
+        _bumping.active = False
         return None
     if not _in_transaction(db):  # over without a commit callback: rolled back
         pending.clear()
+        _bumping.active = False
         return None
     return pending.get(tenant_id)
 
@@ -147,6 +155,7 @@ def bump(tenant_id: int) -> None:
     _bump_local(tenant_id)
     if _in_transaction(db):
         pending = _pending(db)
+        _bumping.active = True
         if tenant_id not in pending:
             pending[tenant_id] = next(_transactions)
             transaction.on_commit(lambda: _committed(db, tenant_id))

@@ -326,3 +326,27 @@ def test_prefetch_loads_a_page_in_one_query(acme, acme_customer, django_assert_n
             engine.prefetch(acme_customer, rows)
         with django_assert_num_queries(0):
             assert not any(engine.can(acme_customer, A.VIEW, r) for r in rows)
+
+
+def test_sets_compiled_for_many_users_are_complete_within_the_bound(
+    acme, acme_admin, acme_customer, acme_basic, report, monkeypatch
+):
+    """prefetch_many (a page of people, a batch of checks) reads each user's object rows, numbered per user:
+    within the bound the set is complete; over it, it is not, and answers stay right either way."""
+    first = make_resource(report.tenant, "reports", "first")
+    second = make_resource(report.tenant, "reports", "second")
+    with tenant_scope(acme):
+        for item in (first, second):
+            grant_services.grant(
+                actor=acme_admin, module=item.module, resource=item, user=acme_customer, actions=[A.VIEW], reason="t"
+            )
+    for bound in (2, 1):
+        monkeypatch.setattr(compiled, "MAX_COMPLETE_OBJECT_ROWS", bound)
+        engine.clear_process_cache()
+        with request_versions():
+            engine.prefetch_many([acme_customer, acme_basic])
+            assert engine.compiled_for(acme_customer).complete is (bound == 2)
+            assert engine.compiled_for(acme_basic).complete  # no object rows at all
+            assert engine.can(acme_customer, A.VIEW, first) and engine.can(acme_customer, A.VIEW, second)
+            assert not engine.can(acme_customer, A.VIEW, report)
+            assert not engine.can(acme_basic, A.VIEW, first)
