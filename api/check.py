@@ -222,9 +222,9 @@ def action_of(value) -> Action:
     return Action(value)
 
 
-def decide(tenant_id: int, item, subjects: dict[int, User], *, explain: bool = False) -> dict:
-    """One answer: ``{"allowed": bool}`` (+ ``paths``/``reasons`` when explaining); ``subjects`` from
-    ``load_subjects`` (a subject missing there is another tenant's or nobody: NotFoundInTenant)."""
+def resolve(tenant_id: int, item, subjects: dict[int, User]) -> tuple[User, Action, object]:
+    """(subject, action, target) of one check; ValidationError when malformed, NotFoundInTenant when the
+    subject (absent from ``subjects``, from ``load_subjects``) or the target is missing or another tenant's."""
     if not isinstance(item, dict):
         raise exceptions.ValidationError({"check": [_("A check is an object with subject, action and target.")]})
     action = action_of(item.get("action"))
@@ -232,12 +232,17 @@ def decide(tenant_id: int, item, subjects: dict[int, User], *, explain: bool = F
     target = target_of(tenant_id, item.get("target"))
     if subject is None:
         raise NotFoundInTenant
+    return subject, action, target
+
+
+def answer(tenant_id: int, subject: User, action: Action, target, *, explain: bool = False) -> dict:
+    """``{"allowed": bool}`` (+ ``paths``/``reasons`` when explaining); an allowed answer records its use."""
     if explain:
         if isinstance(target, Resource):  # explain() reads titles and modules: a full row
             target = Resource.objects.select_related("module").get(tenant_id=tenant_id, pk=target.pk)
         explanation = engine.explain(subject, action, target)
         allowed = explanation.allowed
-        answer = {
+        found = {
             "allowed": allowed,
             "paths": [
                 {
@@ -252,7 +257,50 @@ def decide(tenant_id: int, item, subjects: dict[int, User], *, explain: bool = F
         }
     else:
         allowed = engine.can(subject, action, target)
-        answer = {"allowed": allowed}
+        found = {"allowed": allowed}
     if allowed:
         record_use(subject, action, target)
-    return answer
+    return found
+
+
+def prepare_single(tenant_id: int, body) -> tuple[User, Action, object]:
+    """The one check of ``POST /check`` resolved (ValidationError, NotFoundInTenant)."""
+    if not isinstance(body, dict):
+        raise exceptions.ValidationError({"non_field_errors": [_("The body is a JSON object.")]})
+    return resolve(tenant_id, body, load_subjects(tenant_id, [body]))
+
+
+def prepare_batch(tenant_id: int, body) -> list[tuple | None]:
+    """Every check of ``POST /check/batch`` resolved before any is answered (None: not found in the
+    tenant), so a malformed check refuses the whole batch (400, naming it) and nothing is recorded. The
+    subjects, the resources and the subjects' answers on them are loaded in a few statements."""
+    if not isinstance(body, dict):
+        raise exceptions.ValidationError({"non_field_errors": [_("The body is a JSON object.")]})
+    checks = body.get("checks")
+    if not isinstance(checks, list) or not 1 <= len(checks) <= MAX_BATCH:
+        raise exceptions.ValidationError({"checks": [_("Send 1 to 100 checks.")]})
+    try:
+        subjects = load_subjects(tenant_id, checks)
+    except exceptions.ValidationError as error:
+        raise exceptions.ValidationError({"checks": error.detail}) from None
+    engine.warm(subjects.values(), load_targets(tenant_id, checks))
+    prepared = []
+    for index, item in enumerate(checks):
+        try:
+            prepared.append(resolve(tenant_id, item, subjects))
+        except NotFoundInTenant:
+            prepared.append(None)
+        except exceptions.ValidationError as error:
+            raise exceptions.ValidationError({f"checks[{index}]": error.detail}) from None
+    return prepared
+
+
+def answer_batch(tenant_id: int, prepared: list[tuple | None], *, explain: bool = False) -> dict:
+    """``{"results": [...]}`` in the checks' order (``{"allowed": false, "error": "not_found"}`` for a
+    subject or target not found in the tenant)."""
+    return {
+        "results": [
+            {"allowed": False, "error": "not_found"} if item is None else answer(tenant_id, *item, explain=explain)
+            for item in prepared
+        ]
+    }

@@ -12,7 +12,6 @@ from api import check
 from api.base import IdCursorPagination, TenantAPIView
 from api.input import flag_param
 from api.permissions import ModulePermission
-from permissions import engine
 from permissions.models import Module, Resource
 from permissions.vocabulary import Action
 
@@ -52,12 +51,6 @@ class _CheckView(TenantAPIView):
     def _explain(self, request) -> bool:
         return flag_param(request, "explain")
 
-    def _body(self, request) -> dict:
-        data = request.data
-        if not isinstance(data, dict):
-            raise exceptions.ValidationError({"non_field_errors": [_("The body is a JSON object.")]})
-        return data
-
 
 class CheckView(_CheckView):
     @extend_schema(
@@ -67,15 +60,12 @@ class CheckView(_CheckView):
         summary="May the subject do the action on the target?",
     )
     def post(self, request):
-        body = self._body(request)
         tenant_id = request.tenant.pk
         try:
-            answer = check.decide(
-                tenant_id, body, check.load_subjects(tenant_id, [body]), explain=self._explain(request)
-            )
+            subject, action, target = check.prepare_single(tenant_id, request.data)
         except check.NotFoundInTenant:
             raise exceptions.NotFound() from None
-        return Response(answer)
+        return Response(check.answer(tenant_id, subject, action, target, explain=self._explain(request)))
 
 
 class BatchCheckView(_CheckView):
@@ -99,26 +89,9 @@ class BatchCheckView(_CheckView):
         summary="Up to 100 checks in one call (answers in the same order).",
     )
     def post(self, request):
-        checks = self._body(request).get("checks")
-        if not isinstance(checks, list) or not 1 <= len(checks) <= check.MAX_BATCH:
-            raise exceptions.ValidationError({"checks": [_("Send 1 to 100 checks.")]})
-        explain = self._explain(request)
         tenant_id = request.tenant.pk
-        try:
-            subjects = check.load_subjects(tenant_id, checks)
-        except exceptions.ValidationError as error:
-            raise exceptions.ValidationError({"checks": error.detail}) from None
-        # The batch's resources and the subjects' answers on them: a few statements, not one per check.
-        engine.warm(subjects.values(), check.load_targets(tenant_id, checks))
-        results = []
-        for index, item in enumerate(checks):
-            try:
-                results.append(check.decide(tenant_id, item, subjects, explain=explain))
-            except check.NotFoundInTenant:
-                results.append({"allowed": False, "error": "not_found"})
-            except exceptions.ValidationError as error:
-                raise exceptions.ValidationError({f"checks[{index}]": error.detail}) from None
-        return Response({"results": results})
+        prepared = check.prepare_batch(tenant_id, request.data)
+        return Response(check.answer_batch(tenant_id, prepared, explain=self._explain(request)))
 
 
 class VisiblePagination(IdCursorPagination):
