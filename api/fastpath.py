@@ -6,8 +6,9 @@ CSP, axes …) that a bearer-key check never uses. For ``POST /api/v1/check`` an
 sent with ``Authorization: Bearer`` and **no cookie**, this middleware (placed right after Django's
 SecurityMiddleware, so HTTPS redirect, HSTS and nosniff still apply) calls the view directly, keeping what
 the view relies on: the Host check, the per-request authorization-version read (AuthzMiddleware), the
-audit origin, and the response headers of an authenticated API answer (no-store, no framing). Any other
-request — a cookie (the portal's session), another path or method — takes the whole stack.
+audit origin, and the response headers of an authenticated API answer (no-store, no framing). The common
+case is then answered by ``api.lean`` without DRF's request machinery, anything else by the DRF view. Any
+other request — a cookie (the portal's session), another path or method — takes the whole stack.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.urls import resolve
 
+from api import lean
 from audit.context import Origin, client_address, origin
 from permissions.versioning import request_versions
 
@@ -61,7 +63,9 @@ class CheckFastPathMiddleware:
             request_id=getattr(request, "id", ""),
         )
         with request_versions(), origin(value):
-            response = match.func(request, *match.args, **match.kwargs)
+            response = lean.respond(request, batch=match.url_name == "check-batch")
+            if response is None:  # anything but the common case: the DRF view answers, errors included
+                response = match.func(request, *match.args, **match.kwargs)
         if hasattr(response, "render"):
             response = response.render()
         for name, header in HEADERS.items():
