@@ -48,7 +48,7 @@ from permissions.models import (
 INF = math.inf
 MAX_RESOURCES_PER_USER = 50_000
 #: A user with at most this many object rows (theirs and their groups', not expired) has them all in the set.
-MAX_COMPLETE_OBJECT_ROWS = 1_000
+MAX_COMPLETE_OBJECT_ROWS = 256
 #: The longest a compiled set is trusted, whatever the version says (defence in depth against a change
 #: that did not bump the version, e.g. one written by hand in SQL): it is then built again.
 MAX_SET_SECONDS = 60.0
