@@ -13,3 +13,6 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 AUDIT_DEMO_KEYS = True  # tests use generated keys in temporary files (tests/audit/conftest.py)
+WEBHOOKS_ALLOW_HTTP = True  # the tests' receivers are plain http on 127.0.0.1
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
+WEBHOOKS_TIMEOUT_SECONDS = 2
