@@ -13,6 +13,7 @@ import pytest
 from accounts.scoping import tenant_scope
 from permissions.models import Module
 from permissions.services import grants
+from tests.api.conftest import _fresh_api_state, acme_key, api_acme  # noqa: F401 (the API tests' fixtures)
 from tests.factories import UserFactory
 from webhooks import services
 from webhooks.delivery import deliver_due
