@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from accounts.scoping import tenant_scope
 from audit.personal import EMAIL, PERSONAL_KEYS, Person
 from webhooks.models import Delivery, Subscription, WebhookEvent
 from webhooks.signing import new_message_id
@@ -36,7 +37,14 @@ def without_personal_data(value):
 
 
 def enqueue(tenant, event_type: str, resource_key: str, data: dict, *, audit_seq: int | None = None) -> int:
-    """Write the event and a pending delivery for each active subscription of ``tenant`` that wants it."""
+    """Write the event and a pending delivery for each active subscription of ``tenant`` that wants it.
+
+    Runs in ``tenant``'s own scope: the event is that tenant's, whatever scope (or none) the caller is in."""
+    with tenant_scope(tenant):
+        return _enqueue(tenant, event_type, resource_key, data, audit_seq)
+
+
+def _enqueue(tenant, event_type: str, resource_key: str, data: dict, audit_seq: int | None) -> int:
     wanting = [s for s in Subscription.objects.filter(tenant=tenant, is_active=True) if s.wants(event_type)]
     if not wanting:
         return 0
