@@ -1,0 +1,9 @@
+"""The Python client's tests run against a live portal (pytest-django's live_server). The client is imported
+from clients/python/src, as ``pip install clients/python`` would install it."""
+
+import sys
+from pathlib import Path
+
+SOURCE = Path(__file__).resolve().parents[2] / "clients" / "python" / "src"
+if str(SOURCE) not in sys.path:
+    sys.path.insert(0, str(SOURCE))
