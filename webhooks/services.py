@@ -15,7 +15,7 @@ from django.utils import timezone
 
 import audit
 from audit.events import EventType
-from permissions.services.checks import require
+from permissions.services.checks import require, same_tenant
 from permissions.services.errors import AccessRefused, ErrorCode
 from permissions.vocabulary import Action, SystemModule
 from webhooks import targets
@@ -53,6 +53,13 @@ def _clean(name: str, url: str, event_types) -> tuple[str, str, list[str]]:
     return name, url, chosen
 
 
+def _allowed(actor, *objects) -> None:
+    """settings: change, on rows of the actor's own tenant only (AZ-2; the views' scoped look-ups come first)."""
+    if actor is not None:
+        same_tenant(actor.tenant_id, *objects)
+    require(actor, Action.CHANGE, MODULE)
+
+
 def _state(subscription: Subscription) -> dict:
     return {
         "name": subscription.name,
@@ -65,6 +72,8 @@ def _state(subscription: Subscription) -> dict:
 @transaction.atomic
 def create_subscription(*, actor, tenant, name: str, url: str, event_types) -> WithSecret:
     """A new subscription of ``tenant`` with a fresh secret."""
+    if actor is not None and actor.tenant_id != tenant.pk:
+        raise AccessRefused(ErrorCode.CROSS_TENANT)
     require(actor, Action.CHANGE, MODULE)
     name, url, chosen = _clean(name, url, event_types)
     secret = new_secret()
@@ -78,7 +87,7 @@ def create_subscription(*, actor, tenant, name: str, url: str, event_types) -> W
 @transaction.atomic
 def update_subscription(subscription, *, actor, name: str, url: str, event_types, is_active: bool) -> Subscription:
     """Change the name, URL, event types or active flag; enabling again resumes the pending deliveries."""
-    require(actor, Action.CHANGE, MODULE)
+    _allowed(actor, subscription)
     name, url, chosen = _clean(name, url, event_types)
     locked = Subscription.objects.select_for_update().get(pk=subscription.pk)
     before = _state(locked)
@@ -100,7 +109,7 @@ def update_subscription(subscription, *, actor, name: str, url: str, event_types
 @transaction.atomic
 def rotate_secret(subscription, *, actor) -> WithSecret:
     """A new secret; the previous one still signs for ``WEBHOOKS_SECRET_GRACE_HOURS``."""
-    require(actor, Action.CHANGE, MODULE)
+    _allowed(actor, subscription)
     locked = Subscription.objects.select_for_update().get(pk=subscription.pk)
     secret = new_secret()
     now = timezone.now()
@@ -122,7 +131,7 @@ def rotate_secret(subscription, *, actor) -> WithSecret:
 @transaction.atomic
 def delete_subscription(subscription, *, actor) -> None:
     """Remove the subscription with its deliveries and their log."""
-    require(actor, Action.CHANGE, MODULE)
+    _allowed(actor, subscription)
     before = _state(subscription)
     audit.record(EventType.WEBHOOK_DELETED, tenant=subscription.tenant, actor=actor, target=subscription, before=before)
     subscription.delete()
@@ -131,7 +140,7 @@ def delete_subscription(subscription, *, actor) -> None:
 @transaction.atomic
 def redeliver(delivery: Delivery, *, actor) -> Delivery:
     """Queue the delivery's event again for its subscription (same message id: receivers may deduplicate)."""
-    require(actor, Action.CHANGE, MODULE)
+    _allowed(actor, delivery)
     again = Delivery.objects.create(
         tenant_id=delivery.tenant_id,
         subscription=delivery.subscription,

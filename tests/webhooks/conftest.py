@@ -34,6 +34,7 @@ class Receiver:
     received: list[Received] = field(default_factory=list)
     answers: deque = field(default_factory=deque)
     delay: float = 0.0
+    status_for: object = None  # body -> status code or None: answers by content (sends run concurrently)
 
     @property
     def types(self) -> list[str]:
@@ -49,7 +50,8 @@ def _handler(receiver: Receiver):
             receiver.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
             if receiver.delay:
                 time.sleep(receiver.delay)
-            status = receiver.answers.popleft() if receiver.answers else 204
+            chosen = receiver.status_for(body) if receiver.status_for else None
+            status = chosen or (receiver.answers.popleft() if receiver.answers else 204)
             self.send_response(status)
             if status in (301, 302, 307, 308):
                 self.send_header("Location", receiver.url + "/elsewhere")
