@@ -4,6 +4,7 @@ from clients/python/src, as ``pip install clients/python`` would install it."""
 import sys
 from pathlib import Path
 
-SOURCE = Path(__file__).resolve().parents[2] / "clients" / "python" / "src"
-if str(SOURCE) not in sys.path:
-    sys.path.insert(0, str(SOURCE))
+CLIENT = Path(__file__).resolve().parents[2] / "clients" / "python"
+for folder in (CLIENT / "src", CLIENT / "example"):  # the library, and the example app that uses it
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
