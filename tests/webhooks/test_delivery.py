@@ -276,3 +276,25 @@ def test_services_refuse_another_tenants_rows_and_users_without_the_right(acme_a
     assert refused.value.code == ErrorCode.NOT_ALLOWED
     with tenant_scope(globex_admin.tenant):
         assert Subscription.objects.filter(pk=theirs.pk).exists()
+
+
+def test_a_checkpoint_cosigned_by_the_quorum_is_sent_once(acme_admin, receiver):
+    from audit.checkpoints import make_checkpoint
+    from audit.models import Witness, WitnessSubmission
+    from webhooks.outbox import emit_cosigned_checkpoints
+
+    tenant = acme_admin.tenant
+    subscribe(acme_admin, receiver.url, event_types=["checkpoint.cosigned"])
+    checkpoint = make_checkpoint(tenant, force=True, witness=False)
+    with tenant_scope(tenant):
+        assert emit_cosigned_checkpoints(tenant) == 0  # no witness configured: nothing is "witnessed"
+        witness = Witness.objects.create(tenant=tenant, name="w1", vkey="w1+00000000+AA", url="http://127.0.0.1:9")
+        assert emit_cosigned_checkpoints(tenant) == 0  # not cosigned yet
+        WitnessSubmission.objects.create(
+            tenant=tenant, checkpoint=checkpoint, witness=witness, status=WitnessSubmission.COSIGNED, cosignature="x"
+        )
+        assert emit_cosigned_checkpoints(tenant) == 1
+        assert emit_cosigned_checkpoints(tenant) == 0  # once
+    run(tenant)
+    assert receiver.types == ["checkpoint.cosigned"]
+    assert json.loads(receiver.received[0].body)["data"]["checkpoint"]["index"] == checkpoint.index
