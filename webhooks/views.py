@@ -56,6 +56,7 @@ def subscription_list(request):
 @requires(SETTINGS, Action.VIEW)
 def create(request):
     form = SubscriptionForm(request.POST or None)
+    del form.fields["is_active"]  # a new subscription starts active
     if request.method == "POST":
         if (refused := _refused_change(request)) is not None:
             return refused
