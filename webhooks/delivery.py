@@ -43,13 +43,15 @@ def due_heads(now, limit: int) -> list[Delivery]:
     heads = pending.values("subscription_id", "resource_key").annotate(first=Min("id")).values_list("first", flat=True)
     # A queue's head is its oldest pending delivery: deliveries are written in event order (the outbox), and a
     # redelivery, written when someone asks for it, queues behind what is already pending for that resource.
-    firsts = set(heads)
-    rows = (
-        pending.filter(id__in=firsts, next_attempt_at__lte=now)
+    rows = list(
+        pending.filter(id__in=heads, next_attempt_at__lte=now)  # one query: the heads are a subquery
         .select_related("subscription", "event")
         .order_by("event_id", "id")[:limit]
     )
-    return list(rows)
+    shared: dict[int, object] = {}
+    for delivery in rows:  # one instance per subscription: its secret is decrypted once a round, not per delivery
+        delivery.subscription = shared.setdefault(delivery.subscription_id, delivery.subscription)
+    return rows
 
 
 def _request(delivery: Delivery) -> tuple[str, bytes, dict[str, str]]:
