@@ -12,6 +12,7 @@ from api.views.records import AuditEventViewSet, CheckpointViewSet, GrantViewSet
 from api.views.requests import AccessRequestViewSet
 from api.views.reviews import CampaignViewSet, ReviewItemViewSet
 from permissions.views import PUBLIC
+from webhooks.api import SubscriptionViewSet
 
 app_name = "api"
 
@@ -27,6 +28,7 @@ router.register("checkpoints", CheckpointViewSet, basename="checkpoint")
 router.register("access-requests", AccessRequestViewSet, basename="access-request")
 router.register("review-campaigns", CampaignViewSet, basename="review-campaign")
 router.register("review-items", ReviewItemViewSet, basename="review-item")
+router.register("webhooks", SubscriptionViewSet, basename="webhook")
 
 
 class SchemaView(SpectacularAPIView):

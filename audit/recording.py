@@ -57,6 +57,29 @@ def describe(target) -> Target | None:
     raise TypeError(f"cannot describe {target!r} as an audit target")
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """What a listener sees of an appended event: the stored row and the values as the caller gave them
+    (``before``/``after`` still naming people with ``Person``, before they became commitments)."""
+
+    event: object
+    tenant: object
+    actor_id: int | None
+    target: Target | None
+    before: dict | None
+    after: dict | None
+
+
+_LISTENERS: list[Callable[[Recorded], None]] = []
+
+
+def on_record(listener: Callable[[Recorded], None]) -> None:
+    """Call ``listener(Recorded)`` after every appended event, inside the change's transaction (so what it
+    writes commits or rolls back with the change; e.g. the webhooks outbox). Registering twice is a no-op."""
+    if listener not in _LISTENERS:
+        _LISTENERS.append(listener)
+
+
 def _owners(tenant_id: int) -> Callable[[set[str]], dict[str, int]]:
     """A look-up of the tenant's users by e-mail address (for personal values found by the safety net)."""
 
@@ -156,6 +179,7 @@ def record(
         elif EMAIL.search(label):
             label = committer.commit_text("target", label, None)
         target_part = {"type": described.type, "id": described.id, "label": label}
+    given_before, given_after = before, after
     before = committer.commit_fields("before", before, subject)
     after = committer.commit_fields("after", after, subject)
     address = committer.commit("address", origin.address, actor_id)
@@ -197,7 +221,9 @@ def record(
         escape_controls(event.target_type),
         escape_controls(event.target_id),
     )
+    for listener in _LISTENERS:
+        listener(Recorded(event, tenant, actor_id, described, given_before, given_after))
     return event
 
 
-__all__ = ["SensitiveDataError", "Target", "describe", "record"]
+__all__ = ["Recorded", "SensitiveDataError", "Target", "describe", "on_record", "record"]

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "workspace",
     "accessrequests",
     "api",
+    "webhooks",
     "portal.apps.PortalConfig",
 ]
 
@@ -207,6 +208,21 @@ AUDIT_WITNESS_TIMEOUT_SECONDS = config.env_int("AUDIT_WITNESS_TIMEOUT_SECONDS", 
 # A checkpoint's recorded time must be within this many seconds before its witnesses' cosignature times.
 AUDIT_WITNESS_MAX_DELAY_SECONDS = config.env_int("AUDIT_WITNESS_MAX_DELAY_SECONDS", 900, minimum=60, maximum=86400)
 AUDIT_CHECKPOINT_INTERVAL_MINUTES = config.env_int("AUDIT_CHECKPOINT_INTERVAL_MINUTES", 60, minimum=1, maximum=1440)
+
+# Webhooks (webhooks/, docs/webhooks.md): https targets on public addresses only, unless allowed here.
+WEBHOOKS_ALLOW_HTTP = config.env_bool("WEBHOOKS_ALLOW_HTTP", default=not SECURE)
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = config.env_bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=False)
+WEBHOOKS_TIMEOUT_SECONDS = config.env_int("WEBHOOKS_TIMEOUT_SECONDS", 5, minimum=1, maximum=30)
+# A delivery is tried this many times (exponential back-off with jitter between tries), then the
+# subscription is disabled and the tenant's administrators are told.
+WEBHOOKS_MAX_ATTEMPTS = config.env_int("WEBHOOKS_MAX_ATTEMPTS", 12, minimum=1, maximum=50)
+WEBHOOKS_BACKOFF_BASE_SECONDS = config.env_int("WEBHOOKS_BACKOFF_BASE_SECONDS", 30, minimum=1, maximum=3600)
+WEBHOOKS_BACKOFF_CAP_SECONDS = config.env_int("WEBHOOKS_BACKOFF_CAP_SECONDS", 6 * 3600, minimum=1, maximum=86400)
+# After a rotation the previous secret still signs (a second signature) for this many hours.
+WEBHOOKS_SECRET_GRACE_HOURS = config.env_int("WEBHOOKS_SECRET_GRACE_HOURS", 24, minimum=0, maximum=24 * 30)
+WEBHOOKS_CONCURRENCY = config.env_int("WEBHOOKS_CONCURRENCY", 8, minimum=1, maximum=64)
+WEBHOOKS_BATCH = config.env_int("WEBHOOKS_BATCH", 500, minimum=1, maximum=10000)
+WEBHOOKS_RUN_SECONDS = config.env_int("WEBHOOKS_RUN_SECONDS", 45, minimum=1, maximum=600)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]

@@ -19,3 +19,6 @@ USAGE_FLUSH_SECONDS = 0
 # Each request reads the authorization version row (tests/permissions/test_versioning.py covers the
 # production reuse window on its own; the fault tests run production settings in their own processes).
 AUTHZ_VERSION_MAX_AGE = 0
+WEBHOOKS_ALLOW_HTTP = True  # the tests' receivers are plain http on 127.0.0.1
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
+WEBHOOKS_TIMEOUT_SECONDS = 2

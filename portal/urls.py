@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("scim/v2/", include("api.scim.urls")),
     path("reviews/", include("reviews.urls")),
+    path("console/webhooks/", include("webhooks.urls")),
     path("console/", include("console.urls")),
     path("requests/", include("accessrequests.urls")),
     path("", include("workspace.urls")),

@@ -35,6 +35,8 @@ FOREIGN_IDS: dict[str, Callable] = {
     "change_id": lambda tenant: _foreign_console_object(tenant, "change"),
     "checkpoint_id": lambda tenant: _foreign_api_object(tenant, "checkpoint"),
     "key_id": lambda tenant: _foreign_api_object(tenant, "key"),
+    "subscription_id": lambda tenant: _webhook(tenant, "subscription"),
+    "delivery_id": lambda tenant: _webhook(tenant, "delivery"),
 }
 
 
@@ -128,6 +130,13 @@ def _foreign_review(tenant, what):
     from tests.reviews.helpers import foreign_review
 
     return foreign_review(tenant, what)
+
+
+def _webhook(tenant, kind):
+    """A webhook subscription of ``tenant``, or a delivery of that same subscription (its name must not leak)."""
+    from tests.webhooks.foreign import hook
+
+    return hook(tenant, kind)
 
 
 def _foreign_api_object(tenant, kind):

@@ -1,0 +1,141 @@
+"""Delivering the outbox: the job ``deliver_due(tenant, now)``, run by the one job runner (portal.jobs).
+
+Order per resource: a subscription's deliveries of one resource key (``permissions.grant:81``) go out in
+event order; a delivery waits while an earlier one of the same key is still pending (e.g. waiting for its
+retry). Each round takes the head of every queue that is due, sends those concurrently (HTTP only in the
+threads; every database write in the job's thread), records each attempt, and goes round again until
+nothing is due or the run's time budget (``WEBHOOKS_RUN_SECONDS``) is spent.
+
+A failed attempt (no answer, a timeout, any status but 2xx; redirects are not followed) is retried after an
+exponential back-off with jitter; after ``WEBHOOKS_MAX_ATTEMPTS`` the delivery fails and the subscription
+is disabled (webhooks.services.disable_after_failures), its pending deliveries kept for when it is enabled.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Min
+from django.utils import timezone
+
+from webhooks import signing, transport
+from webhooks.models import Attempt, Delivery
+
+_random = random.SystemRandom()
+
+
+def backoff(attempts: int, rand=_random.random) -> timedelta:
+    """The wait after the ``attempts``-th failed attempt: base·2^(n-1), capped, with jitter (50–100 %)."""
+    base = settings.WEBHOOKS_BACKOFF_BASE_SECONDS
+    ceiling = min(settings.WEBHOOKS_BACKOFF_CAP_SECONDS, base * 2 ** max(0, min(attempts - 1, 30)))
+    return timedelta(seconds=ceiling * (0.5 + rand() / 2))
+
+
+def due_heads(now, limit: int) -> list[Delivery]:
+    """The first pending delivery of each (subscription, resource key) queue, when it is due (scope's tenant)."""
+    pending = Delivery.objects.filter(status=Delivery.Status.PENDING, subscription__is_active=True)
+    heads = pending.values("subscription_id", "resource_key").annotate(first=Min("id")).values_list("first", flat=True)
+    # A queue's head is its oldest pending delivery: deliveries are written in event order (the outbox), and a
+    # redelivery, written when someone asks for it, queues behind what is already pending for that resource.
+    rows = list(
+        pending.filter(id__in=heads, next_attempt_at__lte=now)  # one query: the heads are a subquery
+        .select_related("subscription", "event")
+        .order_by("event_id", "id")[:limit]
+    )
+    shared: dict[int, object] = {}
+    for delivery in rows:  # one instance per subscription: its secret is decrypted once a round, not per delivery
+        delivery.subscription = shared.setdefault(delivery.subscription_id, delivery.subscription)
+    return rows
+
+
+def _request(delivery: Delivery) -> tuple[str, bytes, dict[str, str]]:
+    body = json.dumps(delivery.event.payload, separators=(",", ":"), ensure_ascii=False)
+    sent_at = timezone.now()  # the signature's time is the real sending time (receivers check it)
+    headers = signing.headers(
+        delivery.event.message_id, sent_at, body, signing.secrets_in_use(delivery.subscription, sent_at)
+    )
+    return delivery.subscription.url, body.encode(), headers
+
+
+def _send_all(deliveries: list[Delivery]) -> list[transport.Outcome]:
+    requests = [_request(d) for d in deliveries]
+    workers = min(settings.WEBHOOKS_CONCURRENCY, len(requests))
+    if workers <= 1:
+        return [transport.post(*r) for r in requests]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(lambda r: transport.post(*r), requests))
+
+
+def record_outcomes(deliveries: list[Delivery], outcomes: list[transport.Outcome], now) -> None:
+    """Log a round's attempts and move each delivery on (delivered, retried later, or failed, which disables
+    its subscription), in one transaction: a round of a thousand deliveries is two bulk writes, not 2,000."""
+    from webhooks.services import disable_after_failures
+
+    failed: list[Delivery] = []
+    with transaction.atomic():
+        Attempt.objects.bulk_create(
+            Attempt(
+                tenant_id=delivery.tenant_id,
+                delivery=delivery,
+                attempted_at=now,
+                status_code=outcome.status_code,
+                duration_ms=outcome.duration_ms,
+                error=outcome.error,
+            )
+            for delivery, outcome in zip(deliveries, outcomes, strict=True)
+        )
+        for delivery, outcome in zip(deliveries, outcomes, strict=True):
+            _advance(delivery, outcome, now)
+            if delivery.status == Delivery.Status.FAILED:
+                failed.append(delivery)
+        _save(deliveries)
+        for delivery in failed:
+            disable_after_failures(delivery.subscription, delivery, now)
+
+
+def _save(deliveries: list[Delivery]) -> None:
+    """One UPDATE per distinct set of new values: a round's successes share theirs (status, code, time, count)."""
+    groups: dict[tuple, list[int]] = {}
+    for d in deliveries:
+        values = (d.attempts, d.last_status_code, d.status, d.delivered_at, d.next_attempt_at)
+        groups.setdefault(values, []).append(d.pk)
+    for (attempts, code, status, delivered_at, next_at), ids in groups.items():
+        for start in range(0, len(ids), 500):
+            Delivery.objects.filter(pk__in=ids[start : start + 500]).update(
+                attempts=attempts,
+                last_status_code=code,
+                status=status,
+                delivered_at=delivered_at,
+                next_attempt_at=next_at,
+            )
+
+
+def _advance(delivery: Delivery, outcome: transport.Outcome, now) -> None:
+    delivery.attempts += 1
+    delivery.last_status_code = outcome.status_code
+    if outcome.ok:
+        delivery.status, delivery.delivered_at = Delivery.Status.DELIVERED, now
+    elif delivery.attempts >= settings.WEBHOOKS_MAX_ATTEMPTS:
+        delivery.status = Delivery.Status.FAILED
+    else:
+        delivery.next_attempt_at = now + backoff(delivery.attempts)
+
+
+def deliver_due(tenant, now=None) -> int:
+    """Send what is due for ``tenant`` (a job, inside its tenant scope); returns the attempts made."""
+    now = now or timezone.now()
+    deadline = time.monotonic() + settings.WEBHOOKS_RUN_SECONDS
+    made = 0
+    while time.monotonic() < deadline:
+        heads = due_heads(now, settings.WEBHOOKS_BATCH)
+        if not heads:
+            break
+        record_outcomes(heads, _send_all(heads), now)
+        made += len(heads)
+    return made
