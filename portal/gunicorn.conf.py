@@ -93,7 +93,8 @@ def worker_exit(server, worker):
     shared page, and gunicorn forks the replacement only once the old worker has exited. Measured here on
     a busy machine: 2.5 s from a worker's last request to its exit (traced), 0.3 s with ``gc.freeze()``
     above, 0.1 s with this hook. What matters is done first: queued last-use marks written
-    (``permissions.usage``), log lines flushed, database connections closed (PostgreSQL sees a clean goodbye). Other exits (shutdown, errors, their exit codes) keep the normal path.
+    (``permissions.usage``), log lines flushed, database connections closed (PostgreSQL sees a clean
+    goodbye). Other exits (shutdown, errors, their exit codes) keep the normal path.
     """
     if not getattr(worker, "booted", False) or worker.nr < worker.max_requests:
         return
