@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils import translation
 
 from webhooks import targets
 
@@ -55,8 +56,11 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> Outcome:
         return int((time.monotonic() - started) * 1000)
 
     try:
-        scheme, host, port, path = targets.parse(url)
-        address = targets.resolve(host, port)
+        # The delivery log is a technical record, in English like the network errors beside it, whatever
+        # language the calling thread has active.
+        with translation.override("en"):
+            scheme, host, port, path = targets.parse(url)
+            address = targets.resolve(host, port)
     except targets.TargetRefused as refused:
         return Outcome(None, took(), str(refused)[:300])
     kind = _PinnedHTTPS if scheme == "https" else _PinnedHTTP
