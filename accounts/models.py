@@ -232,6 +232,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(_("platform operator"), default=False)
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
     language = models.CharField(_("language"), max_length=10, blank=True, default="")
+    # SCIM (RFC 7643 §4.1): the identity provider's own id, the userName it sent when that is not the login
+    # address, and the name's parts. Empty when the user was not provisioned so.
+    external_id = models.CharField(_("external id"), max_length=255, blank=True, default="")
+    scim_user_name = models.CharField(_("SCIM user name"), max_length=255, blank=True, default="")
+    given_name = models.CharField(_("given name"), max_length=100, blank=True, default="")
+    family_name = models.CharField(_("family name"), max_length=100, blank=True, default="")
 
     objects = UserManager()
 
@@ -248,6 +254,14 @@ class User(AbstractBaseUser, PermissionsMixin):
             models.UniqueConstraint(fields=["tenant", "email"], name="user_tenant_email_unique"),
             models.UniqueConstraint(
                 fields=["email"], condition=Q(tenant__isnull=True), name="user_operator_email_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "external_id"], condition=~Q(external_id=""), name="user_tenant_external_id_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "scim_user_name"],
+                condition=~Q(scim_user_name=""),
+                name="user_tenant_scim_user_name_unique",
             ),
             # A platform operator has no tenant and no role; a tenant user is never staff.
             models.CheckConstraint(

@@ -94,3 +94,5 @@ class EventType(models.TextChoices):
     API_KEY_CREATED = "api_key.created", _("API key created")
     API_KEY_REVOKED = "api_key.revoked", _("API key revoked")
     GROUP_RENAMED = "group.renamed", _("Group renamed")
+    GROUP_CHANGED = "group.changed", _("Group changed")
+    GROUP_DELETED = "group.deleted", _("Group deleted")
