@@ -15,7 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, Value
+from django.db.models.functions import Left, Right, StrIndex
+from django.db.models.lookups import Exact, GreaterThan
 from django.utils.dateparse import parse_datetime
 from scim2_models import ScimFilter
 from scim2_models.exceptions import SCIMException
@@ -119,6 +121,8 @@ class _Compiler(FilterVisitor[Q]):
     def visit_comparison(self, node: Comparison) -> Q:
         attribute = self._attribute(node.attr_path)
         op = str(node.op)
+        if isinstance(node.value, str) and text_problem(node.value):
+            raise InvalidFilter(text_problem(node.value))
         if op == "ne":
             return ~self._compare(attribute, "eq", node.value, node.attr_path)
         return self._compare(attribute, op, node.value, node.attr_path)
@@ -169,7 +173,17 @@ def _string(attribute: Attr, op: str, value, path: AttrPath) -> Q:
     lookup = _string_lookup(op, value, path, exact=attribute.kind == "exact")
     if op == "eq" and attribute.normalise is not None:
         return Q(**{attribute.field: attribute.normalise(value)})
+    if attribute.kind == "exact" and op in ("co", "sw", "ew"):
+        return Q(_case_exact(attribute.field, op, value))
     return Q(**{f"{attribute.field}__{lookup}": value})
+
+
+def _case_exact(field: str, op: str, value: str):
+    """co/sw/ew respecting case on every database (SQLite's LIKE ignores it): by position and substring."""
+    if op == "co":
+        return GreaterThan(StrIndex(F(field), Value(value)), 0)
+    cut = (Left if op == "sw" else Right)(F(field), len(value))
+    return Exact(cut, Value(value))
 
 
 def _boolean(attribute: Attr, op: str, value, path: AttrPath) -> Q:

@@ -65,7 +65,8 @@ def _login_lookup(lookup: str, value: str):
 
     if lookup == "iexact":
         return login_q(value, normalised_email(value))
-    return Q(**{f"scim_user_name__{lookup}": value}) | Q(scim_user_name="", **{f"email__{lookup}": value})
+    sent = ~Q(scim_user_name="") & Q(**{f"scim_user_name__{lookup}": value})
+    return sent | Q(scim_user_name="", **{f"email__{lookup}": value})
 
 
 def _text(value, name: str, limit: int = 255) -> str:
