@@ -2,9 +2,6 @@
 
 import json
 
-import pytest
-
-from tests.api.conftest import bearer, issue
 
 SCIM = "application/scim+json"
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
@@ -16,13 +13,6 @@ SCOPES = {
     "groups": ["view", "create", "change", "delete"],
     "grants": ["view", "delete"],
 }
-
-
-@pytest.fixture
-def scim(acme_admin):
-    """A client sending a SCIM key of Acme's administrator (a generous rate)."""
-    _key, token = issue(acme_admin, scopes=SCOPES, scim=True, rate_per_minute=1_000_000)
-    return bearer(token)
 
 
 def send(client, method: str, url: str, body=None, **headers):

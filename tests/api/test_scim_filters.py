@@ -16,7 +16,7 @@ from api.scim import groups as scim_groups
 from api.scim import users as scim_users
 from permissions.models import Group
 from permissions.services import groups as group_services
-from tests.api.scimkit import error_of, scim  # noqa: F401 - the fixture
+from tests.api.scimkit import error_of
 from tests.factories import UserFactory
 from tests.querycount import assert_constant_queries
 
