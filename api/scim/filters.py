@@ -174,7 +174,7 @@ def _string(attribute: Attr, op: str, value, path: AttrPath) -> Q:
     if op == "eq" and attribute.normalise is not None:
         return Q(**{attribute.field: attribute.normalise(value)})
     if attribute.kind == "exact" and op in ("co", "sw", "ew"):
-        return Q(_case_exact(attribute.field, op, value))
+        return Q(_case_exact(attribute.field, op, value)) if value else ALL  # every text holds ""
     return Q(**{f"{attribute.field}__{lookup}": value})
 
 
