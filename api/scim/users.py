@@ -158,6 +158,12 @@ def fields_of(body: dict, before: dict | None = None) -> dict:
     }
 
 
+def _addresses(emails) -> set[str]:
+    if not isinstance(emails, list):
+        return set()
+    return {normalised_email(e["value"]) for e in emails if isinstance(e, dict) and isinstance(e.get("value"), str)}
+
+
 def find(pk) -> User:
     user = User.objects.filter(pk=as_id(pk)).first() if as_id(pk) is not None else None
     if user is None:
@@ -215,6 +221,8 @@ def modify(request, pk, body) -> User:
     patched = patch.apply(current, ops, SHAPE)
     if _text(patched.get("id"), "id") != current["id"]:
         raise ScimError(400, "id cannot be changed", "mutability")
+    if patched.get("emails") != current["emails"] and _addresses(patched.get("emails")) != {user.email}:
+        raise ScimError(400, "emails holds the login address only, which cannot be changed.", "mutability")
     return _change(request, user, fields_of(patched, before=current))
 
 
