@@ -84,12 +84,13 @@ def _checked(body) -> list[dict]:
 def _run(request, op: dict, created: dict) -> dict:
     """One operation's result (``status``, ``location``, ``version``, ``response`` on an error)."""
     method = str(op.get("method", "")).upper()
-    path = _resolve(op.get("path"), created)
+    path = op.get("path")
     match = _PATH.fullmatch(path) if isinstance(path, str) else None
+    pk = _resolve(match[2], created) if match and match[2] else None  # /Groups/bulkId:ytrewq
     result = {"method": method}
     if op.get("bulkId") is not None:
         result["bulkId"] = op["bulkId"]
-    if match is None or method not in BY_METHOD or (method == "POST") == bool(match[2]):
+    if match is None or method not in BY_METHOD or (method == "POST") == bool(pk):
         raise ScimError(
             400, "Each operation has a method (POST, PUT, PATCH, DELETE) and a path it allows.", "invalidPath"
         )
@@ -106,11 +107,11 @@ def _run(request, op: dict, created: dict) -> dict:
             created[op["bulkId"]] = str(obj.pk)
             pk, result["status"] = obj.pk, "201"
         elif method == "DELETE":
-            operations.delete(caller, match[2])
+            operations.delete(caller, pk)
             result["status"] = "204"
             return result
         else:
-            pk = (operations.replace if method == "PUT" else operations.modify)(caller, match[2], data).pk
+            pk = (operations.replace if method == "PUT" else operations.modify)(caller, pk, data).pk
             result["status"] = "200"
     body = render(operations.find(pk))
     result.update(location=body["meta"]["location"], version=body["meta"]["version"])

@@ -46,7 +46,7 @@ SCHEMAS = {
         "name": "User",
         "description": "User Account",
         "attributes": [
-            _attr("userName", required=True, unique="server", mutability="immutable"),
+            _attr("userName", required=True, unique="server"),
             _attr("externalId", unique="server", case_exact=True),
             _attr("displayName"),
             _attr(

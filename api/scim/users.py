@@ -133,13 +133,20 @@ def _name_parts(body: dict) -> dict:
     }
 
 
-def fields_of(body: dict, before: dict | None = None) -> dict:
-    """The user's fields a representation describes. With ``before`` (a PATCH's starting representation),
-    ``full_name`` follows whichever of displayName and name.formatted the patch changed."""
+def fields_of(body: dict, user: User | None = None, before: dict | None = None) -> dict:
+    """The user's fields a representation describes. A new user's login address is chosen by
+    ``login_address``; an existing user's stays (``emails``, when sent, must hold it: ``mutability``), and
+    ``userName`` may change. With ``before`` (a PATCH's starting representation), ``full_name`` follows
+    whichever of displayName and name.formatted the patch changed."""
     user_name = _text(body.get("userName"), "userName")
     if not user_name:
         raise ScimError(400, "userName is required", "invalidValue")
-    email = login_address(user_name, body.get("emails"))
+    if user is None:
+        email = login_address(user_name, body.get("emails"))
+    else:
+        email = user.email
+        if body.get("emails") is not None and email not in _addresses(body["emails"]):
+            raise ScimError(400, "emails holds the login address, which cannot be changed over SCIM.", "mutability")
     parts = _name_parts(body)
     display = _text(body.get("displayName"), "displayName", 200)
     full_name = display or parts.get("formatted") or " ".join(p for p in (parts.get("given"), parts.get("family")) if p)
@@ -195,8 +202,6 @@ def create(request, body) -> User:
 
 
 def _change(request, user: User, fields: dict) -> User:
-    if fields["email"] != user.email:
-        raise ScimError(400, "The login address (userName or the primary e-mail) cannot be changed.", "mutability")
     try:
         with transaction.atomic():
             update_scim_user(user, actor=request.user, changes={k: v for k, v in fields.items() if k != "email"})
@@ -210,7 +215,7 @@ def replace(request, pk, body) -> User:
     check_if_match(request, user_json(user))
     if not isinstance(body, dict):
         raise ScimError(400, "The body is a JSON object.", "invalidSyntax")
-    return _change(request, user, fields_of(body))
+    return _change(request, user, fields_of(body, user))
 
 
 def modify(request, pk, body) -> User:
@@ -222,8 +227,8 @@ def modify(request, pk, body) -> User:
     if _text(patched.get("id"), "id") != current["id"]:
         raise ScimError(400, "id cannot be changed", "mutability")
     if patched.get("emails") != current["emails"] and _addresses(patched.get("emails")) != {user.email}:
-        raise ScimError(400, "emails holds the login address only, which cannot be changed.", "mutability")
-    return _change(request, user, fields_of(patched, before=current))
+        raise ScimError(400, "emails holds the login address only, which cannot be changed over SCIM.", "mutability")
+    return _change(request, user, fields_of(patched, user, before=current))
 
 
 def delete(request, pk) -> None:

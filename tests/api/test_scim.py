@@ -104,7 +104,11 @@ def test_rfc7644_put_replaces_the_name(scim, acme):
         content_type=SCIM,
     )
     assert response.status_code == 200 and response.json()["displayName"] == "Barbara Jensen"
-    response = scim.put(f"/scim/v2/Users/{user.pk}", {"userName": "other@x.example"}, content_type=SCIM)
+    response = scim.put(
+        f"/scim/v2/Users/{user.pk}",
+        {"userName": "other@x.example", "emails": [{"value": "other@x.example"}]},
+        content_type=SCIM,
+    )
     assert response.status_code == 400 and response.json()["scimType"] == "mutability"
 
 
