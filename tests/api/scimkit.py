@@ -15,6 +15,8 @@ SCOPES = {
 
 
 def send(client, method: str, url: str, body=None, **headers):
+    if method == "get":
+        return client.get(url, **headers)
     data = json.dumps(body) if body is not None else ""
     return getattr(client, method)(url, data, content_type=SCIM, **headers)
 
