@@ -118,7 +118,7 @@ def test_collections_search_filters_and_references_never_reach_another_tenant(sc
 def test_every_scim_route_refuses_a_key_without_the_scim_flag_and_a_session(acme_admin, admin_client_acme):
     _key, token = issue(acme_admin, scopes={"users": ["view", "create", "change", "delete"], "groups": ["view"]})
     plain = bearer(token)
-    for route, keywords in _routes():
+    for route, _keywords in _routes():
         url = "/" + re.sub(r"<(\w+:)?(\w+)>", lambda m: str(NAMED.get(m[2], acme_admin.pk)), route)
         for client in (plain, admin_client_acme):
             method = "post" if route.endswith(("Bulk", ".search")) else "get"
