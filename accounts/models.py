@@ -238,6 +238,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     scim_user_name = models.CharField(_("SCIM user name"), max_length=255, blank=True, default="")
     given_name = models.CharField(_("given name"), max_length=100, blank=True, default="")
     family_name = models.CharField(_("family name"), max_length=100, blank=True, default="")
+    # Deleted by the identity provider (SCIM DELETE): deactivated, and no longer a SCIM resource (a 404).
+    scim_deleted = models.BooleanField(_("deleted by the identity provider"), default=False)
 
     objects = UserManager()
 

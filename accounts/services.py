@@ -31,7 +31,7 @@ def create_tenant(*, name: str, slug: str, actor: User | None = None) -> Tenant:
     return tenant
 
 
-PROFILE_FIELDS = frozenset({"external_id", "scim_user_name", "given_name", "family_name"})
+PROFILE_FIELDS = frozenset({"external_id", "scim_user_name", "given_name", "family_name", "scim_deleted"})
 
 
 @transaction.atomic

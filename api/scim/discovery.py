@@ -54,18 +54,19 @@ SCHEMAS = {
                 "complex",
                 sub=[_attr("formatted"), _attr("givenName"), _attr("familyName")],
             ),
-            _attr(
+            _attr(  # the login address: required (in emails or as userName), kept as it was at creation
                 "emails",
                 "complex",
                 multi=True,
+                required=True,
                 mutability="immutable",
                 sub=[
-                    _attr("value", mutability="immutable"),
+                    _attr("value", required=True, mutability="immutable"),
                     _attr("type", mutability="readOnly"),
                     _attr("primary", "boolean", mutability="readOnly"),
                 ],
             ),
-            _attr("active", "boolean"),
+            _attr("active", "boolean", required=True),  # every account is active or not (true when not sent)
         ],
     },
     GROUP: {
@@ -83,7 +84,7 @@ SCHEMAS = {
                     _attr("value", mutability="immutable"),
                     _attr("display", mutability="readOnly"),
                     _attr("type", mutability="readOnly"),
-                    _attr("$ref", "reference", mutability="readOnly"),
+                    _attr("$ref", "reference", mutability="immutable"),
                 ],
             ),
         ],

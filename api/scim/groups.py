@@ -64,8 +64,8 @@ def members_of(values) -> list[User]:
         return []
     if not isinstance(values, list) or any(not isinstance(v, dict) for v in values):
         raise ScimError(400, "members is a list of objects", "invalidValue")
-    ids = [as_id(v.get("value")) for v in values]
-    found = {u.pk: u for u in User.objects.filter(pk__in=[i for i in ids if i is not None])}
+    ids = [as_id(v.get("value") or str(v.get("$ref") or "").rstrip("/").rpartition("/")[2]) for v in values]
+    found = {u.pk: u for u in User.objects.filter(scim_deleted=False, pk__in=[i for i in ids if i is not None])}
     for value, pk in zip(values, ids, strict=True):
         if pk not in found:
             raise ScimError(400, f"no user {str(value.get('value'))[:40]}", "invalidValue")

@@ -51,21 +51,14 @@ def user_json(user: User) -> dict:
 
 
 def group_json(group: Group) -> dict:
-    """A group with its members (prefetch ``memberships__user`` when rendering many)."""
-    members = sorted(group.memberships.all(), key=lambda m: m.user_id)
+    """A group with its members (prefetch ``memberships__user`` when rendering many). A member is its id and
+    ``$ref``: ``display`` and ``type`` are not returned (a provider compares members with what it sent)."""
+    members = sorted((m for m in group.memberships.all() if not m.user.scim_deleted), key=lambda m: m.user_id)
     body = {
         "schemas": [GROUP],
         "id": str(group.pk),
         "displayName": group.name,
-        "members": [
-            {
-                "value": str(m.user_id),
-                "display": m.user.email,
-                "type": "User",
-                "$ref": reverse("scim:user", args=[m.user_id]),
-            }
-            for m in members
-        ],
+        "members": [{"value": str(m.user_id), "$ref": reverse("scim:user", args=[m.user_id])} for m in members],
     }
     if group.external_id:
         body["externalId"] = group.external_id

@@ -6,13 +6,14 @@ from __future__ import annotations
 from rest_framework import status
 from rest_framework.response import Response
 
-from accounts.models import User
+from api.permissions import may
 from api.scim import filters
 from api.scim import groups as scim_groups
 from api.scim import users as scim_users
-from api.scim.base import GROUP, USER, ScimError, ScimView
+from api.scim.base import GROUP, LIST, USER, ScimError, ScimView
 from api.scim.render import group_json, project, user_json
 from permissions.models import Group
+from permissions.vocabulary import Action
 
 SEARCH = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 
@@ -61,7 +62,7 @@ class _UserKind(_Kind):
     urn, operations, filter = USER, scim_users, scim_users.FILTER
 
     def rows(self):
-        return User.objects.order_by("pk")
+        return scim_users.visible().order_by("pk")
 
     def render(self, obj) -> dict:
         return user_json(obj)
@@ -150,3 +151,43 @@ class GroupSearch(_Search):
 class GroupDetail(_Detail):
     permission_module = "groups"
     kind = _GroupKind()
+
+
+class RootSearch(ScimView):
+    """POST /.search (RFC 7644 §3.4.3) over Users, then Groups when the key may view them: a filter naming an
+    attribute one type lacks selects none of that type (RFC 7644 §3.4.2.1); one that neither can serve is
+    invalidFilter."""
+
+    permission_module = "users"
+    permission_action = "view"
+
+    def post(self, request):
+        params = search_params(request)
+        kinds = [_UserKind()] + ([_GroupKind()] if may(request, Action.VIEW, "groups") else [])
+        sets, errors = [], []
+        for kind in kinds:
+            try:
+                sets.append((kind, _filtered(kind.rows(), params, kind.filter)))
+            except ScimError as error:
+                errors.append(error)
+        if not sets:
+            raise errors[0]
+        start, count = self.page(params)
+        totals = [rows.count() for _kind, rows in sets]
+        resources, skip = [], start - 1
+        for (kind, rows), total in zip(sets, totals, strict=True):
+            if skip >= total:
+                skip -= total
+                continue
+            for obj in rows[skip : skip + count - len(resources)] if count > len(resources) else []:
+                resources.append(project(kind.render(obj), params, kind.urn))
+            skip = 0
+        return Response(
+            {
+                "schemas": [LIST],
+                "totalResults": sum(totals),
+                "startIndex": start,
+                "itemsPerPage": len(resources),
+                "Resources": resources,
+            }
+        )

@@ -17,7 +17,7 @@ from permissions.services.checks import require, same_tenant
 from permissions.services.hierarchy import require_outranks
 from permissions.vocabulary import Action
 
-USER_PROFILE = ("external_id", "scim_user_name", "given_name", "family_name")
+USER_PROFILE = ("external_id", "scim_user_name", "given_name", "family_name", "scim_deleted")
 
 
 class Conflict(Exception):

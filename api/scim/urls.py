@@ -19,4 +19,5 @@ urlpatterns = [
     path("Groups/.search", resources.GroupSearch.as_view(), name="group-search"),
     path("Groups/<str:pk>", resources.GroupDetail.as_view(), name="group"),
     path("Bulk", bulk.Bulk.as_view(), name="bulk"),
+    path(".search", resources.RootSearch.as_view(), name="search"),
 ]

@@ -135,25 +135,26 @@ def _name_parts(body: dict) -> dict:
 
 def fields_of(body: dict, user: User | None = None, before: dict | None = None) -> dict:
     """The user's fields a representation describes. A new user's login address is chosen by
-    ``login_address``; an existing user's stays (``emails``, when sent, must hold it: ``mutability``), and
-    ``userName`` may change. With ``before`` (a PATCH's starting representation), ``full_name`` follows
-    whichever of displayName and name.formatted the patch changed."""
+    ``login_address``; an existing user's stays (a PUT's ``emails`` are not read: providers send their
+    own list back; a PATCH that changes them is refused by ``modify``), and ``userName`` may change.
+    With ``before`` (a PATCH's starting representation), ``full_name`` follows whichever of displayName
+    and name.formatted the patch changed."""
     user_name = _text(body.get("userName"), "userName")
     if not user_name:
         raise ScimError(400, "userName is required", "invalidValue")
-    if user is None:
-        email = login_address(user_name, body.get("emails"))
-    else:
-        email = user.email
-        if body.get("emails") is not None and email not in _addresses(body["emails"]):
-            raise ScimError(400, "emails holds the login address, which cannot be changed over SCIM.", "mutability")
+    email = login_address(user_name, body.get("emails")) if user is None else user.email
     parts = _name_parts(body)
     display = _text(body.get("displayName"), "displayName", 200)
-    full_name = display or parts.get("formatted") or " ".join(p for p in (parts.get("given"), parts.get("family")) if p)
-    if before is not None and display == _text(before.get("displayName"), "displayName", 200):
-        old = _name_parts(before).get("formatted", "")
-        if parts.get("formatted", "") != old:
-            full_name = parts.get("formatted", "") or display
+    if before is None:
+        full_name = (
+            display or parts.get("formatted") or " ".join(p for p in (parts.get("given"), parts.get("family")) if p)
+        )
+    elif display != _text(before.get("displayName"), "displayName", 200):
+        full_name = display  # removed: no name
+    elif parts.get("formatted", "") != _name_parts(before).get("formatted", ""):
+        full_name = parts.get("formatted", "")
+    else:
+        full_name = display
     return {
         "email": email,
         "scim_user_name": "" if user_name == email else user_name,
@@ -171,22 +172,36 @@ def _addresses(emails) -> set[str]:
     return {normalised_email(e["value"]) for e in emails if isinstance(e, dict) and isinstance(e.get("value"), str)}
 
 
+def visible():
+    """The tenant's users as SCIM resources: not those the provider deleted."""
+    return User.objects.filter(scim_deleted=False)
+
+
 def find(pk) -> User:
-    user = User.objects.filter(pk=as_id(pk)).first() if as_id(pk) is not None else None
+    user = visible().filter(pk=as_id(pk)).first() if as_id(pk) is not None else None
     if user is None:
         raise ScimError(404, f"User {str(pk)[:40]} not found")
     return user
 
 
 def create(request, body) -> User:
+    """A new user; or, for the login address of a user the provider deleted, that user provisioned again."""
     if not isinstance(body, dict):
         raise ScimError(400, "The body is a JSON object.", "invalidSyntax")
     fields = fields_of(body)
+    deleted = User.objects.filter(email=fields["email"], scim_deleted=True).first()
+    profile = {k: fields[k] for k in ("external_id", "scim_user_name", "given_name", "family_name")}
     try:
         refuse_taken_user(
-            email=fields["email"], scim_user_name=fields["scim_user_name"], external_id=fields["external_id"]
+            email=fields["email"],
+            scim_user_name=fields["scim_user_name"],
+            external_id=fields["external_id"],
+            exclude=deleted.pk if deleted else None,
         )
         with transaction.atomic():
+            if deleted is not None:
+                changes = {**profile, "full_name": fields["full_name"], "is_active": fields["is_active"]}
+                return update_scim_user(deleted, actor=request.user, changes={**changes, "scim_deleted": False})
             return accounts_services.create_user(
                 tenant=request.tenant,
                 email=fields["email"],
@@ -195,7 +210,7 @@ def create(request, body) -> User:
                 full_name=fields["full_name"],
                 is_active=fields["is_active"],
                 actor=request.user,
-                profile={k: fields[k] for k in ("external_id", "scim_user_name", "given_name", "family_name")},
+                profile=profile,
             )
     except (Conflict, IntegrityError) as error:
         raise ScimError(409, str(error) if isinstance(error, Conflict) else "userName is taken", "uniqueness") from None
@@ -232,7 +247,10 @@ def modify(request, pk, body) -> User:
 
 
 def delete(request, pk) -> None:
-    """DELETE deactivates (RFC 7644 §3.6 lets a provider keep the resource)."""
+    """DELETE deactivates the user, who is then no SCIM resource any more (a 404; RFC 7644 §3.6 lets the
+    service keep the account). Posting the same login address again provisions them again."""
     user = find(pk)
     check_if_match(request, user_json(user))
-    accounts_services.deactivate_user(user, actor=request.user, reason="SCIM: deprovisioned")
+    with transaction.atomic():
+        accounts_services.deactivate_user(user, actor=request.user, reason="SCIM: deprovisioned")
+        update_scim_user(user, actor=request.user, changes={"scim_deleted": True}, reason="SCIM: deprovisioned")
