@@ -39,7 +39,9 @@ class Group(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["tenant", "name"], name="group_tenant_name_unique"),
             models.UniqueConstraint(
-                fields=["tenant", "external_id"], condition=~models.Q(external_id=""), name="group_tenant_external_id_unique"
+                fields=["tenant", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="group_tenant_external_id_unique",
             ),
         ]
 
