@@ -328,3 +328,44 @@ def test_group_delete_needs_groups_delete_and_grants_delete(acme, acme_admin, gr
         assert (
             Group.objects.filter(pk=group.pk).exists() and Grant.objects.filter(group=group, revoked_at=None).exists()
         )
+
+
+# Deleted users, POST /.search at the root ------------------------------------------------------------------------
+
+
+def test_a_deleted_user_is_a_404_and_may_be_provisioned_again(scim, acme):
+    created = _create(scim, userName="gone", emails=[{"value": "gone@acme.example"}], externalId="e-9").json()
+    url = f"/scim/v2/Users/{created['id']}"
+    gid = send(scim, "post", "/scim/v2/Groups", {"displayName": "G", "members": [{"value": created["id"]}]}).json()[
+        "id"
+    ]
+    assert scim.delete(url).status_code == 204
+    for method in ("get", "put", "patch", "delete"):
+        error_of(send(scim, method, url, patch_body({"op": "replace", "path": "active", "value": True})), 404)
+    assert scim.get('/scim/v2/Users?filter=userName eq "gone"').json()["totalResults"] == 0
+    assert scim.get(f"/scim/v2/Groups/{gid}").json()["members"] == []
+    with tenant_scope(acme):
+        user = User.objects.get(pk=created["id"])
+        assert not user.is_active and user.scim_deleted
+    again = _create(scim, userName="gone-again", emails=[{"value": "gone@acme.example"}])
+    assert again.status_code == 201 and again.json()["id"] == created["id"] and again.json()["active"] is True
+    assert again.json()["userName"] == "gone-again" and "externalId" not in again.json()
+    assert scim.get(url).status_code == 200
+    assert {"user.deactivated", "user.changed", "user.reactivated"} <= set(_events(acme, target_id=created["id"]))
+
+
+def test_root_search_over_users_and_groups(scim, acme, acme_admin):
+    send(scim, "post", "/scim/v2/Groups", {"displayName": "Zeta"})
+    search = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"]}
+    everything = send(scim, "post", "/scim/v2/.search", {**search, "count": 10}).json()
+    assert everything["totalResults"] == 2
+    assert [r["schemas"][0] for r in everything["Resources"]] == [USER, GROUP]
+    second = send(scim, "post", "/scim/v2/.search", {**search, "startIndex": 2, "count": 1}).json()
+    assert [r.get("displayName") for r in second["Resources"]] == ["Zeta"]
+    only_groups = send(scim, "post", "/scim/v2/.search", {**search, "filter": 'displayName eq "Zeta"'}).json()
+    assert only_groups["totalResults"] == 1  # no user is named Zeta
+    users_only = send(scim, "post", "/scim/v2/.search", {**search, "filter": "userName pr"}).json()
+    assert users_only["totalResults"] == 1  # a group has no userName: none of them
+    error_of(send(scim, "post", "/scim/v2/.search", {**search, "filter": "nickName pr"}), 400, "invalidFilter")
+    _key, token = issue(acme_admin, scopes={"users": ["view"]}, scim=True)
+    assert send(bearer(token), "post", "/scim/v2/.search", search).json()["totalResults"] == 1  # no groups: view
