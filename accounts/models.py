@@ -11,7 +11,8 @@ from django.contrib.auth.models import PermissionsMixin
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -251,7 +252,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         verbose_name = _("user")
         verbose_name_plural = _("users")
         ordering = ["email"]
-        indexes = [models.Index(fields=["tenant", "email"], name="user_tenant_email")]
+        indexes = [
+            models.Index(fields=["tenant", "email"], name="user_tenant_email"),
+            # SCIM's userName eq "…" (case-insensitive): one index lookup, not a scan of the tenant's users
+            models.Index(F("tenant"), Lower("scim_user_name"), name="user_tenant_scim_user_name_ci"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "email"], name="user_tenant_email_unique"),
             models.UniqueConstraint(

@@ -57,6 +57,9 @@ class _Kind:
     def render(self, obj) -> dict:
         raise NotImplementedError
 
+    def fresh(self, obj):
+        raise NotImplementedError
+
 
 class _UserKind(_Kind):
     urn, operations, filter = USER, scim_users, scim_users.FILTER
@@ -67,6 +70,9 @@ class _UserKind(_Kind):
     def render(self, obj) -> dict:
         return user_json(obj)
 
+    def fresh(self, obj):
+        return obj  # the operations return the user as the services left it
+
 
 class _GroupKind(_Kind):
     urn, operations, filter = GROUP, scim_groups, scim_groups.FILTER
@@ -76,6 +82,9 @@ class _GroupKind(_Kind):
 
     def render(self, obj) -> dict:
         return group_json(obj)
+
+    def fresh(self, obj):
+        return self.rows().get(pk=obj.pk)  # its members as they are now
 
 
 class _Collection(ScimView):
@@ -90,7 +99,7 @@ class _Collection(ScimView):
 
     def post(self, request):
         obj = self.kind.operations.create(request, request.data)
-        return _one(self.kind.render(self.kind.rows().get(pk=obj.pk)), request.query_params, self.kind.urn, True)
+        return _one(self.kind.render(self.kind.fresh(obj)), request.query_params, self.kind.urn, True)
 
 
 class _Search(_Collection):
@@ -103,20 +112,17 @@ class _Search(_Collection):
 class _Detail(ScimView):
     kind: _Kind
 
-    def _answer(self, request, pk) -> Response:
-        obj = self.kind.rows().filter(pk=self.kind.operations.find(pk).pk).first()
-        return _one(self.kind.render(obj), request.query_params, self.kind.urn)
+    def _answer(self, request, obj) -> Response:
+        return _one(self.kind.render(self.kind.fresh(obj)), request.query_params, self.kind.urn)
 
     def get(self, request, pk):
-        return self._answer(request, pk)
+        return self._answer(request, self.kind.operations.find(pk))
 
     def put(self, request, pk):
-        self.kind.operations.replace(request, pk, request.data)
-        return self._answer(request, pk)
+        return self._answer(request, self.kind.operations.replace(request, pk, request.data))
 
     def patch(self, request, pk):
-        self.kind.operations.modify(request, pk, request.data)
-        return self._answer(request, pk)
+        return self._answer(request, self.kind.operations.modify(request, pk, request.data))
 
     def delete(self, request, pk):
         self.kind.operations.delete(request, pk)  # a user is deactivated, a group deleted

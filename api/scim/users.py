@@ -222,7 +222,7 @@ def _change(request, user: User, fields: dict) -> User:
             update_scim_user(user, actor=request.user, changes={k: v for k, v in fields.items() if k != "email"})
     except (Conflict, IntegrityError) as error:
         raise ScimError(409, str(error) if isinstance(error, Conflict) else "a value is taken", "uniqueness") from None
-    return find(user.pk)
+    return user  # the services changed this instance
 
 
 def replace(request, pk, body) -> User:
@@ -241,6 +241,8 @@ def modify(request, pk, body) -> User:
     patched = patch.apply(current, ops, SHAPE)
     if _text(patched.get("id"), "id") != current["id"]:
         raise ScimError(400, "id cannot be changed", "mutability")
+    if patched.get("active") is None:  # required: removing it must not read as the default (true)
+        raise ScimError(400, "active cannot be removed", "mutability")
     if patched.get("emails") != current["emails"] and _addresses(patched.get("emails")) != {user.email}:
         raise ScimError(400, "emails holds the login address only, which cannot be changed over SCIM.", "mutability")
     return _change(request, user, fields_of(patched, user, before=current))

@@ -178,6 +178,7 @@ def test_patch_path_forms_on_a_user(scim, person, operation, check):
         ({"op": "replace", "path": 'emails[type eq "work"].value', "value": "new@acme.example"}, 400, "mutability"),
         ({"op": "add", "path": "emails", "value": [{"value": "second@acme.example"}]}, 400, "mutability"),
         ({"op": "remove", "path": "emails"}, 400, "mutability"),
+        ({"op": "remove", "path": "active"}, 400, "mutability"),
         ({"op": "replace", "path": "active", "value": "maybe"}, 400, "invalidValue"),
         ({"op": "replace", "path": "id", "value": "1"}, 400, "mutability"),
         ({"op": "move", "path": "active", "value": True}, 400, "invalidSyntax"),
