@@ -13,7 +13,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from api.input import MAX_BODY
-from api.permissions import BY_METHOD, key_of, may
+from api.permissions import BY_METHOD, key_of, may, tenant_user
 from api.scim import groups as scim_groups
 from api.scim import users as scim_users
 from api.scim.base import ScimError, ScimView, scim_error_handler
@@ -33,7 +33,7 @@ class BulkPermission(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         key = key_of(request)
-        return key is not None and key.scim and bool(getattr(request.user, "tenant_id", None))
+        return key is not None and key.scim and tenant_user(request.user)
 
 
 class _Unresolved(Exception):
