@@ -145,5 +145,8 @@ def delete(request, pk) -> None:
     check_if_match(request, _current(group))
     if group_services.live_grants(group).exists() and not key_allows(request, "grants", Action.DELETE):
         raise ScimError(403, "Deleting this group revokes its grants: the key needs grants: delete.")
-    with transaction.atomic():
-        delete_group(group, actor=request.user)
+    try:
+        with transaction.atomic():
+            delete_group(group, actor=request.user)
+    except Conflict as error:
+        raise ScimError(409, str(error)) from None

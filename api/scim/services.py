@@ -12,7 +12,7 @@ import audit
 from accounts.models import User
 from api.services import rename_group, update_user
 from audit.events import EventType
-from permissions.models import Group, GroupMembership
+from permissions.models import Group, GroupMembership, PendingChange
 from permissions.services import grants as grant_services
 from permissions.services import groups as group_services
 from permissions.services.checks import require, same_tenant
@@ -111,9 +111,13 @@ def update_scim_group(group: Group, *, actor, name: str | None = None, external_
 def delete_group(group: Group, *, actor, reason: str = "SCIM: group deleted") -> dict:
     """Delete a group (groups: delete): its live grants are revoked and its members removed through the
     grant and group services (each audited, each checked: INS-1, the last administrator), then the group
-    goes; ``group.deleted`` records what it held. Refused as a whole when any step is."""
+    goes; ``group.deleted`` records what it held. Refused as a whole when any step is, and while a change
+    naming the group awaits approval."""
     same_tenant(actor.tenant_id, group)
     require(actor, Action.DELETE, "groups")
+    waiting = PendingChange.objects.filter(status=PendingChange.Status.PENDING, payload__group=group.pk)
+    if waiting.exists():  # approving one later would name a group that is gone
+        raise Conflict("Changes to this group await a second administrator: decide them first.")
     revoked = []
     for each in group_services.live_grants(group):
         revoked.append({"grant": each.pk, "module": each.module.key, "actions": each.actions})

@@ -370,3 +370,21 @@ def test_root_search_over_users_and_groups(scim, acme, acme_admin):
     error_of(send(scim, "post", "/scim/v2/.search", {**search, "filter": "nickName pr"}), 400, "invalidFilter")
     _key, token = issue(acme_admin, scopes={"users": ["view"]}, scim=True)
     assert send(bearer(token), "post", "/scim/v2/.search", search).json()["totalResults"] == 1  # no groups: view
+
+
+def test_group_delete_waits_for_pending_changes_naming_the_group(scim, acme, acme_admin, granted_group):
+    group, _member, _grant = granted_group
+    with tenant_scope(acme):
+        from permissions.services.changes import request_change
+
+        request_change(
+            actor=acme_admin,
+            kind="membership",
+            payload={"group": group.pk, "user": _member.pk, "owner": False},
+            summary="x",
+            reason="",
+        )
+    before = _events(acme)
+    error_of(scim.delete(f"/scim/v2/Groups/{group.pk}"), 409)
+    assert scim.get(f"/scim/v2/Groups/{group.pk}").status_code == 200
+    assert _events(acme) == before
