@@ -11,7 +11,8 @@ from django.contrib.auth.models import PermissionsMixin
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -232,6 +233,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(_("platform operator"), default=False)
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
     language = models.CharField(_("language"), max_length=10, blank=True, default="")
+    # SCIM (RFC 7643 §4.1): the identity provider's own id, the userName it sent when that is not the login
+    # address, and the name's parts. Empty when the user was not provisioned so.
+    external_id = models.CharField(_("external id"), max_length=255, blank=True, default="")
+    scim_user_name = models.CharField(_("SCIM user name"), max_length=255, blank=True, default="")
+    given_name = models.CharField(_("given name"), max_length=100, blank=True, default="")
+    family_name = models.CharField(_("family name"), max_length=100, blank=True, default="")
+    # Deleted by the identity provider (SCIM DELETE): deactivated, and no longer a SCIM resource (a 404).
+    scim_deleted = models.BooleanField(_("deleted by the identity provider"), default=False)
 
     objects = UserManager()
 
@@ -243,11 +252,23 @@ class User(AbstractBaseUser, PermissionsMixin):
         verbose_name = _("user")
         verbose_name_plural = _("users")
         ordering = ["email"]
-        indexes = [models.Index(fields=["tenant", "email"], name="user_tenant_email")]
+        indexes = [
+            models.Index(fields=["tenant", "email"], name="user_tenant_email"),
+            # SCIM's userName eq "…" (case-insensitive): one index lookup, not a scan of the tenant's users
+            models.Index(F("tenant"), Lower("scim_user_name"), name="user_tenant_scim_user_name_ci"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "email"], name="user_tenant_email_unique"),
             models.UniqueConstraint(
                 fields=["email"], condition=Q(tenant__isnull=True), name="user_operator_email_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "external_id"], condition=~Q(external_id=""), name="user_tenant_external_id_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "scim_user_name"],
+                condition=~Q(scim_user_name=""),
+                name="user_tenant_scim_user_name_unique",
             ),
             # A platform operator has no tenant and no role; a tenant user is never staff.
             models.CheckConstraint(

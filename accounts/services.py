@@ -31,6 +31,9 @@ def create_tenant(*, name: str, slug: str, actor: User | None = None) -> Tenant:
     return tenant
 
 
+PROFILE_FIELDS = frozenset({"external_id", "scim_user_name", "given_name", "family_name", "scim_deleted"})
+
+
 @transaction.atomic
 def create_user(
     *,
@@ -41,17 +44,24 @@ def create_user(
     full_name: str = "",
     is_active: bool = True,
     actor: User | None = None,
+    profile: dict | None = None,
 ) -> User:
-    """A user of ``tenant`` holding ``role`` (which must be one of the tenant's)."""
+    """A user of ``tenant`` holding ``role`` (which must be one of the tenant's). ``profile``: what SCIM
+    provisioning also keeps (``external_id``, ``scim_user_name``, ``given_name``, ``family_name``)."""
     if role.tenant_id != tenant.pk:
         raise ValueError("role belongs to another tenant")
-    user = User.objects.create_user(email, password, tenant=tenant, role=role, full_name=full_name, is_active=is_active)
+    profile = {k: v for k, v in (profile or {}).items() if v}
+    if set(profile) - PROFILE_FIELDS:
+        raise ValueError(f"unknown profile fields {sorted(set(profile) - PROFILE_FIELDS)}")
+    user = User.objects.create_user(
+        email, password, tenant=tenant, role=role, full_name=full_name, is_active=is_active, **profile
+    )
     audit.record(
         EventType.USER_CREATED,
         tenant=tenant,
         actor=actor,
         target=user,
-        after={"email": user.email, "role": role.key, "is_active": is_active},
+        after={"email": user.email, "role": role.key, "is_active": is_active, **profile},
     )
     return user
 

@@ -101,3 +101,5 @@ class EventType(models.TextChoices):
     WEBHOOK_SECRET_ROTATED = "webhook.secret_rotated", _("Webhook signing secret rotated")
     WEBHOOK_DISABLED = "webhook.disabled", _("Webhook subscription disabled after repeated failures")
     WEBHOOK_REDELIVERY = "webhook.redelivery", _("Webhook event sent again")
+    GROUP_CHANGED = "group.changed", _("Group changed")
+    GROUP_DELETED = "group.deleted", _("Group deleted")

@@ -172,7 +172,7 @@ def _foreign_link_token(tenant):
 
 
 # Django's admin is for platform operators only; tenant users are sent to its login page (tested apart).
-# SCIM answers only SCIM keys (a session gets 401): its foreign ids are tested with keys in tests/api/.
+# SCIM answers only SCIM keys (a session gets 403): its own walk, with keys, is tests/api/test_scim_isolation.py.
 EXCLUDED_PREFIXES = ("platform-admin/", "scim/v2/")
 
 

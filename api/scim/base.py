@@ -87,19 +87,23 @@ class ScimView(TenantAPIView):
     def get_exception_handler(self):
         return scim_error_handler
 
-    def page(self, request) -> tuple[int, int]:
-        """(startIndex ≥ 1, count between 0 and MAX_COUNT) from the query (RFC 7644 §3.4.2.4: a value
-        below 1 is read as 1, a count above the maximum as the maximum). ASCII digits, at most 18."""
+    def page(self, params) -> tuple[int, int]:
+        """(startIndex ≥ 1, count between 0 and MAX_COUNT) from the query or a search body (RFC 7644 §3.4.2.4:
+        a value below 1 is read as 1, a count above the maximum as the maximum). ASCII digits, at most 18."""
         values = []
         for name, default in (("startIndex", "1"), ("count", "100")):
-            raw = request.query_params.get(name) or default
-            if not _INTEGER.fullmatch(raw):
+            raw = params.get(name)
+            raw = default if raw in (None, "") else raw
+            if isinstance(raw, int) and not isinstance(raw, bool):
+                raw = str(raw)
+            if not isinstance(raw, str) or not _INTEGER.fullmatch(raw):
                 raise ScimError(400, f"{name} is an integer", "invalidValue")
             values.append(int(raw))
         return max(1, values[0]), min(MAX_COUNT, max(0, values[1]))
 
-    def listing(self, request, queryset, render) -> Response:
-        start, count = self.page(request)
+    def listing(self, params, queryset, render) -> Response:
+        """One page of ``queryset`` (ordered by id): a count and one select, whatever the page's length."""
+        start, count = self.page(params)
         total = queryset.count()
         rows = list(queryset[start - 1 : start - 1 + count]) if count and start <= total else []
         return Response(

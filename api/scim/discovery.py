@@ -5,25 +5,38 @@ from __future__ import annotations
 from rest_framework.response import Response
 
 from api.scim.base import GROUP, LIST, MAX_COUNT, USER, ScimError, ScimView
+from api.scim.bulk import MAX_OPERATIONS, MAX_PAYLOAD
 
 SPC = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
 RT = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
 SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Schema"
 
 
-def _attr(name, type_="string", *, required=False, mutability="readWrite", unique="none", multi=False, sub=None):
+def _attr(
+    name,
+    type_="string",
+    *,
+    required=False,
+    mutability="readWrite",
+    unique="none",
+    multi=False,
+    sub=None,
+    case_exact=False,
+):
     attribute = {
         "name": name,
         "type": type_,
         "multiValued": multi,
         "required": required,
-        "caseExact": False,
+        "caseExact": case_exact,
         "mutability": mutability,
         "returned": "default",
         "uniqueness": unique,
     }
     if sub:
         attribute["subAttributes"] = sub
+    if type_ == "reference":
+        attribute["referenceTypes"] = ["User"]
     return attribute
 
 
@@ -33,17 +46,27 @@ SCHEMAS = {
         "name": "User",
         "description": "User Account",
         "attributes": [
-            _attr("userName", required=True, unique="server", mutability="immutable"),
+            _attr("userName", required=True, unique="server"),
+            _attr("externalId", unique="server", case_exact=True),
             _attr("displayName"),
-            _attr("name", "complex", sub=[_attr("formatted"), _attr("givenName"), _attr("familyName")]),
             _attr(
+                "name",
+                "complex",
+                sub=[_attr("formatted"), _attr("givenName"), _attr("familyName")],
+            ),
+            _attr(  # the login address: required (in emails or as userName), kept as it was at creation
                 "emails",
                 "complex",
                 multi=True,
-                mutability="readOnly",
-                sub=[_attr("value"), _attr("primary", "boolean")],
+                required=True,
+                mutability="immutable",
+                sub=[
+                    _attr("value", required=True, mutability="immutable"),
+                    _attr("type", mutability="readOnly"),
+                    _attr("primary", "boolean", mutability="readOnly"),
+                ],
             ),
-            _attr("active", "boolean"),
+            _attr("active", "boolean", required=True),  # every account is active or not (true when not sent)
         ],
     },
     GROUP: {
@@ -52,11 +75,17 @@ SCHEMAS = {
         "description": "Group",
         "attributes": [
             _attr("displayName", required=True, unique="server"),
+            _attr("externalId", unique="server", case_exact=True),
             _attr(
                 "members",
                 "complex",
                 multi=True,
-                sub=[_attr("value", mutability="immutable"), _attr("display", mutability="readOnly")],
+                sub=[
+                    _attr("value", mutability="immutable"),
+                    _attr("display", mutability="readOnly"),
+                    _attr("type", mutability="readOnly"),
+                    _attr("$ref", "reference", mutability="immutable"),
+                ],
             ),
         ],
     },
@@ -100,11 +129,11 @@ class ServiceProviderConfig(ScimView):
                 "schemas": [SPC],
                 "documentationUri": "/api/docs/",
                 "patch": {"supported": True},
-                "bulk": {"supported": False, "maxOperations": 0, "maxPayloadSize": 0},
+                "bulk": {"supported": True, "maxOperations": MAX_OPERATIONS, "maxPayloadSize": MAX_PAYLOAD},
                 "filter": {"supported": True, "maxResults": MAX_COUNT},
                 "changePassword": {"supported": False},
                 "sort": {"supported": False},
-                "etag": {"supported": False},
+                "etag": {"supported": True},
                 "authenticationSchemes": [
                     {
                         "type": "oauthbearertoken",

@@ -27,6 +27,8 @@ class Group(models.Model):
     description = models.TextField(_("description"), blank=True)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.COMPANY)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+    # The identity provider's own id of the group (SCIM externalId, RFC 7643 §3.1); empty when none.
+    external_id = models.CharField(_("external id"), max_length=255, blank=True, default="")
 
     objects = TenantManager()
 
@@ -34,7 +36,14 @@ class Group(models.Model):
         verbose_name = _("group")
         verbose_name_plural = _("groups")
         ordering = ["tenant", "name"]
-        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="group_tenant_name_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name"], name="group_tenant_name_unique"),
+            models.UniqueConstraint(
+                fields=["tenant", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="group_tenant_external_id_unique",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

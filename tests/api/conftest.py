@@ -76,3 +76,12 @@ def globex_key(globex_admin):
 @pytest.fixture
 def api_globex(globex_key):
     return bearer(globex_key[1])
+
+
+@pytest.fixture
+def scim(acme_admin):
+    """A client sending a SCIM key of Acme's administrator (users, groups and grants; a generous rate)."""
+    from tests.api.scimkit import SCOPES
+
+    _key, token = issue(acme_admin, scopes=SCOPES, scim=True, rate_per_minute=1_000_000)
+    return bearer(token)
