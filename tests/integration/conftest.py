@@ -195,3 +195,21 @@ def http_login(base_url: str, user, password: str) -> requests.Session:
     )
     assert response.status_code == 302 and "/accounts/" not in response.headers["Location"], response.text[:300]
     return session
+
+
+FC1_WITHIN = 1.0  # seconds: a change committed by one process is obeyed by every other within this (FC-1)
+
+
+def obeyed_within(condition, seconds: float = FC1_WITHIN) -> float:
+    """Ask ``condition()`` until it holds; fails unless it held within ``seconds`` of the call (made right
+    after the change's commit). Returns the seconds it took. Another process may reuse the authorization
+    version it read for AUTHZ_VERSION_MAX_AGE (0.25 s), so "at once" is not the guarantee: "within 1 s" is."""
+    started = time.monotonic()
+    while True:
+        if condition():
+            took = time.monotonic() - started
+            assert took <= seconds, f"obeyed after {took:.2f} s"
+            return took
+        if time.monotonic() - started > seconds:
+            raise AssertionError(f"not obeyed within {seconds} s")
+        time.sleep(0.02)
