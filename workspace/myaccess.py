@@ -24,6 +24,8 @@ def source_label(path) -> str:
     """Where a path comes from (a role, a direct grant, a group's grant), without its action."""
     if path.kind == PathKind.ROLE:
         return _("Role %(role)s") % {"role": path.role.display_name}
+    if path.kind == PathKind.SHARING_RULE:
+        return path.note
     grant = path.grant
     values = {
         "id": grant.pk,
