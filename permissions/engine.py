@@ -97,6 +97,7 @@ def prefetch_many(users, resources=()) -> None:
     now = timezone.now()
     for tenant_id, members in by_tenant.items():
         version = current_version(tenant_id)
+        sharing.tenant_rules(tenant_id, version)
         resource_ids = [r.pk for r in resources if r is not None and r.tenant_id == tenant_id]
         people = list(members.values())
         for start in range(0, len(people), MAX_BATCH_USERS):

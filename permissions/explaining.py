@@ -190,7 +190,7 @@ def explain(user, action, target) -> Explanation:
     if resource is not None:
         paths += sharing_paths(user, module, resource, action, now)
     if not paths:
-        reasons.append(_("No role, group, grant or sharing rule gives this action."))
+        reasons.append(_("No role, group or grant gives this action."))
     return Explanation(bool(paths), paths, [] if paths else reasons)
 
 

@@ -23,12 +23,14 @@ import time
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.db.models import JSONField, Q, Value
 from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 
 from accounts.organisations import Organisation, ancestors, descendants
+from permissions.compiled import MAX_SET_SECONDS
 from permissions.models import Module, Resource, SharingRule
+from permissions.versioning import has_had_sharing_rules
 
 MAX_PROFILES = 20_000
 
@@ -55,12 +57,25 @@ class Profile:
     organisation: Organisation | None
 
 
+@dataclass
+class TenantRules:
+    """A tenant's live rules, organisations and sensitive attribute names at one authorization version."""
+
+    version: object
+    rules: list[SharingRule]
+    orgs: dict[int, Organisation]
+    sensitive: dict[int, frozenset[str]]
+    valid_until: float
+
+
 _profiles: dict[tuple[int, int], Profile] = {}
+_tenants: dict[int, TenantRules] = {}
 
 
 def clear() -> None:
-    """Forget every user's clauses (tests)."""
+    """Forget every tenant's rules and user's clauses (tests)."""
     _profiles.clear()
+    _tenants.clear()
 
 
 def _rows(model, tenant_id):
@@ -79,6 +94,25 @@ def tree(tenant_id: int) -> dict[int, Organisation]:
     return {org.pk: org for org in _rows(Organisation, tenant_id)}
 
 
+def tenant_rules(tenant_id: int, version) -> TenantRules:
+    """The tenant's rules at ``version`` (the compiled sets' version): read once per version and process,
+    kept at most ``MAX_SET_SECONDS`` and never past the earliest expiry of a rule read."""
+    cached = _tenants.get(tenant_id)
+    if cached is not None and cached.version == version and time.time() < cached.valid_until:
+        return cached
+    if not has_had_sharing_rules(tenant_id, version[0]):  # the version row said so: no query
+        return TenantRules(version, [], {}, {}, time.time() + MAX_SET_SECONDS)
+    rules = live_rules(tenant_id, timezone.now())
+    orgs = tree(tenant_id) if rules else {}
+    modules = {r.module_id for r in rules if r.kind == SharingRule.Kind.CRITERIA}
+    sensitive = {m.pk: frozenset(m.sensitive_attributes or ()) for m in _rows(Module, tenant_id).filter(pk__in=modules)}
+    expiries = [r.expires_at.timestamp() for r in rules if r.expires_at]
+    valid_until = min([time.time() + MAX_SET_SECONDS, *expiries])
+    result = TenantRules(version, rules, orgs, sensitive, valid_until)
+    _tenants[tenant_id] = result
+    return result
+
+
 def clauses_for(user, rules, orgs: dict[int, Organisation]) -> list[Clause]:
     """What ``rules`` give ``user`` (active, of the rules' tenant), given the tenant's organisations."""
     mine = orgs.get(user.organisation_id) if user.organisation_id else None
@@ -86,45 +120,45 @@ def clauses_for(user, rules, orgs: dict[int, Organisation]) -> list[Clause]:
     parents = {ident: org.parent_id for ident, org in orgs.items()}
     found = []
     for rule in rules:
-        owners, criterion = None, None
-        if rule.kind == SharingRule.Kind.OWN:
-            if member is None:
-                continue
-            owners = frozenset(descendants(parents, member.pk) if rule.include_children else {member.pk})
-        elif rule.kind == SharingRule.Kind.PARTNER:
-            if member is None or rule.organisation_id != member.pk or rule.target_organisation_id is None:
-                continue
-            owners = frozenset({rule.target_organisation_id})
-        elif rule.kind == SharingRule.Kind.CRITERIA:
-            by_org = member is not None and rule.organisation_id == member.pk
-            by_role = rule.role_id is not None and rule.role_id == user.role_id
-            if not (by_org or by_role) or not rule.attribute_key:
-                continue
-            criterion = (rule.attribute_key, rule.attribute_value)
-        else:
-            continue
-        found.append(Clause(rule.module_id, rule.actions, owners, criterion, rule))
+        clause = _clause(rule, user, member, parents)
+        if clause is not None:
+            found.append(clause)
     return found
 
 
+def _clause(rule, user, member, parents) -> Clause | None:
+    owners, criterion = None, None
+    if rule.kind == SharingRule.Kind.OWN:
+        if member is None:
+            return None
+        owners = frozenset(descendants(parents, member.pk) if rule.include_children else {member.pk})
+    elif rule.kind == SharingRule.Kind.PARTNER:
+        if member is None or rule.organisation_id != member.pk or rule.target_organisation_id is None:
+            return None
+        owners = frozenset({rule.target_organisation_id})
+    elif rule.kind == SharingRule.Kind.CRITERIA:
+        by_org = member is not None and rule.organisation_id == member.pk
+        by_role = rule.role_id is not None and rule.role_id == user.role_id
+        if not (by_org or by_role) or not rule.attribute_key:
+            return None
+        criterion = (rule.attribute_key, rule.attribute_value)
+    else:
+        return None
+    return Clause(rule.module_id, rule.actions, owners, criterion, rule)
+
+
 def profile(user, entry) -> Profile:
-    """``user``'s clauses for the compiled set ``entry`` (built once per set, bounded by rule expiry)."""
+    """``user``'s clauses for the compiled set ``entry`` (no query once the tenant's rules are read)."""
     key = (user.tenant_id, user.pk)
     cached = _profiles.get(key)
     if cached is not None and cached.entry is entry and time.time() < cached.valid_until:
         return cached
-    now = timezone.now()
-    rules = live_rules(user.tenant_id, now)
-    orgs = tree(user.tenant_id) if rules or user.organisation_id else {}
-    clauses = tuple(clauses_for(user, rules, orgs))
-    modules = {c.module_id for c in clauses if c.criterion}
-    sensitive = {
-        m.pk: frozenset(m.sensitive_attributes or ()) for m in _rows(Module, user.tenant_id).filter(pk__in=modules)
-    }
-    valid_until = min([entry.valid_until, *(c.rule.expires_at.timestamp() for c in clauses if c.rule.expires_at)])
+    known = tenant_rules(user.tenant_id, entry.version)
+    clauses = tuple(clauses_for(user, known.rules, known.orgs)) if known.rules else ()
     if len(_profiles) >= MAX_PROFILES:
         _profiles.clear()
-    result = Profile(entry, clauses, sensitive, valid_until, orgs.get(user.organisation_id))
+    valid_until = min(entry.valid_until, known.valid_until)
+    result = Profile(entry, clauses, known.sensitive, valid_until, known.orgs.get(user.organisation_id))
     _profiles[key] = result
     return result
 
@@ -176,8 +210,10 @@ def allows(user, entry, resource, bit: int) -> bool:
 
 
 def _criterion_q(key: str, value: str) -> Q:
+    """``attributes[key]`` is the JSON string ``value`` (the key is never parsed as a lookup; the value is
+    a bound parameter)."""
     lhs = KeyTransform(key, "attributes")
-    return Q(lhs.get_lookup("exact")(lhs, value))
+    return Q(lhs.get_lookup("exact")(lhs, Value(value, output_field=JSONField())))
 
 
 def condition(user, entry, bit: int) -> Q | None:

@@ -18,7 +18,7 @@ from audit.events import EventType
 from permissions.models import Module, SharingRule
 from permissions.services.checks import require, require_scope, same_tenant
 from permissions.services.errors import AccessRefused, ErrorCode
-from permissions.versioning import bump
+from permissions.versioning import bump, mark_sharing_rules
 from permissions.vocabulary import BUSINESS_ACTIONS, Action, ModuleKind, actions_of, mask_of
 
 #: An attribute name a criterion may test: letters, digits and single underscores.
@@ -125,6 +125,7 @@ def create_rule(rule: SharingRule, *, actor) -> SharingRule:
     rule.created_by = actor
     rule.save()
     bump(rule.tenant_id)
+    mark_sharing_rules(rule.tenant_id)
     audit.record(
         EventType.SHARING_RULE_CREATED,
         tenant=rule.tenant,
