@@ -119,20 +119,38 @@ def test_partner_rule(acme, acme_admin, world):
     )
     assert visible_titles(acme, alice) == {"Initech · TPS"}
     assert visible_titles(acme, peter) == set()  # one way only
-    assert "because you work for Umbrella" in engine.explain(alice, "view", world["records"]["Initech · TPS"]).paths[0].text
+    assert (
+        "because you work for Umbrella"
+        in engine.explain(alice, "view", world["records"]["Initech · TPS"]).paths[0].text
+    )
 
 
 def test_criteria_rule_by_role_and_by_organisation(acme, acme_admin, world):
     with tenant_scope(acme):
         basic = Role.objects.get(key=BuiltinRole.BASIC)
-    add_rule(acme, acme_admin, name="East for basics", kind="criteria", role=basic, attribute_key="region",
-             attribute_value="east")
+    add_rule(
+        acme,
+        acme_admin,
+        name="East for basics",
+        kind="criteria",
+        role=basic,
+        attribute_key="region",
+        attribute_value="east",
+    )
     nobody = world["people"]["nobody"]
     assert visible_titles(acme, nobody) == {"Initech · TPS", "Umbrella · Antidote", "Unowned"}
     assert engine.can(nobody, "view", world["records"]["Unowned"])
     assert not engine.can(nobody, "view", world["records"]["Initech East · Stapler"])
-    add_rule(acme, acme_admin, name="West for Umbrella", kind="criteria", organisation=world["umbrella"],
-             attribute_key="region", attribute_value="west", actions=["export"])
+    add_rule(
+        acme,
+        acme_admin,
+        name="West for Umbrella",
+        kind="criteria",
+        organisation=world["umbrella"],
+        attribute_key="region",
+        attribute_value="west",
+        actions=["export"],
+    )
     assert visible_titles(acme, world["people"]["alice"], "export") == {"Initech East · Stapler"}
     assert visible_titles(acme, nobody, "export") == set()
 
@@ -163,8 +181,9 @@ def test_deleting_a_rule_removes_access_and_is_audited(acme, acme_admin, world):
 
 def test_preview_names_who_gains(acme, acme_admin, world):
     with tenant_scope(acme):
-        rule = rules.build_rule(tenant=acme, name="Own", kind="own", module=module(acme, "reports"),
-                                actions=["view"], reason="r")
+        rule = rules.build_rule(
+            tenant=acme, name="Own", kind="own", module=module(acme, "reports"), actions=["view"], reason="r"
+        )
         impact = preview_rule(rule)
     gained = {u.email: [str(c) for c in changes] for u, changes in impact.gained.items()}
     assert set(gained) == {"peter@acme.example", "sam@acme.example", "alice@acme.example"}
@@ -210,9 +229,16 @@ def test_only_holders_of_grants_create_may_add_rules(acme, world):
 def test_rules_of_another_tenant_give_nothing(acme, globex, acme_admin, globex_admin, world):
     with tenant_scope(globex):
         with pytest.raises(AccessRefused) as refused:
-            rules.build_rule(tenant=globex, name="x", kind="partner", module=module(globex, "reports"),
-                             actions=["view"], reason="r", organisation=world["initech"],
-                             target_organisation=world["umbrella"])
+            rules.build_rule(
+                tenant=globex,
+                name="x",
+                kind="partner",
+                module=module(globex, "reports"),
+                actions=["view"],
+                reason="r",
+                organisation=world["initech"],
+                target_organisation=world["umbrella"],
+            )
     assert refused.value.code == ErrorCode.CROSS_TENANT
     add_rule(globex, globex_admin, name="Globex own", kind="own", module=module(globex, "reports"))
     assert visible_titles(acme, world["people"]["peter"]) == set()
