@@ -35,6 +35,8 @@ FOREIGN_IDS: dict[str, Callable] = {
     "change_id": lambda tenant: _foreign_console_object(tenant, "change"),
     "checkpoint_id": lambda tenant: _foreign_api_object(tenant, "checkpoint"),
     "key_id": lambda tenant: _foreign_api_object(tenant, "key"),
+    "organisation_id": lambda tenant: _foreign_api_object(tenant, "organisation"),
+    "rule_id": lambda tenant: _foreign_api_object(tenant, "sharing_rule"),
 }
 
 

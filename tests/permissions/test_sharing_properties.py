@@ -19,8 +19,8 @@ from permissions import engine, planner
 from permissions.models import Module, Resource, Role, SharingRule
 from permissions.services import grants, modules, roles
 from permissions.services import organisations as orgs
-from permissions.services.errors import AccessRefused
 from permissions.services import sharing_rules as rules
+from permissions.services.errors import AccessRefused
 from permissions.vocabulary import BITS, Action
 from tests.permissions import brute_force
 
