@@ -33,6 +33,11 @@ class Organisation(models.Model):
         blank=True,
         related_name="children",
     )
+    # The organisation's row in the groups module: per-object grants on it are the rights over the
+    # organisation ("groups: change" on it = "organisation: manage", its delegated administrators).
+    resource = models.OneToOneField(
+        "permissions.Resource", on_delete=models.PROTECT, null=True, blank=True, related_name="organisation"
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     objects = TenantManager()

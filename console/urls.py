@@ -1,6 +1,6 @@
 from django.urls import path
 
-from console.views import approvals, grants, groups, modules, organisations, roles, settings, sharing, users
+from console.views import approvals, delegated, grants, groups, modules, organisations, roles, settings, sharing, users
 
 app_name = "console"
 
@@ -34,6 +34,8 @@ urlpatterns = [
         organisations.remove_member,
         name="organisation_remove_member",
     ),
+    path("my-organisations/", delegated.my_organisations, name="my_organisations"),
+    path("my-organisations/<int:organisation_id>/", delegated.people, name="my_organisation"),
     path("sharing-rules/", sharing.rule_list, name="sharing_rules"),
     path("sharing-rules/new/", sharing.create, name="sharing_rule_create"),
     path("sharing-rules/<int:rule_id>/delete/", sharing.delete, name="sharing_rule_delete"),

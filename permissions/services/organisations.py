@@ -13,12 +13,12 @@ from django.db import transaction
 import audit
 from accounts.organisations import MAX_DEPTH, Organisation, ancestors
 from audit.events import EventType
-from permissions.models import Resource
+from permissions.models import Module, Resource
 from permissions.services.checks import require, same_tenant
 from permissions.services.errors import AccessRefused, ErrorCode
 from permissions.services.hierarchy import require_outranks
 from permissions.versioning import bump
-from permissions.vocabulary import Action
+from permissions.vocabulary import Action, SystemModule
 
 
 def _actor_in(actor, tenant_id) -> None:
@@ -72,6 +72,13 @@ def create_organisation(*, actor, tenant, name: str, external_id: str = "", pare
     _check_unique(tenant.pk, name=name, external_id=external_id)
     _check_parent(tenant.pk, parent)
     org = Organisation.objects.create(tenant=tenant, name=name, external_id=external_id, parent=parent)
+    org.resource = Resource.objects.create(
+        tenant=tenant,
+        module=Module.objects.get(key=SystemModule.GROUPS),
+        title=name,
+        external_id=f"organisation:{org.pk}",
+    )
+    org.save(update_fields=["resource"])
     bump(tenant.pk)
     audit.record(
         EventType.ORGANISATION_CREATED,
@@ -101,6 +108,8 @@ def rename_organisation(org: Organisation, *, actor, name: str, external_id: str
     before = {"name": org.name, "external_id": org.external_id}
     org.name, org.external_id = name, external_id
     org.save(update_fields=["name", "external_id"])
+    if org.resource_id:
+        Resource.objects.filter(pk=org.resource_id).update(title=name)
     audit.record(
         EventType.ORGANISATION_RENAMED,
         tenant=org.tenant,
