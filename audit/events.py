@@ -103,3 +103,7 @@ class EventType(models.TextChoices):
     RESOURCE_ORGANISATION_CHANGED = "resource.organisation_changed", _("Resource's owner organisation changed")
     SHARING_RULE_CREATED = "sharing_rule.created", _("Sharing rule created")
     SHARING_RULE_DELETED = "sharing_rule.deleted", _("Sharing rule deleted")
+    ROLE_ORGANISATION_ASSIGNABLE_CHANGED = (
+        "role.organisation_assignable_changed",
+        _("Whether organisations may assign a role changed"),
+    )

@@ -18,6 +18,7 @@ from api.base import TenantViewSet
 from api.errors import Conflict
 from api.services import update_user
 from permissions.models import BuiltinRole, Group, PendingChange, Role
+from permissions.services import delegated as delegated_services
 from permissions.services import groups as group_services
 from permissions.services import organisations as org_services
 from permissions.services import roles as role_services
@@ -170,7 +171,7 @@ class RoleSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Role
-        fields = ["id", "key", "name", "description", "builtin", "matrix"]
+        fields = ["id", "key", "name", "description", "builtin", "organisation_assignable", "matrix"]
         read_only_fields = ["id", "key", "builtin"]
 
     def to_representation(self, role):
@@ -219,6 +220,10 @@ class RoleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Destr
         with transaction.atomic():
             if data.get("name") and data["name"] != role.name:
                 role = role_services.rename_role(role, actor=request.user, name=data["name"])
+            if "organisation_assignable" in data:
+                role = delegated_services.set_organisation_assignable(
+                    role, actor=request.user, assignable=data["organisation_assignable"]
+                )
             if "matrix" in data:
                 result = role_services.set_role_matrix(role, data["matrix"], actor=request.user, reason="API")
                 if isinstance(result, PendingChange):

@@ -124,6 +124,33 @@ def change_member_role(*, actor, org: Organisation, user, role: Role, reason: st
     return apply_role_change(user, role, actor=actor, reason=reason)
 
 
+@transaction.atomic
+def set_organisation_assignable(role: Role, *, actor, assignable: bool) -> Role:
+    """Let organisation administrators give ``role`` to their members, or stop it (roles: change). A role
+    with console rights is never assignable by organisations."""
+    from permissions.services.checks import require
+
+    if actor is not None:
+        same_tenant(actor.tenant_id, role)
+    require(actor, Action.CHANGE, "roles")
+    if assignable and role_escalates(role):
+        raise AccessRefused(ErrorCode.INVALID, "a role with console rights stays with the tenant's administrators")
+    role = Role.objects.select_for_update().get(pk=role.pk)
+    if role.organisation_assignable == assignable:
+        return role
+    role.organisation_assignable = assignable
+    role.save(update_fields=["organisation_assignable"])
+    audit.record(
+        EventType.ROLE_ORGANISATION_ASSIGNABLE_CHANGED,
+        tenant=role.tenant,
+        actor=actor,
+        target=role,
+        before={"organisation_assignable": not assignable},
+        after={"organisation_assignable": assignable},
+    )
+    return role
+
+
 def administers_an_organisation(user) -> bool:
     """For the MFA policy: an organisation administrator is privileged like a tenant administrator."""
     if not getattr(user, "is_active", False) or getattr(user, "tenant_id", None) is None:

@@ -150,3 +150,34 @@ def test_a_customer_without_the_right_gets_404(acme, setup):
     client = login(Client(), setup["basic1"])
     assert client.get(f"/console/my-organisations/{setup['initech'].pk}/").status_code == 404
     assert client.get("/console/my-organisations/").status_code == 200
+
+
+def test_the_tenant_decides_which_roles_organisations_may_assign(acme, acme_admin, setup):
+    with tenant_scope(acme):
+        custom = Role.objects.create(tenant=acme, key="custom", name="Custom")
+        delegated.set_organisation_assignable(custom, actor=acme_admin, assignable=True)
+        with pytest.raises(AccessRefused):  # never a role with console rights
+            delegated.set_organisation_assignable(roles(acme)["administrator"], actor=acme_admin, assignable=True)
+        with pytest.raises(AccessRefused) as refused:
+            delegated.set_organisation_assignable(custom, actor=setup["advanced1"], assignable=False)
+        assert refused.value.code == ErrorCode.NOT_ALLOWED
+        assert AuditEvent.objects.filter(event_type="role.organisation_assignable_changed").count() == 1
+    custom.refresh_from_db()
+    assert custom.organisation_assignable
+
+
+def test_changes_need_a_recent_mfa_check(acme, setup):
+    import time
+
+    from django.urls import reverse
+
+    from accounts.stepup import MFA_VERIFIED_AT
+
+    client = login(Client(), setup["advanced1"])
+    session = client.session
+    session[MFA_VERIFIED_AT] = time.time() - 3600
+    session.save()
+    url = f"/console/my-organisations/{setup['initech'].pk}/"
+    response = client.post(url, {"user": setup["basic2"].pk, "op": "deactivate"})
+    assert response.status_code == 302 and response.url.startswith(reverse("accounts:stepup"))
+    assert User.objects.dangerously_all_tenants().get(pk=setup["basic2"].pk).is_active
