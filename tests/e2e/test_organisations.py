@@ -22,6 +22,7 @@ def test_members_see_their_organisations_records_only(page, live_server, demo):
     expect(listing).to_contain_text("Initech · Quarterly review")
     expect(listing).to_contain_text("Initech · Usage summary")
     expect(listing).not_to_contain_text("Umbrella ·")
+    expect(listing.get_by_test_id("owner-organisation").first).to_have_text("Initech")
     page.goto(f"{live_server.url}/m/reports/{umbrella_report.pk}/")
     expect(page.locator("body")).not_to_contain_text(umbrella_report.title)
     page.goto(f"{live_server.url}/m/reports/{initech_report.pk}/")
