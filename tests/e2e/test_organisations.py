@@ -51,3 +51,29 @@ def test_an_organisation_administrator_manages_only_their_people(page, live_serv
     assert response.status == 404
     expect(page.locator("body")).not_to_contain_text("basic6@acme.example")
     log_out(page)
+
+
+def test_a_sharing_rule_shows_its_impact_and_appears_in_the_audit_trail(page, live_server, settings, tmp_path, demo):
+    settings.AUDIT_KEY_FILE = tmp_path / "audit_signing_key.json"
+    log_in(page, live_server, "admin@acme.example")
+    page.get_by_role("navigation").get_by_role("link", name="Sharing rules").click()
+    expect(page.get_by_test_id("sharing-rules")).to_contain_text("Members view their organisation's reports")
+    page.get_by_role("link", name="New sharing rule").click()
+    page.get_by_label("Name").fill("Umbrella audits Initech")
+    page.get_by_label("Kind of rule").select_option(label="Members of one organisation see another's records")
+    page.get_by_label("Module").select_option(label="Reports")
+    page.get_by_label("View", exact=True).check()
+    page.get_by_label("Members of organisation").select_option(label="Umbrella")
+    page.get_by_label("Records owned by organisation").select_option(label="Initech")
+    page.get_by_label("Reason").fill("Annual audit of Initech by Umbrella")
+    page.get_by_role("button", name="Preview the impact").click()
+    impact = page.get_by_test_id("impact")
+    expect(impact).to_contain_text("basic6@acme.example")
+    expect(impact).to_contain_text("Reports: 3 records · View")
+    expect(impact).not_to_contain_text("basic1@acme.example")
+    page.get_by_role("button", name="Confirm and apply").click()
+    expect(page.locator(".message-success")).to_contain_text("The sharing rule Umbrella audits Initech was created.")
+    page.get_by_role("link", name="Audit log").click()
+    page.get_by_label("Event").select_option(label="Sharing rule created")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_test_id("event-count")).to_have_text("3 events")  # the demo's two, and this one
