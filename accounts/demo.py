@@ -71,13 +71,14 @@ def seed() -> list[Tenant]:
                     add_device_with_key(user, demo_totp_key(email), name="Demo authenticator")
             seed_profiles(tenant)
         permissions_demo.seed(tenant)
-        from permissions import demo_organisations
-
-        demo_organisations.seed(tenant)
         from accessrequests import demo as requests_demo
 
         requests_demo.seed(tenant)
         reviews_demo.seed(tenant)
+        # After the reviews demo: its campaign reviews the demo grants as they were before organisations.
+        from permissions import demo_organisations
+
+        demo_organisations.seed(tenant)
     return tenants
 
 
