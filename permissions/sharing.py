@@ -187,8 +187,8 @@ class _Facts:
 def _facts(resource):
     """What the rules read of ``resource``; a row loaded without them (the check API keeps ``only(id,
     module)`` targets) is read again, fresh, in one query."""
-    deferred = resource.get_deferred_fields()
-    if not deferred & {"owner_organisation", "owner_organisation_id", "attributes", "module", "module_id"}:
+    loaded = resource.__dict__
+    if "owner_organisation_id" in loaded and "attributes" in loaded and "module_id" in loaded:
         return resource
     row = (
         Resource._base_manager.filter(tenant_id=resource.tenant_id, pk=resource.pk)

@@ -96,3 +96,21 @@ def test_an_advanced_user_cannot_create_rules(client, acme):
     login(client, advanced)
     body = {"name": "x", "kind": "own", "module": "reports", "actions": ["view"], "reason": "r"}
     assert client.post("/api/v1/sharing-rules", body, content_type=JSON).status_code == 403
+
+
+def test_the_check_api_honours_rules_and_sees_an_owner_change_at_once(api_acme, acme, acme_basic):
+    """The check API keeps targets loaded with their id and module only: the rules read the owner fresh."""
+    initech = api_acme.post("/api/v1/organisations", {"name": "Initech"}, content_type=JSON).json()["id"]
+    umbrella = api_acme.post("/api/v1/organisations", {"name": "Umbrella"}, content_type=JSON).json()["id"]
+    api_acme.patch(f"/api/v1/users/{acme_basic.pk}", {"organisation": initech}, content_type=JSON)
+    report = make_resource(acme, "reports", "Initech · TPS")
+    api_acme.patch(f"/api/v1/resources/{report.pk}", {"owner_organisation": initech}, content_type=JSON)
+    rule = {"name": "Own reports", "kind": "own", "module": "reports", "actions": ["view"], "reason": "customers"}
+    assert api_acme.post("/api/v1/sharing-rules", rule, content_type=JSON).status_code == 201
+    check = {"subject": acme_basic.pk, "action": "view", "target": {"module": "reports", "resource": report.pk}}
+    assert api_acme.post("/api/v1/check", check, content_type=JSON).json()["allowed"] is True
+    explained = api_acme.post("/api/v1/check?explain=true", check, content_type=JSON).json()
+    api_acme.patch(f"/api/v1/resources/{report.pk}", {"owner_organisation": umbrella}, content_type=JSON)
+    assert api_acme.post("/api/v1/check", check, content_type=JSON).json()["allowed"] is False
+    assert explained["allowed"] is True and explained["paths"][0]["kind"] == "sharing_rule"
+    assert "because you work for Initech" in explained["paths"][0]["text"]
