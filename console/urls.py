@@ -47,6 +47,11 @@ urlpatterns = [
     path("resources/<int:resource_id>/", modules.resource_detail, name="resource"),
     path("resources/<int:resource_id>/edit/", modules.edit_resource, name="resource_edit"),
     path("resources/<int:resource_id>/owner/", modules.set_resource_owner, name="resource_owner"),
+    path(
+        "resources/<int:resource_id>/organisation/",
+        modules.set_resource_organisation,
+        name="resource_organisation",
+    ),
     path("grants/new/", grants.new_grant, name="grant_create"),
     path("grants/<int:grant_id>/revoke/", grants.revoke, name="grant_revoke"),
     path("approvals/", approvals.change_list, name="approvals"),

@@ -109,3 +109,22 @@ def test_a_bad_rule_changes_nothing(admin_client_acme, acme):
     assert any("The change is not valid." in m for m in messages_of(response))
     with tenant_scope(acme):
         assert not SharingRule.objects.exists()
+
+
+def test_a_resources_owner_organisation_is_set_on_its_page(admin_client_acme, acme, globex):
+    from tests.api.foreign import make
+
+    with tenant_scope(acme):
+        initech = orgs.create_organisation(actor=None, tenant=acme, name="Initech")
+    report = make_resource(acme, "reports", "TPS")
+    url = f"/console/resources/{report.pk}/organisation/"
+    admin_client_acme.post(url, {"organisation": initech.pk})
+    report.refresh_from_db()
+    assert report.owner_organisation_id == initech.pk
+    assert "Initech" in admin_client_acme.get(f"/console/resources/{report.pk}/").content.decode()
+    foreign, _name = make(globex, "organisation")
+    response = admin_client_acme.post(url, {"organisation": foreign}, follow=True)
+    assert messages_of(response)
+    report.refresh_from_db()
+    assert report.owner_organisation_id == initech.pk
+    assert admin_client_acme.get(url).status_code == 405
