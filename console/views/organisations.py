@@ -14,6 +14,7 @@ from accounts.models import Organisation, User
 from console.forms.organisations import OrganisationForm, OrganisationMemberForm
 from console.views.common import paginate, show_refusal
 from permissions import engine
+from permissions.engine import PathKind
 from permissions.models import Resource
 from permissions.services import organisations as org_services
 from permissions.services.errors import AccessRefused
@@ -80,6 +81,20 @@ def _apply_edit(request, org, data) -> None:
         org_services.reparent_organisation(org, actor=request.user, parent=data["parent"])
 
 
+def administrators(org) -> list:
+    """Who holds "organisation: manage" on ``org`` through a grant on its row (not through groups: change
+    on the whole module, which tenant administrators hold), with those paths."""
+    if org.resource_id is None:
+        return []
+    resource = Resource.objects.get(pk=org.resource_id)
+    found = []
+    for holder in engine.holders(Action.CHANGE, resource):
+        paths = [p for p in holder.paths if p.kind in (PathKind.USER_RESOURCE_GRANT, PathKind.GROUP_RESOURCE_GRANT)]
+        if paths:
+            found.append((holder.user, paths))
+    return found
+
+
 def _detail_context(request, org, member_form):
     actor = request.user
     members = User.objects.filter(organisation=org).order_by("email")
@@ -90,10 +105,12 @@ def _detail_context(request, org, member_form):
         "member_count": members.count(),
         "records": records.order_by("module__key", "title")[:200],
         "children": Organisation.objects.filter(parent=org).order_by("name"),
+        "administrators": administrators(org),
         "form": member_form,
         "buttons": {
             "edit": engine.can(actor, Action.CHANGE, GROUPS),
             "members": engine.can(actor, Action.CHANGE, SystemModule.USERS),
+            "grant": engine.can(actor, Action.CREATE, SystemModule.GRANTS) and org.resource_id is not None,
         },
     }
 

@@ -181,3 +181,29 @@ def test_changes_need_a_recent_mfa_check(acme, setup):
     response = client.post(url, {"user": setup["basic2"].pk, "op": "deactivate"})
     assert response.status_code == 302 and response.url.startswith(reverse("accounts:stepup"))
     assert User.objects.dangerously_all_tenants().get(pk=setup["basic2"].pk).is_active
+
+
+def test_the_organisation_page_names_its_administrators(acme, acme_admin, setup):
+    client = login(Client(), acme_admin)
+    page = client.get(f"/console/organisations/{setup['initech'].pk}/").content.decode()
+    admins = page.split('data-testid="organisation-administrators"')[1].split("</table>")[0]
+    assert "advanced1@acme.example" in admins and "admin@acme.example" not in admins
+    assert f"/console/grants/new/?resource={setup['initech'].resource_id}" in page
+    form = client.get(f"/console/grants/new/?resource={setup['initech'].resource_id}")
+    assert form.status_code == 200 and "Initech" in form.content.decode()
+    # Granting "organisation: manage" is a console right: it waits for a second administrator.
+    response = client.post(
+        "/console/grants/new/",
+        {
+            "user": setup["basic1"].email,
+            "resource": setup["initech"].resource_id,
+            "actions": ["change"],
+            "reason": "Second administrator of Initech",
+        },
+    )
+    assert response.status_code == 302
+    from permissions.models import PendingChange
+
+    with tenant_scope(acme):
+        assert PendingChange.objects.filter(status="pending").count() == 1
+        assert not delegated.manages(setup["basic1"], setup["initech"])
