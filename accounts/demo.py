@@ -75,6 +75,10 @@ def seed() -> list[Tenant]:
 
         requests_demo.seed(tenant)
         reviews_demo.seed(tenant)
+        # After the reviews demo: its campaign reviews the demo grants as they were before organisations.
+        from permissions import demo_organisations
+
+        demo_organisations.seed(tenant)
     return tenants
 
 

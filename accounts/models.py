@@ -131,9 +131,9 @@ class Tenant(models.Model):
 #: What decides a user's permissions besides their grants: a change to any of them bumps the tenant's
 #: authorization version (permissions.versioning), so every process forgets what it remembered of the user
 #: (the check API keeps subjects in memory while the version holds).
-AUTHZ_FIELDS = ("tenant_id", "role_id", "is_active")
+AUTHZ_FIELDS = ("tenant_id", "role_id", "is_active", "organisation_id")
 _UNKNOWN = object()
-_AUTHZ_UPDATE_KEYS = {"tenant", "tenant_id", "role", "role_id", "is_active"}
+_AUTHZ_UPDATE_KEYS = {"tenant", "tenant_id", "role", "role_id", "is_active", "organisation", "organisation_id"}
 
 
 def bump_authorization(*tenant_ids) -> None:
@@ -228,6 +228,14 @@ class User(AbstractBaseUser, PermissionsMixin):
         null=True,
         blank=True,
         related_name="users",
+    )
+    organisation = models.ForeignKey(
+        "accounts.Organisation",
+        verbose_name=_("organisation"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="members",
     )
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("platform operator"), default=False)
@@ -325,6 +333,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 from accounts.auth_models import EmailToken, UserSession  # noqa: E402
 from accounts.mfa.models import BackupCode, BackupCodeDevice, TotpDevice  # noqa: E402
 from accounts.operators import OperatorTotpDevice  # noqa: E402
+from accounts.organisations import Organisation  # noqa: E402
 from accounts.profiles import CustomerProfile  # noqa: E402
 
 __all__ = [
@@ -333,6 +342,7 @@ __all__ = [
     "CustomerProfile",
     "EmailToken",
     "OperatorTotpDevice",
+    "Organisation",
     "Tenant",
     "TotpDevice",
     "User",

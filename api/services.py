@@ -12,6 +12,7 @@ from permissions.services import roles as role_services
 from permissions.services.checks import require, same_tenant
 from permissions.services.errors import AccessRefused, ErrorCode
 from permissions.services.hierarchy import require_outranks
+from permissions.services.organisations import set_user_organisation
 from permissions.vocabulary import Action
 
 
@@ -24,7 +25,7 @@ def update_user(user, *, actor, reason: str = "API", **fields):
     require_outranks(actor, user)  # INS-1: not even the name of someone holding more
     if "email" in fields and fields.pop("email") != user.email:
         raise AccessRefused(ErrorCode.INVALID, "the e-mail address cannot be changed")
-    unknown = set(fields) - {"full_name", "role", "is_active"}
+    unknown = set(fields) - {"full_name", "role", "is_active", "organisation"}
     if unknown:
         raise AccessRefused(ErrorCode.INVALID, f"cannot set {sorted(unknown)}")
     if user.pk == actor.pk and ("role" in fields or "is_active" in fields):
@@ -47,6 +48,8 @@ def update_user(user, *, actor, reason: str = "API", **fields):
             accounts_services.reactivate_user(user, actor=actor, reason=reason)
         elif not fields["is_active"]:  # also for an invited user: the invitation is cancelled (INS-5)
             accounts_services.deactivate_user(user, actor=actor, reason=reason)
+    if "organisation" in fields:
+        set_user_organisation(user, fields["organisation"], actor=actor, reason=reason)
     if fields.get("role") is not None and fields["role"].pk != user.role_id:
         return role_services.change_user_role(user, fields["role"], actor=actor, reason=reason)
     return user

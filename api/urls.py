@@ -7,6 +7,7 @@ from rest_framework.routers import SimpleRouter
 
 from api.views import check, keys_admin
 from api.views.catalogue import ModuleViewSet, ResourceViewSet
+from api.views.organisations import OrganisationViewSet, SharingRuleViewSet
 from api.views.people import GroupViewSet, RoleViewSet, UserViewSet
 from api.views.records import AuditEventViewSet, CheckpointViewSet, GrantViewSet
 from api.views.requests import AccessRequestViewSet
@@ -23,6 +24,8 @@ router.register("groups", GroupViewSet, basename="group")
 router.register("modules", ModuleViewSet, basename="module")
 router.register("resources", ResourceViewSet, basename="resource")
 router.register("grants", GrantViewSet, basename="grant")
+router.register("organisations", OrganisationViewSet, basename="organisation")
+router.register("sharing-rules", SharingRuleViewSet, basename="sharing-rule")
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
 router.register("checkpoints", CheckpointViewSet, basename="checkpoint")
 router.register("access-requests", AccessRequestViewSet, basename="access-request")

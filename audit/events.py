@@ -103,3 +103,16 @@ class EventType(models.TextChoices):
     WEBHOOK_REDELIVERY = "webhook.redelivery", _("Webhook event sent again")
     GROUP_CHANGED = "group.changed", _("Group changed")
     GROUP_DELETED = "group.deleted", _("Group deleted")
+    # Organisations and sharing rules (issue 16)
+    ORGANISATION_CREATED = "organisation.created", _("Organisation created")
+    ORGANISATION_RENAMED = "organisation.renamed", _("Organisation renamed")
+    ORGANISATION_STATUS_CHANGED = "organisation.status_changed", _("Organisation suspended or reactivated")
+    ORGANISATION_REPARENTED = "organisation.reparented", _("Organisation moved under another parent")
+    USER_ORGANISATION_CHANGED = "user.organisation_changed", _("User's organisation changed")
+    RESOURCE_ORGANISATION_CHANGED = "resource.organisation_changed", _("Resource's owner organisation changed")
+    SHARING_RULE_CREATED = "sharing_rule.created", _("Sharing rule created")
+    SHARING_RULE_DELETED = "sharing_rule.deleted", _("Sharing rule deleted")
+    ROLE_ORGANISATION_ASSIGNABLE_CHANGED = (
+        "role.organisation_assignable_changed",
+        _("Whether organisations may assign a role changed"),
+    )

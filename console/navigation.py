@@ -8,6 +8,8 @@ from portal.navigation import NavEntry, permitted, register
 register(NavEntry(_("Users"), "console:users", permitted(SystemModule.USERS, Action.VIEW), section="console"))
 register(NavEntry(_("Roles"), "console:roles", permitted(SystemModule.ROLES, Action.VIEW), section="console"))
 register(NavEntry(_("Groups"), "console:groups", permitted(SystemModule.GROUPS, Action.VIEW), section="console"))
+register(NavEntry(_("Organisations"), "console:organisations", permitted(SystemModule.GROUPS, Action.VIEW), "console"))
+register(NavEntry(_("Sharing rules"), "console:sharing_rules", permitted(SystemModule.GRANTS, Action.VIEW), "console"))
 register(
     NavEntry(_("Modules and resources"), "console:modules", permitted(SystemModule.MODULES, Action.VIEW), "console")
 )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from console.views import approvals, grants, groups, modules, roles, settings, users
+from console.views import approvals, delegated, grants, groups, modules, organisations, roles, settings, sharing, users
 
 app_name = "console"
 
@@ -24,6 +24,21 @@ urlpatterns = [
     path("groups/<int:group_id>/", groups.group_detail, name="group"),
     path("groups/<int:group_id>/members/", groups.add_member, name="group_add_member"),
     path("groups/<int:group_id>/members/<int:user_id>/", groups.member, name="group_member"),
+    path("organisations/", organisations.organisation_list, name="organisations"),
+    path("organisations/new/", organisations.create, name="organisation_create"),
+    path("organisations/<int:organisation_id>/", organisations.organisation_detail, name="organisation"),
+    path("organisations/<int:organisation_id>/edit/", organisations.edit, name="organisation_edit"),
+    path("organisations/<int:organisation_id>/members/", organisations.add_member, name="organisation_add_member"),
+    path(
+        "organisations/<int:organisation_id>/members/<int:user_id>/remove/",
+        organisations.remove_member,
+        name="organisation_remove_member",
+    ),
+    path("my-organisations/", delegated.my_organisations, name="my_organisations"),
+    path("my-organisations/<int:organisation_id>/", delegated.people, name="my_organisation"),
+    path("sharing-rules/", sharing.rule_list, name="sharing_rules"),
+    path("sharing-rules/new/", sharing.create, name="sharing_rule_create"),
+    path("sharing-rules/<int:rule_id>/delete/", sharing.delete, name="sharing_rule_delete"),
     path("modules/", modules.module_list, name="modules"),
     path("modules/new/", modules.create_module, name="module_create"),
     path("modules/<int:module_id>/", modules.resource_list, name="module"),
@@ -32,6 +47,11 @@ urlpatterns = [
     path("resources/<int:resource_id>/", modules.resource_detail, name="resource"),
     path("resources/<int:resource_id>/edit/", modules.edit_resource, name="resource_edit"),
     path("resources/<int:resource_id>/owner/", modules.set_resource_owner, name="resource_owner"),
+    path(
+        "resources/<int:resource_id>/organisation/",
+        modules.set_resource_organisation,
+        name="resource_organisation",
+    ),
     path("grants/new/", grants.new_grant, name="grant_create"),
     path("grants/<int:grant_id>/revoke/", grants.revoke, name="grant_revoke"),
     path("approvals/", approvals.change_list, name="approvals"),

@@ -27,7 +27,7 @@ import time
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from permissions import planner
+from permissions import planner, sharing
 from permissions.compiled import MAX_BATCH_USERS, Compiled, load, load_many
 from permissions.explaining import Explanation, Path, PathKind, explain, holders
 from permissions.models import Module, Resource
@@ -57,6 +57,7 @@ _sets: dict[tuple[int, int], Compiled] = {}
 def clear_process_cache() -> None:
     """Forget every compiled set of this process (tests, benchmarks)."""
     _sets.clear()
+    sharing.clear()
 
 
 def _fresh(user, resource_id=None) -> Compiled:
@@ -97,6 +98,7 @@ def prefetch_many(users, resources=()) -> None:
     now = timezone.now()
     for tenant_id, members in by_tenant.items():
         version = current_version(tenant_id)
+        sharing.tenant_rules(tenant_id, version)
         resource_ids = [r.pk for r in resources if r is not None and r.tenant_id == tenant_id]
         people = list(members.values())
         for start in range(0, len(people), MAX_BATCH_USERS):
@@ -159,7 +161,9 @@ def can(user, action, target) -> bool:
         entry = _fresh(user, target.pk)
         if entry.modules.get(target.module_id, 0) & bit:
             return True
-        return bool(_resource_bits(user, entry, target.pk) & bit)
+        if _resource_bits(user, entry, target.pk) & bit:
+            return True
+        return sharing.allows(user, entry, target, bit)
     entry = _fresh(user)
     if isinstance(target, Module):
         if target.tenant_id != tenant_id:
@@ -214,4 +218,4 @@ def visible(user, action, queryset: QuerySet) -> QuerySet:
         return queryset.filter(pk__in=whole)
     if queryset.model is not Resource:
         raise TypeError(f"visible() filters Resource or Module querysets, not {queryset.model.__name__}")
-    return planner.narrow(queryset, entry, user, bit, whole)
+    return planner.narrow(queryset, entry, user, bit, whole, extra=sharing.condition(user, entry, bit))

@@ -16,7 +16,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.scoping import active_tenant
-from permissions.models import Grant, GroupMembership, Module, Resource, Role, RolePermission
+from permissions import sharing
+from permissions.models import Grant, GroupMembership, Module, Resource, Role, RolePermission, SharingRule
 from permissions.vocabulary import BITS, Action
 
 
@@ -28,6 +29,7 @@ class PathKind:
     GROUP_MODULE_GRANT = "group_module_grant"
     USER_RESOURCE_GRANT = "user_resource_grant"
     GROUP_RESOURCE_GRANT = "group_resource_grant"
+    SHARING_RULE = "sharing_rule"
 
 
 @dataclass(frozen=True)
@@ -41,16 +43,26 @@ class Path:
     grant: Grant | None = None
     group_name: str = ""
     resource: Resource | None = None
+    rule: SharingRule | None = None
+    note: str = ""
 
     @property
     def expires_at(self) -> datetime | None:
         """When this path stops working (None: never)."""
+        if self.rule is not None:
+            return self.rule.expires_at
         return self.grant.expires_at if self.grant else None
 
     @property
     def text(self) -> str:
         """The path in a sentence, in the active language."""
         action = Action(self.action).label
+        if self.kind == PathKind.SHARING_RULE:
+            return _("%(rule)s → %(resource)s: %(action)s") % {
+                "rule": self.note,
+                "resource": self.resource.title,
+                "action": action,
+            }
         if self.kind == PathKind.ROLE:
             return _("Role %(role)s → %(module)s: %(action)s") % {
                 "role": self.role.display_name,
@@ -175,9 +187,19 @@ def explain(user, action, target) -> Explanation:
                 _("Grant #%(id)s expired at %(when)s.")
                 % {"id": grant.pk, "when": date_format(timezone.localtime(grant.expires_at), "DATETIME_FORMAT")}
             )
+    if resource is not None:
+        paths += sharing_paths(user, module, resource, action, now)
     if not paths:
         reasons.append(_("No role, group or grant gives this action."))
     return Explanation(bool(paths), paths, [] if paths else reasons)
+
+
+def sharing_paths(user, module, resource, action, now) -> list[Path]:
+    """The paths sharing rules give ``user`` on ``resource`` (``permissions.sharing``)."""
+    return [
+        Path(kind=PathKind.SHARING_RULE, module=module, action=action, resource=resource, rule=c.rule, note=text)
+        for c, text in sharing.explained(user, resource, BITS[action], now)
+    ]
 
 
 @dataclass
@@ -238,4 +260,12 @@ def holders(action, target, *, tenant=None) -> list[Holder]:
         for user_id in [grant.user_id] if grant.user_id else members.get(grant.group_id, []):
             if user_id in by_id:
                 add(by_id[user_id], path)
+    if resource is not None:
+        for rule, people in sharing.holder_rules(resource, bit, now):
+            note = _("Sharing rule “%(rule)s”") % {"rule": rule.name}
+            path = Path(
+                kind=PathKind.SHARING_RULE, module=module, action=action, resource=resource, rule=rule, note=note
+            )
+            for user in people:
+                add(user, path)
     return sorted(found.values(), key=lambda h: h.user.email)

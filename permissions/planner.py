@@ -114,9 +114,10 @@ def module_filter(queryset: QuerySet) -> set[int] | None:
     return found
 
 
-def narrow(queryset: QuerySet, entry: Compiled, user, bit: int, whole: list[int]) -> QuerySet:
+def narrow(queryset: QuerySet, entry: Compiled, user, bit: int, whole: list[int], extra: Q | None = None) -> QuerySet:
     """``queryset`` (Resources of the user's tenant) narrowed to the rows ``bit`` is held on: through the
-    modules held wholesale (``whole``) or through object rows, with the plan their count picks."""
+    modules held wholesale (``whole``), through object rows, with the plan their count picks, or through
+    ``extra`` (the sharing rules' rows, ``permissions.sharing.condition``)."""
     restricted = module_filter(queryset)
     if restricted is not None:
         if restricted <= set(whole):
@@ -124,5 +125,7 @@ def narrow(queryset: QuerySet, entry: Compiled, user, bit: int, whole: list[int]
         whole = sorted(restricted & set(whole))
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     if object_row_count(entry, user, bit, now) > DENSE_AT:
-        return queryset.filter(dense_condition(entry, user, bit, now, whole))
-    return queryset.filter(sparse_condition(entry, user, bit, now, whole))
+        condition = dense_condition(entry, user, bit, now, whole)
+    else:
+        condition = sparse_condition(entry, user, bit, now, whole)
+    return queryset.filter(condition | extra if extra is not None else condition)

@@ -36,7 +36,8 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from permissions.models import AuthzVersion
 
 _TABLE = AuthzVersion._meta.db_table
-_READ = f"SELECT version FROM {_TABLE} WHERE tenant_id = %s"  # noqa: S608 - a constant table name
+_READ = f"SELECT version, sharing_rules FROM {_TABLE} WHERE tenant_id = %s"  # noqa: S608 - a constant table name
+_MARK_RULES = f"UPDATE {_TABLE} SET sharing_rules = %s WHERE tenant_id = %s"  # noqa: S608 - a constant table name
 _BUMP = (
     f"INSERT INTO {_TABLE} (tenant_id, version) VALUES (%s, 1) "  # noqa: S608 - a constant table name
     f"ON CONFLICT (tenant_id) DO UPDATE SET version = {_TABLE}.version + 1"
@@ -44,6 +45,7 @@ _BUMP = (
 _local_generation: dict[int, int] = {}
 _recent: dict[int, tuple[int, float]] = {}  # tenant → (stored version, when read): shared by this process's requests
 _clock = time.monotonic
+_rules_seen: dict[int, tuple[int, bool]] = {}  # tenant → (version read, its sharing_rules flag)
 _request_memo: ContextVar[dict[int, int] | None] = ContextVar("authz_request_versions", default=None)
 
 
@@ -52,7 +54,23 @@ def stored_version(tenant_id: int) -> int:
     with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
         cursor.execute(_READ, [int(tenant_id)])
         row = cursor.fetchone()
-    return row[0] if row else 0
+    version = row[0] if row else 0
+    _rules_seen[tenant_id] = (version, bool(row[1]) if row else False)
+    return version
+
+
+def has_had_sharing_rules(tenant_id: int, stored: int) -> bool:
+    """False only when the version row read at version ``stored`` said the tenant never had a sharing
+    rule (the flag is set by the first rule and never cleared); unknown answers True."""
+    seen = _rules_seen.get(tenant_id)
+    return seen is None or seen[0] != stored or seen[1]
+
+
+def mark_sharing_rules(tenant_id: int) -> None:
+    """Record, in the caller's transaction, that the tenant has a sharing rule (call after ``bump``)."""
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(_MARK_RULES, [True, int(tenant_id)])
+    _rules_seen.pop(tenant_id, None)
 
 
 def current_version(tenant_id: int) -> tuple:

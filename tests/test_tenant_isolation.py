@@ -37,6 +37,8 @@ FOREIGN_IDS: dict[str, Callable] = {
     "key_id": lambda tenant: _foreign_api_object(tenant, "key"),
     "subscription_id": lambda tenant: _webhook(tenant, "subscription"),
     "delivery_id": lambda tenant: _webhook(tenant, "delivery"),
+    "organisation_id": lambda tenant: _foreign_api_object(tenant, "organisation"),
+    "rule_id": lambda tenant: _foreign_api_object(tenant, "sharing_rule"),
 }
 
 

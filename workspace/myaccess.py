@@ -24,6 +24,8 @@ def source_label(path) -> str:
     """Where a path comes from (a role, a direct grant, a group's grant), without its action."""
     if path.kind == PathKind.ROLE:
         return _("Role %(role)s") % {"role": path.role.display_name}
+    if path.kind == PathKind.SHARING_RULE:
+        return path.note
     grant = path.grant
     values = {
         "id": grant.pk,
@@ -105,6 +107,37 @@ def my_grants(user) -> list[Grant]:
     )
 
 
+def my_rules(user) -> list[dict]:
+    """The sharing rules that give me something, each in a sentence ("because you work for Initech")."""
+    from permissions import sharing
+    from permissions.vocabulary import actions_of
+
+    now = timezone.now()
+    rules = sharing.live_rules(user.tenant_id, now)
+    if not rules:
+        return []
+    orgs = sharing.tree(user.tenant_id)
+    modules = {m.pk: m for m in Module.objects.all()}
+    rows = []
+    for clause in sharing.clauses_for(user, rules, orgs):
+        module = modules[clause.module_id]
+        if clause.criterion is not None:
+            scope = _("%(module)s where %(key)s = “%(value)s”") % {
+                "module": module.display_name,
+                "key": clause.criterion[0],
+                "value": clause.criterion[1],
+            }
+        else:
+            names = sorted(orgs[o].name for o in clause.owners if o in orgs)
+            scope = _("%(module)s owned by %(organisations)s") % {
+                "module": module.display_name,
+                "organisations": ", ".join(names),
+            }
+        text = sharing.describe(clause, orgs.get(user.organisation_id))
+        rows.append({"rule": clause.rule, "text": text, "scope": scope, "actions": actions_of(clause.bits)})
+    return rows
+
+
 @login_only
 @require_GET
 def my_access(request):
@@ -118,6 +151,7 @@ def my_access(request):
         {
             "modules": module_rows(user),
             "grants": my_grants(user),
+            "rules": my_rules(user),
             "pending": list(
                 AccessRequest.objects.filter(requester=user, status=AccessRequest.Status.PENDING).select_related(
                     "module"

@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.models import User
+from accounts.organisations import Organisation
 from api.base import TenantViewSet
 from api.permissions import ObjectLevel, key_of, may
 from api.views.people import TenantSlugField, tenant_field
@@ -19,6 +20,7 @@ from permissions.models import Module, Resource
 from permissions.sensitive import MASK, visible_attributes
 from permissions.services import modules as module_services
 from permissions.services.checks import require
+from permissions.services.organisations import set_resource_organisation
 from permissions.vocabulary import BUSINESS_ACTIONS, Action, actions_of
 
 MAX_BULK = 500
@@ -90,10 +92,21 @@ class ModuleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
 class ResourceSerializer(serializers.ModelSerializer):
     module = TenantSlugField(Module, slug_field="key")
     attributes = serializers.DictField(required=False)
+    owner_organisation = tenant_field(Organisation, required=False, allow_null=True)
 
     class Meta:
         model = Resource
-        fields = ["id", "module", "title", "description", "attributes", "external_id", "owner", "updated_at"]
+        fields = [
+            "id",
+            "module",
+            "title",
+            "description",
+            "attributes",
+            "external_id",
+            "owner",
+            "owner_organisation",
+            "updated_at",
+        ]
         read_only_fields = ["id", "owner", "updated_at"]
         extra_kwargs = {"external_id": {"validators": []}}
 
@@ -181,14 +194,18 @@ class ResourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         self._scoped(data["module"].key, Action.CREATE)
-        resource = module_services.create_resource(
-            actor=request.user,
-            module=data["module"],
-            title=data["title"],
-            description=data.get("description", ""),
-            attributes=data.get("attributes") or {},
-            external_id=data.get("external_id"),
-        )
+        with transaction.atomic():
+            resource = module_services.create_resource(
+                actor=request.user,
+                module=data["module"],
+                title=data["title"],
+                description=data.get("description", ""),
+                attributes=data.get("attributes") or {},
+                external_id=data.get("external_id"),
+            )
+            if data.get("owner_organisation") is not None:
+                org = data["owner_organisation"]
+                resource = set_resource_organisation(resource, org, actor=request.user, reason="API")
         return Response(ResourceSerializer(resource, context={"request": request}).data, status.HTTP_201_CREATED)
 
     def partial_update(self, request, **kwargs):
@@ -199,10 +216,14 @@ class ResourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
         if "module" in changes and changes.pop("module").pk != resource.module_id:
             raise exceptions.ValidationError({"module": [_("A resource stays in its module.")]})
         self._scoped(resource.module.key, Action.CHANGE)
-        if changes:
-            resource = module_services.update_resource(
-                resource, actor=request.user, sensitive_visible=self._sees_sensitive(resource.module), **changes
-            )
+        with transaction.atomic():
+            if "owner_organisation" in changes:
+                org = changes.pop("owner_organisation")
+                resource = set_resource_organisation(resource, org, actor=request.user, reason="API")
+            if changes:
+                resource = module_services.update_resource(
+                    resource, actor=request.user, sensitive_visible=self._sees_sensitive(resource.module), **changes
+                )
         return Response(ResourceSerializer(resource, context={"request": request}).data)
 
     @extend_schema(

@@ -13,11 +13,14 @@ from rest_framework.response import Response
 
 from accounts import services as accounts_services
 from accounts.models import User
+from accounts.organisations import Organisation
 from api.base import TenantViewSet
 from api.errors import Conflict
 from api.services import update_user
 from permissions.models import BuiltinRole, Group, PendingChange, Role
+from permissions.services import delegated as delegated_services
 from permissions.services import groups as group_services
+from permissions.services import organisations as org_services
 from permissions.services import roles as role_services
 from permissions.services.errors import AccessRefused, ErrorCode
 from permissions.vocabulary import Action, actions_of
@@ -67,11 +70,12 @@ def accepted(change: PendingChange) -> Response:
 
 class UserSerializer(serializers.ModelSerializer):
     role = tenant_field(Role, required=False)
+    organisation = tenant_field(Organisation, required=False, allow_null=True)
     groups = serializers.SerializerMethodField()
 
     class Meta:
         model = User
-        fields = ["id", "email", "full_name", "role", "is_active", "date_joined", "groups"]
+        fields = ["id", "email", "full_name", "role", "organisation", "is_active", "date_joined", "groups"]
         read_only_fields = ["id", "date_joined", "groups"]
 
     def get_groups(self, user) -> list[int]:
@@ -127,6 +131,8 @@ class UserViewSet(
                     )
                 except DjangoValidationError as error:  # e.g. outside the tenant's invitation domains
                     raise exceptions.ValidationError(error.message_dict) from None
+                if data.get("organisation") is not None:
+                    org_services.set_user_organisation(user, data["organisation"], actor=request.user, reason="API")
                 role = data.get("role")
                 if role is not None and role.pk != basic.pk:
                     result = role_services.change_user_role(user, role, actor=request.user, reason="API: new user")
@@ -165,7 +171,7 @@ class RoleSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Role
-        fields = ["id", "key", "name", "description", "builtin", "matrix"]
+        fields = ["id", "key", "name", "description", "builtin", "organisation_assignable", "matrix"]
         read_only_fields = ["id", "key", "builtin"]
 
     def to_representation(self, role):
@@ -214,6 +220,10 @@ class RoleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Destr
         with transaction.atomic():
             if data.get("name") and data["name"] != role.name:
                 role = role_services.rename_role(role, actor=request.user, name=data["name"])
+            if "organisation_assignable" in data:
+                role = delegated_services.set_organisation_assignable(
+                    role, actor=request.user, assignable=data["organisation_assignable"]
+                )
             if "matrix" in data:
                 result = role_services.set_role_matrix(role, data["matrix"], actor=request.user, reason="API")
                 if isinstance(result, PendingChange):

@@ -154,3 +154,15 @@ class ResourceForm(CleanInputMixin, forms.Form):
 
     def clean_attributes(self):
         return parse_attributes(self.cleaned_data["attributes"])
+
+
+class ResourceOrganisationForm(CleanInputMixin, forms.Form):
+    """Which organisation owns the resource (sharing rules give its members access); empty: none."""
+
+    organisation = forms.ModelChoiceField(label=_("Owner organisation"), queryset=None, required=False)
+
+    def __init__(self, *args, **kwargs):
+        from accounts.models import Organisation
+
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = Organisation.objects.order_by("name")

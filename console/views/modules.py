@@ -12,13 +12,21 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.lookups import get_in_tenant_or_404
-from console.forms.modules import ModuleForm, ModuleSettingsForm, ResourceForm, ResourceOwnerForm, format_attributes
+from console.forms.modules import (
+    ModuleForm,
+    ModuleSettingsForm,
+    ResourceForm,
+    ResourceOrganisationForm,
+    ResourceOwnerForm,
+    format_attributes,
+)
 from console.views.common import show_refusal, window
 from permissions import engine
 from permissions.models import Module, Resource
 from permissions.sensitive import mask_rows, visible_attributes
 from permissions.services import modules as module_services
 from permissions.services.errors import AccessRefused
+from permissions.services.organisations import set_resource_organisation as set_resource_organisation_service
 from permissions.views import get_visible_or_404, requires
 from permissions.vocabulary import Action, SystemModule
 
@@ -116,12 +124,15 @@ def resource_list(request, module_id: int):
 def resource_detail(request, resource_id: int):
     """One resource: its attributes (masked), and who can view it and why (each holder's paths)."""
     resource = get_visible_or_404(
-        request, Action.VIEW, Resource.objects.select_related("module", "owner"), pk=resource_id
+        request, Action.VIEW, Resource.objects.select_related("module", "owner", "owner_organisation"), pk=resource_id
     )
     holders = engine.holders(Action.VIEW, resource)
     may_set_owner = engine.can(request.user, Action.CHANGE, MODULES)
     context = {
         "owner_form": ResourceOwnerForm(initial={"owner": resource.owner.email if resource.owner_id else ""})
+        if may_set_owner
+        else None,
+        "organisation_form": ResourceOrganisationForm(initial={"organisation": resource.owner_organisation_id})
         if may_set_owner
         else None,
         "resource": resource,
@@ -155,6 +166,26 @@ def set_resource_owner(request, resource_id: int):
         show_refusal(request, error)
     else:
         messages.success(request, _("The owner of %(title)s was saved.") % {"title": resource.title})
+    return redirect("console:resource", resource_id=resource.pk)
+
+
+@requires(MODULES, Action.CHANGE)
+def set_resource_organisation(request, resource_id: int):
+    """Name the organisation that owns the resource, or none (permissions.services.organisations)."""
+    resource = get_visible_or_404(request, Action.VIEW, Resource.objects.all(), pk=resource_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])  # after the lookup: a foreign id is a 404 first
+    form = ResourceOrganisationForm(request.POST)
+    if not form.is_valid():
+        for error in form.errors.get("organisation", []):
+            messages.error(request, error)
+        return redirect("console:resource", resource_id=resource.pk)
+    try:
+        set_resource_organisation_service(resource, form.cleaned_data["organisation"], actor=request.user)
+    except AccessRefused as error:
+        show_refusal(request, error)
+    else:
+        messages.success(request, _("The owner organisation of %(title)s was saved.") % {"title": resource.title})
     return redirect("console:resource", resource_id=resource.pk)
 
 

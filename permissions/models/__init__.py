@@ -6,6 +6,7 @@ from permissions.models.groups import Group, GroupMembership
 from permissions.models.modules import Module
 from permissions.models.resources import Resource
 from permissions.models.roles import BuiltinRole, Role, RolePermission
+from permissions.models.sharing import SharingRule
 from permissions.models.usage import UsageRecord
 from permissions.models.versions import AuthzVersion
 
@@ -23,5 +24,6 @@ __all__ = [
     "ResourceUserPermission",
     "Role",
     "RolePermission",
+    "SharingRule",
     "UsageRecord",
 ]

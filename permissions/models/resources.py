@@ -41,6 +41,15 @@ class Resource(models.Model):
         blank=True,
         related_name="+",
     )
+    owner_organisation = models.ForeignKey(
+        "accounts.Organisation",
+        verbose_name=_("owner organisation"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # (tenant, owner_organisation, module) below serves the sharing rules
+    )
     external_id = models.CharField(_("external id"), max_length=200, null=True, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -54,7 +63,10 @@ class Resource(models.Model):
         # guardian's object permissions point at these rows; one permission per action of the vocabulary.
         default_permissions = ()
         permissions = [(f"{action.value}_resource", f"{action.value} resource") for action in Action]
-        indexes = [models.Index(fields=["tenant", "module", "id"], name="resource_tenant_module_id")]
+        indexes = [
+            models.Index(fields=["tenant", "module", "id"], name="resource_tenant_module_id"),
+            models.Index(fields=["tenant", "owner_organisation", "module"], name="resource_tenant_owner_org"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["tenant", "module", "external_id"], name="resource_tenant_module_external_id"

@@ -24,6 +24,8 @@ class Role(models.Model):
     name = models.CharField(_("name"), max_length=100)
     description = models.TextField(_("description"), blank=True)
     builtin = models.BooleanField(_("built in"), default=False)
+    # Organisation administrators may give this role to their members (never one with console rights).
+    organisation_assignable = models.BooleanField(_("organisations may assign it"), default=False)
 
     objects = TenantManager()
 

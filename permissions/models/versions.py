@@ -19,6 +19,9 @@ class AuthzVersion(models.Model):
         "accounts.Tenant", on_delete=models.DO_NOTHING, db_constraint=False, primary_key=True, related_name="+"
     )
     version = models.BigIntegerField(_("version"), default=0)
+    # Set (never cleared) by the first sharing rule, read with the version: the engine reads a tenant's
+    # rules only when it has ever had one, so a tenant without rules pays no query for them.
+    sharing_rules = models.BooleanField(_("has had sharing rules"), default=False, db_default=False)
 
     objects = TenantManager()
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from permissions import engine
 from permissions.models import Grant, GroupMembership, Module, Role
@@ -119,4 +120,58 @@ def preview_revoke(grant: Grant) -> Impact:
     return impact
 
 
-__all__ = ["BITS", "Change", "Impact", "preview_group_grant", "preview_revoke", "preview_role_matrix"]
+def _rule_matches(rule, users):
+    """(user, resources of the rule's module the rule would give them), for users it gives anything."""
+    from accounts.organisations import Organisation
+    from permissions import sharing
+    from permissions.models import Resource
+
+    orgs = {o.pk: o for o in Organisation.objects.filter(tenant_id=rule.tenant_id)}
+    sensitive = {rule.module_id: frozenset(rule.module.sensitive_attributes or ())}
+    resources = list(Resource.objects.filter(tenant_id=rule.tenant_id, module_id=rule.module_id))
+    for user in users:
+        clauses = sharing.clauses_for(user, [rule], orgs)
+        if clauses:
+            matched = [r for r in resources if any(sharing._matches(c, r, sensitive) for c in clauses)]
+            if matched:
+                yield user, matched
+
+
+def preview_rule(rule, *, deleting: bool = False) -> Impact:
+    """Who would gain what if ``rule`` (unsaved, from ``build_rule``) were created, or, with
+    ``deleting``, lose what if the saved ``rule`` were deleted (their other paths are kept). Each
+    change names the module and how many of its records."""
+    users = list(get_user_model().objects.filter(tenant_id=rule.tenant_id, is_active=True))
+    module = rule.module
+    impact = Impact()
+    direction = impact.lost if deleting else impact.gained
+    for user, resources in _rule_matches(rule, users):
+        for action in actions_of(rule.actions):
+            if deleting:
+                count = sum(1 for r in resources if not _other_paths(user, action, r, rule))
+            else:
+                engine.prefetch(user, resources)
+                count = sum(1 for r in resources if not engine.can(user, action, r))
+            if count:
+                label = ngettext("%(module)s: %(count)d record", "%(module)s: %(count)d records", count) % {
+                    "module": module.display_name,
+                    "count": count,
+                }
+                direction.setdefault(user, []).append(Change(module.key, action, label))
+    return impact
+
+
+def _other_paths(user, action, resource, rule) -> bool:
+    paths = engine.explain(user, action, resource).paths
+    return any(p.rule is None or p.rule.pk != rule.pk for p in paths)
+
+
+__all__ = [
+    "BITS",
+    "Change",
+    "Impact",
+    "preview_group_grant",
+    "preview_revoke",
+    "preview_role_matrix",
+    "preview_rule",
+]

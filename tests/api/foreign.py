@@ -41,6 +41,19 @@ def make(tenant, kind):
         if kind == "checkpoint":
             checkpoint = make_checkpoint(tenant, force=True)
             return checkpoint.pk, checkpoint.root_hash
+        if kind == "organisation":
+            from permissions.services.organisations import create_organisation
+
+            org = create_organisation(actor=admin, tenant=tenant, name="Foreign Umbrella Corp")
+            return org.pk, org.name
+        if kind == "sharing_rule":
+            from permissions.services import sharing_rules
+
+            rule = sharing_rules.build_rule(
+                tenant=tenant, name="Foreign partner rule", kind="own", module=reports, actions=["view"], reason="r"
+            )
+            rule = sharing_rules.create_rule(rule, actor=admin)
+            return rule.pk, rule.name
         if kind == "key":
             issued = keys.create_key(actor=admin, name="Foreign integration", scopes={"reports": ["view"]})
             return issued.key.pk, issued.key.name
