@@ -111,9 +111,13 @@ def load_subjects(tenant_id: int, items) -> dict[int, User]:
 
 
 _MODULES_SQL = f"SELECT key, id FROM {Module._meta.db_table} WHERE tenant_id = %s"  # noqa: S608 - constant
+# What the engine reads of a target: its module, and for sharing rules its owner and (non-sensitive) attributes.
 _RESOURCE_FIELDS = tuple(
-    f.attname for f in Resource._meta.concrete_fields if f.attname in {"id", "tenant_id", "module_id"}
+    f.attname
+    for f in Resource._meta.concrete_fields
+    if f.attname in {"id", "tenant_id", "module_id", "owner_organisation_id", "attributes"}
 )
+_ATTRIBUTES = _RESOURCE_FIELDS.index("attributes")
 _RESOURCE_SQL = (
     f"SELECT {', '.join(_RESOURCE_FIELDS)} FROM {Resource._meta.db_table} "  # noqa: S608 - constant names
     "WHERE tenant_id = %s AND module_id = %s AND {column} = %s"
@@ -139,9 +143,13 @@ def _resource(tenant_id: int, module_id: int, column: str, value):
     """The tenant's resource of ``module_id`` with ``column`` = ``value`` (id, tenant and module loaded; the
     other fields deferred), or None: one plain statement, as compiling a queryset cost more than a check."""
     rows = _rows(_RESOURCE_SQL.format(column=column), [tenant_id, module_id, value])
-    if not rows:
-        return None
-    return Resource.from_db(connection.alias, _RESOURCE_FIELDS, list(rows[0]))
+    return _resource_of(rows[0]) if rows else None
+
+
+def _resource_of(row) -> Resource:
+    values = list(row)
+    values[_ATTRIBUTES] = Resource._meta.get_field("attributes").from_db_value(values[_ATTRIBUTES], None, connection)
+    return Resource.from_db(connection.alias, _RESOURCE_FIELDS, values)
 
 
 def load_targets(tenant_id: int, items) -> list:
@@ -171,7 +179,7 @@ def load_targets(tenant_id: int, items) -> list:
             f"WHERE tenant_id = %s AND id IN ({placeholders})"
         )
         for row in _rows(sql, [tenant_id, *missing]):
-            resource = Resource.from_db(connection.alias, _RESOURCE_FIELDS, list(row))
+            resource = _resource_of(row)
             key = missing[resource.pk]
             if resource.module_id == key[1]:
                 _remember(_targets, key, resource, version, None)

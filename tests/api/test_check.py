@@ -321,3 +321,50 @@ def test_a_batch_with_a_malformed_target_is_a_400_not_a_500(api_acme, acme_basic
     )
     assert response.status_code == 400
     assert response["Content-Type"].startswith("application/problem+json")
+
+
+def test_the_check_api_answers_sharing_rules_from_the_targets_it_loaded(
+    api_acme, acme, acme_admin, django_assert_max_num_queries
+):
+    """A resource named by the check API is loaded with its owner organisation and attributes, so a sharing
+    rule (own records; a criterion on an attribute) is answered like the engine does, without reading the
+    row again per check."""
+    from permissions.models import SharingRule
+    from permissions.services import organisations as orgs
+    from permissions.services import sharing_rules as rules
+    from tests.permissions.conftest import make_resource
+
+    with tenant_scope(acme):
+        initech = orgs.create_organisation(actor=acme_admin, tenant=acme, name="Initech")
+        umbrella = orgs.create_organisation(actor=acme_admin, tenant=acme, name="Umbrella")
+    peter = UserFactory(tenant=acme, role=builtin_role(acme, "basic"))
+    with tenant_scope(acme):
+        orgs.set_user_organisation(peter, initech, actor=acme_admin)
+    own = make_resource(acme, "reports", "Initech · TPS", region="west")
+    other = make_resource(acme, "reports", "Umbrella · Antidote", region="west")
+    eastern = make_resource(acme, "reports", "Unowned east", region="east")
+    with tenant_scope(acme):
+        orgs.set_resource_organisation(own, initech, actor=acme_admin)
+        orgs.set_resource_organisation(other, umbrella, actor=acme_admin)
+        reports = Module.objects.get(key="reports")
+        for kind, extra in (
+            (SharingRule.Kind.OWN, {}),
+            (
+                SharingRule.Kind.CRITERIA,
+                {"organisation": initech, "attribute_key": "region", "attribute_value": "east"},
+            ),
+        ):
+            rules.create_rule(
+                rules.build_rule(
+                    tenant=acme, name=f"rule {kind}", kind=kind, module=reports, actions=["view"], reason="t", **extra
+                ),
+                actor=acme_admin,
+            )
+
+    def ask(resource):
+        body = {"subject": peter.pk, "action": "view", "target": {"module": "reports", "resource": resource.pk}}
+        return api_acme.post("/api/v1/check", body, content_type=JSON).json()["allowed"]
+
+    assert [ask(own), ask(other), ask(eastern)] == [True, False, True]
+    with django_assert_max_num_queries(3):  # warm: the version row of each request, no resource read again
+        assert [ask(own), ask(other), ask(eastern)] == [True, False, True]
