@@ -394,3 +394,21 @@ def test_documented_list_sizes_are_the_enforced_ones(caller, component, field, u
         _assert_refused(response, scim=False, what=f"{url} {size} items")
         assert field in {error["field"] for error in response.json()["errors"]}, response.content[:300]
         assert not _changed(before, _fingerprint())
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/api/v1/check", "/api/v1/check/batch"])
+@pytest.mark.parametrize("external_id", ["", 5, None])
+def test_a_malformed_external_id_is_refused_even_beside_a_resource_id(caller, acme_admin, url, external_id):
+    """Found by the 3-minute schemathesis run: `{"resource": 0, "external_id": ""}` answered not_found (the
+    resource id was looked up, the external id never read); every given part of a target is checked."""
+    target = {"module": "products", "resource": 0, "external_id": external_id}
+    check = {"subject": acme_admin.pk, "action": "view", "target": target}
+    body = {"checks": [check]} if url.endswith("batch") else check
+    response = _send(caller, "post", url, json.dumps(body).encode())
+    if external_id is None:  # absent: the resource id alone, which does not exist
+        assert response.status_code == (200 if url.endswith("batch") else 404), response.content[:300]
+        return
+    assert response.status_code == 400, response.content[:300]
+    _assert_refused(response, scim=False, what=f"{url} {target}")
+    assert any("external_id" in error["field"] for error in response.json()["errors"]), response.content[:300]
