@@ -406,7 +406,9 @@ def test_a_malformed_external_id_is_refused_even_beside_a_resource_id(caller, ac
     check = {"subject": acme_admin.pk, "action": "view", "target": target}
     body = {"checks": [check]} if url.endswith("batch") else check
     response = _send(caller, "post", url, json.dumps(body).encode())
-    if external_id is None:  # absent: the resource id alone, which does not exist
+    if external_id is None:  # null is left out (documented: nullable): the resource id alone, which does not exist
+        part = _schema()["components"]["schemas"]["_TargetRequest"]["properties"]["external_id"]
+        assert part["nullable"] is True
         assert response.status_code == (200 if url.endswith("batch") else 404), response.content[:300]
         return
     assert response.status_code == 400, response.content[:300]
