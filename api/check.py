@@ -199,10 +199,13 @@ def target_of(tenant_id: int, value):
         raise exceptions.ValidationError({"target": [_("A target names a module, and optionally a resource.")]})
     module_key = value["module"]
     resource_id, external_id = value.get("resource"), value.get("external_id")
-    if resource_id is not None:
-        if isinstance(resource_id, bool) or not isinstance(resource_id, int) or not 0 <= resource_id <= MAX_ID:
-            raise exceptions.ValidationError({"target.resource": [_("A resource id is a number.")]})
-    elif external_id is not None and (not isinstance(external_id, str) or not external_id):
+    # Each given part is checked, even the external id that a resource id outranks: a malformed value is
+    # refused, never ignored (the 10-minute run: resource 0 with external id "" was a not_found, not a 400).
+    if resource_id is not None and (
+        isinstance(resource_id, bool) or not isinstance(resource_id, int) or not 0 <= resource_id <= MAX_ID
+    ):
+        raise exceptions.ValidationError({"target.resource": [_("A resource id is a number.")]})
+    if external_id is not None and (not isinstance(external_id, str) or not external_id):
         raise exceptions.ValidationError({"target.external_id": [_("An external id is a text.")]})
     version = current_version(tenant_id)
     module_id = module_ids(tenant_id, version).get(module_key)

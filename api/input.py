@@ -202,6 +202,7 @@ EDGE_PREFIXES = ("/api/", "/scim/")
 
 
 def _query_problem(query: str) -> str | None:
+    seen = set()
     for part in re.split(r"[&;]", query):
         try:
             decoded = unquote_to_bytes(part.replace("+", " ")).decode("utf-8")
@@ -210,9 +211,14 @@ def _query_problem(query: str) -> str | None:
         problem = text_problem(decoded)
         if problem:
             return problem
-        _name, _sep, value = decoded.partition("=")
+        name, _sep, value = decoded.partition("=")
         if len(value) > MAX_QUERY_VALUE:
             return _("A query parameter is longer than %(limit)s characters.") % {"limit": MAX_QUERY_VALUE}
+        # No API or SCIM parameter takes several values, and the views read one (the last): a repeated one
+        # would have its other values, malformed or not, silently ignored.
+        if name in seen and part:
+            return _("The query parameter %(name)s is given more than once.") % {"name": name}
+        seen.add(name)
     return None
 
 

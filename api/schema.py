@@ -1,6 +1,8 @@
-"""drf-spectacular extensions: how the API's authenticators appear in the OpenAPI document."""
+"""drf-spectacular extensions: how the API's authenticators appear in the OpenAPI document, and the schema class."""
 
+from drf_spectacular import openapi
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import serializers
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):
@@ -126,3 +128,20 @@ def add_error_responses(result, generator, request, public):
                     },
                 )
     return result
+
+
+class AutoSchema(openapi.AutoSchema):
+    """drf-spectacular's, stating a nested list's size limits: ``Item(many=True, min_length=1,
+    max_length=100)`` refuses an empty or longer list, so the document says ``minItems``/``maxItems``
+    (drf-spectacular writes them for a ``ListField``, not for a nested serializer's list)."""
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if isinstance(field, serializers.ListSerializer) and isinstance(schema, dict) and schema.get("type") == "array":
+            if field.min_length is not None:
+                schema["minItems"] = field.min_length
+            if field.max_length is not None:
+                schema["maxItems"] = field.max_length
+            if field.allow_empty is False:
+                schema["minItems"] = max(schema.get("minItems", 0), 1)
+        return schema

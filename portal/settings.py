@@ -257,7 +257,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["api.throttling.KeyRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["api.input.StrictJSONParser"],  # the edge checks of FC-2
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "api.errors.problem_handler",
 }
 API_SESSION_RATE_PER_MINUTE = config.env_int("API_SESSION_RATE_PER_MINUTE", 600, minimum=1, maximum=1_000_000)

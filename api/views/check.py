@@ -18,8 +18,9 @@ from permissions.vocabulary import Action
 
 class _Target(serializers.Serializer):
     module = serializers.CharField()
-    resource = serializers.IntegerField(required=False, min_value=0, max_value=check.MAX_ID)
-    external_id = serializers.CharField(required=False)
+    # null is the part left out (api.check.target_of), so the document says nullable
+    resource = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=check.MAX_ID)
+    external_id = serializers.CharField(required=False, allow_null=True)
 
 
 class CheckRequest(serializers.Serializer):
