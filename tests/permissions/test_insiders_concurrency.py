@@ -88,3 +88,72 @@ def test_ins2_two_concurrent_demotions_cannot_both_pass(acme, round_):
     assert not errors, errors
     assert outcomes == {"one": "passed", "two": ErrorCode.LAST_ADMINISTRATOR}
     assert has_active_administrator(acme.pk)
+
+
+def test_a_rejection_racing_an_approval_waits_for_it_and_is_refused(acme):
+    """reject_change locks the pending change's row before it decides: a rejection made while an approval's
+    transaction is open waits for it, reads the change approved and refuses. Without the lock it read the
+    change still pending and overwrote the approval, while the grant it gave stayed live."""
+    from permissions.models import PendingChange
+    from permissions.services import changes, grants
+    from permissions.vocabulary import Action
+    from tests.permissions.conftest import module
+
+    proposer = UserFactory(tenant=acme, email="admin@acme.example", role_key=BuiltinRole.ADMINISTRATOR)
+    approver = UserFactory(tenant=acme, email="admin2@acme.example", role_key=BuiltinRole.ADMINISTRATOR)
+    customer = UserFactory(tenant=acme)
+    with tenant_scope(acme):
+        change = grants.grant(
+            actor=proposer, module=module(acme, "users"), user=customer, actions=[Action.VIEW], reason="helpdesk"
+        )
+    assert isinstance(change, PendingChange)
+    approved = threading.Event()
+    rejecter_pid: list[int] = []
+    rejecter_done = threading.Event()
+    outcomes: dict[str, str] = {}
+    errors: list[BaseException] = []
+
+    def approve():
+        observer = connections.create_connection(DEFAULT_DB_ALIAS)
+        try:
+            with tenant_scope(acme), transaction.atomic():
+                changes.approve_change(PendingChange.objects.get(pk=change.pk), actor=approver)
+                approved.set()
+                deadline = time.monotonic() + HANDSHAKE_TIMEOUT
+                while not rejecter_done.is_set() and not (rejecter_pid and _waiting_on_lock(observer, rejecter_pid[0])):
+                    assert time.monotonic() < deadline, "the rejection neither blocked nor finished"
+                    rejecter_done.wait(0.01)
+            outcomes["approve"] = "passed"
+        except BaseException as error:  # noqa: BLE001 - reported by the main thread
+            errors.append(error)
+        finally:
+            observer.close()
+            connection.close()
+
+    def reject():
+        try:
+            connection.ensure_connection()
+            rejecter_pid.append(connection.connection.info.backend_pid)
+            with tenant_scope(acme):
+                stale = PendingChange.objects.get(pk=change.pk)  # the queue page, loaded before the approval
+            assert approved.wait(HANDSHAKE_TIMEOUT)
+            with tenant_scope(acme):
+                changes.reject_change(stale, actor=proposer, reason="withdrawn")
+            outcomes["reject"] = "passed"
+        except AccessRefused as error:
+            outcomes["reject"] = error.code
+        except BaseException as error:  # noqa: BLE001
+            errors.append(error)
+        finally:
+            rejecter_done.set()
+            connection.close()
+
+    threads = [threading.Thread(target=approve), threading.Thread(target=reject)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(HANDSHAKE_TIMEOUT * 2)
+    assert not errors, errors
+    assert outcomes == {"approve": "passed", "reject": ErrorCode.ALREADY_DECIDED}
+    with tenant_scope(acme):
+        assert PendingChange.objects.get(pk=change.pk).status == PendingChange.Status.APPROVED
