@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.decorators import action
@@ -129,6 +130,7 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixi
     @extend_schema(request=None, responses={200: SECRET})
     @action(detail=True, methods=["post"], url_path="rotate-secret")
     def rotate_secret(self, request, **kwargs):
+        _no_body(request)
         made = services.rotate_secret(self.get_object(), actor=request.user)
         return Response({"id": made.subscription.pk, "secret": made.secret})
 
@@ -142,5 +144,18 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixi
     @extend_schema(request=None, responses={202: DeliverySerializer})
     @action(detail=True, methods=["post"], url_path=r"deliveries/(?P<delivery_id>[0-9]{1,18})/redeliver")
     def redeliver(self, request, **kwargs):
+        _no_body(request)
         again = services.redeliver(self._delivery(), actor=request.user)
         return Response(DeliverySerializer(again).data, status=status.HTTP_202_ACCEPTED)
+
+
+def _no_body(request) -> None:
+    """These actions take no input: a body is parsed (the strict parser refuses a malformed one) and must be
+    empty or ``{}``, so bad input is a 400 that changes nothing, never silently ignored."""
+    if not request.body:
+        return
+    if (request.content_type or "").startswith("multipart/form-data") and not request._request.POST:
+        return  # an empty form (what a bare POST of some clients sends)
+    data = request.data
+    if data not in (None, {}, "") and not (hasattr(data, "dict") and not data):
+        raise exceptions.ValidationError({"non_field_errors": [_("This action takes no body.")]})
