@@ -18,6 +18,7 @@ from api.scim import groups as scim_groups
 from api.scim import users as scim_users
 from api.scim.base import ScimError, ScimView, scim_error_handler
 from api.scim.render import group_json, user_json
+from permissions.views import LOGIN_ONLY
 
 BULK_REQUEST = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
 BULK_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:BulkResponse"
@@ -131,6 +132,8 @@ def _failure(op: dict, exc: Exception) -> dict | None:
 
 class Bulk(ScimView):
     permission_classes = [BulkPermission]
+    # AZ-3: a SCIM key is needed to enter; each operation is then checked like its single call.
+    authz = LOGIN_ONLY
 
     def post(self, request):
         ops = _checked(request.data)
