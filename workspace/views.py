@@ -68,11 +68,8 @@ def module_list(request, module_key: str):
     if not access.may_enter(request, module):
         return no_access(request, module)
     query = request.GET.get("q", "").strip()[:100]
-    rows = (
-        Resource.objects.filter(module=module)
-        .restrict(user, Action.VIEW)
-        .select_related("module", "owner_organisation")
-    )
+    rows = Resource.objects.restrict(user, Action.VIEW).filter(module=module)
+    rows = rows.select_related("module", "owner_organisation")
     if query:
         # Sensitive attributes are never searched: a match on them would reveal the value (AZ-9).
         rows = rows.filter(

@@ -81,12 +81,14 @@ def _apply_edit(request, org, data) -> None:
         org_services.reparent_organisation(org, actor=request.user, parent=data["parent"])
 
 
-def administrators(org) -> list:
+def administrators(org, actor) -> list:
     """Who holds "organisation: manage" on ``org`` through a grant on its row (not through groups: change
     on the whole module, which tenant administrators hold), with those paths."""
     if org.resource_id is None:
         return []
-    resource = Resource.objects.get(pk=org.resource_id)
+    resource = Resource.objects.restrict(actor, Action.VIEW).filter(pk=org.resource_id).first()
+    if resource is None:  # the page needs groups: view, which reaches the organisation's own row
+        return []
     found = []
     for holder in engine.holders(Action.CHANGE, resource):
         paths = [p for p in holder.paths if p.kind in (PathKind.USER_RESOURCE_GRANT, PathKind.GROUP_RESOURCE_GRANT)]
@@ -105,7 +107,7 @@ def _detail_context(request, org, member_form):
         "member_count": members.count(),
         "records": records.order_by("module__key", "title")[:200],
         "children": Organisation.objects.filter(parent=org).order_by("name"),
-        "administrators": administrators(org),
+        "administrators": administrators(org, actor),
         "form": member_form,
         "buttons": {
             "edit": engine.can(actor, Action.CHANGE, GROUPS),
