@@ -79,6 +79,9 @@ def seed() -> list[Tenant]:
         from permissions import demo_organisations
 
         demo_organisations.seed(tenant)
+        from webhooks import demo as webhooks_demo
+
+        webhooks_demo.seed(tenant)
     return tenants
 
 
