@@ -79,6 +79,15 @@ def update_scim_user(user: User, *, actor, changes: dict, reason: str = "SCIM") 
         )
     if core:
         update_user(user, actor=actor, reason=reason, **core)
+    elif changes.get("is_active") is False and not user.is_active:
+        # Already inactive (e.g. invited, never joined): deprovisioning still ends their open links (INS-5);
+        # audited only when there was one, so a resync that changes nothing writes nothing.
+        from accounts.auth_services import cancel_open_links
+
+        same_tenant(actor.tenant_id, user)
+        require(actor, Action.CHANGE, "users")
+        require_outranks(actor, user)
+        cancel_open_links(user, actor=actor, reason=reason)
     return user
 
 
