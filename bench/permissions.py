@@ -104,11 +104,32 @@ def without_indexes(cursor, tables):
         cursor.execute(definition)
 
 
+def _defaults(table: str, columns: list[str]) -> tuple[list[str], tuple]:
+    """The table's NOT NULL columns that ``columns`` leaves out and the model gives a default (a column added
+    by a later migration, e.g. ``external_id``): their names and values, so the COPY stays valid as models grow."""
+    from django.apps import apps
+    from django.db import connection
+
+    for model in apps.get_models(include_auto_created=True):
+        if model._meta.db_table == table:
+            break
+    else:
+        return [], ()
+    names, values = [], []
+    for field in model._meta.concrete_fields:
+        if field.column in columns or field.null or field.primary_key or not field.has_default():
+            continue
+        names.append(field.column)
+        values.append(field.get_db_prep_save(field.get_default(), connection))
+    return names, tuple(values)
+
+
 def copy_rows(cursor, table: str, columns: list[str], rows) -> int:
+    extra, values = _defaults(table, columns)
     count = 0
-    with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+    with cursor.cursor.copy(f"COPY {table} ({', '.join([*columns, *extra])}) FROM STDIN") as copy:
         for row in rows:
-            copy.write_row(row)
+            copy.write_row((*row, *values) if extra else row)
             count += 1
     return count
 

@@ -7,6 +7,10 @@ class PermissionsConfig(AppConfig):
     verbose_name = _("Permissions")
 
     def ready(self):
+        from permissions.lookups import AnyOf
+        from permissions.models import Resource
+
+        Resource._meta.get_field("owner_organisation").register_lookup(AnyOf)
         from permissions.services.breakglass import apply_due_changes
         from permissions.services.grants import expire_due_grants
         from portal import jobs

@@ -67,6 +67,7 @@ class Compiled:
         "resources",
         "counts",
         "complete",
+        "sharing",
     )
 
     def __init__(self, version, role_id):
@@ -77,9 +78,10 @@ class Compiled:
         self.groups: tuple[int, ...] = ()
         self.valid_until = time.time() + MAX_SET_SECONDS
         self.resources: dict[int, tuple[int, float]] = {}
-        self.counts: dict[int, int] = {}  # action bit → bounded count of object rows (visible()'s plan)
+        self.counts: dict = {}  # action bit (or ("rules", bit, modules)) → bounded row count (visible()'s plan)
         #: ``resources`` holds every object row of the user: a resource missing from it gives nothing
         self.complete = False
+        self.sharing = None  # the user's sharing-rule clauses for this set (``permissions.sharing.profile``)
 
     def resource_bits(self, resource_id: int, now: float) -> int | None:
         """The bits the user's object rows give on the resource, when the set knows them (None: ask)."""

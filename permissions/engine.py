@@ -60,6 +60,13 @@ def clear_process_cache() -> None:
     sharing.clear()
 
 
+def forget_users() -> None:
+    """Forget every user's compiled set and clauses, keeping the tenants' rules read at their current
+    version (benchmarks: a user not seen by this process since the tenant's last change)."""
+    _sets.clear()
+    sharing.forget_profiles()
+
+
 def _fresh(user, resource_id=None) -> Compiled:
     """The user's valid compiled set; a rebuild also loads ``resource_id``'s rows (still one query)."""
     key = (user.tenant_id, user.pk)
@@ -218,4 +225,5 @@ def visible(user, action, queryset: QuerySet) -> QuerySet:
         return queryset.filter(pk__in=whole)
     if queryset.model is not Resource:
         raise TypeError(f"visible() filters Resource or Module querysets, not {queryset.model.__name__}")
-    return planner.narrow(queryset, entry, user, bit, whole, extra=sharing.condition(user, entry, bit))
+    extra = sharing.condition(user, entry, bit, planner.module_filter(queryset))
+    return planner.narrow(queryset, entry, user, bit, whole, extra=extra)

@@ -20,7 +20,7 @@ to a whole module, only to records.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.db.models import JSONField, Q, Value
@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from accounts.organisations import Organisation, ancestors, descendants
 from permissions.compiled import MAX_SET_SECONDS
+from permissions.lookups import IdList
 from permissions.models import Module, Resource, SharingRule
 from permissions.versioning import has_had_sharing_rules
 
@@ -44,6 +45,7 @@ class Clause:
     owners: frozenset[int] | None
     criterion: tuple[str, str] | None
     rule: SharingRule
+    owner_list: IdList = IdList()  # ``owners`` for SQL, its literal written once per clause, not per page
 
 
 @dataclass
@@ -55,6 +57,11 @@ class Profile:
     sensitive: dict[int, frozenset[str]]
     valid_until: float
     organisation: Organisation | None
+    by_module: dict[int, tuple[Clause, ...]] = field(default_factory=dict)  # the clauses, per module
+
+    def __post_init__(self):
+        for clause in self.clauses:
+            self.by_module[clause.module_id] = (*self.by_module.get(clause.module_id, ()), clause)
 
 
 @dataclass
@@ -66,6 +73,49 @@ class TenantRules:
     orgs: dict[int, Organisation]
     sensitive: dict[int, frozenset[str]]
     valid_until: float
+    index: RuleIndex | None = None
+
+
+class RuleIndex:
+    """A tenant's rules by whom they can concern, and its organisation tree, built once per version: a
+    user's clauses then read the few rules that can name them, not all of the tenant's (1,000 partner rules)."""
+
+    def __init__(self, rules, orgs: dict[int, Organisation]):
+        self.rules = rules
+        self.position = {id(rule): n for n, rule in enumerate(rules)}
+        self.own = [r for r in rules if r.kind == SharingRule.Kind.OWN]
+        self.by_org: dict[int, list[SharingRule]] = {}
+        self.by_role: dict[int, list[SharingRule]] = {}
+        for rule in rules:
+            if rule.kind != SharingRule.Kind.OWN and rule.organisation_id is not None:
+                self.by_org.setdefault(rule.organisation_id, []).append(rule)
+            if rule.kind == SharingRule.Kind.CRITERIA and rule.role_id is not None:
+                self.by_role.setdefault(rule.role_id, []).append(rule)
+        self.parents = {ident: org.parent_id for ident, org in orgs.items()}
+        self._below: dict[int, frozenset[int]] = {}
+        self._lists: dict[frozenset[int], IdList] = {}
+
+    def candidates(self, user, member) -> list[SharingRule]:
+        """The rules that can give ``user`` anything, in the tenant's order."""
+        found = {id(r): r for r in self.own} if member is not None else {}
+        if member is not None:
+            found.update((id(r), r) for r in self.by_org.get(member.pk, ()))
+        found.update((id(r), r) for r in self.by_role.get(user.role_id, ()))
+        return sorted(found.values(), key=lambda rule: self.position[id(rule)])
+
+    def id_list(self, owners: frozenset[int]) -> IdList:
+        """``owners`` as an ``IdList``, shared by every member's clause (memoised for the version)."""
+        known = self._lists.get(owners)
+        if known is None:
+            known = self._lists[owners] = IdList(owners)
+        return known
+
+    def below(self, root: int) -> frozenset[int]:
+        """``root`` and its descendants (memoised for the version)."""
+        known = self._below.get(root)
+        if known is None:
+            known = self._below[root] = frozenset(descendants(self.parents, root))
+        return known
 
 
 _profiles: dict[tuple[int, int], Profile] = {}
@@ -76,6 +126,11 @@ def clear() -> None:
     """Forget every tenant's rules and user's clauses (tests)."""
     _profiles.clear()
     _tenants.clear()
+
+
+def forget_profiles() -> None:
+    """Forget every user's clauses, keeping the tenants' rules (``engine.forget_users``)."""
+    _profiles.clear()
 
 
 def _rows(model, tenant_id):
@@ -108,30 +163,31 @@ def tenant_rules(tenant_id: int, version) -> TenantRules:
     sensitive = {m.pk: frozenset(m.sensitive_attributes or ()) for m in _rows(Module, tenant_id).filter(pk__in=modules)}
     expiries = [r.expires_at.timestamp() for r in rules if r.expires_at]
     valid_until = min([time.time() + MAX_SET_SECONDS, *expiries])
-    result = TenantRules(version, rules, orgs, sensitive, valid_until)
+    result = TenantRules(version, rules, orgs, sensitive, valid_until, RuleIndex(rules, orgs))
     _tenants[tenant_id] = result
     return result
 
 
-def clauses_for(user, rules, orgs: dict[int, Organisation]) -> list[Clause]:
-    """What ``rules`` give ``user`` (active, of the rules' tenant), given the tenant's organisations."""
+def clauses_for(user, rules, orgs: dict[int, Organisation], index: RuleIndex | None = None) -> list[Clause]:
+    """What ``rules`` give ``user`` (active, of the rules' tenant), given the tenant's organisations (and
+    their ``index``, when the caller keeps one)."""
+    index = index if index is not None else RuleIndex(rules, orgs)
     mine = orgs.get(user.organisation_id) if user.organisation_id else None
     member = mine if mine is not None and mine.is_active else None
-    parents = {ident: org.parent_id for ident, org in orgs.items()}
     found = []
-    for rule in rules:
-        clause = _clause(rule, user, member, parents)
+    for rule in index.candidates(user, member):
+        clause = _clause(rule, user, member, index)
         if clause is not None:
             found.append(clause)
     return found
 
 
-def _clause(rule, user, member, parents) -> Clause | None:
+def _clause(rule, user, member, index: RuleIndex) -> Clause | None:
     owners, criterion = None, None
     if rule.kind == SharingRule.Kind.OWN:
         if member is None:
             return None
-        owners = frozenset(descendants(parents, member.pk) if rule.include_children else {member.pk})
+        owners = index.below(member.pk) if rule.include_children else frozenset({member.pk})
     elif rule.kind == SharingRule.Kind.PARTNER:
         if member is None or rule.organisation_id != member.pk or rule.target_organisation_id is None:
             return None
@@ -144,22 +200,26 @@ def _clause(rule, user, member, parents) -> Clause | None:
         criterion = (rule.attribute_key, rule.attribute_value)
     else:
         return None
-    return Clause(rule.module_id, rule.actions, owners, criterion, rule)
+    return Clause(rule.module_id, rule.actions, owners, criterion, rule, index.id_list(owners) if owners else IdList())
 
 
 def profile(user, entry) -> Profile:
     """``user``'s clauses for the compiled set ``entry`` (no query once the tenant's rules are read)."""
+    cached = entry.sharing
+    if cached is not None and time.time() < cached.valid_until:
+        return cached
     key = (user.tenant_id, user.pk)
     cached = _profiles.get(key)
     if cached is not None and cached.entry is entry and time.time() < cached.valid_until:
+        entry.sharing = cached
         return cached
     known = tenant_rules(user.tenant_id, entry.version)
-    clauses = tuple(clauses_for(user, known.rules, known.orgs)) if known.rules else ()
+    clauses = tuple(clauses_for(user, known.rules, known.orgs, known.index)) if known.rules else ()
     if len(_profiles) >= MAX_PROFILES:
         _profiles.clear()
     valid_until = min(entry.valid_until, known.valid_until)
     result = Profile(entry, clauses, known.sensitive, valid_until, known.orgs.get(user.organisation_id))
-    _profiles[key] = result
+    _profiles[key] = entry.sharing = result
     return result
 
 
@@ -202,11 +262,18 @@ def allows(user, entry, resource, bit: int) -> bool:
     """True when a sharing rule gives ``bit`` on ``resource`` to ``user`` (``can``'s last step). No query
     unless the user has a rule for the resource's module (and the row was loaded without its owner)."""
     prof = profile(user, entry)
-    relevant = [c for c in prof.clauses if c.bits & bit and c.module_id == resource.module_id]
-    if not relevant:
+    clauses = prof.by_module.get(resource.module_id)
+    if not clauses:
         return False
-    facts = _facts(resource)
-    return facts is not None and any(_matches(c, facts, prof.sensitive) for c in relevant)
+    facts = None
+    for clause in clauses:
+        if clause.bits & bit:
+            facts = facts or _facts(resource)
+            if facts is None:
+                return False
+            if _matches(clause, facts, prof.sensitive):
+                return True
+    return False
 
 
 def _criterion_q(key: str, value: str) -> Q:
@@ -216,18 +283,19 @@ def _criterion_q(key: str, value: str) -> Q:
     return Q(lhs.get_lookup("exact")(lhs, Value(value, output_field=JSONField())))
 
 
-def condition(user, entry, bit: int) -> Q | None:
-    """The rows the rules give ``bit`` on, as one filter for ``visible()`` (None: the rules give nothing)."""
+def condition(user, entry, bit: int, modules: set[int] | None = None) -> Q | None:
+    """The rows the rules give ``bit`` on, as one filter for ``visible()`` (None: the rules give nothing);
+    only the clauses of ``modules`` when the caller's queryset is restricted to them."""
     prof = profile(user, entry)
     parts = None
     for c in prof.clauses:
-        if not c.bits & bit:
+        if not c.bits & bit or (modules is not None and c.module_id not in modules):
             continue
         if c.criterion is not None and c.criterion[0] in prof.sensitive.get(c.module_id, ()):
             continue
         q = Q(module_id=c.module_id)
         if c.owners is not None:
-            q &= Q(owner_organisation_id__in=sorted(c.owners))
+            q &= Q(owner_organisation__any_of=c.owner_list)
         if c.criterion is not None:
             q &= _criterion_q(*c.criterion)
         parts = q if parts is None else parts | q

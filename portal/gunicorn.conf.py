@@ -86,6 +86,22 @@ def when_ready(server):
     gc.freeze()
 
 
+def post_worker_init(worker):
+    """In a new worker, before it accepts its first request: open its database connection.
+
+    A worker replaced by max_requests otherwise opened it inside its first request (a TCP connection and
+    PostgreSQL's authentication and backend start, several milliseconds), at the moment the other worker
+    was already serving alone: the check API's p99 came from those replacements. Jobs, shells and tests
+    never run this hook; a failure here is logged and the connection is opened by the first request as before.
+    """
+    from django.db import connections
+
+    try:
+        connections["default"].ensure_connection()
+    except Exception:  # noqa: BLE001 - the database may be down at start; requests will say so (503)
+        worker.log.warning("database connection not opened before the first request", exc_info=True)
+
+
 def worker_exit(server, worker):
     """A worker retired by max_requests leaves at once, without the interpreter's final clean-up.
 
