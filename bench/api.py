@@ -39,6 +39,13 @@ ROOT = Path(__file__).resolve().parent.parent
 SEED = 20261203
 SIZES = {"full": (1_000, 2_000), "small": (100, 200)}  # users, resources
 SECONDS = {"full": (60, 20), "small": (8, 5)}  # single, batch
+# The latency target is a latency at a throughput: "1,500 checks/s with p99 <= 5 ms". A saturating closed loop
+# (the first single run, 4 connections on 2 workers) measures capacity, and its latency is whatever its
+# connection count makes it (Little's law: two requests queue behind the two being served). The paced run
+# offers a little more than the target's rate instead: PACED_CONNECTIONS connections, each waiting PACED_DELAY_MS after an
+# answer (wrk's delay(), whole milliseconds), at most 7 / (3 ms + latency) = 1,730 requests/s at 1 ms;
+# the target holds only if the rate it reached is >= 1,500/s and its p99 <= 5 ms, recycles included.
+PACED_CONNECTIONS, PACED_DELAY_MS, TARGET_RATE = 7, 3, 1_500
 WARM_SECONDS = {"full": 5, "small": 2}
 PRODUCTION_MAX_REQUESTS = 10_000  # portal/gunicorn.conf.py's default
 
@@ -113,6 +120,11 @@ request = function()
     body = check()
   end
   return wrk.format(nil, nil, nil, body)
+end
+-- Paced runs: each connection waits DELAY_MS after an answer before its next request (wrk's delay()).
+local delay_ms = tonumber(os.getenv("DELAY_MS") or "0")
+if delay_ms > 0 then
+  delay = function() return delay_ms end
 end
 local non200 = 0
 response = function(status, headers, body)
@@ -262,7 +274,7 @@ class Server:
             self.process.kill()
 
 
-def _load(port, path, token, ids_folder: Path, seconds, concurrency, seed: int, batch: int) -> dict:
+def _load(port, path, token, ids_folder: Path, seconds, concurrency, seed: int, batch: int, delay_ms: int = 0) -> dict:
     if shutil.which("wrk"):
         script = ids_folder / "checks.lua"
         script.write_text(WRK_SCRIPT)
@@ -273,6 +285,7 @@ def _load(port, path, token, ids_folder: Path, seconds, concurrency, seed: int, 
             "TOKEN": token,
             "SEED": str(seed),
             "BATCH": str(batch),
+            "DELAY_MS": str(delay_ms),
         }
         out = subprocess.run(
             [
@@ -314,6 +327,8 @@ def _load(port, path, token, ids_folder: Path, seconds, concurrency, seed: int, 
         text=True,
         check=True,
     ).stdout
+    if delay_ms:
+        raise SystemExit("a paced run needs wrk (make wrk)")
     result = json.loads(out.strip().splitlines()[-1])
     result["generator"] = "python threads"
     return result
@@ -387,6 +402,17 @@ def run(args) -> None:
                 server = Server(folder, max_requests=lowered)
                 _load(server.port, "/api/v1/check", token, folder, 2, 4, SEED + 4, 0)
             single = _measured(server, "/api/v1/check", token, folder, single_seconds, 4, seed=SEED + 2, batch=0)
+            paced = _measured(
+                server,
+                "/api/v1/check",
+                token,
+                folder,
+                single_seconds,
+                PACED_CONNECTIONS,
+                seed=SEED + 5,
+                batch=0,
+                delay_ms=PACED_DELAY_MS,
+            )
             batch = _measured(server, "/api/v1/check/batch", token, folder, batch_seconds, 2, seed=SEED + 3, batch=100)
             access_lines = server.access_lines()
         finally:
@@ -394,11 +420,12 @@ def run(args) -> None:
     failed = []
     for name, result, per, seconds in (
         ("single", single, 1, single_seconds),
+        ("single, paced", paced, 1, single_seconds),
         ("batch of 100", batch, 100, batch_seconds),
     ):
         rps = result["requests"] / result["elapsed"]
         print(  # noqa: T201
-            f"check API {name:13s} ({result['generator']}, {seconds} s): {rps:8,.0f} req/s = {rps * per:9,.0f} "
+            f"check API {name:14s} ({result['generator']}, {seconds} s): {rps:8,.0f} req/s = {rps * per:9,.0f} "
             f"checks/s, p50 {result['p50'] * 1000:.2f} ms, p99 {result['p99'] * 1000:.2f} ms, "
             f"max {result['max'] * 1000:.0f} ms, errors {result['errors']}, worker recycles {result['recycles']}"
         )
@@ -413,13 +440,21 @@ def run(args) -> None:
             )
         if result["errors"]:
             failed.append(f"{name}: {result['errors']} errors")
-    if scale == "full" and not single["recycles"]:
-        failed.append("no worker recycled during the single-check run")
+    if scale == "full" and not (single["recycles"] and paced["recycles"]):
+        failed.append("no worker recycled during a single-check run")
+    paced_rate = paced["requests"] / paced["elapsed"]
+    verdicts = (
+        f"single at the target's rate: {paced_rate:,.0f}/s (>= {TARGET_RATE:,}: {paced_rate >= TARGET_RATE}), "
+        f"p99 {paced['p99'] * 1000:.2f} ms (<= 5 ms: {paced['p99'] <= 0.005}); "
+        f"batch: {batch['requests'] / batch['elapsed'] * 100:,.0f} checks/s "
+        f"(>= 50,000: {batch['requests'] / batch['elapsed'] * 100 >= 50_000})"
+    )
     print(  # noqa: T201
         f"  access log: {access_lines:,} JSON lines (production logging); "
         f"load average before/after (other processes share these 2 cores): "
         f"{' '.join(f'{v:.2f}' for v in load_before)} / {' '.join(f'{v:.2f}' for v in os.getloadavg())}"
     )
     print("  targets: single >= 1,500 checks/s with p99 <= 5 ms over 60 s with recycling; batch >= 50,000 checks/s")  # noqa: T201
+    print(f"  met? {verdicts}")  # noqa: T201
     if failed:
         raise SystemExit("check API benchmark failed: " + "; ".join(failed))

@@ -376,9 +376,7 @@ def run(args) -> None:
         measured = {label.removeprefix("Measured "): User.objects.get(pk=pk) for label, pk in world.users.items()}
         owned = Resource.objects.filter(owner_organisation__isnull=False).count()
         total = Resource.objects.count()
-        out(
-            f"  {owned:,} of {total:,} records owned by an organisation ({owned / total:.0%}), shared by rule"
-        )
+        out(f"  {owned:,} of {total:,} records owned by an organisation ({owned / total:.0%}), shared by rule")
         counts, visible_ids = {}, {}
         for label in ("small", "company", "partner", "holding"):
             ids = list(engine.visible(measured[label], Action.VIEW, reports).values_list("id", flat=True))

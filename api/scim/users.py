@@ -13,7 +13,7 @@ from api.permissions import as_id
 from api.scim import filters, patch
 from api.scim.base import USER, ScimError
 from api.scim.render import check_if_match, user_json
-from api.scim.services import Conflict, login_q, refuse_taken_user, update_scim_user
+from api.scim.services import Conflict, changes_anything, login_q, refuse_taken_user, update_scim_user
 from permissions.models import BuiltinRole, Role
 
 SHAPE = patch.Shape(
@@ -217,9 +217,12 @@ def create(request, body) -> User:
 
 
 def _change(request, user: User, fields: dict) -> User:
+    changes = {k: v for k, v in fields.items() if k != "email"}
+    if not changes_anything(user, changes):
+        return user  # a resync that changes nothing: no transaction, no event
     try:
         with transaction.atomic():
-            update_scim_user(user, actor=request.user, changes={k: v for k, v in fields.items() if k != "email"})
+            update_scim_user(user, actor=request.user, changes=changes)
     except (Conflict, IntegrityError) as error:
         raise ScimError(409, str(error) if isinstance(error, Conflict) else "a value is taken", "uniqueness") from None
     return user  # the services changed this instance
