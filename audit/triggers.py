@@ -8,7 +8,11 @@ chained and signed as well.
 
 from __future__ import annotations
 
-PROTECTED_TABLES = ("audit_auditevent", "audit_checkpoint")
+#: Events and checkpoints (migration 0002); witness cosignatures and trusted timestamps (0005): each row is
+#: evidence once written (a cosignature or a token is never corrected, a new one is added).
+FIRST_TABLES = ("audit_auditevent", "audit_checkpoint")
+EVIDENCE_TABLES = ("audit_witnesssubmission", "audit_timestamp")
+PROTECTED_TABLES = (*FIRST_TABLES, *EVIDENCE_TABLES)
 MESSAGE = "audit tables are append-only"
 
 _PG_FUNCTION = f"""
@@ -20,11 +24,11 @@ $$;
 """
 
 
-def create_statements(vendor: str) -> list[str]:
-    """SQL creating the triggers on ``vendor`` ("postgresql" or "sqlite")."""
+def create_statements(vendor: str, tables: tuple[str, ...] = FIRST_TABLES) -> list[str]:
+    """SQL creating the triggers on ``tables`` for ``vendor`` ("postgresql" or "sqlite")."""
     if vendor == "postgresql":
         statements = [_PG_FUNCTION]
-        for table in PROTECTED_TABLES:
+        for table in tables:
             statements += [
                 f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
                 "FOR EACH ROW EXECUTE FUNCTION audit_refuse_change()",
@@ -35,22 +39,22 @@ def create_statements(vendor: str) -> list[str]:
     if vendor == "sqlite":
         return [
             f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END"
-            for table in PROTECTED_TABLES
+            for table in tables
             for op in ("UPDATE", "DELETE")
         ]
     return []
 
 
-def drop_statements(vendor: str) -> list[str]:
-    """SQL dropping the triggers (migration reversal)."""
+def drop_statements(vendor: str, tables: tuple[str, ...] = FIRST_TABLES) -> list[str]:
+    """SQL dropping the triggers on ``tables`` (migration reversal); the function goes with the first ones."""
     if vendor == "postgresql":
         statements = []
-        for table in PROTECTED_TABLES:
+        for table in tables:
             statements += [
                 f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}",
                 f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}",
             ]
-        return [*statements, "DROP FUNCTION IF EXISTS audit_refuse_change()"]
+        return [*statements, "DROP FUNCTION IF EXISTS audit_refuse_change()"] if tables == FIRST_TABLES else statements
     if vendor == "sqlite":
-        return [f"DROP TRIGGER IF EXISTS {t}_no_{op} " for t in PROTECTED_TABLES for op in ("update", "delete")]
+        return [f"DROP TRIGGER IF EXISTS {t}_no_{op} " for t in tables for op in ("update", "delete")]
     return []

@@ -8,7 +8,7 @@ from django.db import connection, transaction
 import audit
 from audit.events import EventType
 from audit.recording import Target
-from audit.triggers import create_statements, drop_statements
+from audit.triggers import PROTECTED_TABLES, create_statements, drop_statements
 
 
 @pytest.fixture(autouse=True)
@@ -44,7 +44,7 @@ def triggers_off():
             # A superuser's way round triggers, without ALTER TABLE (which pending FK checks would block).
             cursor.execute("SET session_replication_role = replica")
         else:
-            for statement in drop_statements(vendor):
+            for statement in drop_statements(vendor, PROTECTED_TABLES):
                 cursor.execute(statement)
     try:
         yield
@@ -53,7 +53,7 @@ def triggers_off():
             if vendor == "postgresql":
                 cursor.execute("SET session_replication_role = origin")
             else:
-                for statement in create_statements(vendor):
+                for statement in create_statements(vendor, PROTECTED_TABLES):
                     cursor.execute(statement)
 
 

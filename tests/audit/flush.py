@@ -18,7 +18,7 @@ def _around(vendor: str) -> tuple[list[str], list[str]]:
             [f"ALTER TABLE {t} ENABLE TRIGGER USER" for t in PROTECTED_TABLES],
         )
     if vendor == "sqlite":
-        return drop_statements(vendor), create_statements(vendor)
+        return drop_statements(vendor, PROTECTED_TABLES), create_statements(vendor, PROTECTED_TABLES)
     return [], []
 
 
