@@ -8,6 +8,7 @@ which is checked against the challenge taken out of the session (single use).
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
@@ -148,9 +149,9 @@ def verify(request):
 def confirm(request):
     """The passkey policy's page: a session verified otherwise proves one of the user's passkeys."""
     user = _tenant_user(request)
-    if not services.has_passkey(user):
-        return redirect(f"{reverse('accounts:passkey_add')}?next={request.GET.get('next', '')}")
     next_url = _next(request, request.GET.get("next", ""))
+    if not services.has_passkey(user):
+        return redirect(f"{reverse('accounts:passkey_add')}?{urlencode({'next': next_url})}")
     return render(request, "accounts/passkeys/confirm.html", {"next": next_url, "owes": owes_passkey(user)})
 
 
