@@ -40,8 +40,9 @@ def sign_in(request, pending: Pending, credential) -> Result:
         return Result(Outcome.INVALID if parsed is None else Outcome.UNKNOWN)
     user = passkey.user
     if _locked_out(request, user):
-        return Result(Outcome.LOCKED, passkey)
-    outcome = assertions.check(passkey, parsed, pending, stage="login")
+        outcome = Outcome.LOCKED  # nothing is verified while the pair is locked
+    else:
+        outcome = assertions.check(passkey, parsed, pending, stage="login")
     if outcome is Outcome.OK and not _can_sign_in(user):
         outcome = Outcome.INACTIVE
     if outcome is not Outcome.OK:
@@ -54,7 +55,7 @@ def sign_in(request, pending: Pending, credential) -> Result:
                 target=user,
                 after={"factor": "passkey", "reason": outcome.value},
             )
-        if outcome is not Outcome.INACTIVE and _count_failure(request, user):
+        if outcome not in (Outcome.INACTIVE, Outcome.LOCKED) and _count_failure(request, user):
             outcome = Outcome.LOCKED
     return Result(outcome, passkey)
 
