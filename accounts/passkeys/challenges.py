@@ -1,6 +1,6 @@
 """The challenge of a WebAuthn ceremony, kept in the session: one at a time, single use, two minutes.
 
-``issue`` stores a fresh 32-byte challenge (from ``secrets``, through py_webauthn) with the ceremony's
+``issue`` stores a fresh 64-byte challenge (``secrets``, through py_webauthn) with the ceremony's
 purpose and context; ``take`` removes it whatever happens next, so an answer can be checked at most once,
 and returns it only for the same purpose and within its lifetime.
 """
