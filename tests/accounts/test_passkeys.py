@@ -358,3 +358,24 @@ def test_sign_in_options_wait_less_than_the_challenge_lives(db):
     options = Client().post("/accounts/passkeys/sign-in/options/").json()
     assert options["timeout"] <= challenges.LIFETIME_SECONDS * 1000
     assert len(from_b64url(options["challenge"])) >= 16
+
+
+# Relying party settings ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rp_id", "origins", "problems"),
+    [
+        ("", [], 0),  # the defaults follow PORTCULLIS_BASE_URL: localhost
+        ("portal.example.com", ["https://portal.example.com", "https://eu.portal.example.com"], 0),
+        ("10.0.0.1", ["https://10.0.0.1"], 1),  # an address is no relying party id
+        ("portal.example.com", ["http://portal.example.com"], 1),  # http only on localhost
+        ("portal.example.com", ["https://evil.example"], 1),  # not on the id
+    ],
+)
+def test_the_relying_party_settings_are_checked_at_start_up(settings, rp_id, origins, problems):
+    from accounts.passkeys.relying_party import check_relying_party
+
+    settings.PASSKEY_RP_ID, settings.PASSKEY_ORIGINS = rp_id, origins
+    errors = check_relying_party()
+    assert len(errors) == problems and all(error.id == "accounts.passkeys.E001" for error in errors)
