@@ -22,7 +22,6 @@ from django.conf import settings
 from django.db import transaction
 from webauthn import generate_authentication_options, verify_authentication_response
 from webauthn.helpers import options_to_json_dict, parse_authentication_credential_json
-from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import (
     AuthenticationCredential,
     PublicKeyCredentialDescriptor,
@@ -39,7 +38,7 @@ from accounts.passkeys.models import (
     credential_digest,
     tenant_id_of_handle,
 )
-from accounts.passkeys.services import descriptor, passkeys_of, touch
+from accounts.passkeys.services import MALFORMED, descriptor, passkeys_of, touch
 from accounts.scoping import dangerously_unscoped, tenant_scope
 from audit.events import EventType
 from vault.cipher import DecryptionFailed
@@ -105,7 +104,7 @@ def _stand_ins(email: str) -> list[PublicKeyCredentialDescriptor]:
 def parse(credential) -> AuthenticationCredential | None:
     try:
         return parse_authentication_credential_json(credential)
-    except (WebAuthnException, ValueError, TypeError):
+    except MALFORMED:
         return None
 
 
@@ -170,7 +169,7 @@ def check(passkey: Passkey, parsed: AuthenticationCredential, pending: Pending, 
                 credential_current_sign_count=0,  # compared below, after the signature
                 require_user_verification=True,
             )
-        except (WebAuthnException, PasskeyBindingError, DecryptionFailed, ValueError, TypeError):
+        except (*MALFORMED, PasskeyBindingError, DecryptionFailed):
             return Outcome.INVALID
         if counter_went_back(locked.sign_count, verified.new_sign_count):
             audit.record(

@@ -37,6 +37,8 @@ from accounts.scoping import tenant_scope
 from audit.events import EventType
 
 NAME_MAX = Passkey._meta.get_field("name").max_length
+# What a malformed or forged browser answer raises inside py_webauthn (and its CBOR and base64 parsing).
+MALFORMED = (WebAuthnException, ValueError, TypeError, KeyError, IndexError, AttributeError)
 
 
 class PasskeyError(Exception):
@@ -112,7 +114,7 @@ def register(user, pending: Pending, credential: dict, *, name: str) -> Passkey:
             expected_origin=relying_party.origins(),
             require_user_verification=True,
         )
-    except (WebAuthnException, ValueError, TypeError, KeyError) as exc:
+    except MALFORMED as exc:
         raise PasskeyError("invalid") from exc
     transports = sorted({str(getattr(t, "value", t)) for t in parsed.response.transports or []} & TRANSPORTS)
     with tenant_scope(user.tenant):

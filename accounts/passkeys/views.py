@@ -49,7 +49,7 @@ def _body(request) -> dict:
         return {}
     try:
         data = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested deeper than the parser goes (FC-2)
         return {}
     return data if isinstance(data, dict) else {}
 
