@@ -379,3 +379,28 @@ def test_the_relying_party_settings_are_checked_at_start_up(settings, rp_id, ori
     settings.PASSKEY_RP_ID, settings.PASSKEY_ORIGINS = rp_id, origins
     errors = check_relying_party()
     assert len(errors) == problems and all(error.id == "accounts.passkeys.E001" for error in errors)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b"[]",
+        b"[" * 20000 + b"]" * 20000,
+        b'{"credential": {"id": "!!", "rawId": "!!", "type": "public-key", "response": {}}}',
+        b'{"credential": {"id": "AA", "rawId": "AA", "type": "public-key", "response": {"clientDataJSON": "AA",'
+        b' "authenticatorData": "AA", "signature": "AA", "userHandle": "AAAAAAAAAAE"}}}',
+    ],
+)
+def test_fc2_a_malformed_answer_is_a_clear_400_and_changes_nothing(acme_basic, body):
+    give_passkey(acme_basic)
+    for options_url, finish_url in (
+        ("/accounts/passkeys/sign-in/options/", "/accounts/passkeys/sign-in/"),
+        ("/accounts/security/passkeys/add/options/", "/accounts/security/passkeys/add/finish/"),
+    ):
+        client = Client() if "sign-in" in options_url else login(Client(), acme_basic)
+        client.post(options_url)
+        response = client.post(finish_url, data=body, content_type="application/json")
+        assert response.status_code == 400 and response.json()["error"]
+    assert len(passkeys(acme_basic)) == 1
+    assert all(e.after["factor"] != "passkey" for e in events(acme_basic.tenant, EventType.LOGIN_SUCCEEDED))
