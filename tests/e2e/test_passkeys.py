@@ -159,5 +159,5 @@ def test_the_passkey_policy_asks_an_administrator_for_the_passkey_after_the_code
     expect(page.get_by_test_id("passkey-required")).to_contain_text("requires administrators and reviewers")
     page.get_by_role("button", name="Use a passkey").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, Alan Admin")
-    page.goto(f"{live_server.url}/console/")
+    page.goto(f"{live_server.url}/console/users/")
     expect(page.get_by_role("heading", level=1)).not_to_have_text("Use your passkey")
