@@ -8,6 +8,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         from accounts import navigation, signals  # noqa: F401 (registers receivers and menu entries)
+        from accounts.passkeys import relying_party  # noqa: F401 (registers its system check)
         from accounts.sessions import clear_expired_sessions
         from portal import jobs
 

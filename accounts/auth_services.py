@@ -288,7 +288,12 @@ HISTORY_EVENTS = [
 
 def factor_label(factor: str) -> str:
     """The factor of a login event, in the reader's language."""
-    labels = {"password": _("Password"), "totp": _("Authenticator app"), "backup_code": _("A backup code")}
+    labels = {
+        "password": _("Password"),
+        "totp": _("Authenticator app"),
+        "backup_code": _("A backup code"),
+        "passkey": _("Passkey"),
+    }
     return str(labels.get(factor, factor))
 
 

@@ -70,6 +70,9 @@ def seed() -> list[Tenant]:
                 if email not in with_device:
                     add_device_with_key(user, demo_totp_key(email), name="Demo authenticator")
             seed_profiles(tenant)
+        from accounts.passkeys import demo as passkeys_demo
+
+        passkeys_demo.seed(tenant)
         permissions_demo.seed(tenant)
         from accessrequests import demo as requests_demo
 

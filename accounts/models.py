@@ -81,6 +81,12 @@ class Tenant(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
     # Settings, each with a safe default.
     mfa_policy = models.CharField(_("MFA policy"), max_length=20, choices=MfaPolicy.choices, default=MfaPolicy.EVERYONE)
+    # accounts.passkeys.policy: administrators and reviewers sign in with a passkey (phishing-resistant MFA).
+    passkeys_for_administrators = models.BooleanField(
+        _("administrators and reviewers must use a passkey"),
+        default=False,
+        help_text=_("Phishing-resistant MFA: an authenticator app or a backup code is not enough for them."),
+    )
     session_idle_minutes = models.PositiveIntegerField(
         _("session idle timeout (minutes)"), default=30, validators=[MinValueValidator(5), MaxValueValidator(720)]
     )
@@ -334,6 +340,7 @@ from accounts.auth_models import EmailToken, UserSession  # noqa: E402
 from accounts.mfa.models import BackupCode, BackupCodeDevice, TotpDevice  # noqa: E402
 from accounts.operators import OperatorTotpDevice  # noqa: E402
 from accounts.organisations import Organisation  # noqa: E402
+from accounts.passkeys.models import Passkey  # noqa: E402
 from accounts.profiles import CustomerProfile  # noqa: E402
 
 __all__ = [
@@ -343,6 +350,7 @@ __all__ = [
     "EmailToken",
     "OperatorTotpDevice",
     "Organisation",
+    "Passkey",
     "Tenant",
     "TotpDevice",
     "User",

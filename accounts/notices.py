@@ -18,6 +18,14 @@ NOTICES = {
         gettext_noop("A sign-in factor was removed from your account"),
         gettext_noop("An authenticator app was removed from your Portcullis account."),
     ),
+    "passkey_added": (
+        gettext_noop("A passkey was added to your account"),
+        gettext_noop("A passkey was added to your Portcullis account."),
+    ),
+    "passkey_removed": (
+        gettext_noop("A passkey was removed from your account"),
+        gettext_noop("A passkey was removed from your Portcullis account."),
+    ),
     "mfa_reset": (
         gettext_noop("Your multi-factor authentication was reset"),
         gettext_noop(

@@ -41,6 +41,14 @@ MFA_STEP_URL_NAMES = {
     "accounts:reauth",
     "accounts:set_language",
     "healthz",
+    # A passkey is a factor too: sign in with one, prove one, or add one as the first factor.
+    "accounts:passkey_login_options",
+    "accounts:passkey_login",
+    "accounts:passkey_verify_options",
+    "accounts:passkey_verify",
+    "accounts:passkey_add",
+    "accounts:passkey_register_options",
+    "accounts:passkey_register",
 }
 
 
@@ -65,9 +73,9 @@ def mfa_required(user) -> bool:
 
 def needs_mfa_step(user) -> bool:
     """A password is not enough for this user: MFA is required, or they enrolled a factor anyway."""
-    from accounts.mfa.services import has_confirmed_device
+    from accounts.mfa.services import has_any_factor
 
-    return mfa_required(user) or has_confirmed_device(user)
+    return mfa_required(user) or has_any_factor(user)
 
 
 def _with_next(url: str, request) -> str:
@@ -133,9 +141,9 @@ class MfaPolicyMiddleware:
         request.mfa_pending = True
         if request.path_info.startswith(settings.STATIC_URL) or _url_name(request) in MFA_STEP_URL_NAMES:
             return self.get_response(request)
-        from accounts.mfa.services import has_confirmed_device
+        from accounts.mfa.services import has_any_factor
 
-        target = "accounts:mfa_verify" if has_confirmed_device(user) else "accounts:mfa_enrol"
+        target = "accounts:mfa_verify" if has_any_factor(user) else "accounts:mfa_enrol"
         return redirect(_with_next(reverse(target), request))
 
 

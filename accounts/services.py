@@ -156,6 +156,7 @@ def set_language(user: User, language: str) -> None:
 TENANT_SETTINGS = (
     "name",
     "mfa_policy",
+    "passkeys_for_administrators",
     "session_idle_minutes",
     "review_cadence",
     "review_duration_days",
@@ -180,6 +181,7 @@ def weakened_settings(tenant: Tenant, changes: dict) -> list[str]:
 
     rules = {
         "mfa_policy": lambda old, new: old == Tenant.MfaPolicy.EVERYONE and new != old,
+        "passkeys_for_administrators": lambda old, new: old and not new,
         "session_idle_minutes": lambda old, new: int(new) > old,
         "credential_min_length": lambda old, new: int(new) < old,
         "review_cadence": lambda old, new: _CADENCE_ORDER.index(new) > _CADENCE_ORDER.index(old),

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from accounts import views
 from accounts.mfa import views as mfa_views
@@ -26,4 +26,5 @@ urlpatterns = [
     path("password-reset/", views.password_reset, name="password_reset"),
     path("password-reset/new/", views.password_reset_set, name="password_reset_set"),
     path("password-reset/<str:token>/", views.password_reset_confirm, name="password_reset_confirm"),
+    path("", include("accounts.passkeys.urls")),
 ]

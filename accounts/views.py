@@ -34,9 +34,9 @@ TENANT_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$")
 
 def mfa_step_url(user, next_url: str) -> str:
     """Where a password-only session goes next: the MFA step, or enrolment for a user with no factor."""
-    from accounts.mfa.services import has_confirmed_device
+    from accounts.mfa.services import has_any_factor
 
-    name = "accounts:mfa_verify" if has_confirmed_device(user) else "accounts:mfa_enrol"
+    name = "accounts:mfa_verify" if has_any_factor(user) else "accounts:mfa_enrol"
     return f"{reverse(name)}?{urlencode({'next': next_url})}"
 
 

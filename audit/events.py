@@ -17,6 +17,7 @@ class EventType(models.TextChoices):
     BACKUP_CODE_USED = "auth.backup_code_used", _("Backup code used")
     BACKUP_CODES_REGENERATED = "auth.backup_codes_regenerated", _("Backup codes regenerated")
     STEP_UP = "auth.step_up", _("Step-up verification")
+    PASSKEY_RENAMED = "auth.passkey_renamed", _("Passkey renamed")
     SESSION_ENDED = "auth.session_ended", _("Session ended")
     PASSWORD_CHANGED = "auth.password_changed", _("Password changed")
     PASSWORD_RESET_REQUESTED = "auth.password_reset_requested", _("Password reset requested")
@@ -39,6 +40,7 @@ class EventType(models.TextChoices):
     TENANT_SHREDDED = "tenant.crypto_shredded", _("Tenant crypto-shredded")
     # Security events
     ACCESS_DENIED = "security.access_denied", _("Access denied")
+    PASSKEY_CLONE_DETECTED = "security.passkey_clone_detected", _("Cloned passkey refused (signature counter)")
     # The audit trail itself
     AUDIT_EXPORTED = "audit.exported", _("Audit log exported")
     AUDIT_WITNESSES_CHANGED = "audit.witnesses_changed", _("Audit witnesses changed")

@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "accounts.policy.SessionGuardMiddleware",
     "accounts.policy.MfaPolicyMiddleware",
+    "accounts.passkeys.policy.PasskeyPolicyMiddleware",
     "accounts.networks.ConsoleNetworkMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -139,6 +140,11 @@ AUTH_PASSWORD_VALIDATORS = [
 # Break-glass (docs/console.md): a sole administrator's escalation applies by itself only after this many hours,
 # during which it is shown on the console, e-mailed to the administrators and can be cancelled.
 BREAK_GLASS_COOLING_OFF_HOURS = config.env_int("BREAK_GLASS_COOLING_OFF_HOURS", 24, minimum=1, maximum=24 * 14)
+
+# Passkeys (accounts/passkeys, docs/passkeys.md): the WebAuthn relying party id (a domain) and the origins that
+# may use it; empty: both follow PORTCULLIS_BASE_URL (127.0.0.1 becomes localhost). Checked at start-up.
+PASSKEY_RP_ID = config.env_str("PASSKEY_RP_ID")
+PASSKEY_ORIGINS = config.env_list("PASSKEY_ORIGINS", [])
 
 # Password reset links live one hour; invitation links 72 hours (accounts.tokens).
 PASSWORD_RESET_TIMEOUT = 60 * 60

@@ -22,6 +22,7 @@ FOREIGN_IDS: dict[str, Callable] = {
     "role_id": lambda tenant: (lambda r: (r.pk, r.key))(builtin_role(tenant)),
     "event_id": lambda tenant: _foreign_event(tenant),
     "device_id": lambda tenant: _foreign_device(tenant),
+    "passkey_id": lambda tenant: _foreign_passkey(tenant),
     "token": lambda tenant: _foreign_link_token(tenant),
     "module_key": lambda tenant: _foreign_module(tenant),
     "resource_id": lambda tenant: _foreign_resource(tenant),
@@ -163,6 +164,13 @@ def _foreign_device(tenant):
 
     device = give_device(UserFactory(tenant=tenant), name="Foreign phone")
     return device.pk, device.name
+
+
+def _foreign_passkey(tenant):
+    from tests.accounts.passkey_helpers import give_passkey
+
+    passkey, _authenticator = give_passkey(UserFactory(tenant=tenant), name="Foreign security key")
+    return passkey.pk, passkey.name
 
 
 def _foreign_link_token(tenant):

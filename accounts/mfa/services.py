@@ -82,6 +82,13 @@ def has_confirmed_device(user) -> bool:
         return TotpDevice.objects.filter(user=user, confirmed=True).exists()
 
 
+def has_any_factor(user) -> bool:
+    """An authenticator app or a passkey (accounts.passkeys): the user can pass the MFA step."""
+    from accounts.passkeys.services import has_passkey
+
+    return has_confirmed_device(user) or has_passkey(user)
+
+
 @transaction.atomic
 def start_enrolment(user, *, name: str = "") -> TotpDevice:
     """A new, unconfirmed authenticator with a fresh seed (earlier unconfirmed ones are dropped)."""
@@ -226,10 +233,13 @@ def reset_mfa(user, *, actor, reason: str = "") -> int:
     if actor.pk == user.pk:
         raise MfaError("self")
     require_outranks(actor, user)  # INS-1: never the factors of someone holding more
+    from accounts.passkeys.services import remove_all as remove_passkeys
+
     with tenant_scope(user.tenant):
         removed = TotpDevice.objects.filter(user=user).count()
         TotpDevice.objects.filter(user=user).delete()
         BackupCodeDevice.objects.filter(user=user).delete()
+        removed += remove_passkeys(user)
         audit.record(
             EventType.MFA_RESET, tenant=user.tenant, actor=actor, target=user, after={"removed": removed}, reason=reason
         )

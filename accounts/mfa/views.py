@@ -22,6 +22,7 @@ from accounts.lookups import get_in_tenant_or_404
 from accounts.mfa import services
 from accounts.mfa.models import BackupCodeDevice, Outcome, TotpDevice
 from accounts.models import User
+from accounts.passkeys.services import has_passkey, passkeys_of
 from accounts.policy import auth_age_seconds, mfa_required
 from accounts.sessions import AUTH_AT, rotate
 from accounts.signals import record_login_succeeded
@@ -58,7 +59,8 @@ def _refusal(outcome: Outcome) -> str:
 def _code_page(request, *, step_up: bool):
     user = _tenant_user(request)
     devices = services.mfa_user_devices(user)
-    if not any(isinstance(d, TotpDevice) for d in devices):
+    has_codes = any(isinstance(d, TotpDevice) for d in devices)
+    if not has_codes and not has_passkey(user):
         return redirect(f"{reverse('accounts:mfa_enrol')}?next={_next(request)}")
     if not step_up and user.is_verified():
         return redirect(_next(request))
@@ -88,7 +90,9 @@ def _code_page(request, *, step_up: bool):
             return redirect(_next(request))
         error = _refusal(outcome)
     template = "accounts/mfa_stepup.html" if step_up else "accounts/mfa_verify.html"
-    return render(request, template, {"form": form, "error": error, "next": _next(request)}, status=200)
+    context = {"form": form, "error": error, "next": _next(request), "has_codes": has_codes}
+    context["passkey_stage"] = ("step_up" if step_up else "login") if has_passkey(user) else None
+    return render(request, template, context, status=200)
 
 
 @public
@@ -125,10 +129,23 @@ def reauthenticate(request):
 
 def _recently_authenticated(request, user) -> bool:
     """MFA-10: enrolling needs a fresh proof: a recent MFA step, or (no factor yet) a recent password."""
-    if services.has_confirmed_device(user):
+    if services.has_any_factor(user):
         return mfa_is_recent(request)
     age = auth_age_seconds(request)
     return mfa_is_recent(request) or (age is not None and age <= RECENT_SECONDS)
+
+
+def fresh_proof_redirect(request, user):
+    """Where to prove oneself before adding a factor (an authenticator app, a passkey), or None when the
+    session's proof is recent enough (MFA-10)."""
+    if _recently_authenticated(request, user):
+        return None
+    if services.has_any_factor(user):
+        # A password-only session never adds a factor to an account that has one (MFA-9, MFA-10).
+        if not user.is_verified():
+            return redirect(f"{reverse('accounts:mfa_verify')}?next={request.path}")
+        return step_up_redirect(request)
+    return redirect(f"{reverse('accounts:reauth')}?next={request.path}")
 
 
 @public
@@ -136,13 +153,9 @@ def _recently_authenticated(request, user) -> bool:
 def mfa_enrol(request):
     """Add an authenticator app: QR code and secret, active only after a correct code."""
     user = _tenant_user(request)
-    if not _recently_authenticated(request, user):
-        if services.has_confirmed_device(user):
-            # A password-only session never adds a factor to an account that has one (MFA-9, MFA-10).
-            if not user.is_verified():
-                return redirect(f"{reverse('accounts:mfa_verify')}?next={request.path}")
-            return step_up_redirect(request)
-        return redirect(f"{reverse('accounts:reauth')}?next={request.path}")
+    needed = fresh_proof_redirect(request, user)
+    if needed is not None:
+        return needed
     if request.method == "POST" and request.POST.get("op") == "start":
         with transaction.atomic():
             device = services.start_enrolment(user, name=str(_("Authenticator app")))
@@ -200,6 +213,7 @@ def security(request):
         # added by an administrator or the demo data): the card shows 0 left and the button.
         "backup_remaining": backup.remaining() if backup else (0 if devices else None),
         "mfa_required": mfa_required(user),
+        "passkeys": passkeys_of(user),
     }
     return render(request, "accounts/security.html", context)
 

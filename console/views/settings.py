@@ -25,6 +25,7 @@ from permissions.vocabulary import Action, SystemModule
 
 FIELDS = [
     "mfa_policy",
+    "passkeys_for_administrators",
     "session_idle_minutes",
     "credential_min_length",
     "review_cadence",

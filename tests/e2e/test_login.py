@@ -27,7 +27,7 @@ def test_switching_to_chinese_on_login_and_home(page, live_server, demo):
     expect(page.get_by_role("heading", level=1)).to_have_text("登录")
     page.get_by_label("电子邮件").fill("basic1@globex.example")
     page.get_by_label("密码").fill("portcullis-demo")
-    page.get_by_role("button", name="登录").click()
+    page.get_by_role("button", name="登录", exact=True).click()  # not "使用通行密钥登录"
     expect(page.get_by_role("heading", level=1)).to_have_text("验证码")
     enter_code(page, "basic1@globex.example", code_label="验证码", button="验证")
     expect(page.get_by_test_id("tenant-name")).to_have_text("Globex")

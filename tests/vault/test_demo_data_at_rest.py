@@ -28,6 +28,7 @@ KNOWN_ENCRYPTED = {
     "accounts.CustomerProfile.address",
     "accounts.CustomerProfile.national_id",
     "accounts.CustomerProfile.notes",
+    "accounts.Passkey.sealed_public_key",
     "accounts.TotpDevice.encrypted_key",
     "accounts.UserSession.encrypted_key",
     "permissions.Resource.sealed_attributes",
