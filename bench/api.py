@@ -42,8 +42,9 @@ SECONDS = {"full": (60, 20), "small": (8, 5)}  # single, batch
 # The latency target is a latency at a throughput: "1,500 checks/s with p99 <= 5 ms". A saturating closed loop
 # (the first single run, 4 connections on 2 workers) measures capacity, and its latency is whatever its
 # connection count makes it (Little's law: two requests queue behind the two being served). The paced run
-# offers a little more than the target's rate instead: PACED_CONNECTIONS connections, each waiting PACED_DELAY_MS after an
-# answer (wrk's delay(), whole milliseconds), at most 7 / (3 ms + latency) = 1,730 requests/s at 1 ms;
+# offers a little more than the target's rate instead: PACED_CONNECTIONS connections, each waiting
+# PACED_DELAY_MS after an answer (wrk's delay(), whole milliseconds), at most 7 / (3 ms + latency) = 1,730
+# requests/s at 1 ms;
 # the target holds only if the rate it reached is >= 1,500/s and its p99 <= 5 ms, recycles included.
 PACED_CONNECTIONS, PACED_DELAY_MS, TARGET_RATE = 7, 3, 1_500
 WARM_SECONDS = {"full": 5, "small": 2}
