@@ -153,9 +153,7 @@ class Tenant(models.Model):
     def clean(self):
         super().clean()
         if self.dormancy_days and self.dormancy_warning_days >= self.dormancy_days:
-            raise ValidationError(
-                {"dormancy_warning_days": _("The warning must come before the deactivation.")}
-            )
+            raise ValidationError({"dormancy_warning_days": _("The warning must come before the deactivation.")})
 
 
 #: What decides a user's permissions besides their grants: a change to any of them bumps the tenant's

@@ -37,7 +37,10 @@ class ResolveForm(CleanInputMixin, forms.Form):
 
     outcome = forms.ChoiceField(
         label=_("Outcome"),
-        choices=[(Case.Outcome.UPHELD, Case.Outcome.UPHELD.label), (Case.Outcome.EXPLAINED, Case.Outcome.EXPLAINED.label)],
+        choices=[
+            (Case.Outcome.UPHELD, Case.Outcome.UPHELD.label),
+            (Case.Outcome.EXPLAINED, Case.Outcome.EXPLAINED.label),
+        ],
     )
     body = forms.CharField(
         label=_("Answer to the customer"), max_length=MAX_BODY, widget=forms.Textarea(attrs={"rows": 3})

@@ -38,7 +38,12 @@ class Case(models.Model):
     kind = models.CharField(_("about"), max_length=12, choices=Kind.choices)
     subject = models.CharField(_("subject"), max_length=200)
     module = models.ForeignKey(
-        "permissions.Module", verbose_name=_("module"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "permissions.Module",
+        verbose_name=_("module"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     resource = models.ForeignKey(
         "permissions.Resource",

@@ -64,7 +64,9 @@ def notice_text(params: dict) -> str:
     }
     texts = {
         "revoked": _("Your access to %(target)s (%(actions)s) was revoked. Reason: %(reason)s."),
-        "review": _("An access review shortened your access to %(target)s: it now ends on %(when)s. Reason: %(reason)s."),
+        "review": _(
+            "An access review shortened your access to %(target)s: it now ends on %(when)s. Reason: %(reason)s."
+        ),
         "expired": _("Your access to %(target)s (%(actions)s) ended on %(when)s, as it was granted."),
         "role": _("Your role changed from %(from)s to %(to)s: it no longer gives you %(lost)s. Reason: %(reason)s."),
         "group": _("You were removed from the group %(group)s and no longer have its access: %(lost)s."),

@@ -104,9 +104,11 @@ def new_case(request):
         except CaseRefused as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, _("Your case was sent to the approvers; they answer by %(due)s.") % {
-                "due": timezone.localtime(case.due_at).strftime("%Y-%m-%d %H:%M")
-            })
+            messages.success(
+                request,
+                _("Your case was sent to the approvers; they answer by %(due)s.")
+                % {"due": timezone.localtime(case.due_at).strftime("%Y-%m-%d %H:%M")},
+            )
             return redirect("appeals:detail", case_id=case.pk)
     context = {"form": form, "about": about, "ask_again": _ask_again_link(about)}
     return render(request, "appeals/new.html", context)
@@ -198,7 +200,9 @@ def grant(request, case_id: int):
         if case.module is None or case.module.is_system:
             raise CaseRefused(_("No access can be given from this case."))
         data = _form_or_refuse(GrantForm(request.POST, case=case))
-        services.grant_from_case(case, actor=request.user, actions=data["actions"], days=data["days"], body=data["body"])
+        services.grant_from_case(
+            case, actor=request.user, actions=data["actions"], days=data["days"], body=data["body"]
+        )
         return _("Access given; the case is resolved and the customer was told.")
 
     return _act(request, case_id, act)
