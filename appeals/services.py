@@ -20,7 +20,7 @@ from appeals.errors import CaseRefused
 from appeals.models import Case, Message
 from appeals.workdays import add_working_days
 from audit.events import EventType
-from permissions.models import Grant, GroupMembership
+from permissions.models import Grant, GroupMembership, Provenance
 from permissions.services import grants
 from permissions.services.checks import require_scope
 from permissions.services.errors import AccessRefused
@@ -191,6 +191,8 @@ def grant_from_case(case: Case, *, actor, actions, days: int, body: str = "") ->
         raise CaseRefused(_("The case names no module: ask the customer to request the access."))
     if case.module.is_system:
         raise CaseRefused(_("Console access needs two approvers: ask the customer to request it."))
+    if not case.customer.is_active:
+        raise CaseRefused(_("The customer's account is deactivated."))
     if not isinstance(days, int) or not 1 <= days <= case.tenant.request_max_days:
         raise CaseRefused(_("Choose a duration within the tenant's maximum."))
     try:
@@ -224,7 +226,7 @@ def grant_from_case(case: Case, *, actor, actions, days: int, body: str = "") ->
         group=None,
         resource=case.resource,
         expires_at=now + timedelta(days=days),
-        provenance=grants.Provenance.MANUAL,
+        provenance=Provenance.MANUAL,
         reference=f"case:{case.pk}",
     )
     text = (body or "").strip() or _("Access given: %(actions)s for %(days)s days.") % {
@@ -237,14 +239,17 @@ def grant_from_case(case: Case, *, actor, actions, days: int, body: str = "") ->
 
 @transaction.atomic
 def close(case: Case, *, actor) -> Case:
-    """The customer closes their case (withdrawn, or satisfied once resolved); an approver closes a resolved one."""
+    """The customer closes their case (withdrawn while open, answered enough, or resolved); an approver closes a
+    resolved one."""
     case = locked(case)
     customer = actor is not None and actor.pk == case.customer_id
     if not customer and not (rules.is_handler(actor, case) and case.state == Case.State.RESOLVED):
         raise CaseRefused(_("You cannot close this case."))
     before = case.state
-    if case.state != Case.State.RESOLVED:
+    if case.state == Case.State.OPEN:
         case.outcome = Case.Outcome.WITHDRAWN
+    elif case.state == Case.State.ANSWERED:  # the customer closes it after an answer: nothing else to do
+        case.outcome = Case.Outcome.EXPLAINED
     case.state, case.closed_at = Case.State.CLOSED, timezone.now()
     case.save(update_fields=["state", "outcome", "closed_at"])
     _record(EventType.APPEAL_CLOSED, case, actor, before=before, outcome=case.outcome)

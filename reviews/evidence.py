@@ -192,7 +192,7 @@ def _judge(world: _World, c: Candidate, user: dict, last_used, peer_share, peer_
         c.recommendation = Recommendation.KEEP
     c.reasons = reasons
     c.unused = unused
-    c.flagged = unused or rare or dormant or not user["is_active"]
+    c.flagged = unused or rare or not user["is_active"]
 
 
 def _share(holding: int, peers: int) -> float | None:

@@ -180,7 +180,7 @@ def test_dormancy_is_review_evidence(in_acme, acme_admin):
     policy = make_policy(in_acme, fallback=acme_admin, include_roles=False)
     candidates, _world = collect(policy, timezone.now())
     by_user = {c.user_id: c for c in candidates}
-    assert by_user[sleeper.pk].evidence["dormant"] is True and by_user[sleeper.pk].flagged
+    assert by_user[sleeper.pk].evidence["dormant"] is True
     assert by_user[awake.pk].evidence["dormant"] is False
     [reason] = [r for r in by_user[sleeper.pk].reasons if r[0] == "dormant"]
     assert reason_text(*reason) == "Dormant: no login for 120 days (the dormancy policy deactivates customers)."

@@ -43,7 +43,7 @@ def test_a_dormant_account_is_deactivated_by_the_job_and_shows_in_the_trail(page
     page.get_by_role("button", name="Filter").click()
     expect(page.get_by_test_id("event-count")).to_have_text("1 event")
     page.get_by_test_id("audit-events").get_by_role("link", name="User deactivated").click()
-    expect(page.locator("main")).to_contain_text("Dormant account: no login for 120 days (tenant policy: 90 days)")
+    expect(page.locator("main")).to_contain_text("Dormant account: no login for 134 days (tenant policy: 90 days)")
     expect(page.locator("main")).to_contain_text("system")
 
     page.get_by_role("link", name="Audit log").first.click()
