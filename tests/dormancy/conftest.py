@@ -21,5 +21,4 @@ def idle(tenant, email, days, **values):
     user = UserFactory(tenant=tenant, email=email, **values)
     then = timezone.now() - timedelta(days=days)
     User.objects.dangerously_all_tenants().filter(pk=user.pk).update(last_login=then, date_joined=then)
-    user.refresh_from_db()
-    return user
+    return User.objects.dangerously_all_tenants().get(pk=user.pk)
