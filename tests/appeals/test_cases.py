@@ -42,9 +42,11 @@ def test_due_times_count_working_days(start, days, due):
 
 
 def test_working_days_follow_the_tenants_time_zone():
-    # Friday 23:30 UTC is already Saturday in Tokyo: three working days from there end on Wednesday, Tokyo time.
+    # Friday 23:30 UTC is Saturday 08:30 in Tokyo: three working days on is Wednesday 08:30 in Tokyo, which is
+    # Tuesday 23:30 UTC (counted in UTC, it would have been Wednesday 23:30 UTC).
     start = datetime(2026, 12, 4, 23, 30, tzinfo=UTC)
-    assert add_working_days(start, 3, "Asia/Tokyo") == datetime(2026, 12, 9, 23, 30, tzinfo=UTC)
+    assert add_working_days(start, 3, "Asia/Tokyo") == datetime(2026, 12, 8, 23, 30, tzinfo=UTC)
+    assert add_working_days(start, 3, "UTC") == datetime(2026, 12, 9, 23, 30, tzinfo=UTC)
 
 
 def test_a_customer_opens_a_case_due_in_the_tenants_working_days_audited(in_acme, customer):
