@@ -37,7 +37,7 @@ def test_the_policy_defaults_to_90_days_with_a_14_day_warning_and_is_validated(a
         acme.dormancy_days, acme.dormancy_warning_days = days, warning
         with pytest.raises(ValidationError):
             acme.full_clean()
-    acme.dormancy_days = 0  # off
+    acme.dormancy_days, acme.dormancy_warning_days = 0, 14  # off: any warning time goes
     acme.full_clean()
 
 
