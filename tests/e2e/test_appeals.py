@@ -44,7 +44,7 @@ def test_a_revoked_customer_is_told_appeals_and_an_approver_answers(page, live_s
     page.get_by_role("navigation").get_by_role("link", name="Appeals", exact=True).click()
     queue_row = page.get_by_test_id("case-row").filter(has_text="basic7@acme.example")
     expect(queue_row).to_contain_text("was taken away")
-    queue_row.get_by_role("link", name="Open").click()
+    queue_row.get_by_role("link", name="View case").click()
     expect(page.get_by_test_id("conversation")).to_contain_text("two partners")
     expect(page.get_by_test_id("current-access")).to_contain_text("View")
     page.get_by_label("Answer the customer").fill("The partners use the new API now; ask Dana for a key.")
