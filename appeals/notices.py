@@ -139,7 +139,7 @@ def _grant_ended(recorded, expired: bool) -> None:
     kind = Notice.Kind.ACCESS_EXPIRED if expired else Notice.Kind.ACCESS_REVOKED
     if expired:
         params["when"] = grant.expires_at.isoformat()
-    elif (shorter := _review_reduction(grant)) is not None:
+    elif recorded.actor_id is None and (shorter := _review_reduction(grant)) is not None:  # reviews apply as the system
         kind, params["via"], params["when"] = Notice.Kind.ACCESS_REDUCED, "review", shorter.isoformat()
     notify_many(_holders(grant), kind, params)
 
