@@ -1,5 +1,6 @@
 """Scheduled work of access requests (registered in portal.jobs; each runs inside one tenant's scope).
 
+- ``warn_expiring_requests``: a requester whose pending request has less than a day left is told, once.
 - ``expire_pending_requests``: pending requests nobody decided within 7 days expire (audited, notified).
 - ``send_expiry_notices``: users hear 7 days and 1 day before a grant of theirs (or of their group)
   expires, once each, with a link to ask for an extension.
@@ -13,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 import audit
-from accessrequests.models import AccessRequest, ExpiryNotice, Notice
+from accessrequests.models import EXPIRY_WARNING, AccessRequest, ExpiryNotice, Notice
 from accessrequests.notify import notify
 from audit.events import EventType
 from permissions.models import Grant, GroupMembership
@@ -44,6 +45,39 @@ def expire_pending_requests(tenant, now=None) -> int:
                 after={"status": request.status, "pending_until": request.pending_until.isoformat()},
             )
             notify(request.requester, Notice.Kind.EXPIRED, {"request": request.pk, "target": target_label(request)})
+            count += 1
+    return count
+
+
+def warn_expiring_requests(tenant, now=None) -> int:
+    """Tell each requester whose pending request expires within a day that nobody has decided it yet (once a
+    request: the marker is set on the locked row, in the transaction of the notice and its event)."""
+    from accessrequests.services import target_label
+
+    now = now or timezone.now()
+    count = 0
+    with transaction.atomic():
+        due = AccessRequest.objects.select_for_update(of=("self",)).filter(
+            status=AccessRequest.Status.PENDING,
+            expiry_warned_at__isnull=True,
+            pending_until__gt=now,
+            pending_until__lte=now + EXPIRY_WARNING,
+        )
+        for request in due.select_related("requester", "module").order_by("pending_until", "pk"):
+            request.expiry_warned_at = now
+            request.save(update_fields=["expiry_warned_at"])
+            audit.record(
+                EventType.REQUEST_EXPIRY_WARNED,
+                tenant=tenant,
+                actor=None,
+                target=request,
+                after={"requester": audit.person(request.requester), "expires_at": request.pending_until.isoformat()},
+            )
+            notify(
+                request.requester,
+                Notice.Kind.REQUEST_EXPIRING,
+                {"request": request.pk, "target": target_label(request), "when": request.pending_until.isoformat()},
+            )
             count += 1
     return count
 
@@ -118,8 +152,9 @@ def register_jobs() -> None:
     """Register the jobs with the runner (AppConfig.ready)."""
     from portal.jobs import register
 
+    register("accessrequests.warn_expiring", warn_expiring_requests)
     register("accessrequests.expire_pending", expire_pending_requests)
     register("accessrequests.expiry_notices", send_expiry_notices)
 
 
-__all__ = ["expire_pending_requests", "register_jobs", "send_expiry_notices"]
+__all__ = ["expire_pending_requests", "register_jobs", "send_expiry_notices", "warn_expiring_requests"]

@@ -14,6 +14,8 @@ from permissions.vocabulary import Action, actions_of
 
 #: A pending request that nobody decides within this time expires (discord/access: 7 days).
 PENDING_LIFETIME = timedelta(days=7)
+#: The requester is told, and the approvers' queue shows, when a pending request has less than this left.
+EXPIRY_WARNING = timedelta(days=1)
 #: Duration presets offered to the requester, in days (capped by the tenant's request_max_days).
 DURATION_PRESETS = (1, 7, 14, 30, 90)
 DEFAULT_DURATION = 14
@@ -77,6 +79,8 @@ class AccessRequest(models.Model):
     grant = models.ForeignKey(
         "permissions.Grant", verbose_name=_("grant"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # When the requester was told that the request is about to expire undecided (sent once).
+    expiry_warned_at = models.DateTimeField(null=True, blank=True)
 
     objects = TenantManager()
 
@@ -117,6 +121,10 @@ class AccessRequest(models.Model):
             return True
         return bool(self.actions & Action.EXPORT.bit and self.module.sensitive_attributes)
 
+    def expires_soon_at(self, when) -> bool:
+        """Open, with less than ``EXPIRY_WARNING`` left: the queue flags it, the requester was told."""
+        return self.is_open_at(when) and self.pending_until - when <= EXPIRY_WARNING
+
     def is_open_at(self, when) -> bool:
         """Pending and not yet past its pending lifetime (it expires at that instant exactly)."""
         return self.status == self.Status.PENDING and when < self.pending_until
@@ -130,6 +138,14 @@ class Notice(models.Model):
         DENIED = "denied", _("Request denied")
         EXPIRED = "expired", _("Request expired")
         GRANT_EXPIRING = "grant_expiring", _("Access about to expire")
+        REQUEST_EXPIRING = "request_expiring", _("Request about to expire")
+        # Issue 17: access taken away (appeals.notices), a case's news, dormant accounts (dormancy/)
+        ACCESS_REVOKED = "access_revoked", _("Access revoked")
+        ACCESS_REDUCED = "access_reduced", _("Access reduced")
+        ACCESS_EXPIRED = "access_expired", _("Access ended")
+        CASE_UPDATE = "case_update", _("News of your appeal")
+        DORMANCY_WARNING = "dormancy_warning", _("Your account is about to be deactivated")
+        DORMANCY_DEACTIVATED = "dormancy_deactivated", _("Your account was deactivated")
 
     tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")

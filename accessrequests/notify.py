@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import send_mail, send_mass_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -11,6 +14,17 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accessrequests.models import Notice
+
+logger = logging.getLogger("portcullis.notices")
+
+#: Notice kinds that other apps word and link themselves (kind → (text, link)), e.g. appeals.notices.
+_KINDS: dict[str, tuple[Callable[[dict], str], Callable[[dict], str]]] = {}
+
+
+def register_kind(kind: str, text: Callable[[dict], str], link: Callable[[dict], str]) -> None:
+    """Let an app word a notice kind of its own (``text(params)``, in the active language) and say where it
+    points (``link(params)``, a path). Registering again replaces."""
+    _KINDS[kind] = (text, link)
 
 
 def _when(value: str | None) -> str:
@@ -23,7 +37,17 @@ def _when(value: str | None) -> str:
 
 def notice_text(kind: str, params: dict) -> str:
     """The notice in a sentence, in the active language."""
+    if kind in _KINDS:
+        return _KINDS[kind][0](params)
     values = {**params, "when": _when(params.get("when"))}
+    if kind == Notice.Kind.REQUEST_EXPIRING:
+        return (
+            _(
+                "Your access request #%(request)s for %(target)s is still undecided and expires on %(when)s. "
+                "If it expires, you can ask again."
+            )
+            % values
+        )
     if kind == Notice.Kind.APPROVED:
         return _("Your access request #%(request)s for %(target)s was approved; it lasts until %(when)s.") % values
     if kind == Notice.Kind.DENIED:
@@ -38,6 +62,8 @@ def notice_text(kind: str, params: dict) -> str:
 
 def notice_link(kind: str, params: dict) -> str:
     """Where the notice points in the portal."""
+    if kind in _KINDS:
+        return _KINDS[kind][1](params)
     if kind == Notice.Kind.GRANT_EXPIRING:
         return reverse("accessrequests:new") + f"?extend={params.get('grant')}"
     return reverse("accessrequests:detail", kwargs={"request_id": params.get("request")})
@@ -57,3 +83,26 @@ def notify(user, kind: str, params: dict) -> Notice:
 
     transaction.on_commit(send)
     return notice
+
+
+def _send_all(messages: list[tuple]) -> None:
+    try:
+        send_mass_mail(messages, fail_silently=False)
+    except Exception:  # a mail outage must not undo the change that was told; it is logged for the operator
+        logger.exception("notices not sent")
+
+
+def notify_many(users, kind: str, params: dict) -> int:
+    """``notify`` for many users at once: one insert, and the e-mails in one batch after the commit."""
+    users = [u for u in users if u.is_active and u.tenant_id]
+    if not users:
+        return 0
+    Notice.objects.bulk_create(Notice(tenant_id=u.tenant_id, user=u, kind=kind, params=params) for u in users)
+    link = settings.PORTCULLIS_BASE_URL.rstrip("/") + notice_link(kind, params)
+    messages = []
+    for user in users:
+        with translation.override(user.language or settings.LANGUAGE_CODE):
+            body = f"{notice_text(kind, params)}\n\n{link}\n"
+            messages.append((str(Notice.Kind(kind).label), body, settings.DEFAULT_FROM_EMAIL, [user.email]))
+    transaction.on_commit(lambda: _send_all(messages))
+    return len(users)

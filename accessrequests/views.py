@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accessrequests import rules, services
 from accessrequests.errors import RequestCode, RequestRefused
 from accessrequests.forms import ApproveForm, DenyForm, RequestForm
-from accessrequests.models import AccessRequest
+from accessrequests.models import EXPIRY_WARNING, AccessRequest
 from accounts.lookups import get_in_tenant_or_404
 from accounts.stepup import mfa_is_recent, step_up_redirect
 from permissions import engine
@@ -273,13 +273,16 @@ def queue(request):
     )
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     rules.prepare_current(page.object_list)
+    now = timezone.now()
     items = [
         {
             "req": r,
             "current": rules.current_actions(r.requester, r.module, r.resource),
             "risks": rules.risks(r),
             "mine_first": r.first_approver_id == user.pk,
+            "expires_soon": r.expires_soon_at(now),
         }
         for r in page.object_list
     ]
-    return render(request, "accessrequests/queue.html", {"items": items, "page": page})
+    expiring = rows.filter(pending_until__lte=now + EXPIRY_WARNING).count()
+    return render(request, "accessrequests/queue.html", {"items": items, "page": page, "expiring": expiring})

@@ -57,6 +57,12 @@ def validate_networks(value: str) -> None:
         raise ValidationError(_("Not an address range: %(value)s."), params={"value": ", ".join(bad[:3])})
 
 
+def validate_dormancy_days(value: int) -> None:
+    """0 (off), or between 30 and 730 days."""
+    if value and not 30 <= value <= 730:
+        raise ValidationError(_("Choose 0 (off) or between 30 and 730 days."))
+
+
 class Tenant(models.Model):
     """An enterprise using the portal. Every other business row belongs to exactly one tenant."""
 
@@ -111,6 +117,23 @@ class Tenant(models.Model):
         validators=[validate_domains],
         help_text=_("One domain a line (e.g. example.com); empty: any domain."),
     )
+    # Dormant accounts (dormancy/): a customer without a login for this many days is deactivated, after a warning
+    # sent this many days before; 0 turns the policy off. Not named "…login…": audit keys stay plain.
+    dormancy_days = models.PositiveIntegerField(
+        _("deactivate customers after this many days without a login"),
+        default=90,
+        validators=[validate_dormancy_days],
+        help_text=_("0 turns the policy off; otherwise between 30 and 730 days."),
+    )
+    dormancy_warning_days = models.PositiveIntegerField(
+        _("warn dormant customers this many days before"),
+        default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+    )
+    # Appeals and complaints (appeals/): the time an approver has to answer a customer's case.
+    appeal_due_days = models.PositiveIntegerField(
+        _("answer appeals within (working days)"), default=3, validators=[MinValueValidator(1), MaxValueValidator(30)]
+    )
     console_networks = models.TextField(
         _("client address ranges allowed on the console"),
         blank=True,
@@ -132,6 +155,11 @@ class Tenant(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self):
+        super().clean()
+        if self.dormancy_days and self.dormancy_warning_days >= self.dormancy_days:
+            raise ValidationError({"dormancy_warning_days": _("The warning must come before the deactivation.")})
 
 
 #: What decides a user's permissions besides their grants: a change to any of them bumps the tenant's

@@ -165,6 +165,9 @@ TENANT_SETTINGS = (
     "credential_min_length",
     "invitation_domains",
     "console_networks",
+    "dormancy_days",
+    "dormancy_warning_days",
+    "appeal_due_days",
 )
 _CADENCE_ORDER = ["monthly", "quarterly", "half_yearly", "yearly"]
 
@@ -172,7 +175,8 @@ _CADENCE_ORDER = ["monthly", "quarterly", "half_yearly", "yearly"]
 def weakened_settings(tenant: Tenant, changes: dict) -> list[str]:
     """The settings of ``changes`` that would make the tenant less safe than it is now (four-eyes changes):
     MFA for fewer people, a longer idle timeout, shorter passwords, rarer reviews, longer access requests,
-    an invitation domain or console address range added to a list, or a list emptied (anyone, anywhere)."""
+    an invitation domain or console address range added to a list, or a list emptied (anyone, anywhere), dormant
+    accounts kept longer (or the policy off), customers' appeals answered later."""
     from accounts.models import lines
 
     def widened(old: str, new: str) -> bool:
@@ -188,6 +192,9 @@ def weakened_settings(tenant: Tenant, changes: dict) -> list[str]:
         "request_max_days": lambda old, new: int(new) > old,
         "invitation_domains": widened,
         "console_networks": widened,
+        # Dormant accounts kept longer (or the policy turned off), customers' appeals answered later.
+        "dormancy_days": lambda old, new: bool(old) and (not new or int(new) > old),
+        "appeal_due_days": lambda old, new: int(new) > old,
     }
     return [
         field

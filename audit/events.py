@@ -118,3 +118,14 @@ class EventType(models.TextChoices):
         "role.organisation_assignable_changed",
         _("Whether organisations may assign a role changed"),
     )
+    # Customers told and heard (appeals/, issue 17)
+    REQUEST_EXPIRY_WARNED = "request.expiry_warned", _("Requester told that their request is about to expire")
+    APPEAL_OPENED = "appeal.opened", _("Appeal or complaint opened")
+    APPEAL_REPLIED = "appeal.replied", _("Appeal or complaint answered or replied to")
+    APPEAL_RESOLVED = "appeal.resolved", _("Appeal or complaint resolved")
+    APPEAL_CLOSED = "appeal.closed", _("Appeal or complaint closed")
+    APPEAL_ESCALATED = "appeal.escalated", _("Overdue appeal or complaint escalated")
+    # Dormant accounts (dormancy/, issue 17)
+    DORMANCY_WARNED = "dormancy.warned", _("Dormant account warned")
+    DORMANCY_EXCEPTION_ADDED = "dormancy.exception_added", _("Account exempted from the dormancy policy")
+    DORMANCY_EXCEPTION_REMOVED = "dormancy.exception_removed", _("Dormancy exemption removed")

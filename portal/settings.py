@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "accessrequests",
     "api",
     "webhooks",
+    "appeals",
+    "dormancy",
     "portal.apps.PortalConfig",
 ]
 

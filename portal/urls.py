@@ -14,6 +14,8 @@ urlpatterns = [
     path("console/webhooks/", include("webhooks.urls")),
     path("console/", include("console.urls")),
     path("requests/", include("accessrequests.urls")),
+    path("appeals/", include("appeals.urls")),
+    path("console/dormancy/", include("dormancy.urls")),
     path("", include("workspace.urls")),
     path("platform-admin/", admin.site.urls),
 ]

@@ -43,6 +43,9 @@ def _history(tenant, people, mods):
     """Grants with a past and usage records: revoke for stale rare grants, keep for used common ones."""
     now = timezone.now()
     User.objects.filter(pk__in=[u.pk for u in people.values()]).update(date_joined=now - timedelta(days=400))
+    # …and logged in lately: joined 400 days ago and never since would make every demo customer dormant (dormancy/).
+    for n, user in enumerate(sorted(people.values(), key=lambda u: u.pk)):
+        User.objects.filter(pk=user.pk).update(last_login=now - timedelta(days=1 + n % 20))
     resources = {r.external_id: r for r in Resource.objects.exclude(external_id=None)}
     slug = tenant.slug
     basic = [people.get(f"basic{n}@{slug}.example") for n in range(1, 11)]

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from django.db.models import Q
 
 from accounts.models import User
+from accounts.scoping import active_tenant
 from permissions.models import BuiltinRole, Grant, GroupMembership, Module, Role, RolePermission, UsageRecord
 from permissions.vocabulary import BITS, Action, actions_of
 from reviews.models import ItemKind, Recommendation, ScopeMode
@@ -56,6 +57,9 @@ class _World:
 
     def __init__(self, now: datetime):
         self.now = now
+        tenant = active_tenant()
+        # The tenant's dormancy policy (dormancy/): idle this many days without a login is dormant; 0 is off.
+        self.dormancy_days = getattr(tenant, "dormancy_days", 0) or 0
         self.users = {
             row["id"]: row
             for row in User.objects.values("id", "email", "role_id", "is_active", "last_login", "date_joined")
@@ -148,9 +152,12 @@ def _judge(world: _World, c: Candidate, user: dict, last_used, peer_share, peer_
     rare = peer_share is not None and peer_share < RARE_SHARE
     common = peer_share is not None and peer_share > COMMON_SHARE
     percent = None if peer_share is None else round(peer_share * 100)
+    login_idle = (now - (user["last_login"] or user["date_joined"] or now)).days
+    dormant = bool(world.dormancy_days) and user["is_active"] and login_idle >= world.dormancy_days
     c.evidence.update(
         {
             "last_login": _iso(user["last_login"]),
+            "dormant": dormant,
             "last_used": _iso(last_used),
             "idle_days": idle_days,
             "unused": unused,
@@ -163,6 +170,8 @@ def _judge(world: _World, c: Candidate, user: dict, last_used, peer_share, peer_
     reasons = []
     if not user["is_active"]:
         reasons.append(["deactivated", {}])
+    if dormant:
+        reasons.append(["dormant", {"days": login_idle}])
     if young_user:
         reasons.append(["new_user", {"days": UNUSED_DAYS}])
     if unused:

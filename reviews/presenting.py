@@ -20,6 +20,9 @@ def reason_text(code: str, params: dict) -> str:
     basis = BASIS.get(params.get("basis"), lambda: _("all users"))()
     texts = {
         "deactivated": lambda: _("The user is deactivated."),
+        "dormant": lambda: (
+            _("Dormant: no login for %(days)s days (the dormancy policy deactivates customers).") % params
+        ),
         "new_user": lambda: _("User created in the last %(days)s days: not flagged as unused.") % params,
         "never_used": lambda: _("Never used (%(days)s days since granted).") % params,
         "unused": lambda: _("Unused for %(days)s days.") % params,

@@ -13,6 +13,18 @@ __all__ = ["pytest_collection_modifyitems", "pytest_make_collect_report", "pytes
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a test that activates another (a request in Chinese, a notice
+    rendered for a Chinese reader) does not leak it into the next."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_process_caches():
     """Per-process caches (unwrapped keys, compiled permissions, usage dedupe, the Django cache) start empty.
 

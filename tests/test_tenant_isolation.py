@@ -40,6 +40,7 @@ FOREIGN_IDS: dict[str, Callable] = {
     "delivery_id": lambda tenant: _webhook(tenant, "delivery"),
     "organisation_id": lambda tenant: _foreign_api_object(tenant, "organisation"),
     "rule_id": lambda tenant: _foreign_api_object(tenant, "sharing_rule"),
+    "case_id": lambda tenant: _foreign_case(tenant),
 }
 
 
@@ -126,6 +127,17 @@ def _foreign_access_request(tenant):
             duration_days=14,
         )
     return request.pk, request.reason
+
+
+def _foreign_case(tenant):
+    """An appeal of a customer of ``tenant`` (its subject must not leak)."""
+    from accounts.scoping import tenant_scope
+    from appeals.services import open_case
+
+    user = UserFactory(tenant=tenant)
+    with tenant_scope(tenant):
+        case = open_case(actor=user, kind="missing", subject="Globex confidential appeal", body="Secret details")
+    return case.pk, case.subject
 
 
 def _foreign_review(tenant, what):

@@ -33,6 +33,9 @@ FIELDS = [
     "request_max_days",
     "invitation_domains",
     "console_networks",
+    "dormancy_days",
+    "dormancy_warning_days",
+    "appeal_due_days",
 ]
 
 

@@ -32,6 +32,9 @@ def form_of(tenant, **changes):
         "request_max_days": tenant.request_max_days,
         "invitation_domains": tenant.invitation_domains,
         "console_networks": tenant.console_networks,
+        "dormancy_days": tenant.dormancy_days,
+        "dormancy_warning_days": tenant.dormancy_warning_days,
+        "appeal_due_days": tenant.appeal_due_days,
         "reason": "security review",
     }
     data.update(changes)
@@ -99,6 +102,16 @@ def test_widening_an_allow_list_is_weakening_narrowing_is_not(acme, acme_admin):
         ]
         assert services.weakened_settings(acme, {"invitation_domains": ""}) == ["invitation_domains"]
         assert services.weakened_settings(acme, {"console_networks": "10.0.0.0/8"}) == []
+
+
+def test_keeping_dormant_accounts_longer_or_answering_appeals_later_is_weakening(acme):
+    """Issue 17: the dormancy policy and the appeals' due time are security settings too."""
+    assert services.weakened_settings(acme, {"dormancy_days": 60, "appeal_due_days": 2}) == []
+    assert services.weakened_settings(acme, {"dormancy_days": 120}) == ["dormancy_days"]
+    assert services.weakened_settings(acme, {"dormancy_days": 0}) == ["dormancy_days"]
+    assert services.weakened_settings(acme, {"appeal_due_days": 10}) == ["appeal_due_days"]
+    acme.dormancy_days = 0
+    assert services.weakened_settings(acme, {"dormancy_days": 365}) == []  # turning it on strengthens
 
 
 def test_a_user_without_settings_change_reads_but_cannot_save(acme, acme_basic):
