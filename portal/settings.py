@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "accessrequests",
     "api",
     "webhooks",
+    "intelligence",
     "portal.apps.PortalConfig",
 ]
 
@@ -67,6 +68,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "accounts.policy.SessionGuardMiddleware",
     "accounts.policy.MfaPolicyMiddleware",
+    # a step-up while an open access-intelligence alert requires one (intelligence/middleware.py)
+    "intelligence.middleware.AlertStepUpMiddleware",
     "accounts.networks.ConsoleNetworkMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
