@@ -8,6 +8,8 @@ next request, and other requests cost no query.
 
 from __future__ import annotations
 
+import time
+
 from django.conf import settings
 from django.urls import Resolver404, resolve
 
@@ -17,7 +19,13 @@ from accounts.stepup import mfa_is_recent, step_up_redirect
 from permissions.versioning import current_version
 
 EXEMPT = MFA_STEP_URL_NAMES | {"accounts:stepup", "accounts:logout"}
-_cache: dict[int, tuple[tuple, frozenset]] = {}
+MAX_AGE = 60.0  # seconds: as the engine's compiled sets, a cached answer lives at most a minute
+_cache: dict[int, tuple[tuple, float, frozenset]] = {}
+
+
+def forget() -> None:
+    """Clear this process's cache (tests)."""
+    _cache.clear()
 
 
 def must_step_up(user) -> bool:
@@ -26,11 +34,11 @@ def must_step_up(user) -> bool:
 
     version = current_version(user.tenant_id)
     cached = _cache.get(user.tenant_id)
-    if cached is None or cached[0] != version:
+    if cached is None or cached[0] != version or time.monotonic() - cached[1] > MAX_AGE:
         with tenant_scope(user.tenant):
-            cached = (version, frozenset(users_to_step_up()))
+            cached = (version, time.monotonic(), frozenset(users_to_step_up()))
         _cache[user.tenant_id] = cached
-    return user.pk in cached[1]
+    return user.pk in cached[2]
 
 
 def _exempt(request) -> bool:
