@@ -96,9 +96,9 @@ def roles(request):
 
 @require_http_methods(["GET", "POST"])
 @requires(SETTINGS, Action.VIEW)
-def role_proposal(request, proposal_id: int):
+def role_proposal(request, role_proposal_id: int):
     """One mined role: its impact preview, then "create this role" (audited, four-eyes if it escalates)."""
-    proposal = get_in_tenant_or_404(RoleProposal.objects.select_related("nearest_role"), request, pk=proposal_id)
+    proposal = get_in_tenant_or_404(RoleProposal.objects.select_related("nearest_role"), request, pk=role_proposal_id)
     form = AdoptRoleForm(request.POST or None)
     can_create = engine.can(request.user, Action.CREATE, SystemModule.ROLES) and proposal.status == "open"
     if request.method == "POST" and form.is_valid() and can_create:

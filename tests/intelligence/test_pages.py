@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from accounts.scoping import tenant_scope
 from audit.models import AuditEvent
-from intelligence.models import ProposalStatus, RoleProposal
+from intelligence.models import ProposalStatus, RightsizingProposal, RoleProposal
 from intelligence.services.analysis import store
 from permissions.models import PendingChange, Role, RolePermission
 from permissions.vocabulary import mask_of
@@ -90,10 +90,14 @@ def test_a_basic_user_cannot_create_from_a_proposal(acme, acme_basic, colleagues
         assert not Role.objects.filter(name="Mine").exists()
 
 
-def test_another_tenants_proposal_is_404(acme, colleagues, globex_admin_client):
+def test_another_tenants_proposals_are_404(acme, colleagues, globex_admin_client):
     proposal = _mined(acme)
+    with tenant_scope(acme):
+        removal = RightsizingProposal.objects.get(kind="remove")
     assert globex_admin_client.get(f"/console/intelligence/roles/{proposal.pk}/").status_code == 404
-    assert globex_admin_client.post(f"/console/intelligence/proposals/{proposal.pk}/dismiss/").status_code == 404
+    assert globex_admin_client.post(f"/console/intelligence/proposals/{removal.pk}/dismiss/").status_code == 404
+    with tenant_scope(acme):
+        assert RightsizingProposal.objects.get(pk=removal.pk).status == ProposalStatus.OPEN
 
 
 def test_usage_page_has_svg_charts_and_a_csv(admin_client_acme, acme, colleagues):
