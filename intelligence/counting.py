@@ -2,8 +2,10 @@
 anomalies (``permissions.usage`` keeps only the last use, once a day).
 
 Counts gather in memory and are added to the database in one statement at most every
-``USAGE_FLUSH_SECONDS`` (a timer thread of the process), or at once when that setting is 0 (the test
-suite). A process killed outright loses its last second of counts: evidence, never permissions.
+``USAGE_FLUSH_SECONDS`` (a timer thread of the process). When that setting is 0 (the test suite) they
+wait for an explicit ``flush()`` (``permissions.usage.flush``, the anomaly job), so a use never costs a
+query on the answer's path. A process killed outright loses its last second of counts: evidence, never
+permissions.
 """
 
 from __future__ import annotations
@@ -35,8 +37,12 @@ def count_use(tenant_id: int, user_id: int, module_id: int, action: str, when: d
         _counts[(tenant_id, user_id, module_id, action, hour)] += 1
         if _interval() > 0:
             _arm()
-            return
-    flush()
+
+
+def forget() -> None:
+    """Drop the queued counts (tests: nothing of a rolled-back test may be written in the next one)."""
+    with _lock:
+        _counts.clear()
 
 
 def _arm() -> None:

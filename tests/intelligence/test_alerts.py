@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.scoping import tenant_scope
 from audit.models import AuditEvent
+from intelligence import counting
 from intelligence.models import Alert, UsageCount
 from intelligence.services import anomalies
 from permissions.models import Module
@@ -33,9 +34,12 @@ def plant_burst(tenant, user, module_key="reports", action="export", today=150):
         UsageCount.objects.bulk_create(rows)
 
 
-def test_every_use_is_counted_per_hour(acme, acme_basic):
-    for _ in range(3):
+def test_every_use_is_counted_per_hour_and_costs_no_query(acme, acme_basic, django_assert_num_queries):
+    record_use(acme_basic, "view", "products")
+    with django_assert_num_queries(0):
         record_use(acme_basic, "view", "products")
+        record_use(acme_basic, "view", "products")
+    assert counting.flush() == 1
     with tenant_scope(acme):
         row = UsageCount.objects.get(user=acme_basic)
     assert (row.action, row.count, row.module.key) == ("view", 3, "products")
