@@ -40,7 +40,7 @@ def _can_change(user) -> bool:
 @requires(SETTINGS, Action.VIEW)
 def outliers(request):
     """The rights that make users unlike their peers (same role at the same organisation), with reasons."""
-    result = analysis_services.analyse(timezone.now())
+    result = analysis_services.analyse(timezone.now(), outliers_only=True)
     rows = presenters.outlier_rows(result)
     return render(request, "intelligence/outliers.html", {"rows": rows, "total": len(result.outliers)})
 

@@ -44,11 +44,14 @@ class Analysis:
     now: datetime
 
 
-def analyse(now: datetime) -> Analysis:
-    """The current tenant's analysis at ``now`` (inside its scope; reads only)."""
+def analyse(now: datetime, *, outliers_only: bool = False) -> Analysis:
+    """The current tenant's analysis at ``now`` (inside its scope; reads only). ``outliers_only`` skips
+    mining and right-sizing (the outliers page)."""
     matrix = build(now)
     labels = labels_of(matrix.role_ids, matrix.org_ids) if matrix.user_ids else np.zeros(0, dtype=np.int64)
     outliers = peer_outliers(matrix.x, labels)
+    if outliers_only:
+        return Analysis(matrix, outliers, [], right_size(matrix.x[:0], []), now)
     roles = mine_roles(matrix.x, min_users=MIN_MEMBERS, stop_share=STOP_SHARE)
     factors = pattern_factors()
 
