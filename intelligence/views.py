@@ -150,6 +150,7 @@ def usage_page(request):
         "chart_modules": charts.lines(figures.by_module, title=_("Uses per module and day, last 28 days")),
         "chart_orgs": charts.bars(figures.by_organisation, title=_("Uses per organisation, last 28 days")),
         "chart_roles": charts.bars(figures.by_role, title=_("Uses per role, last 28 days")),
+        "chart_users": charts.bars(figures.by_user, title=_("Who uses rights most, last 90 days")),
     }
     return render(request, "intelligence/usage.html", context)
 

@@ -41,6 +41,7 @@ class Usage:
     by_module: dict[str, list[int]] = field(default_factory=dict)  # module → uses per day (oldest first)
     by_organisation: list[tuple[str, int]] = field(default_factory=list)
     by_role: list[tuple[str, int]] = field(default_factory=list)
+    by_user: list[tuple[str, int]] = field(default_factory=list)  # who uses rights most, in the window
 
     def count(self, category: str) -> int:
         """How many rights fall in ``category``."""
@@ -85,6 +86,9 @@ def usage(now: datetime) -> Usage:
         )  # fmt: skip
     result = Usage(users=users, rights=rights, days=[])
     _trends(result, matrix, per_user, now)
+    emails = dict(zip(matrix.user_ids, matrix.emails, strict=True))
+    by_user = Counter({emails.get(key[0], ""): sum(counts.values()) for key, counts in per_user.items()})
+    result.by_user = by_user.most_common(12)
     return result
 
 
