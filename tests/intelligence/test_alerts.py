@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.scoping import tenant_scope
 from audit.models import AuditEvent
-from intelligence import counting
+from intelligence import counting, presenting
 from intelligence.models import Alert, UsageCount
 from intelligence.services import anomalies
 from permissions.models import Module
@@ -108,3 +108,19 @@ def test_another_tenants_alert_is_404(acme, acme_basic, globex_admin_client):
         alert = Alert.objects.get(kind="burst")
     response = globex_admin_client.post(f"/console/intelligence/alerts/{alert.pk}/", {"step": "resolve"})
     assert response.status_code == 404
+
+
+def test_a_right_nobody_alike_used_raises_a_first_of_its_kind_alert(acme, acme_basic):
+    from tests.factories import UserFactory
+
+    for n in range(3):
+        UserFactory(tenant=acme, email=f"peer{n}@acme.example")
+    with tenant_scope(acme):
+        module = Module.objects.get(key="reports")
+        hour = timezone.now().replace(minute=0, second=0, microsecond=0)
+        UsageCount.objects.create(tenant=acme, user=acme_basic, module=module, action="export", hour=hour, count=1)
+        anomalies.detect(acme)
+        alert = Alert.objects.get(kind="first")
+        assert alert.detail["peers"] == 3 and alert.user == acme_basic
+    text = presenting.alert_text(alert.kind, alert.detail, alert.action)
+    assert "none of the 3 users with the same role used it in the last 90 days" in text
