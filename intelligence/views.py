@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -65,11 +65,12 @@ def analyse_now(request):
     return redirect("intelligence:roles" if request.POST.get("back") == "roles" else "intelligence:proposals")
 
 
-@require_POST
 @requires(SETTINGS, Action.CHANGE)
 def dismiss(request, proposal_id: int):
     """An administrator disagrees: the proposal is dismissed and its pattern loses confidence."""
     proposal = get_in_tenant_or_404(RightsizingProposal.objects.all(), request, pk=proposal_id)
+    if request.method != "POST":  # after the look-up: another tenant's id is 404 whatever the method
+        return HttpResponseNotAllowed(["POST"])
     form = ReasonForm(request.POST)
     try:
         if not form.is_valid():
@@ -187,11 +188,12 @@ def alerts(request):
     )
 
 
-@require_POST
 @requires(SETTINGS, Action.CHANGE)
 def alert_action(request, alert_id: int):
     """Require a step-up of the alert's user, or resolve the alert."""
     alert = get_in_tenant_or_404(Alert.objects.select_related("user"), request, pk=alert_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     form = ReasonForm(request.POST)
     step = request.POST.get("step")
     try:
