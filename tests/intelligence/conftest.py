@@ -61,3 +61,15 @@ def globex_admin_client(globex_admin):
     from tests.conftest import login
 
     return login(Client(), globex_admin)
+
+
+def event_types(tenant, prefix="intelligence.") -> list[str]:
+    """The tenant's audit event types starting with ``prefix``, oldest first."""
+    from audit.models import AuditEvent
+
+    with tenant_scope(tenant):
+        return list(
+            AuditEvent.objects.filter(event_type__startswith=prefix)
+            .order_by("seq")
+            .values_list("event_type", flat=True)
+        )

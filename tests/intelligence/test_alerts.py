@@ -7,7 +7,6 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.scoping import tenant_scope
-from audit.models import AuditEvent
 from intelligence import counting, presenting
 from intelligence.models import Alert, UsageCount
 from intelligence.services import anomalies
@@ -15,6 +14,7 @@ from permissions.models import Module
 from permissions.services.errors import AccessRefused
 from permissions.usage import record_use
 from tests.conftest import login
+from tests.intelligence.conftest import event_types
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +52,7 @@ def test_a_planted_burst_raises_one_audited_alert(acme, acme_basic):
         alert = Alert.objects.get(kind="burst")
         assert alert.user == acme_basic and alert.detail["count"] == 150
         assert anomalies.detect(acme) == 0  # once per day and right
-    assert AuditEvent.objects.filter(tenant=acme, event_type="intelligence.alert_raised").count() >= 1
+    assert event_types(acme, "intelligence.alert_raised").count("intelligence.alert_raised") >= 1
 
 
 def test_ordinary_use_raises_no_burst(acme, acme_basic):
@@ -83,8 +83,7 @@ def test_step_up_is_required_until_the_alert_is_resolved(acme, acme_admin, acme_
     assert response.status_code == 302 and response["Location"].startswith("/accounts/mfa/step-up/")
     admin.post(f"/console/intelligence/alerts/{alert.pk}/", {"step": "resolve"})
     assert user.get("/").status_code == 200
-    kinds = list(AuditEvent.objects.filter(tenant=acme, event_type__startswith="intelligence.alert").values_list(
-        "event_type", flat=True))  # fmt: skip
+    kinds = event_types(acme, "intelligence.alert")
     assert "intelligence.alert_stepup" in kinds and "intelligence.alert_resolved" in kinds
 
 

@@ -4,9 +4,9 @@ import pytest
 from django.utils import timezone
 
 from accounts.scoping import tenant_scope
-from audit.models import AuditEvent
 from intelligence.models import AnalysisRun, RightsizingProposal
 from intelligence.services.analysis import store
+from tests.intelligence.conftest import event_types
 from tests.reviews.test_concurrency import _twice_at_once
 
 
@@ -25,4 +25,4 @@ def test_two_concurrent_runs_store_once(acme, colleagues):
         assert AnalysisRun.objects.count() == 1
         keys = list(RightsizingProposal.objects.values_list("user_id", "module_id", "action", "kind"))
     assert len(keys) == len(set(keys)) == results[1]
-    assert AuditEvent.objects.filter(tenant=acme, event_type="intelligence.analysed").count() == 1
+    assert event_types(acme, "intelligence.analysed").count("intelligence.analysed") == 1

@@ -6,12 +6,12 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.scoping import tenant_scope
-from audit.models import AuditEvent
 from intelligence.models import ProposalStatus, RightsizingProposal, RoleProposal
 from intelligence.services.analysis import store
 from permissions.models import PendingChange, Role, RolePermission
 from permissions.vocabulary import mask_of
 from tests.conftest import login
+from tests.intelligence.conftest import event_types
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +62,7 @@ def test_mined_role_preview_and_create_in_one_step(admin_client_acme, acme, coll
         cells = dict(RolePermission.objects.filter(role=role).values_list("module__key", "actions"))
         proposal.refresh_from_db()
     assert cells == proposal.rights and proposal.created_role == role and proposal.status == ProposalStatus.DONE
-    events = set(AuditEvent.objects.filter(tenant=acme).values_list("event_type", flat=True))
+    events = set(event_types(acme, ""))
     assert {"role.created", "role.matrix_changed", "intelligence.role_adopted"} <= events
     again = admin_client_acme.post(f"/console/intelligence/roles/{proposal.pk}/", {"name": "Analyst 2"})
     assert again.status_code == 200
