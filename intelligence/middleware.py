@@ -1,5 +1,6 @@
 """Step-up after an alert: while an open alert requires it, the alert's user needs an MFA verification
-within the last 10 minutes for every page (``accounts.stepup``), then goes on to where they were going.
+made after the requirement and within the last 10 minutes for every page (``accounts.stepup``), then goes
+on to where they were going.
 
 Who must step up is read once per tenant and authorization version, per process: requiring or resolving
 a step-up raises the tenant's version (``permissions.versioning.bump``), so every process sees it on the
@@ -15,12 +16,12 @@ from django.urls import Resolver404, resolve
 
 from accounts.policy import MFA_STEP_URL_NAMES
 from accounts.scoping import tenant_scope
-from accounts.stepup import mfa_is_recent, step_up_redirect
+from accounts.stepup import MFA_VERIFIED_AT, mfa_is_recent, step_up_redirect
 from permissions.versioning import current_version
 
 EXEMPT = MFA_STEP_URL_NAMES | {"accounts:stepup", "accounts:logout"}
 MAX_AGE = 60.0  # seconds: as the engine's compiled sets, a cached answer lives at most a minute
-_cache: dict[int, tuple[tuple, float, frozenset]] = {}
+_cache: dict[int, tuple[tuple, float, dict]] = {}
 
 
 def forget() -> None:
@@ -28,17 +29,23 @@ def forget() -> None:
     _cache.clear()
 
 
-def must_step_up(user) -> bool:
-    """Whether an open alert requires a step-up of ``user``."""
+def required_since(user) -> float | None:
+    """Since when (a POSIX time) an open alert requires a step-up of ``user``; None when none does."""
     from intelligence.services.anomalies import users_to_step_up
 
     version = current_version(user.tenant_id)
     cached = _cache.get(user.tenant_id)
     if cached is None or cached[0] != version or time.monotonic() - cached[1] > MAX_AGE:
         with tenant_scope(user.tenant):
-            cached = (version, time.monotonic(), frozenset(users_to_step_up()))
+            cached = (version, time.monotonic(), users_to_step_up())
         _cache[user.tenant_id] = cached
-    return user.pk in cached[2]
+    return cached[2].get(user.pk)
+
+
+def _stepped_up_since(request, since: float) -> bool:
+    """A recent MFA verification (10 minutes), made after ``since``."""
+    verified = request.session.get(MFA_VERIFIED_AT)
+    return mfa_is_recent(request) and verified is not None and float(verified) >= since
 
 
 def _exempt(request) -> bool:
@@ -58,13 +65,11 @@ class AlertStepUpMiddleware:
 
     def __call__(self, request):
         user = request.user
-        if (
-            user.is_authenticated
-            and user.tenant_id
-            and not getattr(request, "mfa_pending", False)
-            and not _exempt(request)
-            and must_step_up(user)
-            and not mfa_is_recent(request)
-        ):
+        if not user.is_authenticated or not user.tenant_id or getattr(request, "mfa_pending", False):
+            return self.get_response(request)
+        if _exempt(request):
+            return self.get_response(request)
+        since = required_since(user)
+        if since is not None and not _stepped_up_since(request, since):
             return step_up_redirect(request)
         return self.get_response(request)

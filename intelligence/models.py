@@ -183,6 +183,7 @@ class Alert(models.Model):
     detail = models.JSONField(default=dict)
     raised_at = models.DateTimeField(_("raised"), default=timezone.now)
     stepup_required = models.BooleanField(_("step-up required"), default=False)
+    stepup_required_at = models.DateTimeField(null=True, blank=True)  # an MFA check from before does not count
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

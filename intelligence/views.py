@@ -120,6 +120,7 @@ def role_proposal(request, role_proposal_id: int):
         "form": form,
         "can_create": can_create,
         "share": presenting.percent(proposal.share),
+        "unchanged": len(set(proposal.members) - {u.pk for u in [*impact.gained, *impact.lost]}),
     }
     return render(request, "intelligence/role_proposal.html", context)
 

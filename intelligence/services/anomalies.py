@@ -129,8 +129,8 @@ def require_stepup(alert: Alert, *, actor, reason: str = "") -> Alert:
     require_outranks(actor, alert.user)
     if alert.stepup_required:
         return alert
-    alert.stepup_required = True
-    alert.save(update_fields=["stepup_required"])
+    alert.stepup_required, alert.stepup_required_at = True, timezone.now()
+    alert.save(update_fields=["stepup_required", "stepup_required_at"])
     audit.record(
         EventType.INTELLIGENCE_ALERT_STEPUP, tenant=actor.tenant, actor=actor, target=alert,
         before={"stepup_required": False}, after={"stepup_required": True, "user": alert.user_id}, reason=reason,
@@ -154,7 +154,10 @@ def resolve(alert: Alert, *, actor, reason: str = "") -> Alert:
     return alert
 
 
-def users_to_step_up() -> set[int]:
-    """Ids of the users an open alert requires a step-up of (inside the tenant's scope)."""
+def users_to_step_up() -> dict[int, float]:
+    """The users an open alert requires a step-up of → since when (a POSIX time), inside the tenant's scope."""
     open_ = Q(resolved_at__isnull=True, stepup_required=True)
-    return set(Alert.objects.filter(open_).values_list("user_id", flat=True))
+    since: dict[int, float] = {}
+    for user_id, when in Alert.objects.filter(open_).values_list("user_id", "stepup_required_at"):
+        since[user_id] = max(since.get(user_id, 0.0), when.timestamp() if when else 0.0)
+    return since

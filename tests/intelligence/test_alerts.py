@@ -35,10 +35,12 @@ def plant_burst(tenant, user, module_key="reports", action="export", today=150):
 
 
 def test_every_use_is_counted_per_hour_and_costs_no_query(acme, acme_basic, django_assert_num_queries):
-    record_use(acme_basic, "view", "products")
+    with tenant_scope(acme):
+        products = Module.objects.get(key="products")
+    record_use(acme_basic, "view", products)
     with django_assert_num_queries(0):
-        record_use(acme_basic, "view", "products")
-        record_use(acme_basic, "view", "products")
+        record_use(acme_basic, "view", products)
+        record_use(acme_basic, "view", products)
     assert counting.flush() == 1
     with tenant_scope(acme):
         row = UsageCount.objects.get(user=acme_basic)
@@ -78,7 +80,10 @@ def test_step_up_is_required_until_the_alert_is_resolved(acme, acme_admin, acme_
     user = login(Client(), acme_basic)
     assert user.get("/").status_code == 200
     admin = login(Client(), acme_admin)
-    admin.post(f"/console/intelligence/alerts/{alert.pk}/", {"step": "stepup", "reason": "burst of exports"})
+    done = admin.post(f"/console/intelligence/alerts/{alert.pk}/", {"step": "stepup", "reason": "burst of exports"})
+    assert done.status_code == 302
+    with tenant_scope(acme):
+        assert Alert.objects.get(pk=alert.pk).stepup_required
     response = user.get("/")
     assert response.status_code == 302 and response["Location"].startswith("/accounts/mfa/step-up/")
     admin.post(f"/console/intelligence/alerts/{alert.pk}/", {"step": "resolve"})
