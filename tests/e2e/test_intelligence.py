@@ -69,6 +69,7 @@ def test_administrator_reads_an_outlier_creates_a_mined_role_and_sees_the_burst(
     with tenant_scope(tenant):
         assert Role.objects.filter(name="Lab analysts").exists()
 
+    page.get_by_role("link", name="Access intelligence").click()
     page.get_by_test_id("intelligence-tabs").get_by_role("link", name="Alerts").click()
     burst = page.locator('[data-testid="alert"][data-kind="burst"]')
     expect(burst).to_contain_text("lab03@acme.example")
