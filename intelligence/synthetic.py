@@ -45,7 +45,9 @@ def _assign(rng, n_users: int, n_roles: int) -> list[np.ndarray]:
     popularity = 1.0 / np.arange(1, n_roles + 1) ** 0.8
     popularity /= popularity.sum()
     how_many = rng.choice([1, 2, 3], size=n_users, p=[0.5, 0.35, 0.15])
-    return [rng.choice(n_roles, size=k, replace=False, p=popularity) for k in how_many]
+    # Weighted sampling without replacement for every user at once (the Gumbel top-k trick).
+    order = np.argsort(-(np.log(popularity)[None, :] + rng.gumbel(size=(n_users, n_roles))), axis=1)
+    return [order[user, :k] for user, k in enumerate(how_many)]
 
 
 def generate(
@@ -62,9 +64,10 @@ def generate(
     rng = np.random.default_rng(seed)
     hidden = _hidden_roles(rng, roles, rights, role_size)
     holds = _assign(rng, users, roles)
-    true = np.zeros((users, rights), dtype=bool)
+    assigned = np.zeros((users, roles), dtype=np.float32)
     for user, held in enumerate(holds):
-        true[user] = hidden[held].any(axis=0)
+        assigned[user, held] = 1.0
+    true = (assigned @ hidden.astype(np.float32)) > 0
     x = true.copy()
     tenant = SyntheticTenant(x=x, idle_days=np.zeros((users, rights)), roles=hidden, holds=holds)
     for user in rng.choice(users, size=int(users * overgrant_share), replace=False):

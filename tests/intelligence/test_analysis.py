@@ -5,7 +5,7 @@ import pytest
 from scipy import sparse
 
 from intelligence.analysis import anomalies
-from intelligence.analysis.mining import assignment, mine_roles
+from intelligence.analysis.mining import MinedRole, assignment, mine_roles
 from intelligence.analysis.peers import labels_of, peer_outliers
 from intelligence.analysis.rightsizing import ADD, REMOVE, feedback_factor, right_size
 from intelligence.synthetic import evaluate, generate, roles_recovered
@@ -41,9 +41,13 @@ def test_a_union_of_two_mined_roles_is_not_proposed_as_a_third():
 
 
 def test_recovery_is_measured_exactly_and_by_similarity():
-    tenant = generate(users=500, rights=40, roles=4, seed=3)
-    assert roles_recovered(tenant.roles, []) == 0
-    assert roles_recovered(tenant.roles, mine_roles(tenant.x)) == 4
+    hidden = np.zeros((2, 10), dtype=bool)
+    hidden[0, [0, 1, 2]] = True
+    hidden[1, [4, 5, 6, 7, 8]] = True
+    found = [MinedRole(np.array([0, 1, 2]), np.arange(5), 15), MinedRole(np.array([4, 5, 6, 7]), np.arange(5), 20)]
+    assert roles_recovered(hidden, []) == 0
+    assert roles_recovered(hidden, found) == 1  # exactly
+    assert roles_recovered(hidden, found, min_jaccard=0.8) == 2  # 4 of 5 rights: Jaccard 0.8
 
 
 def test_near_fit_gives_an_addition_and_a_lone_extra_right_a_removal():
