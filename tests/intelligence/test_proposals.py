@@ -101,3 +101,28 @@ def test_a_reviewer_keeping_the_access_records_a_disagreement(acme, acme_admin, 
         assert (row.agreed, row.source, row.kind) == (False, f"review:{item.pk}", "remove")
         decisions.decide(item, actor=item.reviewer, decision="revoke", justification="on second thought")
         assert Feedback.objects.get().agreed is True  # corrected, not counted twice
+
+
+def test_the_scheduler_runs_the_job_once_a_day(acme, colleagues):
+    from portal.jobs import run_due_jobs
+
+    now = timezone.now()
+    assert run_due_jobs(now)["intelligence.rightsizing"] >= 2
+    assert run_due_jobs(now + timedelta(hours=2))["intelligence.rightsizing"] == 0  # same input, same day
+    assert run_due_jobs(now + timedelta(days=1, minutes=1))["intelligence.rightsizing"] >= 2
+    with tenant_scope(acme):
+        assert AnalysisRun.objects.count() == 2
+
+
+def test_the_review_page_shows_the_confidence_and_the_reason(acme, acme_admin, colleagues):
+    from reviews.presenting import decorate
+
+    with tenant_scope(acme):
+        store(acme, timezone.now())
+    make_policy(acme, fallback=acme_admin, start_date=timezone.now().date())
+    with tenant_scope(acme):
+        campaigns.open_due_campaigns(acme)
+        grant = Grant.objects.get(user=colleagues[19], module__key="reports")
+        item = decorate([ReviewItem.objects.get(access_key=f"grant:{grant.pk}")])[0]
+    assert item.intelligence_text.startswith("Access intelligence proposes removing delete (confidence 92 %)")
+    assert "0 of 11 comparable users" in item.intelligence_text
