@@ -35,6 +35,16 @@ _queue: dict[tuple, UsageRecord] = {}
 _lock = threading.Lock()
 _wake = threading.Condition(_lock)
 _writer: dict[str, object] = {"pid": None, "thread": None}
+# Other apps' hooks (intelligence's use counts): on_use(tenant_id, user_id, module_id, action, when) for every
+# recorded use, before the daily dedupe; on_flush() wherever this module writes its queue.
+_listeners: list[tuple] = []
+
+
+def add_listener(on_use, on_flush) -> None:
+    """Call ``on_use`` for every use (it must only queue, never touch the database) and ``on_flush`` when
+    the queue is written (registering twice is a no-op)."""
+    if (on_use, on_flush) not in _listeners:
+        _listeners.append((on_use, on_flush))
 
 
 def forget_seen() -> None:
@@ -74,6 +84,8 @@ def record_use(user, action, target) -> bool:
     now = timezone.now()
     today = now.date()
     action = str(Action(action))
+    for on_use, _on_flush in _listeners:
+        on_use(user.tenant_id, user.pk, module_id, action, now)
     dedupe = (user.tenant_id, user.pk, key, action)
     if dedupe in _seen and _seen_day[0] == today:  # the common case, decided without the lock
         return False
@@ -135,6 +147,8 @@ def flush() -> int:
         rows = list(_queue.values())
         _queue.clear()
         _wake.notify()  # a writer waiting out an interval starts again from the next use
+    for _on_use, on_flush in _listeners:
+        on_flush()
     try:
         _write(rows)
     except DatabaseError:

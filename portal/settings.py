@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "webhooks",
     "appeals",
     "dormancy",
+    "intelligence",
     "portal.apps.PortalConfig",
 ]
 
@@ -70,6 +71,8 @@ MIDDLEWARE = [
     "accounts.policy.SessionGuardMiddleware",
     "accounts.policy.MfaPolicyMiddleware",
     "accounts.passkeys.policy.PasskeyPolicyMiddleware",
+    # a step-up while an open access-intelligence alert requires one (intelligence/middleware.py)
+    "intelligence.middleware.AlertStepUpMiddleware",
     "accounts.networks.ConsoleNetworkMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",

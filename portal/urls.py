@@ -12,6 +12,7 @@ urlpatterns = [
     path("scim/v2/", include("api.scim.urls")),
     path("reviews/", include("reviews.urls")),
     path("console/webhooks/", include("webhooks.urls")),
+    path("console/intelligence/", include("intelligence.urls")),
     path("console/", include("console.urls")),
     path("requests/", include("accessrequests.urls")),
     path("appeals/", include("appeals.urls")),

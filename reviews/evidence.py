@@ -20,6 +20,7 @@ from django.db.models import Q
 
 from accounts.models import User
 from accounts.scoping import active_tenant
+from intelligence.evidence import annotate as annotate_with_proposals
 from permissions.models import BuiltinRole, Grant, GroupMembership, Module, Role, RolePermission, UsageRecord
 from permissions.vocabulary import BITS, Action, actions_of
 from reviews.models import ItemKind, Recommendation, ScopeMode
@@ -299,4 +300,5 @@ def collect(policy, now: datetime) -> tuple[list[Candidate], _World]:
         candidates += _role_candidates(world, policy, users)
     if policy.include_grants:
         candidates += _grant_candidates(world, policy, users)
+    annotate_with_proposals(candidates)  # access intelligence: confidence and reason of a stored proposal
     return candidates, world

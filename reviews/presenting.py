@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from intelligence.presenting import proposal_evidence_text
 from permissions.models import BuiltinRole, Grant, Role
 from permissions.vocabulary import Action
 from reviews.models import ApplyResult, Decision, ItemKind
@@ -113,4 +114,5 @@ def decorate(items) -> list:
         item.last_login = when(item.evidence.get("last_login"))
         item.last_used = when(item.evidence.get("last_used"))
         item.expires = when(item.snapshot.get("expires_at"))
+        item.intelligence_text = proposal_evidence_text(item.evidence.get("intelligence"))
     return items

@@ -32,6 +32,7 @@ def _fresh_process_caches():
     """
     from django.core.cache import cache
 
+    from intelligence import counting
     from permissions import engine, usage
     from vault import keyring
 
@@ -39,6 +40,7 @@ def _fresh_process_caches():
         keyring.forget()
         engine.clear_process_cache()
         usage.forget_seen()
+        counting.forget()
         cache.clear()
 
     clear()

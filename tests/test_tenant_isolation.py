@@ -41,6 +41,9 @@ FOREIGN_IDS: dict[str, Callable] = {
     "organisation_id": lambda tenant: _foreign_api_object(tenant, "organisation"),
     "rule_id": lambda tenant: _foreign_api_object(tenant, "sharing_rule"),
     "case_id": lambda tenant: _foreign_case(tenant),
+    "proposal_id": lambda tenant: _foreign_intelligence(tenant, "proposal"),
+    "role_proposal_id": lambda tenant: _foreign_intelligence(tenant, "role_proposal"),
+    "alert_id": lambda tenant: _foreign_intelligence(tenant, "alert"),
 }
 
 
@@ -88,6 +91,13 @@ def _foreign_console_object(tenant, kind):
     from tests.console.foreign import foreign_object
 
     return foreign_object(tenant, kind)
+
+
+def _foreign_intelligence(tenant, kind):
+    """A right-sizing proposal, mined role proposal or alert of ``tenant`` (its subject must not leak)."""
+    from tests.intelligence.foreign import foreign_intelligence
+
+    return foreign_intelligence(tenant, kind)
 
 
 def _foreign_module(tenant):

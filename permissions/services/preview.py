@@ -175,3 +175,26 @@ __all__ = [
     "preview_role_matrix",
     "preview_rule",
 ]
+
+
+def preview_users_to_matrix(users, matrix) -> Impact:
+    """Who would gain and lose what if each of ``users`` held a role with ``matrix`` instead of their own
+    (their grants kept; nothing is written). Used by mined role proposals (intelligence)."""
+    new = normalise_matrix(matrix)
+    modules = {m.key: m for m in Module.objects.all()}
+    by_id = {m.pk: m for m in modules.values()}
+    others = _grant_bits(None, users)
+    current = {role.pk: matrix_of(role) for role in {u.role for u in users if u.role_id}}
+    impact = Impact()
+    for user in users:
+        old = current.get(user.role_id, {})
+        extra = {by_id[m].key: bits for m, bits in others[user.pk].items()}
+        for key in sorted(set(old) | set(new)):
+            if key not in modules:
+                continue
+            before, after = old.get(key, 0) | extra.get(key, 0), new.get(key, 0) | extra.get(key, 0)
+            for action in actions_of(after & ~before):
+                impact.gained.setdefault(user, []).append(Change(key, action, modules[key].display_name))
+            for action in actions_of(before & ~after):
+                impact.lost.setdefault(user, []).append(Change(key, action, modules[key].display_name))
+    return impact

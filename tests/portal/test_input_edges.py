@@ -13,7 +13,10 @@ from django.db import models
 from portal.columns import check_columns
 from portal.forms import CleanInputMixin
 
-PROJECT_APPS = ("accounts", "permissions", "console", "reviews", "audit", "vault", "workspace", "accessrequests", "api")
+PROJECT_APPS = (
+    *("accounts", "permissions", "console", "reviews", "audit", "vault", "workspace", "accessrequests", "api"),
+    "intelligence",
+)
 FORM_MODULES = [
     "accounts.forms",
     "accessrequests.forms",
@@ -26,6 +29,7 @@ FORM_MODULES = [
     "console.views.approvals",
     "reviews.forms",
     "api.views.keys_admin",
+    "intelligence.forms",
 ]
 
 
