@@ -27,7 +27,7 @@ import time
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from permissions import planner, sharing
+from permissions import planner, sharing, sod
 from permissions.compiled import MAX_BATCH_USERS, Compiled, load, load_many
 from permissions.explaining import Explanation, Path, PathKind, explain, holders
 from permissions.models import Module, Resource
@@ -58,6 +58,7 @@ def clear_process_cache() -> None:
     """Forget every compiled set of this process (tests, benchmarks)."""
     _sets.clear()
     sharing.clear()
+    sod.clear()
 
 
 def _fresh(user, resource_id=None) -> Compiled:

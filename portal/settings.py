@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "accessrequests",
     "api",
     "webhooks",
+    "training",
     "portal.apps.PortalConfig",
 ]
 

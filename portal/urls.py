@@ -14,6 +14,7 @@ urlpatterns = [
     path("console/webhooks/", include("webhooks.urls")),
     path("console/", include("console.urls")),
     path("requests/", include("accessrequests.urls")),
+    path("training/", include("training.urls")),
     path("", include("workspace.urls")),
     path("platform-admin/", admin.site.urls),
 ]

@@ -23,6 +23,10 @@ from permissions.models import BuiltinRole, Grant, GroupMembership, Module, Role
 from permissions.vocabulary import BITS, Action, actions_of
 from reviews.models import ItemKind, Recommendation, ScopeMode
 
+#: Further evidence, added to every candidate of a campaign: callables (candidates, now), registered in the apps'
+#: ready() (separation-of-duties flags: ``permissions.sod.flag_candidates``; lessons: ``training.evidence``).
+EVIDENCE_HOOKS: list = []
+
 UNUSED_DAYS = 90
 RECENT_DAYS = 30
 RARE_SHARE = 0.30
@@ -290,4 +294,6 @@ def collect(policy, now: datetime) -> tuple[list[Candidate], _World]:
         candidates += _role_candidates(world, policy, users)
     if policy.include_grants:
         candidates += _grant_candidates(world, policy, users)
+    for hook in EVIDENCE_HOOKS:
+        hook(candidates, now)
     return candidates, world

@@ -40,6 +40,13 @@ class GrantForm(CleanInputMixin, forms.Form):
         ),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
     )
+    justification = forms.CharField(
+        label=_("Justification of a separation-of-duties exception"),
+        help_text=_("Only when a rule that allows exceptions asks for one: a second administrator reads it."),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
     def __init__(self, *args, reader, **kwargs):
         super().__init__(*args, **kwargs)
