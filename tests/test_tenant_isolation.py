@@ -39,6 +39,8 @@ FOREIGN_IDS: dict[str, Callable] = {
     "delivery_id": lambda tenant: _webhook(tenant, "delivery"),
     "organisation_id": lambda tenant: _foreign_api_object(tenant, "organisation"),
     "rule_id": lambda tenant: _foreign_api_object(tenant, "sharing_rule"),
+    "sod_rule_id": lambda tenant: _foreign_api_object(tenant, "sod_rule"),
+    "requirement_id": lambda tenant: _foreign_api_object(tenant, "training_requirement"),
 }
 
 

@@ -49,7 +49,7 @@ class SodRuleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
     """Separation-of-duties rules (grants: view to read; create to add; delete to remove)."""
 
     model = SodRule
-    lookup_url_kwarg = "rule_id"
+    lookup_url_kwarg = "sod_rule_id"
     permission_module = "grants"
     serializer_class = SodRuleSerializer
     http_method_names = ["get", "post", "delete", "head", "options"]

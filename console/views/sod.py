@@ -66,8 +66,8 @@ def create(request):
 
 @require_http_methods(["GET", "POST"])
 @requires(GRANTS, Action.DELETE)
-def delete(request, rule_id: int):
-    rule = _sides(get_in_tenant_or_404(SodRule.objects.select_related(*RELATED), request, pk=rule_id))
+def delete(request, sod_rule_id: int):
+    rule = _sides(get_in_tenant_or_404(SodRule.objects.select_related(*RELATED), request, pk=sod_rule_id))
     form = RevokeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
