@@ -35,7 +35,7 @@ class GrantSerializer(serializers.ModelSerializer):
         required=False,
         allow_blank=True,
         max_length=1000,
-        help_text="Justification of a separation-of-duties exception (the grant then waits for a second administrator).",
+        help_text="Justification of a separation-of-duties exception (the grant waits for a second administrator).",
     )
 
     class Meta:
