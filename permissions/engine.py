@@ -54,11 +54,17 @@ MAX_USERS = 20_000
 _sets: dict[tuple[int, int], Compiled] = {}
 
 
+#: Other per-process caches of authorization data that follow the version (apps add theirs in ready()).
+CACHES_TO_CLEAR: list = []
+
+
 def clear_process_cache() -> None:
     """Forget every compiled set of this process (tests, benchmarks)."""
     _sets.clear()
     sharing.clear()
     sod.clear()
+    for clear in CACHES_TO_CLEAR:
+        clear()
 
 
 def _fresh(user, resource_id=None) -> Compiled:

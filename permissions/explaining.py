@@ -218,6 +218,8 @@ def current_conflicts(user, module) -> list[str]:
     """The separation-of-duties rules ``user`` violates now with a right on ``module`` (or through their role)."""
     from permissions import sod
 
+    if not sod.tenant_rules(user.tenant_id):  # no rule: no cost (the rules are cached per version)
+        return []
     found = []
     for rule in sod.user_violations(user):
         sides = (rule.first, rule.second)

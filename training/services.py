@@ -10,6 +10,7 @@ import audit
 from audit.events import EventType
 from permissions.services.checks import require, same_tenant
 from permissions.services.errors import AccessRefused, ErrorCode
+from permissions.versioning import bump
 from permissions.vocabulary import Action, actions_of, mask_of
 from training import lessons
 from training.models import LessonCompletion, TrainingRequirement
@@ -107,3 +108,4 @@ def delete_requirement(requirement: TrainingRequirement, *, actor) -> None:
         before=describe(requirement),
     )
     requirement.delete()
+    bump(requirement.tenant_id)

@@ -82,7 +82,7 @@ def _sets(users, tenant_id, *, without_role: bool) -> dict:
 
 
 def _matrix_of(role_id) -> dict[int, int]:
-    return dict(RolePermission.objects.filter(role_id=role_id).values_list("module_id", "actions"))
+    return dict(RolePermission._base_manager.filter(role_id=role_id).values_list("module_id", "actions"))
 
 
 def _after(gain: Gain, user, now_bits, base_bits) -> tuple[dict[int, int], int | None]:
@@ -120,7 +120,8 @@ def conflicts(gain: Gain) -> list[Hit]:
         hits += [(rule.rule_id, user) for rule in sod.violated(bits, role_id, rules) if rule.rule_id not in before]
     if not hits:
         return []
-    by_id = SodRule.objects.in_bulk({rule_id for rule_id, _user in hits})
+    # Explicit tenant: explain() runs this in jobs and reviews too, outside a request's scope.
+    by_id = SodRule._base_manager.filter(tenant_id=tenant_id).in_bulk({rule_id for rule_id, _user in hits})
     return [Hit(by_id[rule_id], user) for rule_id, user in hits]
 
 
@@ -149,7 +150,9 @@ def enforce(gain: Gain, *, exempt=(), justification: str = "") -> list[Hit]:
     needed = [hit for hit in hits if hit.rule.pk not in set(exempt)]
     if needed:  # an exception already approved for this user and rule stands
         approved = set(
-            SodException.objects.filter(rule__in=[hit.rule for hit in needed]).values_list("rule_id", "user_id")
+            SodException._base_manager.filter(
+                tenant_id=needed[0].rule.tenant_id, rule__in=[hit.rule for hit in needed]
+            ).values_list("rule_id", "user_id")
         )
         needed = [hit for hit in needed if (hit.rule.pk, hit.user.pk) not in approved]
     if needed and not (justification or "").strip():
