@@ -7,12 +7,12 @@ class TrainingConfig(AppConfig):
     verbose_name = _("Security training")
 
     def ready(self):
+        from permissions.engine import CACHES_TO_CLEAR
         from permissions.services.gates import GATES
         from permissions.vocabulary import Action, SystemModule
         from portal.navigation import NavEntry, permitted, register
         from reviews.evidence import EVIDENCE_HOOKS
         from training.evidence import add_training_evidence
-        from permissions.engine import CACHES_TO_CLEAR
         from training.gate import clear, require_lessons
 
         # Every change that gives access asks whether the tenant requires a lesson first (the one check).

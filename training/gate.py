@@ -14,7 +14,6 @@ from permissions.versioning import current_version
 from training import lessons
 from training.models import LessonCompletion, TrainingRequirement
 
-
 _cached: dict[int, tuple[object, float, tuple]] = {}
 
 
