@@ -69,5 +69,5 @@ def require_lessons(gain) -> None:
                     ErrorCode.TRAINING_REQUIRED,
                     _("Refused: %(user)s must first complete the security lesson “%(lesson)s”.")
                     % {"user": user.email, "lesson": lesson.title},
-                    link=reverse("training:lesson", kwargs={"key": key}),
+                    link=reverse("training:lesson", kwargs={"lesson_key": key}),
                 )

@@ -36,7 +36,9 @@ def lesson_list(request):
 
 @require_http_methods(["GET", "POST"])
 @login_only
-def lesson(request, key: str):
+def lesson(request, lesson_key: str):
+    """A lesson (code, the same in every tenant: an unknown key is 404), its questions, and the reader's dates."""
+    key = lesson_key
     found = lessons.get(key)
     if found is None:
         raise Http404
