@@ -56,7 +56,8 @@ def grant_gain(module, mask: int, *, user=None, group=None) -> gates.Gain:
     if user is not None:
         users = [user]
     else:
-        users = [m.user for m in GroupMembership.objects.filter(group=group).select_related("user", "tenant")]
+        members = GroupMembership.objects.filter(group=group, user__is_active=True).select_related("user")
+        users = [m.user for m in members]  # the active members: who can use what it gives
     return gates.Gain(users=users, bits={module.pk: mask})
 
 

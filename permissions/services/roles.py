@@ -29,7 +29,7 @@ def matrix_of(role: Role) -> dict[str, int]:
 def matrix_gain(role: Role, matrix: dict[str, int]) -> gates.Gain:
     """What giving ``role`` the matrix ``matrix`` ({module key: mask}) gives each of its holders."""
     ids = dict(Module.objects.filter(key__in=list(matrix)).values_list("key", "pk"))
-    holders = list(role.users.select_related("tenant"))
+    holders = list(role.users.filter(is_active=True).select_related("tenant"))  # who can use what it gives
     old = matrix_of(role)
     added = {
         ids[key]: mask & ~old.get(key, 0) for key, mask in matrix.items() if key in ids and mask & ~old.get(key, 0)
