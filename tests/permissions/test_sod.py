@@ -378,9 +378,9 @@ def test_compiled_rules_follow_the_version(acme, acme_admin, payments, no_self_a
     assert sod.tenant_rules(acme.pk) == ()
 
 
-def test_a_tenant_without_rules_costs_the_check_no_query(acme, acme_customer, payments, django_assert_num_queries):
+def test_a_tenant_without_rules_costs_the_check_no_query(acme, acme_customer, payments, django_assert_max_num_queries):
     sod.tenant_rules(acme.pk)
-    with django_assert_num_queries(1):  # the version row only
+    with django_assert_max_num_queries(1):  # the version row at most
         assert gates.conflicts(gates.Gain([acme_customer], bits={payments.pk: 1})) == []
 
 
