@@ -91,12 +91,15 @@ def create_requirement(request):
     return render(request, "training/requirement_form.html", {"form": form})
 
 
-@require_http_methods(["POST"])
+@require_http_methods(["GET", "POST"])
 @requires(GRANTS, Action.DELETE)
 def delete_requirement(request, requirement_id: int):
+    """POST removes the requirement; GET (after the same lookup: another tenant's id is 404) goes back to the list."""
     requirement = get_in_tenant_or_404(
         TrainingRequirement.objects.select_related("role", "module"), request, pk=requirement_id
     )
+    if request.method == "GET":
+        return redirect("training:requirements")
     try:
         training_services.delete_requirement(requirement, actor=request.user)
     except AccessRefused as error:
