@@ -222,6 +222,11 @@ def generate(scale: str) -> World:
                 "is_staff",
                 "date_joined",
                 "language",
+                "external_id",
+                "family_name",
+                "given_name",
+                "scim_deleted",
+                "scim_user_name",
             ],
             (
                 (
@@ -236,6 +241,11 @@ def generate(scale: str) -> World:
                     False,
                     now,
                     "",
+                    "",  # the SCIM columns (issue 9) are NOT NULL: empty, as for a user made in the console
+                    "",
+                    "",
+                    False,
+                    "",
                 )
                 for i in range(n_users)
             ),
@@ -248,8 +258,8 @@ def generate(scale: str) -> World:
         copy_rows(
             cursor,
             t["group"],
-            ["auth_group_id", "tenant_id", "name", "description", "kind", "created_at"],
-            ((first_group + g, tenant.pk, f"Company {g}", "", "company", now) for g in range(n_groups)),
+            ["auth_group_id", "tenant_id", "name", "description", "kind", "created_at", "external_id"],
+            ((first_group + g, tenant.pk, f"Company {g}", "", "company", now, "") for g in range(n_groups)),
         )
         members = []
         for i in range(2, n_users):
