@@ -410,3 +410,26 @@ def test_review_items_of_a_violation_are_flagged(acme, acme_admin, acme_customer
             hook([touching, other], None)
     assert touching.flagged and touching.evidence["sod"] == [no_self_approval.name]
     assert "sod" not in other.evidence
+
+
+def test_a_campaigns_items_carry_the_sod_flag_and_the_lessons(acme, acme_admin, acme_customer, payments):
+    """Opening a review: the items that make a violation are flagged with the rule; every item shows lessons."""
+    from django.utils import timezone
+
+    from reviews import evidence
+    from reviews.presenting import reason_text
+    from tests.reviews.helpers import make_policy
+
+    create = give(acme, acme_customer, payments, ["create"])
+    approve = give(acme, acme_customer, payments, ["approve"])
+    no_self_approval_rule(acme, acme_admin, payments)  # after the fact: a violation to review
+    policy = make_policy(acme, fallback=acme_admin)
+    with tenant_scope(acme):
+        candidates, _world = evidence.collect(policy, timezone.now())
+    found = {c.access_key: c for c in candidates}
+    for grant in (create, approve):
+        item = found[f"grant:{grant.pk}"]
+        assert item.flagged and item.evidence["sod"] == ["No self-approved payments"]
+        texts = [reason_text(code, params) for code, params in item.reasons]
+        assert "Part of a separation-of-duties violation: No self-approved payments." in texts
+        assert "No security lesson completed." in texts
