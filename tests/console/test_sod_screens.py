@@ -88,3 +88,40 @@ def test_another_tenants_rule_is_404(admin_client_acme, globex, globex_admin):
     assert admin_client_acme.post(f"/console/sod-rules/{theirs.pk}/delete/", {"reason": "x"}).status_code == 404
     assert "Theirs" not in admin_client_acme.get("/console/sod-rules/").content.decode()
     assert SodRule.objects.dangerously_all_tenants().filter(pk=theirs.pk).exists()
+
+
+def test_a_role_change_needing_an_exception_waits_with_its_justification(
+    admin_client_acme, acme, acme_admin, acme_customer
+):
+    """The role form's justification turns an exception into a pending change for a second administrator."""
+    from permissions.models import PendingChange
+    from permissions.services import roles as role_services
+    from tests.sodkit import give
+
+    reports = module(acme, "reports")
+    with tenant_scope(acme):
+        sod_rules.create_rule(
+            actor=acme_admin,
+            tenant=acme,
+            name="Export or delete",
+            reason="exporters do not erase",
+            allow_exceptions=True,
+            first_module=reports,
+            first_actions=["export"],
+            second_module=reports,
+            second_actions=["delete"],
+        )
+        eraser = role_services.create_role(actor=acme_admin, tenant=acme, name="Eraser")
+        role_services.set_role_matrix(eraser, {"reports": ["view", "delete"]}, actor=acme_admin)
+    give(acme, acme_customer, reports, ["export"])
+    url = f"/console/users/{acme_customer.pk}/role/"
+    page = admin_client_acme.post(url, {"role": eraser.pk, "reason": "clean-up"}, follow=True).content.decode()
+    assert "needs a justification and a second administrator" in page
+    response = admin_client_acme.post(url, {"role": eraser.pk, "reason": "clean-up", "justification": "two weeks"})
+    assert response.status_code == 302
+    with tenant_scope(acme):
+        change = PendingChange.objects.get()
+    assert change.payload["justification"] == "two weeks"
+    acme_customer.refresh_from_db()
+    assert acme_customer.role_id != eraser.pk
+    assert 'data-testid="sod-exception"' in admin_client_acme.get(f"/console/approvals/{change.pk}/").content.decode()
