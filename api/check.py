@@ -265,6 +265,7 @@ def answer(tenant_id: int, subject: User, action: Action, target, *, explain: bo
                 for path in explanation.paths
             ],
             "reasons": [str(reason) for reason in explanation.reasons],
+            "conflicts": [str(conflict) for conflict in explanation.conflicts],
         }
     else:
         allowed = engine.can(subject, action, target)

@@ -55,6 +55,7 @@ def _refused(exc: AccessRefused) -> exceptions.APIException:
         error = exceptions.PermissionDenied(str(exc), code=exc.code.value)
     error.portcullis_code = exc.code.value
     error.missing = [str(m) for m in exc.missing]
+    error.link = exc.link
     return error
 
 
@@ -144,6 +145,8 @@ def problem_handler(exc, context):
         body["errors"] = _field_errors(exc.detail)
     if getattr(exc, "missing", None):
         body["missing"] = exc.missing
+    if getattr(exc, "link", ""):
+        body["link"] = exc.link  # the page that lifts the refusal (a security lesson to complete)
     if getattr(exc, "existing", None):
         body["existing"] = exc.existing  # the pending request a duplicate points to
     problem = Response(body, status=response.status_code, headers=dict(response.items()))

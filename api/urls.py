@@ -12,6 +12,7 @@ from api.views.people import GroupViewSet, RoleViewSet, UserViewSet
 from api.views.records import AuditEventViewSet, CheckpointViewSet, GrantViewSet
 from api.views.requests import AccessRequestViewSet
 from api.views.reviews import CampaignViewSet, ReviewItemViewSet
+from api.views.sod import SodRuleViewSet, SodViolationsView
 from permissions.views import PUBLIC
 from webhooks.api import SubscriptionViewSet
 
@@ -32,6 +33,7 @@ router.register("access-requests", AccessRequestViewSet, basename="access-reques
 router.register("review-campaigns", CampaignViewSet, basename="review-campaign")
 router.register("review-items", ReviewItemViewSet, basename="review-item")
 router.register("webhooks", SubscriptionViewSet, basename="webhook")
+router.register("sod/rules", SodRuleViewSet, basename="sod-rule")
 
 
 class SchemaView(SpectacularAPIView):
@@ -56,6 +58,7 @@ urlpatterns = [
     path("v1/check", check.CheckView.as_view(), name="check"),
     path("v1/check/batch", check.BatchCheckView.as_view(), name="check-batch"),
     path("v1/users/<int:user_id>/visible", check.VisibleView.as_view(), name="user-visible"),
+    path("v1/sod/violations", SodViolationsView.as_view(), name="sod-violations"),
     path("v1/", include(router.urls)),
     path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", DocsView.as_view(), name="docs"),

@@ -121,6 +121,13 @@ class EventType(models.TextChoices):
     RESOURCE_ORGANISATION_CHANGED = "resource.organisation_changed", _("Resource's owner organisation changed")
     SHARING_RULE_CREATED = "sharing_rule.created", _("Sharing rule created")
     SHARING_RULE_DELETED = "sharing_rule.deleted", _("Sharing rule deleted")
+    # Separation of duties and security-awareness training (issue 17)
+    SOD_RULE_CREATED = "sod_rule.created", _("Separation-of-duties rule created")
+    SOD_RULE_DELETED = "sod_rule.deleted", _("Separation-of-duties rule deleted")
+    SOD_EXCEPTION_APPROVED = "sod_exception.approved", _("Separation-of-duties exception approved")
+    LESSON_COMPLETED = "training.lesson_completed", _("Security lesson completed and attested")
+    TRAINING_REQUIREMENT_CREATED = "training.requirement_created", _("Security lesson required before access")
+    TRAINING_REQUIREMENT_DELETED = "training.requirement_deleted", _("Security lesson requirement removed")
     ROLE_ORGANISATION_ASSIGNABLE_CHANGED = (
         "role.organisation_assignable_changed",
         _("Whether organisations may assign a role changed"),

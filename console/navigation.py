@@ -11,6 +11,9 @@ register(NavEntry(_("Groups"), "console:groups", permitted(SystemModule.GROUPS, 
 register(NavEntry(_("Organisations"), "console:organisations", permitted(SystemModule.GROUPS, Action.VIEW), "console"))
 register(NavEntry(_("Sharing rules"), "console:sharing_rules", permitted(SystemModule.GRANTS, Action.VIEW), "console"))
 register(
+    NavEntry(_("Separation of duties"), "console:sod_rules", permitted(SystemModule.GRANTS, Action.VIEW), "console")
+)
+register(
     NavEntry(_("Modules and resources"), "console:modules", permitted(SystemModule.MODULES, Action.VIEW), "console")
 )
 register(NavEntry(_("Pending approvals"), "console:approvals", permitted(SystemModule.GRANTS, Action.VIEW), "console"))

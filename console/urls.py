@@ -1,6 +1,18 @@
 from django.urls import path
 
-from console.views import approvals, delegated, grants, groups, modules, organisations, roles, settings, sharing, users
+from console.views import (
+    approvals,
+    delegated,
+    grants,
+    groups,
+    modules,
+    organisations,
+    roles,
+    settings,
+    sharing,
+    sod,
+    users,
+)
 
 app_name = "console"
 
@@ -39,6 +51,10 @@ urlpatterns = [
     path("sharing-rules/", sharing.rule_list, name="sharing_rules"),
     path("sharing-rules/new/", sharing.create, name="sharing_rule_create"),
     path("sharing-rules/<int:rule_id>/delete/", sharing.delete, name="sharing_rule_delete"),
+    path("sod-rules/", sod.rule_list, name="sod_rules"),
+    path("sod-rules/new/", sod.create, name="sod_rule_create"),
+    path("sod-rules/<int:sod_rule_id>/delete/", sod.delete, name="sod_rule_delete"),
+    path("sod-rules/violations/", sod.violations, name="sod_violations"),
     path("modules/", modules.module_list, name="modules"),
     path("modules/new/", modules.create_module, name="module_create"),
     path("modules/<int:module_id>/", modules.resource_list, name="module"),

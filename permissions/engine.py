@@ -27,7 +27,7 @@ import time
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from permissions import planner, sharing
+from permissions import planner, sharing, sod
 from permissions.compiled import MAX_BATCH_USERS, Compiled, load, load_many
 from permissions.explaining import Explanation, Path, PathKind, explain, holders
 from permissions.models import Module, Resource
@@ -54,10 +54,17 @@ MAX_USERS = 20_000
 _sets: dict[tuple[int, int], Compiled] = {}
 
 
+#: Other per-process caches of authorization data that follow the version (apps add theirs in ready()).
+CACHES_TO_CLEAR: list = []
+
+
 def clear_process_cache() -> None:
     """Forget every compiled set of this process (tests, benchmarks)."""
     _sets.clear()
     sharing.clear()
+    sod.clear()
+    for clear in CACHES_TO_CLEAR:
+        clear()
 
 
 def forget_users() -> None:

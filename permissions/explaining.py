@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from accounts.scoping import active_tenant
 from permissions import sharing
-from permissions.models import Grant, GroupMembership, Module, Resource, Role, RolePermission, SharingRule
+from permissions.models import Grant, GroupMembership, Module, Resource, Role, RolePermission, SharingRule, SodRule
 from permissions.vocabulary import BITS, Action
 
 
@@ -100,6 +100,8 @@ class Explanation:
     allowed: bool
     paths: list[Path] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
+    #: Separation-of-duties rules the user violates now with a right on this module (detective flags).
+    conflicts: list[str] = field(default_factory=list)
 
 
 def _rows(model, tenant_id):
@@ -191,7 +193,45 @@ def explain(user, action, target) -> Explanation:
         paths += sharing_paths(user, module, resource, action, now)
     if not paths:
         reasons.append(_("No role, group or grant gives this action."))
-    return Explanation(bool(paths), paths, [] if paths else reasons)
+        reasons += gate_reasons(user, module, bit)
+    return Explanation(bool(paths), paths, [] if paths else reasons, conflicts=current_conflicts(user, module))
+
+
+def gate_reasons(user, module, bit: int) -> list[str]:
+    """Why a grant of this action would be refused or held (a separation-of-duties rule, a required lesson):
+    the rule or lesson named, read by the same check the services run (``permissions.services.gates``)."""
+    from permissions.services import gates
+    from permissions.services.errors import AccessRefused
+
+    try:
+        needed = gates.enforce(gates.Gain([user], bits={module.pk: bit}), justification="-")
+    except AccessRefused as refusal:
+        return [_("A grant of this would be refused: %(why)s") % {"why": refusal}]
+    return [
+        _("A grant of this needs an approved exception to separation-of-duties rule “%(rule)s”: %(reason)s")
+        % {"rule": hit.rule.name, "reason": hit.rule.reason}
+        for hit in needed
+    ]
+
+
+def current_conflicts(user, module) -> list[str]:
+    """The separation-of-duties rules ``user`` violates now with a right on ``module`` (or through their role)."""
+    from permissions import sod
+
+    if not sod.tenant_rules(user.tenant_id):  # no rule: no cost (the rules are cached per version)
+        return []
+    found = []
+    for rule in sod.user_violations(user):
+        sides = (rule.first, rule.second)
+        if any(side.module_id == module.pk or side.role_id is not None for side in sides):
+            found.append(rule.rule_id)
+    if not found:
+        return []
+    return [
+        _("Violates separation-of-duties rule “%(rule)s” (%(severity)s): %(reason)s")
+        % {"rule": rule.name, "severity": rule.get_severity_display(), "reason": rule.reason}
+        for rule in SodRule._base_manager.filter(tenant_id=user.tenant_id, pk__in=found)
+    ]
 
 
 def sharing_paths(user, module, resource, action, now) -> list[Path]:

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "appeals",
     "dormancy",
     "intelligence",
+    "training",
     "portal.apps.PortalConfig",
 ]
 

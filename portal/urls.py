@@ -17,6 +17,7 @@ urlpatterns = [
     path("requests/", include("accessrequests.urls")),
     path("appeals/", include("appeals.urls")),
     path("console/dormancy/", include("dormancy.urls")),
+    path("training/", include("training.urls")),
     path("", include("workspace.urls")),
     path("platform-admin/", admin.site.urls),
 ]

@@ -14,6 +14,11 @@ class ReviewsConfig(AppConfig):
         from reviews.services.policies import may_review
 
         register_jobs()
+        from permissions.sod import flag_candidates
+        from reviews.evidence import EVIDENCE_HOOKS
+
+        if flag_candidates not in EVIDENCE_HOOKS:  # separation-of-duties violations flag the items that make them
+            EVIDENCE_HOOKS.append(flag_candidates)
         register(NavEntry(_("My reviews"), "reviews:mine", permitted(SystemModule.REVIEWS, Action.REVIEW)))
         register(NavEntry(_("Access reviews"), "reviews:campaigns", permitted(SystemModule.REVIEWS, Action.VIEW)))
         # Reviewers decide who keeps access: MFA is required of them under every tenant policy.

@@ -25,6 +25,10 @@ from permissions.models import BuiltinRole, Grant, GroupMembership, Module, Role
 from permissions.vocabulary import BITS, Action, actions_of
 from reviews.models import ItemKind, Recommendation, ScopeMode
 
+#: Further evidence, added to every candidate of a campaign: callables (candidates, now), registered in the apps'
+#: ready() (separation-of-duties flags: ``permissions.sod.flag_candidates``; lessons: ``training.evidence``).
+EVIDENCE_HOOKS: list = []
+
 UNUSED_DAYS = 90
 RECENT_DAYS = 30
 RARE_SHARE = 0.30
@@ -301,4 +305,6 @@ def collect(policy, now: datetime) -> tuple[list[Candidate], _World]:
     if policy.include_grants:
         candidates += _grant_candidates(world, policy, users)
     annotate_with_proposals(candidates)  # access intelligence: confidence and reason of a stored proposal
+    for hook in EVIDENCE_HOOKS:
+        hook(candidates, now)
     return candidates, world

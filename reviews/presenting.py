@@ -36,8 +36,20 @@ def reason_text(code: str, params: dict) -> str:
         "common": lambda: _("Held by %(percent)s%% of %(basis)s.") % {**params, "basis": basis},
         "some_peers": lambda: _("Held by %(percent)s%% of %(basis)s.") % {**params, "basis": basis},
         "no_peers": lambda: _("No peers to compare with."),
+        "sod_conflict": lambda: _("Part of a separation-of-duties violation: %(rules)s.") % params,
+        "training": lambda: _training_text(params),
     }
     return texts.get(code, lambda: code)()
+
+
+def _training_text(params: dict) -> str:
+    from training.lessons import get
+
+    keys = [key for key in (params.get("lessons") or "").split(", ") if key]
+    if not keys:
+        return _("No security lesson completed.")
+    titles = [str(get(key).title) if get(key) else key for key in keys]
+    return _("Security lessons completed: %(lessons)s.") % {"lessons": ", ".join(titles)}
 
 
 def access_text(item) -> str:

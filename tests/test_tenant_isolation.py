@@ -44,6 +44,10 @@ FOREIGN_IDS: dict[str, Callable] = {
     "proposal_id": lambda tenant: _foreign_intelligence(tenant, "proposal"),
     "role_proposal_id": lambda tenant: _foreign_intelligence(tenant, "role_proposal"),
     "alert_id": lambda tenant: _foreign_intelligence(tenant, "alert"),
+    "sod_rule_id": lambda tenant: _foreign_api_object(tenant, "sod_rule"),
+    "requirement_id": lambda tenant: _foreign_api_object(tenant, "training_requirement"),
+    # Lessons are code, the same in every tenant: the nearest thing to "another tenant's" is a key none has.
+    "lesson_key": lambda tenant: ("no-such-lesson", "Foreign lesson"),
 }
 
 
@@ -52,6 +56,7 @@ FOREIGN_IDS: dict[str, Callable] = {
 # A review's policy, campaign and item come from one review (its subject's e-mail can be made only once).
 OWN_IDS: dict[str, Callable] = {
     "module_key": lambda tenant: ("reports", "reports"),
+    "lesson_key": lambda tenant: ("protect-account", ""),
     "policy_id": lambda tenant: _own_review(tenant, "policy"),
     "campaign_id": lambda tenant: _own_review(tenant, "campaign"),
     "item_id": lambda tenant: _own_review(tenant, "item"),

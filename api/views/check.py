@@ -40,6 +40,7 @@ class CheckAnswer(serializers.Serializer):
     allowed = serializers.BooleanField()
     paths = _Path(many=True, required=False)
     reasons = serializers.ListField(child=serializers.CharField(), required=False)
+    conflicts = serializers.ListField(child=serializers.CharField(), required=False)
 
 
 class _CheckView(TenantAPIView):

@@ -30,11 +30,19 @@ class GrantSerializer(serializers.ModelSerializer):
     module = TenantSlugField(Module, slug_field="key")
     resource = tenant_field(Resource, required=False, allow_null=True)
     actions = serializers.ListField(child=serializers.ChoiceField(Action.choices), min_length=1, write_only=True)
+    justification = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=1000,
+        help_text="Justification of a separation-of-duties exception (the grant waits for a second administrator).",
+    )
 
     class Meta:
         model = Grant
         fields = [
             "id",
+            "justification",
             "user",
             "group",
             "module",
@@ -117,6 +125,7 @@ class GrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewS
             group=data.get("group"),
             resource=data.get("resource"),
             expires_at=data.get("expires_at"),
+            justification=data.get("justification", ""),
         )
         if isinstance(result, PendingChange):
             return accepted(result)

@@ -20,6 +20,17 @@ EXPIRY_PRESETS = [
 ]
 
 
+def justification_field() -> forms.CharField:
+    """The optional justification of a separation-of-duties exception (the forms of changes that give access)."""
+    return forms.CharField(
+        label=_("Justification of a separation-of-duties exception"),
+        help_text=_("Only when a rule that allows exceptions asks for one: a second administrator reads it."),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
 class GrantForm(CleanInputMixin, forms.Form):
     """To a user (by e-mail) or a group; on a module or one resource; actions; reason; optional expiry."""
 
@@ -40,6 +51,7 @@ class GrantForm(CleanInputMixin, forms.Form):
         ),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
     )
+    justification = justification_field()
 
     def __init__(self, *args, reader, **kwargs):
         super().__init__(*args, **kwargs)

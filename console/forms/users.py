@@ -4,6 +4,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from console.forms.grants import justification_field
 from permissions.models import Group, Role
 from portal.forms import CleanInputMixin, column
 
@@ -82,6 +83,7 @@ class InviteForm(CleanInputMixin, forms.Form):
 class RoleChangeForm(CleanInputMixin, forms.Form):
     role = forms.ModelChoiceField(label=_("New role"), queryset=Role.objects.none())
     reason = forms.CharField(label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+    justification = justification_field()
 
     def __init__(self, *args, roles, **kwargs):
         super().__init__(*args, **kwargs)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
-from permissions.services.errors import AccessRefused, ErrorCode
+from permissions.services.errors import DETAILED, AccessRefused, ErrorCode
 
 PAGE_SIZE = 25
 
@@ -54,11 +55,18 @@ def refusal_text(error: AccessRefused) -> str:
     detail = str(error)
     if error.code == ErrorCode.INVALID and detail and detail != text:
         text = f"{text} ({detail})"  # the service's detail of an invalid change
+    elif error.code in DETAILED and detail and detail != text:
+        text = detail  # the rule or lesson that refuses, named
     if error.missing:
         text += " " + _("Missing: %(actions)s.") % {"actions": ", ".join(str(a.label) for a in error.missing)}
     return text
 
 
 def show_refusal(request, error: AccessRefused) -> None:
-    """Nothing changed: say why."""
-    messages.error(request, refusal_text(error))
+    """Nothing changed: say why (with a link to what lifts the refusal, when there is one)."""
+    if error.link:
+        messages.error(
+            request, format_html('{} <a href="{}">{}</a>', refusal_text(error), error.link, _("Open the lesson"))
+        )
+    else:
+        messages.error(request, refusal_text(error))

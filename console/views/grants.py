@@ -78,6 +78,7 @@ def new_grant(request):
                 group=data["group"],
                 resource=data["resource"],
                 expires_at=data["expires_at"],
+                justification=data.get("justification", ""),
             )
         except AccessRefused as error:
             show_refusal(request, error)

@@ -120,7 +120,11 @@ def change_role(request, user_id: int):
             return step_up_keeping_form(request)
         try:
             result = role_services.change_user_role(
-                subject, role, actor=request.user, reason=form.cleaned_data["reason"]
+                subject,
+                role,
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+                justification=form.cleaned_data["justification"],
             )
         except AccessRefused as error:
             show_refusal(request, error)

@@ -7,6 +7,7 @@ from permissions.models.modules import Module
 from permissions.models.resources import Resource
 from permissions.models.roles import BuiltinRole, Role, RolePermission
 from permissions.models.sharing import SharingRule
+from permissions.models.sod import SodException, SodRule
 from permissions.models.usage import UsageRecord
 from permissions.models.versions import AuthzVersion
 
@@ -25,5 +26,7 @@ __all__ = [
     "Role",
     "RolePermission",
     "SharingRule",
+    "SodException",
+    "SodRule",
     "UsageRecord",
 ]

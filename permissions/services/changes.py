@@ -13,6 +13,7 @@ from audit.events import EventType
 from audit.recording import Target
 from permissions import engine
 from permissions.models import Group, GroupMembership, Module, PendingChange, Resource, Role, RolePermission
+from permissions.services import gates
 from permissions.services.checks import require, same_tenant
 from permissions.services.errors import AccessRefused, ErrorCode
 from permissions.services.hierarchy import Right, require_outranks, require_outranks_all
@@ -155,7 +156,10 @@ def _apply(change: PendingChange, *, approver):
             group=group,
             resource=resource,
             expires_at=expires_at,
+            exempt=payload.get("sod_exceptions") or (),
         )
+        gain = grants.grant_gain(module, mask_of(payload["actions"]), user=user, group=group)
+        gates.record_exceptions(gain, payload, requested_by=requester, approved_by=approver)
         return grants.apply_grant(
             actor=requester,
             module=module,
@@ -175,7 +179,10 @@ def _apply(change: PendingChange, *, approver):
         role = Role.objects.get(pk=payload["role"])
         require_approver_holds(approver, roles.matrix_of(role).items())
         require_outranks(approver, user)  # the approver may act on this user at all (INS-1)
-        return roles.apply_role_change(user, role, actor=requester, reason=change.reason)
+        gates.record_exceptions(gates.Gain([user], role=role), payload, requested_by=requester, approved_by=approver)
+        return roles.apply_role_change(
+            user, role, actor=requester, reason=change.reason, exempt=payload.get("sod_exceptions") or ()
+        )
     if change.kind == PendingChange.Kind.MATRIX:
         return _apply_matrix_change(change, approver=approver)
     if change.kind == PendingChange.Kind.MEMBERSHIP:
@@ -192,7 +199,12 @@ def _apply(change: PendingChange, *, approver):
         )
         if GroupMembership.objects.filter(group=group, user=user).exists():
             return GroupMembership.objects.get(group=group, user=user)
-        return groups.apply_add_member(group, user, actor=requester, owner=payload.get("owner", False))
+        gates.record_exceptions(
+            groups.membership_gain(group, user), payload, requested_by=requester, approved_by=approver
+        )
+        return groups.apply_add_member(
+            group, user, actor=requester, owner=payload.get("owner", False), exempt=payload.get("sod_exceptions") or ()
+        )
     if change.kind == PendingChange.Kind.SETTINGS:
         from accounts.services import apply_tenant_settings
 
@@ -235,4 +247,9 @@ def _apply_matrix_change(change: PendingChange, *, approver):
         require_outranks_all(approver, role.users.filter(is_active=True))  # it takes rights from holders
     if result == current:
         return role
-    return roles.apply_matrix(role, result, actor=change.requested_by, reason=change.reason)
+    gates.record_exceptions(
+        roles.matrix_gain(role, result), payload, requested_by=change.requested_by, approved_by=approver
+    )
+    return roles.apply_matrix(
+        role, result, actor=change.requested_by, reason=change.reason, exempt=payload.get("sod_exceptions") or ()
+    )

@@ -22,12 +22,26 @@ class ErrorCode(models.TextChoices):
     OUTRANKED = "outranked", _("You cannot act on a user who holds rights you do not hold yourself.")
     LAST_ADMINISTRATOR = "last_administrator", _("Refused: the tenant would be left without an active administrator.")
     APPROVER_LACKS = "approver_lacks", _("You cannot approve a change that gives rights you do not hold yourself.")
+    SOD_CONFLICT = "sod_conflict", _("Refused by a separation-of-duties rule.")
+    SOD_EXCEPTION_NEEDED = (
+        "sod_exception_needed",
+        _(
+            "A separation-of-duties rule allows this only as an exception: give a justification for a second "
+            "administrator to approve."
+        ),
+    )
+    TRAINING_REQUIRED = "training_required", _("A required security lesson has not been completed.")
+
+
+#: Refusals whose detail (the rule, the lesson) is the message shown to people.
+DETAILED = frozenset({"invalid", "sod_conflict", "sod_exception_needed", "training_required"})
 
 
 class AccessRefused(Exception):
     """A refused permission change, with a code and (for out-of-scope) the missing permissions."""
 
-    def __init__(self, code: ErrorCode, message: str = "", *, missing: list | None = None):
+    def __init__(self, code: ErrorCode, message: str = "", *, missing: list | None = None, link: str = ""):
         self.code = ErrorCode(code)
         self.missing = missing or []
+        self.link = link  # a page that lifts the refusal (the lesson to complete)
         super().__init__(str(message or self.code.label))

@@ -22,6 +22,7 @@ from permissions.models import (
     ResourceGroupPermission,
     ResourceUserPermission,
 )
+from permissions.services import gates
 from permissions.services.checks import require, require_scope, same_tenant
 from permissions.services.errors import AccessRefused, ErrorCode
 from permissions.services.escalation import grant_escalates
@@ -50,8 +51,46 @@ def resource_permissions() -> dict[int, Permission]:
     return {action.bit: by_codename[f"{action.value}_resource"] for action in Action}
 
 
-def validate_grant(*, actor, module, actions, reason, user=None, group=None, resource=None, expires_at=None):
+def grant_gain(module, mask: int, *, user=None, group=None) -> gates.Gain:
+    """What a grant gives (to the user, or to each member of the group), for ``gates.enforce``."""
+    if user is not None:
+        users = [user]
+    else:
+        members = GroupMembership.objects.filter(group=group, user__is_active=True).select_related("user")
+        users = [m.user for m in members]  # the active members: who can use what it gives
+    return gates.Gain(users=users, bits={module.pk: mask})
+
+
+def validate_grant(*, actor, module, actions, reason, user=None, group=None, resource=None, expires_at=None, **gate):
     """Refuse an invalid or escalating grant before it is applied or queued (coded AccessRefused)."""
+    return check_grant(
+        actor=actor,
+        module=module,
+        actions=actions,
+        reason=reason,
+        user=user,
+        group=group,
+        resource=resource,
+        expires_at=expires_at,
+        **gate,
+    )[0]
+
+
+def check_grant(
+    *,
+    actor,
+    module,
+    actions,
+    reason,
+    user=None,
+    group=None,
+    resource=None,
+    expires_at=None,
+    exempt=(),
+    justification="",
+) -> tuple[int, list]:
+    """``validate_grant`` and the gates' answer: (mask, the separation-of-duties exceptions it needs, which
+    ``justification`` asks a second administrator for; ``exempt`` lists rule ids already approved)."""
     tenant_id = module.tenant_id
     if actor is not None:
         same_tenant(actor.tenant_id, module)
@@ -74,7 +113,8 @@ def validate_grant(*, actor, module, actions, reason, user=None, group=None, res
             raise AccessRefused(ErrorCode.SELF_GRANT)
         require(actor, Action.CREATE, "grants")
         require_scope(actor, mask, resource or module)  # giving is bounded by scope (AZ-6), not by rank
-    return mask
+    gain = grant_gain(module, mask, user=user, group=group)
+    return mask, gates.enforce(gain, exempt=exempt, justification=justification)
 
 
 @transaction.atomic
@@ -90,14 +130,17 @@ def grant(
     expires_at: datetime | None = None,
     provenance: str = Provenance.MANUAL,
     reference: str = "",
+    justification: str = "",
 ):
     """Give ``actions`` on ``module`` (or one ``resource`` of it) to a user or a group.
 
-    Returns the Grant, or a PendingChange when the grant gives a system-module action (a second
-    administrator must approve it). Refuses (AccessRefused) self-grants, grants beyond the actor's
-    own rights, other tenants' objects and grants without a reason.
+    Returns the Grant, or a PendingChange when the grant gives a system-module action or is an exception
+    to a separation-of-duties rule (with ``justification``): a second administrator must approve it.
+    Refuses (AccessRefused) self-grants, grants beyond the actor's own rights, other tenants' objects,
+    grants without a reason, combinations a separation-of-duties rule forbids and rights whose required
+    security lesson the user has not completed.
     """
-    mask = validate_grant(
+    mask, exceptions = check_grant(
         actor=actor,
         module=module,
         actions=actions,
@@ -106,8 +149,9 @@ def grant(
         group=group,
         resource=resource,
         expires_at=expires_at,
+        justification=justification,
     )
-    if grant_escalates(module) and actor is not None:
+    if (grant_escalates(module) or exceptions) and actor is not None:
         from permissions.services.changes import request_change
 
         subject = user.email if user else group.name
@@ -115,6 +159,7 @@ def grant(
             actor=actor,
             kind=PendingChange.Kind.GRANT,
             payload={
+                **gates.exception_payload(exceptions, justification),
                 "module": module.pk,
                 "actions": [a.value for a in actions_of(mask)],
                 "user": user.pk if user else None,

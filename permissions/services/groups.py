@@ -9,6 +9,7 @@ from django.utils import timezone
 import audit
 from audit.events import EventType
 from permissions.models import Grant, Group, GroupMembership, PendingChange
+from permissions.services import gates
 from permissions.services.checks import require, require_scope, same_tenant
 from permissions.services.errors import AccessRefused, ErrorCode
 from permissions.services.escalation import grant_escalates
@@ -50,11 +51,20 @@ def live_grants(group: Group):
     )
 
 
+def membership_gain(group: Group, user) -> gates.Gain:
+    """What joining ``group`` gives ``user``: its live grants (a grant on one resource as its module's)."""
+    bits: dict[int, int] = {}
+    for module_id, mask in live_grants(group).values_list("module_id", "actions"):
+        bits[module_id] = bits.get(module_id, 0) | mask
+    return gates.Gain(users=[user], bits=bits)
+
+
 @transaction.atomic
-def add_member(group: Group, user, *, actor, owner: bool = False):
+def add_member(group: Group, user, *, actor, owner: bool = False, justification: str = ""):
     """Add ``user`` to ``group`` (group owners or holders of groups: change). Joining a group gives its
     grants, so: nobody adds themselves, the actor must hold what the group holds, and a group holding
-    system-module actions needs a second administrator (returns a PendingChange)."""
+    system-module actions, or an exception to a separation-of-duties rule (``justification``), needs a
+    second administrator (returns a PendingChange)."""
     if actor is not None:
         same_tenant(actor.tenant_id, group, user)
         if user.pk == actor.pk:
@@ -66,21 +76,25 @@ def add_member(group: Group, user, *, actor, owner: bool = False):
     grants = list(live_grants(group))
     for each in grants:
         require_scope(actor, each.actions, each.resource or each.module)
-    if actor is not None and any(grant_escalates(each.module) for each in grants):
+    exceptions = gates.enforce(membership_gain(group, user), justification=justification)
+    if actor is not None and (any(grant_escalates(each.module) for each in grants) or exceptions):
         from permissions.services.changes import request_change
 
+        payload = {"group": group.pk, "user": user.pk, "owner": owner}
         return request_change(
             actor=actor,
             kind=PendingChange.Kind.MEMBERSHIP,
-            payload={"group": group.pk, "user": user.pk, "owner": owner},
+            payload={**payload, **gates.exception_payload(exceptions, justification)},
             summary=f"{user.email} → {group.name}",
             reason="",
         )
     return apply_add_member(group, user, actor=actor, owner=owner)
 
 
-def apply_add_member(group: Group, user, *, actor, owner: bool = False) -> GroupMembership:
-    """Write the membership (ours and the auth group's, for guardian) and its event."""
+def apply_add_member(group: Group, user, *, actor, owner: bool = False, exempt=()) -> GroupMembership:
+    """Write the membership (ours and the auth group's, for guardian) and its event; refused when it would
+    make the user violate a separation-of-duties rule (``exempt``: rule ids a second administrator approved)."""
+    gates.enforce(membership_gain(group, user), exempt=exempt)
     membership = GroupMembership.objects.create(tenant_id=group.tenant_id, group=group, user=user, is_owner=owner)
     user.groups.add(group.auth_group_id)
     audit.record(

@@ -8,6 +8,7 @@ from django.utils.text import slugify
 import audit
 from audit.events import EventType
 from permissions.models import BuiltinRole, Module, PendingChange, Role, RolePermission
+from permissions.services import gates
 from permissions.services.checks import require, require_scope, same_tenant
 from permissions.services.errors import AccessRefused, ErrorCode
 from permissions.services.escalation import matrix_gain_escalates, role_escalates
@@ -23,6 +24,18 @@ def matrix_of(role: Role) -> dict[str, int]:
         for cell in RolePermission.objects.filter(role=role).select_related("module")
         if cell.actions
     }
+
+
+def matrix_gain(role: Role, matrix: dict[str, int]) -> gates.Gain:
+    """What giving ``role`` the matrix ``matrix`` ({module key: mask}) gives each of its holders."""
+    ids = dict(Module.objects.filter(key__in=list(matrix)).values_list("key", "pk"))
+    holders = list(role.users.filter(is_active=True).select_related("tenant"))  # who can use what it gives
+    old = matrix_of(role)
+    added = {
+        ids[key]: mask & ~old.get(key, 0) for key, mask in matrix.items() if key in ids and mask & ~old.get(key, 0)
+    }
+    new = {ids[key]: mask for key, mask in matrix.items() if key in ids}
+    return gates.Gain(users=holders, matrix=new, added=added)
 
 
 def _readable(matrix: dict[str, int]) -> dict[str, list[str]]:
@@ -132,8 +145,9 @@ def normalise_matrix(matrix) -> dict[str, int]:
 
 
 @transaction.atomic
-def set_role_matrix(role: Role, matrix, *, actor, reason: str = ""):
-    """Replace the role's matrix. Returns the role, or a PendingChange when it adds system-module actions.
+def set_role_matrix(role: Role, matrix, *, actor, reason: str = "", justification: str = ""):
+    """Replace the role's matrix. Returns the role, or a PendingChange when it adds system-module actions
+    or is an exception to a separation-of-duties rule (``justification``).
 
     Refuses: the actor's own role, the Administrator role (lock-out guard), actions the actor does
     not hold, actions that do not apply to a module.
@@ -158,22 +172,30 @@ def set_role_matrix(role: Role, matrix, *, actor, reason: str = ""):
     if any(mask & ~new.get(key, 0) for key, mask in old.items()):
         # Taking rights from a role changes everyone holding it: never someone holding more (INS-1).
         require_outranks_all(actor, role.users.filter(is_active=True))
-    if actor is not None and matrix_gain_escalates(old, new, modules):
+    exceptions = gates.enforce(matrix_gain(role, new), justification=justification)
+    if actor is not None and (matrix_gain_escalates(old, new, modules) or exceptions):
         from permissions.services.changes import request_change
 
         return request_change(
             actor=actor,
             kind=PendingChange.Kind.MATRIX,
-            payload={"role": role.pk, "matrix": new, "before": old},
+            payload={
+                "role": role.pk,
+                "matrix": new,
+                "before": old,
+                **gates.exception_payload(exceptions, justification),
+            },
             summary=f"{role.display_name}: {_readable(new)}",
             reason=reason or "",
         )
     return apply_matrix(role, new, actor=actor, reason=reason)
 
 
-def apply_matrix(role: Role, new: dict[str, int], *, actor, reason: str = "") -> Role:
+def apply_matrix(role: Role, new: dict[str, int], *, actor, reason: str = "", exempt=()) -> Role:
     """Write a validated matrix and its event (inside the caller's transaction). Refused when it would
-    leave the tenant without an active administrator (a custom role may be what makes someone one)."""
+    leave the tenant without an active administrator (a custom role may be what makes someone one), or
+    make a holder violate a separation-of-duties rule (``exempt``: rule ids a second administrator approved)."""
+    gates.enforce(matrix_gain(role, new), exempt=exempt)
     old = matrix_of(role)
     modules = {m.key: m for m in Module.objects.all()}
     loses_console = any(modules[key].is_system and mask & ~new.get(key, 0) for key, mask in old.items())
@@ -197,9 +219,10 @@ def apply_matrix(role: Role, new: dict[str, int], *, actor, reason: str = "") ->
 
 
 @transaction.atomic
-def change_user_role(user, role: Role, *, actor, reason: str = ""):
+def change_user_role(user, role: Role, *, actor, reason: str = "", justification: str = ""):
     """Give ``user`` another role. Returns the user, or a PendingChange when the role holds system-module
-    actions (making someone an Administrator needs a second administrator)."""
+    actions (making someone an Administrator needs a second administrator) or the change is an exception to
+    a separation-of-duties rule (``justification``)."""
     if actor is not None:
         same_tenant(actor.tenant_id, user, role)
         if user.pk == actor.pk:
@@ -211,22 +234,25 @@ def change_user_role(user, role: Role, *, actor, reason: str = ""):
         return user
     for key, mask in matrix_of(role).items():
         require_scope(actor, mask, key)
-    if actor is not None and role_escalates(role):
+    exceptions = gates.enforce(gates.Gain([user], role=role), justification=justification)
+    if actor is not None and (role_escalates(role) or exceptions):
         from permissions.services.changes import request_change
 
         return request_change(
             actor=actor,
             kind=PendingChange.Kind.ROLE_CHANGE,
-            payload={"user": user.pk, "role": role.pk},
+            payload={"user": user.pk, "role": role.pk, **gates.exception_payload(exceptions, justification)},
             summary=f"{user.email} → {role.display_name}",
             reason=reason,
         )
     return apply_role_change(user, role, actor=actor, reason=reason)
 
 
-def apply_role_change(user, role: Role, *, actor, reason: str = ""):
+def apply_role_change(user, role: Role, *, actor, reason: str = "", exempt=()):
     """Write the role change and its event (inside the caller's transaction); refused when it would leave
-    the tenant without an active administrator."""
+    the tenant without an active administrator, or make the user violate a separation-of-duties rule
+    (``exempt``: rule ids a second administrator approved)."""
+    gates.enforce(gates.Gain([user], role=role), exempt=exempt)
     before = user.role.key if user.role_id else None
     with keeps_an_administrator(user.tenant_id):
         user.role = role

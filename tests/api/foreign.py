@@ -54,6 +54,26 @@ def make(tenant, kind):
             )
             rule = sharing_rules.create_rule(rule, actor=admin)
             return rule.pk, rule.name
+        if kind == "sod_rule":
+            from permissions.services import sod_rules
+
+            rule = sod_rules.create_rule(
+                actor=admin,
+                tenant=tenant,
+                name="Foreign basic users delete nothing",
+                reason="r",
+                first_role=builtin_role(tenant, "basic"),  # a role side: other objects' set-up never violates it
+                second_module=reports,
+                second_actions=["delete"],
+            )
+            return rule.pk, rule.name
+        if kind == "training_requirement":
+            from training.services import create_requirement
+
+            made = create_requirement(
+                actor=admin, tenant=tenant, lesson="four-eyes", module=reports, actions=["export"]
+            )
+            return made.pk, "four-eyes"
         if kind == "key":
             issued = keys.create_key(actor=admin, name="Foreign integration", scopes={"reports": ["view"]})
             return issued.key.pk, issued.key.name
