@@ -6,9 +6,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from permissions.models import Group, Module, Role
+from permissions.models import BuiltinRole, Group, Module, Role
 from portal.forms import CleanInputMixin
-from permissions.models import BuiltinRole
 from reviews.models import Recommendation, ReviewerKind, ReviewPolicy
 
 LATER_STAGES = (2, 3)

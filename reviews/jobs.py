@@ -1,4 +1,6 @@
-"""The review jobs the scheduler runs (portal.jobs): open, remind, escalate, close (or move to the next stage), apply. Each is idempotent."""
+"""The review jobs the scheduler runs (portal.jobs): open, remind, escalate, end stages or close, apply.
+
+Each is idempotent."""
 
 from __future__ import annotations
 

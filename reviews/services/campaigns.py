@@ -38,8 +38,8 @@ from reviews.models import (
 )
 from reviews.routing import Router, Target
 from reviews.scheduling import current_period, is_period, next_period, window
-from reviews.stages import policy_stages, stage_end
 from reviews.services.errors import ReviewRefused
+from reviews.stages import policy_stages, stage_end
 
 logger = logging.getLogger("portcullis.reviews")
 BATCH = 5000
