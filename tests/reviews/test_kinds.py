@@ -15,7 +15,6 @@ from reviews.services import ReviewRefused, applying, campaigns, decisions
 from reviews.services.errors import SELF_REVIEW
 from tests.reviews.helpers import NEW_KINDS, every_kind, make_policy
 
-
 CHANGES = ("group.member_removed", "role.matrix_changed", "sharing_rule.deleted", "user.organisation_changed")
 
 
