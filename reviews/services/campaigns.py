@@ -239,11 +239,12 @@ def close_overdue(tenant, now: datetime | None = None) -> int:
     ended = 0
     due = Q(stage_due_at__lte=now) | Q(stage_due_at__isnull=True, due_at__lte=now) | Q(due_at__lte=now)
     for campaign in ReviewCampaign.objects.filter(due, state=ReviewCampaign.State.OPEN):
-        while end_stage(campaign, actor=None, now=now):
+        while campaign.is_open and campaign.current_stage_due <= now:
+            # The stage seen due is passed on: a concurrent run that already ended it makes this a no-op.
+            if not end_stage(campaign, actor=None, now=now, stage=campaign.stage):
+                break
             ended += 1
             campaign.refresh_from_db()
-            if not campaign.is_open or campaign.current_stage_due > now:
-                break
     return ended
 
 

@@ -29,14 +29,17 @@ SETTLED = [Decision.REVOKE, Decision.REDUCE]
 _ROUTE_FIELDS = ("pk", "kind", "user_id", "role_id", "target_id", "route")
 
 
-def end_stage(campaign: ReviewCampaign, *, actor, now: datetime | None = None) -> bool:
-    """End the campaign's current stage: start the next one, or close the campaign after its last stage."""
+def end_stage(campaign: ReviewCampaign, *, actor, stage: int, now: datetime | None = None) -> bool:
+    """End stage ``stage`` of the campaign: start the next one, or close the campaign after its last stage.
+    False when the campaign is no longer at that stage (another run ended it) or not open."""
     from reviews.services.campaigns import close_campaign
 
     campaign = ReviewCampaign.objects.select_related("policy").get(pk=campaign.pk)
+    if campaign.stage != stage:
+        return False
     if campaign.is_last_stage:
         return close_campaign(campaign, actor=actor, now=now)
-    return advance_stage(campaign, actor=actor, now=now, stage=campaign.stage)
+    return advance_stage(campaign, actor=actor, now=now, stage=stage)
 
 
 def _keep_history(campaign: ReviewCampaign, stage: int) -> None:

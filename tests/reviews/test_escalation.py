@@ -9,6 +9,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.scoping import tenant_scope
 from audit.models import AuditEvent
+from permissions.models import Module
 from reviews.models import ReviewCampaign, ReviewDelegation, ReviewItem
 from reviews.services import ReviewRefused, campaigns, delegations
 from reviews.services.escalation import escalate
@@ -26,6 +27,9 @@ def team(acme, acme_admin, acme_reviewer):
 
 
 def _open(acme, reviewers, fallback, **values):
+    """A policy of the reports grants only (not the reviewers' own grants of the reviews module)."""
+    with tenant_scope(acme):
+        reports = Module.objects.get(key="reports").pk
     make_policy(
         acme,
         fallback=fallback,
@@ -33,6 +37,8 @@ def _open(acme, reviewers, fallback, **values):
         start_date=timezone.now().date(),
         reviewer_kind="chosen",
         reviewers=[r.pk for r in reviewers],
+        scope_mode="chosen",
+        scope_modules=[reports],
         **values,
     )
     with tenant_scope(acme):
@@ -40,14 +46,17 @@ def _open(acme, reviewers, fallback, **values):
         return ReviewCampaign.objects.get(state="open")
 
 
-def test_an_inactive_reviewers_items_go_to_the_fallback_once(acme, acme_admin, acme_reviewer, team, mailoutbox):
+def test_an_inactive_reviewers_items_go_to_the_fallback_once(
+    acme, acme_admin, acme_reviewer, team, mailoutbox, django_capture_on_commit_callbacks
+):
     campaign = _open(acme, [team["second"]], acme_reviewer)
     with tenant_scope(acme):
         assert set(ReviewItem.objects.filter(campaign=campaign).values_list("reviewer_id", flat=True)) == {
             team["second"].pk
         }
         User.objects.filter(pk=team["second"].pk).update(is_active=False)
-        assert escalate(acme) == 3
+        with django_capture_on_commit_callbacks(execute=True):
+            assert escalate(acme) == 3
         assert escalate(acme) == 0
         items = ReviewItem.objects.filter(campaign=campaign)
         assert set(items.values_list("reviewer_id", "routed", "delegated_from_id")) == {
@@ -73,7 +82,7 @@ def test_overdue_items_escalate_after_the_set_days_and_only_once(acme, acme_admi
 
 
 def test_the_fallback_never_gets_their_own_access(acme, acme_admin, acme_reviewer, team):
-    grant_on(acme, acme_reviewer, "products")
+    grant_on(acme, acme_reviewer)
     campaign = _open(acme, [team["second"]], acme_reviewer)
     with tenant_scope(acme):
         own = ReviewItem.objects.get(campaign=campaign, user=acme_reviewer)
@@ -135,10 +144,6 @@ def test_delegations_are_checked(acme, acme_admin, acme_reviewer, team):
         with pytest.raises(ReviewRefused):  # overlapping
             delegations.delegate(
                 actor=acme_reviewer, to=acme_admin, starts_at=now, ends_at=now + timedelta(days=1), reason="x"
-            )
-        with pytest.raises(ReviewRefused):  # the delegate may not hand them on in the same period
-            delegations.delegate(
-                actor=team["second"], to=acme_admin, starts_at=now, ends_at=now + timedelta(days=1), reason="x"
             )
         with pytest.raises(ReviewRefused):
             delegations.delegate(

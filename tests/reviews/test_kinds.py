@@ -1,6 +1,8 @@
 """Reviews of everything that gives access: group memberships, groups' grants, roles' matrices,
 organisation memberships and sharing rules; each revoke applied once, through its audited service."""
 
+from datetime import timedelta
+
 import pytest
 from django.utils import timezone
 
@@ -214,7 +216,7 @@ def test_only_grants_and_roles_can_be_reduced(acme, acme_admin, world):
                 actor=reviewer,
                 decision="reduce",
                 justification="less",
-                reduce_expires_at=timezone.now() + timezone.timedelta(days=3),
+                reduce_expires_at=timezone.now() + timedelta(days=3),
             )
 
 

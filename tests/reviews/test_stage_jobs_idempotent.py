@@ -16,6 +16,7 @@ from audit.models import AuditEvent
 from reviews.models import ReviewCampaign, ReviewItem, StageDecision
 from reviews.services import applying, campaigns, decisions, revoking, stages
 from reviews.services.escalation import escalate
+from reviews.sod import own_access_q
 from tests.reviews.helpers import NEW_KINDS, every_kind, make_policy
 from tests.reviews.test_concurrency import _twice_at_once
 
@@ -26,13 +27,8 @@ class Crash(BaseException):
 
 def _campaign(acme, world, **values):
     later = [{"reviewer_kind": "administrators", "reviewers": [], "fallback": world["reviewer"].pk, "duration_days": 7}]
-    make_policy(
-        acme,
-        fallback=world["reviewer"],
-        start_date=timezone.now().date(),
-        later_stages=later,
-        **{**NEW_KINDS, **values},
-    )
+    values.setdefault("later_stages", later)
+    make_policy(acme, fallback=world["reviewer"], start_date=timezone.now().date(), **{**NEW_KINDS, **values})
     with tenant_scope(acme):
         campaigns.open_due_campaigns(acme)
         return ReviewCampaign.objects.get(state="open")
@@ -79,7 +75,7 @@ def test_two_runs_at_once_end_a_stage_once_escalate_once_and_apply_once(acme, ac
         with tenant_scope(acme):
             return applying.apply_campaign(ReviewCampaign.objects.get(pk=campaign.pk))
 
-    assert sorted(_twice_at_once(apply_now)) == [0, len(revoked)]
+    assert sum(_twice_at_once(apply_now)) == len(revoked)
     with tenant_scope(acme):
         assert AuditEvent.objects.filter(event_type="group.member_removed").count() == 2  # alice, owner@
         assert AuditEvent.objects.filter(event_type="user.organisation_changed", after__organisation=None).count() == 2
@@ -146,7 +142,13 @@ def test_a_crash_mid_escalation_moves_nothing_and_the_next_run_moves_once(acme, 
     with tenant_scope(acme):
         User.objects.filter(pk=acme_admin.pk).update(is_active=False)
         waiting = ReviewItem.objects.filter(campaign=campaign, reviewer=acme_admin).count()
-        assert waiting
+        # the fallback's own access (the matrix of the role they hold) has nobody else to go to: it stays
+        movable = (
+            ReviewItem.objects.filter(campaign=campaign, reviewer=acme_admin)
+            .exclude(own_access_q(acme_reviewer))
+            .count()
+        )
+        assert 0 < movable <= waiting
     real = escalation._move
 
     def crash(*args):
@@ -160,6 +162,6 @@ def test_a_crash_mid_escalation_moves_nothing_and_the_next_run_moves_once(acme, 
         assert ReviewItem.objects.filter(campaign=campaign, reviewer=acme_admin).count() == waiting
         assert not AuditEvent.objects.filter(event_type="review.escalated").exists()
         monkeypatch.setattr(escalation, "_move", real)
-        assert escalate(acme) == waiting
+        assert escalate(acme) == movable
         assert escalate(acme) == 0
         assert AuditEvent.objects.filter(event_type="review.escalated").count() >= 1
