@@ -89,6 +89,20 @@ def used(tenant, user, module_key="reports", *, days_ago, action=Action.VIEW, re
         )
 
 
+def _foreign_delegation(tenant):
+    """A delegation of ``tenant``'s reviewer (its reason must not leak)."""
+    from reviews.services.delegations import delegate
+
+    first = make_reviewer(tenant, f"delegator@{tenant.slug}.example")
+    second = make_reviewer(tenant, f"delegate@{tenant.slug}.example")
+    now = timezone.now()
+    with tenant_scope(tenant):
+        made = delegate(
+            actor=first, to=second, starts_at=now, ends_at=now + timedelta(days=5), reason="Secret sabbatical plans"
+        )
+    return made.pk, made.reason
+
+
 def age_user(user, days):
     """Pretend the user joined ``days`` ago."""
     from accounts.models import User
@@ -103,6 +117,8 @@ def foreign_review(tenant, what):
     from reviews.models import ReviewItem
     from reviews.services.campaigns import open_due_campaigns
 
+    if what == "delegation":
+        return _foreign_delegation(tenant)
     admin = UserFactory(tenant=tenant, role_key=BuiltinRole.ADMINISTRATOR)
     subject = UserFactory(tenant=tenant, email=f"secret-subject@{tenant.slug}.example")
     grant_on(tenant, subject)
