@@ -2,6 +2,8 @@
 administrator (advanced1) decides first; the administrator ends the stage; the tenant's reviewer sees the
 first stage's decision, decides what it kept, and the campaign closes and applies both revocations."""
 
+from datetime import timedelta
+
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -115,3 +117,27 @@ def test_the_organisation_administrator_then_the_reviewer_decide(page, live_serv
     with tenant_scope(acme):
         assert User.objects.get(email="basic1@acme.example").organisation_id is None
         assert User.objects.get(email="basic5@acme.example").organisation_id is None
+
+
+def test_the_reviewer_delegates_their_reviews_for_a_holiday_then_ends_it(page, live_server, demo):
+    log_in(page, live_server, "reviewer@acme.example")
+    page.goto(f"{live_server.url}/reviews/mine/")
+    page.get_by_test_id("delegations-link").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Delegate my reviews")
+    today = timezone.now().date()
+    page.get_by_label("Delegate to (e-mail)").fill("reviewer@acme.example")
+    page.get_by_label("From", exact=True).fill(today.isoformat())
+    page.get_by_label("Until", exact=True).fill((today + timedelta(days=10)).isoformat())
+    page.get_by_label("Reason", exact=True).fill("Two weeks of holiday")
+    page.get_by_test_id("delegate").click()
+    expect(page.get_by_test_id("delegation-form").get_by_role("alert")).to_have_text("Choose someone else.")
+    page.get_by_label("Delegate to (e-mail)").fill("admin@acme.example")
+    page.get_by_test_id("delegate").click()
+    expect(page.locator(".message-success")).to_have_text("Your reviews are delegated.")
+    expect(page.get_by_test_id("delegations")).to_contain_text("Two weeks of holiday")
+    page.get_by_role("link", name="My reviews").first.click()
+    expect(page.get_by_test_id("delegating")).to_contain_text("Your reviews go to admin@acme.example")
+    page.get_by_test_id("delegations-link").click()
+    page.get_by_role("button", name="End now").click()
+    expect(page.locator(".message-success")).to_have_text("Delegation ended.")
+    expect(page.get_by_test_id("delegations")).to_contain_text("ended")
