@@ -295,6 +295,15 @@ def sharing_candidates(world, policy, make) -> list:
     return out
 
 
+def world_at(now):
+    """The tenant's access as routing reads it (the evidence world and its ``extra``), without candidates."""
+    from reviews.evidence import _World
+
+    world = _World(now)
+    world.extra = Extra(world)
+    return world
+
+
 def collect_more(world, policy, users: dict, make) -> list:
     """The candidates of every new kind the policy includes (``make`` builds an empty candidate)."""
     world.extra = Extra(world)

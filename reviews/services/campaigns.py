@@ -129,7 +129,7 @@ def open_campaign(campaign: ReviewCampaign, *, now: datetime | None = None) -> b
         # Each reviewer's items side by side on disk, in the order "My reviews" shows them (user, then access).
         items.sort(key=lambda i: (i.reviewer_id, i.user_id or 0, i.kind != "role", i.access_key))
         ReviewItem.objects.bulk_create(items, batch_size=BATCH)
-        campaign.stage, campaign.stage_count, campaign.stage_opened_at = 1, len(stages), now
+        campaign.stage, campaign.stage_count, campaign.stage_opened_at = 1, len(stages), campaign.opens_at
         campaign.stage_due_at = min(stage_end(policy, campaign.opens_at, 1), campaign.due_at)
         campaign.state = ReviewCampaign.State.OPEN
         campaign.opened_at = now

@@ -18,7 +18,8 @@ import audit
 from audit.events import EventType
 from permissions.services.checks import require
 from permissions.vocabulary import Action, SystemModule
-from reviews import evidence, notify
+from reviews import notify
+from reviews.kinds import world_at
 from reviews.models import Decision, ReviewCampaign, ReviewItem, StageDecision
 from reviews.routing import Router, target_of
 from reviews.stages import stage_end, stage_of
@@ -71,10 +72,7 @@ def _move_on(campaign: ReviewCampaign, stage: int, now: datetime) -> tuple[int, 
     rows = list(moving.values(*_ROUTE_FIELDS))
     if not rows:
         return 0, set()
-    world = evidence._World(now)
-    from reviews.kinds import Extra
-
-    world.extra = Extra(world)
+    world = world_at(now)
     router = Router(policy, world, stage_of(policy, stage + 1), now)
     groups: dict[tuple, list[int]] = defaultdict(list)
     for row in rows:
