@@ -80,6 +80,7 @@ class PolicyForm(CleanInputMixin, forms.ModelForm):
         self.fields["scope_groups"].choices = [(g.pk, g.name) for g in Group.objects.all()]
         self.fields["scope_modules"].choices = [(m.pk, m.key) for m in Module.objects.order_by("key")]
         self.fields["reviewers"].choices = [(u.pk, u.email) for u in users]
+        self.fields["escalate_after_days"].required = False  # empty: never
         self._add_stages(users)
         self._add_role_owners(users)
         order = list(self.Meta.fields)
@@ -142,6 +143,7 @@ class PolicyForm(CleanInputMixin, forms.ModelForm):
         for key in ("scope_roles", "scope_groups", "scope_modules", "reviewers"):
             data[key] = [int(v) for v in data.get(key) or []]
         data["fallback_reviewer"] = User.objects.filter(pk=int(data.pop("fallback"))).first()
+        data["escalate_after_days"] = data.get("escalate_after_days") or 0
         data["later_stages"] = self._later_stages(data)
         data["role_owners"] = {
             key.removeprefix("role_owner_"): int(data.pop(key))

@@ -188,3 +188,61 @@ def test_policy_stages_are_checked(acme, acme_admin, world):
             actor=acme_admin, tenant=acme, values={**base, "later_stages": [{**stage, "duration_days": 7}]}
         )
         assert saved.later_stages[0]["fallback"] == world["reviewer"].pk and saved.total_days == 21
+
+
+def _form(reviewer, fallback, **extra):
+    return {
+        "name": "Staged by the form",
+        "include_memberships": "on",
+        "include_matrices": "on",
+        "scope_mode": "all",
+        "cadence": "quarterly",
+        "start_date": "2026-07-01",
+        "duration_days": "7",
+        "reviewer_kind": "organisation_admins",
+        "fallback": fallback.pk,
+        "unanswered": "keep",
+        "max_revoke_percent": "25",
+        "stage2_kind": "chosen",
+        "stage2_reviewers": [reviewer.pk],
+        "stage2_fallback": fallback.pk,
+        "stage2_days": "10",
+        **extra,
+    }
+
+
+def test_the_policy_form_saves_stages_and_role_owners(acme, acme_admin, admin_client_acme, world):
+    from reviews.models import ReviewPolicy
+
+    analyst = world["analyst"]
+    response = admin_client_acme.post(
+        "/reviews/policies/new/",
+        _form(world["reviewer"], world["orgadmin"], **{f"role_owner_{analyst.pk}": world["owner"].pk}),
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    with tenant_scope(acme):
+        policy = ReviewPolicy.objects.get(name="Staged by the form")
+    assert policy.later_stages == [
+        {
+            "reviewer_kind": "chosen",
+            "reviewers": [world["reviewer"].pk],
+            "fallback": world["orgadmin"].pk,
+            "duration_days": 10,
+        }
+    ]
+    assert policy.role_owners == {str(analyst.pk): world["owner"].pk}
+    assert (policy.include_memberships, policy.include_matrices, policy.include_sharing) == (True, True, False)
+    page = admin_client_acme.get(f"/reviews/policies/{policy.pk}/").content.decode()
+    assert 'name="stage2_days" value="10"' in page
+
+
+def test_the_policy_form_refuses_a_stage_reviewer_of_another_tenant(acme, acme_admin, admin_client_acme, world, globex):
+    from tests.reviews.helpers import make_reviewer
+
+    stranger = make_reviewer(globex)
+    response = admin_client_acme.post("/reviews/policies/new/", _form(stranger, world["orgadmin"]))
+    assert response.status_code == 200
+    with tenant_scope(acme):
+        from reviews.models import ReviewPolicy
+
+        assert not ReviewPolicy.objects.filter(name="Staged by the form").exists()
