@@ -26,9 +26,8 @@ def _stage_fields(n: int) -> dict:
             label=_("Stage %(n)s: chosen reviewers") % {"n": n}, required=False
         ),
         f"stage{n}_fallback": forms.ChoiceField(label=_("Stage %(n)s: fallback reviewer") % {"n": n}, required=False),
-        f"stage{n}_days": forms.IntegerField(
-            label=_("Stage %(n)s: duration (days)") % {"n": n}, required=False, min_value=3, max_value=90
-        ),
+        # The range (3 to 90 days) is the service's to check, with its message.
+        f"stage{n}_days": forms.IntegerField(label=_("Stage %(n)s: duration (days)") % {"n": n}, required=False),
     }
 
 
