@@ -78,7 +78,12 @@ def test_two_runs_at_once_end_a_stage_once_escalate_once_and_apply_once(acme, ac
     assert sum(_twice_at_once(apply_now)) == len(revoked)
     with tenant_scope(acme):
         assert AuditEvent.objects.filter(event_type="group.member_removed").count() == 2  # alice, owner@
-        assert AuditEvent.objects.filter(event_type="user.organisation_changed", after__organisation=None).count() == 2
+        assert _left_their_organisation() == 2
+
+
+def _left_their_organisation() -> int:
+    events = AuditEvent.objects.filter(event_type="user.organisation_changed")
+    return sum(1 for event in events if event.after == {"organisation": None})
 
 
 def test_a_crash_mid_apply_leaves_each_revoke_applied_once(acme, acme_admin, acme_reviewer, monkeypatch):
@@ -105,7 +110,7 @@ def test_a_crash_mid_apply_leaves_each_revoke_applied_once(acme, acme_admin, acm
         campaign.refresh_from_db()
         assert applying.apply_campaign(campaign) == len(revoked) - len(done)
         assert set(ReviewItem.objects.filter(pk__in=revoked).values_list("apply_result", flat=True)) == {"applied"}
-        assert AuditEvent.objects.filter(event_type="user.organisation_changed", after__organisation=None).count() == 2
+        assert _left_their_organisation() == 2
 
 
 def test_a_crash_mid_stage_change_changes_nothing_and_the_next_run_does_it_once(
