@@ -163,6 +163,9 @@ def run(args) -> None:
         line("set-up (bulk rows, not a target)", f"{time.perf_counter() - start:.1f} s")
         line("people, group memberships, groups' grants", f"{users:,}, {memberships:,}, {group_grants:,}")
         policy = _policy(tenant, reviewers)
+        from django.urls import reverse
+
+        reverse("reviews:mine")  # the URL map, loaded once per process (as a running scheduler has it)
         start = time.perf_counter()
         campaigns.open_due_campaigns(tenant)
         opening = time.perf_counter() - start
