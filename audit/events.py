@@ -92,6 +92,10 @@ class EventType(models.TextChoices):
     REVIEW_REASSIGNED = "review.reassigned", _("Review item reassigned")
     REVIEW_APPLY_FAILED = "review.apply_failed", _("Review decision could not be applied")
     REVIEW_APPLY_RETRIED = "review.apply_retried", _("Failed review decisions queued again")
+    REVIEW_STAGE_ADVANCED = "review.stage_advanced", _("Review campaign moved to its next stage")
+    REVIEW_ESCALATED = "review.escalated", _("Review items escalated or delegated")
+    REVIEW_DELEGATION_CREATED = "review.delegation_created", _("Reviews delegated")
+    REVIEW_DELEGATION_ENDED = "review.delegation_ended", _("Review delegation ended")
     # API keys and provisioning
     API_KEY_CREATED = "api_key.created", _("API key created")
     API_KEY_REVOKED = "api_key.revoked", _("API key revoked")

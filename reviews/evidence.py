@@ -40,11 +40,13 @@ class Candidate:
     """One item before it is written: the access, its frozen snapshot and evidence, and the recommendation."""
 
     kind: str
-    user_id: int
+    user_id: int | None
     access_key: str
     role_id: int | None = None
     grant_id: int | None = None
     risky: bool = False
+    target_id: int | None = None  # the group, role, organisation or sharing rule of the new kinds
+    route: dict = field(default_factory=dict)  # what routing needs at every stage (module, resource)
     snapshot: dict = field(default_factory=dict)
     evidence: dict = field(default_factory=dict)
     reasons: list = field(default_factory=list)
@@ -265,6 +267,7 @@ def _grant_candidates(world: _World, policy, users: dict) -> list[Candidate]:
             access_key=f"grant:{row['id']}",
             grant_id=row["id"],
             risky=risky,
+            route={"module": row["module_id"], "resource": row["resource_id"]},
         )
         c.snapshot = {
             "grant": row["id"],
@@ -304,7 +307,14 @@ def collect(policy, now: datetime) -> tuple[list[Candidate], _World]:
         candidates += _role_candidates(world, policy, users)
     if policy.include_grants:
         candidates += _grant_candidates(world, policy, users)
+    from reviews.kinds import collect_more  # the other kinds of access (docs/reviews.md)
+
+    candidates += collect_more(world, policy, users, _new_candidate)
     annotate_with_proposals(candidates)  # access intelligence: confidence and reason of a stored proposal
     for hook in EVIDENCE_HOOKS:
         hook(candidates, now)
     return candidates, world
+
+
+def _new_candidate(kind, user_id, access_key, **values) -> Candidate:
+    return Candidate(kind=kind, user_id=user_id, access_key=access_key, **values)

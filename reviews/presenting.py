@@ -38,6 +38,15 @@ def reason_text(code: str, params: dict) -> str:
         "no_peers": lambda: _("No peers to compare with."),
         "sod_conflict": lambda: _("Part of a separation-of-duties violation: %(rules)s.") % params,
         "training": lambda: _training_text(params),
+        "no_login": lambda: _("No login for %(days)s days.") % params,
+        "holders": lambda: (
+            ngettext(
+                "Gives access to %(count)s active user.", "Gives access to %(count)s active users.", params["count"]
+            )
+            % params
+        ),
+        "no_holders": lambda: _("Nobody active holds it."),
+        "rule": lambda: _("Rule created %(days)s days ago.") % params,
     }
     return texts.get(code, lambda: code)()
 
@@ -57,11 +66,41 @@ def access_text(item) -> str:
     snap = item.snapshot
     if item.kind == ItemKind.ROLE:
         return _("Role %(role)s") % {"role": snap.get("role_name") or snap.get("role")}
+    if item.kind in OTHER_TEXTS:
+        return OTHER_TEXTS[item.kind](snap)
     actions = ", ".join(str(Action(a).label) for a in snap.get("actions", []))
     target = snap.get("module", "")
     if snap.get("resource"):
         target = f"{target} → {snap['resource']}"
     return _("Grant #%(id)s: %(target)s: %(actions)s") % {"id": snap.get("grant"), "target": target, "actions": actions}
+
+
+def _actions(snap: dict) -> str:
+    return ", ".join(str(Action(a).label) for a in snap.get("actions", []))
+
+
+def _target(snap: dict) -> str:
+    return f"{snap.get('module', '')} → {snap['resource']}" if snap.get("resource") else snap.get("module", "")
+
+
+OTHER_TEXTS = {
+    ItemKind.MEMBERSHIP: lambda snap: _("Member of the group %(group)s") % {"group": snap.get("group_name")},
+    ItemKind.GROUP_GRANT: lambda snap: (
+        _("Group %(group)s: grant #%(id)s: %(target)s: %(actions)s")
+        % {"group": snap.get("group_name"), "id": snap.get("grant"), "target": _target(snap), "actions": _actions(snap)}
+    ),
+    ItemKind.MATRIX: lambda snap: (
+        _("Role %(role)s gives %(actions)s on %(module)s")
+        % {"role": snap.get("role_name"), "actions": _actions(snap), "module": snap.get("module")}
+    ),
+    ItemKind.ORGANISATION: lambda snap: (
+        _("Member of the organisation %(organisation)s") % {"organisation": snap.get("organisation_name")}
+    ),
+    ItemKind.SHARING: lambda snap: (
+        _("Sharing rule %(name)s: %(actions)s on %(module)s")
+        % {"name": snap.get("name"), "actions": _actions(snap), "module": snap.get("module")}
+    ),
+}
 
 
 def _applied_role_id(item, basic: int | None) -> int | None:
@@ -91,6 +130,8 @@ def changes_since_opening(items) -> dict[int, str]:
     now = timezone.now()
     out = {}
     for item in items:
+        if item.kind not in (ItemKind.ROLE, ItemKind.GRANT, ItemKind.GROUP_GRANT):
+            continue
         if item.kind == ItemKind.ROLE:
             if item.user.role_id != item.role_id and item.user.role_id != _applied_role_id(item, basic):
                 out[item.pk] = _("The user's role changed since opening.")
@@ -116,10 +157,25 @@ def when(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+def earlier_stages(items) -> dict[int, list]:
+    """What earlier stages decided on each item of a page (one query)."""
+    from reviews.models import StageDecision
+
+    out: dict[int, list] = {}
+    ids = [item.pk for item in items if item.stage > 1]
+    if ids:
+        rows = StageDecision.objects.filter(item_id__in=ids).select_related("decided_by").order_by("stage")
+        for row in rows:
+            out.setdefault(row.item_id, []).append(row)
+    return out
+
+
 def decorate(items) -> list:
     """Attach the texts a template needs to each item of a page."""
     changes = changes_since_opening(items)
+    history = earlier_stages(items)
     for item in items:
+        item.history = history.get(item.pk, [])
         item.access = access_text(item)
         item.reason_texts = [reason_text(code, params) for code, params in item.reasons]
         item.change = changes.get(item.pk, "")

@@ -64,6 +64,6 @@ def is_period(policy, day: date) -> bool:
 
 
 def window(policy, period: date) -> tuple[datetime, datetime]:
-    """(opens at, due at) of one period: midnight UTC of its first day, plus the duration."""
+    """(opens at, due at) of one period: midnight UTC of its first day, plus every stage's duration."""
     opens = datetime.combine(period, time(0), tzinfo=UTC)
-    return opens, opens + timedelta(days=policy.duration_days)
+    return opens, opens + timedelta(days=policy.total_days)

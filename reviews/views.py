@@ -12,6 +12,7 @@ from datetime import datetime, time
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import F
 from django.http import HttpResponseNotAllowed, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -26,9 +27,9 @@ from permissions.models import Role
 from permissions.views import requires
 from permissions.vocabulary import Action, SystemModule
 from reviews import presenting
-from reviews.forms import ItemFilter, PolicyForm
-from reviews.models import ApplyResult, Decision, ReviewCampaign, ReviewItem, ReviewPolicy
-from reviews.services import applying, campaigns, decisions, policies
+from reviews.forms import DelegationForm, ItemFilter, PolicyForm
+from reviews.models import ApplyResult, Decision, ReviewCampaign, ReviewDelegation, ReviewItem, ReviewPolicy
+from reviews.services import applying, campaigns, decisions, delegations, policies, stages
 from reviews.services.errors import ReviewRefused
 
 PAGE = 50
@@ -140,10 +141,15 @@ def campaign_detail(request, campaign_id: int):
 
 @can_change
 def campaign_close(request, campaign_id: int):
-    """Close the campaign now (and apply its decisions when the policy says so)."""
+    """End the current stage now: the next stage starts, or the campaign closes (and its decisions are
+    applied when the policy says so)."""
     campaign = _campaign(request, campaign_id)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])  # after the lookup: a foreign id is a 404 first
+    if campaign.is_open and not campaign.is_last_stage:
+        if stages.advance_stage(campaign, actor=request.user, stage=campaign.stage):
+            messages.success(request, _("Stage %(n)s ended: the next stage has begun.") % {"n": campaign.stage})
+        return redirect("reviews:campaign", campaign_id=campaign.pk)
     if campaigns.close_campaign(campaign, actor=request.user):
         messages.success(request, _("Campaign closed."))
         campaign.refresh_from_db()
@@ -251,7 +257,7 @@ def campaign_export(request, campaign_id: int):
                     _cell(v)
                     for v in [
                         item.pk,
-                        item.user.email,
+                        item.user.email if item.user_id else "",
                         presenting.access_text(item),
                         item.flagged,
                         item.recommendation,
@@ -277,7 +283,8 @@ def campaign_export(request, campaign_id: int):
 
 
 def _my_items(request):
-    return ReviewItem.objects.filter(reviewer=request.user)
+    """The reviewer's items at their campaign's current stage (what an earlier stage settled is not asked)."""
+    return ReviewItem.objects.filter(reviewer=request.user, stage=F("campaign__stage"))
 
 
 def _reduce_roles():
@@ -316,6 +323,9 @@ def my_reviews(request):
             "query": query.urlencode(),
             "roles": _reduce_roles(),
             "hidden": [(k, v) for k, v in params.items() if k != "page"],
+            "delegating": ReviewDelegation.objects.filter(
+                delegator=request.user, ended_at__isnull=True, ends_at__gt=timezone.now()
+            ).select_related("delegate"),
         },
     )
 
@@ -411,3 +421,41 @@ def reassign(request, item_id: int):
     else:
         messages.success(request, _("Item reassigned."))
     return redirect("reviews:mine")
+
+
+@require_http_methods(["GET", "POST"])
+@can_review
+def delegation_list(request):
+    """My delegations, and a form to hand my reviews to someone else for a period."""
+    form = DelegationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        to = User.objects.filter(email__iexact=data["to"].strip()).first()
+        try:
+            delegations.delegate(
+                actor=request.user,
+                to=to,
+                starts_at=timezone.make_aware(datetime.combine(data["starts"], time.min)),
+                ends_at=timezone.make_aware(datetime.combine(data["ends"], time.min)),
+                reason=data["reason"],
+            )
+        except ReviewRefused as refusal:
+            form.add_error(None, str(refusal))
+        else:
+            messages.success(request, _("Your reviews are delegated."))
+            return redirect("reviews:delegations")
+    rows = ReviewDelegation.objects.filter(delegator=request.user).select_related("delegate")
+    return render(request, "reviews/delegations.html", {"form": form, "delegations": rows, "now": timezone.now()})
+
+
+@can_review
+def delegation_end(request, delegation_id: int):
+    """End one of my delegations now."""
+    delegation = get_in_tenant_or_404(
+        ReviewDelegation.objects.filter(delegator=request.user), request, pk=delegation_id
+    )
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])  # after the lookup: a foreign id is a 404 first
+    if delegations.end_delegation(delegation, actor=request.user):
+        messages.success(request, _("Delegation ended."))
+    return redirect("reviews:delegations")

@@ -30,6 +30,7 @@ FOREIGN_IDS: dict[str, Callable] = {
     "policy_id": lambda tenant: _foreign_review(tenant, "policy"),
     "campaign_id": lambda tenant: _foreign_review(tenant, "campaign"),
     "item_id": lambda tenant: _foreign_review(tenant, "item"),
+    "delegation_id": lambda tenant: _foreign_review(tenant, "delegation"),
     "group_id": lambda tenant: _foreign_console_object(tenant, "group"),
     "module_id": lambda tenant: _foreign_console_object(tenant, "module"),
     "grant_id": lambda tenant: _foreign_console_object(tenant, "grant"),

@@ -127,7 +127,7 @@ class _NullUntilSet(serializers.ChoiceField):
 class ItemSerializer(serializers.ModelSerializer):
     final_decision = _NullUntilSet(Decision.choices, help_text="null until the campaign closes.")
     final_source = _NullUntilSet(FinalSource.choices, help_text="null until the campaign closes.")
-    user_email = serializers.EmailField(source="user.email", read_only=True)
+    user_email = serializers.EmailField(source="user.email", read_only=True, allow_null=True)  # None: shared access
     access = serializers.SerializerMethodField(help_text="The access under review, as it was at opening.")
     reasons = serializers.SerializerMethodField()
     changed_since_opening = serializers.SerializerMethodField(

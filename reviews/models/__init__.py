@@ -17,6 +17,13 @@ __all__ = [
     "Unanswered",
 ]
 
-from reviews.models.items import ApplyResult, FinalSource  # noqa: E402
+from reviews.models.delegations import ReviewDelegation  # noqa: E402
+from reviews.models.items import (  # noqa: E402
+    PERSONAL_KINDS,
+    REDUCIBLE_KINDS,
+    ApplyResult,
+    FinalSource,
+    StageDecision,
+)
 
-__all__ += ["ApplyResult", "FinalSource"]
+__all__ += ["PERSONAL_KINDS", "REDUCIBLE_KINDS", "ApplyResult", "FinalSource", "ReviewDelegation", "StageDecision"]

@@ -37,6 +37,11 @@ class ReviewCampaign(models.Model):
     opening_checkpoint = models.PositiveIntegerField(null=True, blank=True)
     closing_checkpoint = models.PositiveIntegerField(null=True, blank=True)
     item_count = models.PositiveIntegerField(default=0)
+    # Multi-stage: the stage deciding now (1 … stage_count) and its window; reminders count per stage.
+    stage = models.PositiveSmallIntegerField(_("stage"), default=1)
+    stage_count = models.PositiveSmallIntegerField(default=1)
+    stage_opened_at = models.DateTimeField(null=True, blank=True)
+    stage_due_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = TenantManager()
@@ -58,11 +63,25 @@ class ReviewCampaign(models.Model):
         return self.state == self.State.OPEN
 
     @property
+    def current_stage_opened(self):
+        return self.stage_opened_at or self.opens_at
+
+    @property
+    def current_stage_due(self):
+        """When the current stage ends (the campaign's due time for its last stage)."""
+        return self.stage_due_at or self.due_at
+
+    @property
+    def is_last_stage(self) -> bool:
+        return self.stage >= self.stage_count
+
+    @property
     def mid_point(self):
-        """When the middle reminder is due."""
-        return self.opens_at + (self.due_at - self.opens_at) / 2
+        """When the middle reminder of the current stage is due."""
+        start = self.current_stage_opened
+        return start + (self.current_stage_due - start) / 2
 
     @property
     def final_reminder_point(self):
-        """Two days before the end."""
-        return self.due_at - timedelta(days=2)
+        """Two days before the current stage ends."""
+        return self.current_stage_due - timedelta(days=2)

@@ -12,6 +12,17 @@ from accounts.scoping import TenantManager
 class ItemKind(models.TextChoices):
     ROLE = "role", _("Role membership")
     GRANT = "grant", _("Grant")
+    MEMBERSHIP = "membership", _("Group membership")
+    GROUP_GRANT = "group_grant", _("Group's grant")
+    MATRIX = "matrix", _("Role's matrix")
+    ORGANISATION = "organisation", _("Organisation membership")
+    SHARING = "sharing", _("Sharing rule")
+
+
+#: Kinds whose access is one user's (the item's ``user``); the others give access to many people at once.
+PERSONAL_KINDS = (ItemKind.ROLE, ItemKind.GRANT, ItemKind.MEMBERSHIP, ItemKind.ORGANISATION)
+#: Kinds a reviewer may reduce (an earlier expiry, a smaller role); the others are kept or revoked.
+REDUCIBLE_KINDS = (ItemKind.ROLE, ItemKind.GRANT)
 
 
 class Decision(models.TextChoices):
@@ -50,9 +61,17 @@ class ReviewItem(models.Model):
 
     tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+")
     campaign = models.ForeignKey("reviews.ReviewCampaign", on_delete=models.CASCADE, related_name="items")
-    access_key = models.CharField(max_length=40)  # "role:<user id>" or "grant:<grant id>": one item per access
-    kind = models.CharField(_("kind"), max_length=5, choices=ItemKind.choices)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    access_key = models.CharField(max_length=40)  # "role:<user id>", "grant:<grant id>" …: one item per access
+    kind = models.CharField(_("kind"), max_length=12, choices=ItemKind.choices)
+    # The person whose access it is (None for a group's grant, a role's matrix, a sharing rule).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    # The group (membership, group grant), organisation or sharing rule the item is about; role: ``role``.
+    target_id = models.PositiveBigIntegerField(null=True, blank=True)
+    # What routing needs at every stage: {"module": id, "resource": id, "risky": bool}.
+    route = models.JSONField(default=dict)
+    stage = models.PositiveSmallIntegerField(default=1)  # the stage that decides it now (or decided it)
     role = models.ForeignKey("permissions.Role", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     grant = models.ForeignKey("permissions.Grant", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     snapshot = models.JSONField(default=dict)  # the access as it was at opening
@@ -62,7 +81,11 @@ class ReviewItem(models.Model):
     recommendation = models.CharField(max_length=6, choices=Recommendation.choices, default=Recommendation.NONE)
     reasons = models.JSONField(default=list)  # [[code, {params}], …] rendered in the reader's language
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    routed = models.CharField(max_length=20, blank=True)  # "fallback": the first choice was the subject or missing
+    # "fallback" (the first choice was the subject or missing), "self", "reassigned", "delegated", "escalated"
+    routed = models.CharField(max_length=20, blank=True)
+    delegated_from = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     decision = models.CharField(max_length=7, choices=Decision.choices, default=Decision.PENDING)
     justification = models.TextField(blank=True)
     reduce_expires_at = models.DateTimeField(null=True, blank=True)
@@ -96,7 +119,42 @@ class ReviewItem(models.Model):
             models.Index(fields=["tenant", "reviewer", "campaign", "id"], name="reviewitem_reviewer"),
             models.Index(fields=["tenant", "campaign", "decision"], name="reviewitem_campaign_decision"),
             models.Index(fields=["tenant", "campaign", "apply_result"], name="reviewitem_campaign_apply"),
+            models.Index(fields=["tenant", "campaign", "stage", "decision"], name="reviewitem_campaign_stage"),
         ]
 
     def __str__(self) -> str:
         return f"{self.campaign_id}:{self.access_key}"
+
+    @property
+    def reducible(self) -> bool:
+        return self.kind in REDUCIBLE_KINDS
+
+
+class StageDecision(models.Model):
+    """What one stage decided on an item, kept when the item moves on: later stages see it."""
+
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey(ReviewItem, on_delete=models.CASCADE, related_name="stage_decisions")
+    stage = models.PositiveSmallIntegerField()
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decision = models.CharField(max_length=7, choices=Decision.choices)
+    justification = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        verbose_name = _("stage decision")
+        verbose_name_plural = _("stage decisions")
+        ordering = ["item", "stage"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "item", "stage"], name="stagedecision_once_per_stage"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id}@{self.stage}: {self.decision}"

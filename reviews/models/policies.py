@@ -34,6 +34,12 @@ class ReviewerKind(models.TextChoices):
     GROUP_OWNERS = "group_owners", _("Owners of the user's group")
     CHOSEN = "chosen", _("Chosen users")
     SELF = "self", _("Self-review (low-risk scopes only)")
+    ORGANISATION_ADMINS = "organisation_admins", _("Administrators of the user's organisation")
+    OWNERS = "owners", _("Owners of the access (group, role, module or resource owners)")
+
+
+#: The most stages a policy may have.
+MAX_STAGES = 3
 
 
 class Unanswered(models.TextChoices):
@@ -49,6 +55,11 @@ class ReviewPolicy(models.Model):
     name = models.CharField(_("name"), max_length=150)
     include_roles = models.BooleanField(_("review role memberships"), default=True)
     include_grants = models.BooleanField(_("review grants"), default=True)
+    include_memberships = models.BooleanField(_("review group memberships"), default=False)
+    include_group_grants = models.BooleanField(_("review groups' grants"), default=False)
+    include_matrices = models.BooleanField(_("review roles' matrices"), default=False)
+    include_organisations = models.BooleanField(_("review organisation memberships"), default=False)
+    include_sharing = models.BooleanField(_("review sharing rules"), default=False)
     scope_mode = models.CharField(_("scope"), max_length=10, choices=ScopeMode.choices, default=ScopeMode.ALL)
     # Ids of this tenant's roles, groups and modules (validated by the service; JSON keeps every row tenant-owned).
     scope_roles = models.JSONField(_("roles"), default=list, blank=True)
@@ -60,11 +71,20 @@ class ReviewPolicy(models.Model):
         _("duration (days)"), default=14, validators=[MinValueValidator(3), MaxValueValidator(90)]
     )
     reviewer_kind = models.CharField(
-        _("reviewers"), max_length=16, choices=ReviewerKind.choices, default=ReviewerKind.ADMINISTRATORS
+        _("reviewers"), max_length=20, choices=ReviewerKind.choices, default=ReviewerKind.ADMINISTRATORS
     )
     reviewers = models.JSONField(_("chosen reviewers"), default=list, blank=True)
     fallback_reviewer = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("fallback reviewer"), on_delete=models.PROTECT, related_name="+"
+    )
+    # Stages 2 and 3 (stage 1 is the fields above): [{"reviewer_kind", "reviewers", "fallback", "duration_days"}].
+    later_stages = models.JSONField(_("later stages"), default=list, blank=True)
+    # Who answers for each role's matrix ("owners" reviewers): {"<role id>": <user id>}.
+    role_owners = models.JSONField(_("role owners"), default=dict, blank=True)
+    escalate_after_days = models.PositiveIntegerField(
+        _("escalate a stage's undecided items to the fallback after (days, 0 = never)"),
+        default=0,
+        validators=[MaxValueValidator(90)],
     )
     unanswered = models.CharField(
         _("unanswered items"), max_length=16, choices=Unanswered.choices, default=Unanswered.KEEP
@@ -92,3 +112,8 @@ class ReviewPolicy(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def total_days(self) -> int:
+        """How long a campaign of this policy stays open: every stage's duration added up."""
+        return self.duration_days + sum(int(stage.get("duration_days", 0)) for stage in self.later_stages or [])

@@ -24,6 +24,7 @@ from permissions.services.errors import AccessRefused, ErrorCode
 from permissions.vocabulary import Action, SystemModule, actions_of
 from reviews.models import ApplyResult, Decision, ItemKind, ReviewCampaign, ReviewItem
 from reviews.services.decisions import basic_role
+from reviews.services.revoking import revoke_other
 
 logger = logging.getLogger("portcullis.reviews")
 
@@ -35,6 +36,19 @@ def _reason(item: ReviewItem, campaign: ReviewCampaign) -> str:
     if item.justification:
         text += f": {item.justification}"
     return text[:2000]
+
+
+GRANT_KINDS = (ItemKind.GRANT, ItemKind.GROUP_GRANT)
+
+
+def _guarded(apply, *args) -> tuple[str, str]:
+    """Run one kind's revoke; a refusal for leaving the tenant without an administrator is a guard, not a failure."""
+    try:
+        return apply(*args)
+    except AccessRefused as error:
+        if error.code != ErrorCode.LAST_ADMINISTRATOR:
+            raise
+        return ApplyResult.GUARDED, _("Not applied: the last administrator.")
 
 
 def _apply_grant(item: ReviewItem, campaign: ReviewCampaign, now: datetime, grant: Grant | None = None):
@@ -107,10 +121,12 @@ def apply_item(item_id: int, *, now: datetime | None = None) -> str | None:
             )
             if item.applied_at is not None or item.apply_result != ApplyResult.PENDING:
                 return None
-            if item.kind == ItemKind.GRANT:
+            if item.kind in GRANT_KINDS:
                 result, detail = _apply_grant(item, item.campaign, now)
-            else:
+            elif item.kind == ItemKind.ROLE:
                 result, detail = _apply_role(item, item.campaign)
+            else:
+                result, detail = _guarded(revoke_other, item, _reason(item, item.campaign))
             item.applied_at = now if result != ApplyResult.FAILED else None
             item.apply_result = result
             item.apply_detail = detail
@@ -144,7 +160,7 @@ def _apply_batch(campaign: ReviewCampaign, ids: list[int], now: datetime) -> int
         with transaction.atomic():
             items = list(
                 ReviewItem.objects.select_for_update(of=("self",))
-                .filter(pk__in=ids, applied_at__isnull=True, apply_result=ApplyResult.PENDING, kind=ItemKind.GRANT)
+                .filter(pk__in=ids, applied_at__isnull=True, apply_result=ApplyResult.PENDING, kind__in=GRANT_KINDS)
                 .select_related("decided_by")
                 .order_by("id")
             )
@@ -180,14 +196,15 @@ def apply_campaign(campaign: ReviewCampaign, *, actor=None, now: datetime | None
     )
     changed = 0
     campaign = ReviewCampaign.objects.select_related("tenant").get(pk=campaign.pk)
-    grant_ids = list(pending.filter(kind=ItemKind.GRANT).order_by("id").values_list("pk", flat=True))
+    grant_ids = list(pending.filter(kind__in=GRANT_KINDS).order_by("id").values_list("pk", flat=True))
     for start in range(0, len(grant_ids), BATCH):
         batch = grant_ids[start : start + BATCH]
         done = _apply_batch(campaign, batch, now)
         if done is None:
             done = sum(apply_item(item_id, now=now) == ApplyResult.APPLIED for item_id in batch)
         changed += done
-    for item_id in list(pending.filter(kind=ItemKind.ROLE).order_by("id").values_list("pk", flat=True)):
+    # One by one: role memberships, group and organisation memberships, roles' matrices, sharing rules.
+    for item_id in list(pending.exclude(kind__in=GRANT_KINDS).order_by("id").values_list("pk", flat=True)):
         if apply_item(item_id, now=now) == ApplyResult.APPLIED:
             changed += 1
     with transaction.atomic():

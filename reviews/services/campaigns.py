@@ -36,9 +36,10 @@ from reviews.models import (
     ReviewPolicy,
     Unanswered,
 )
-from reviews.routing import Router
+from reviews.routing import Router, Target
 from reviews.scheduling import current_period, is_period, next_period, window
 from reviews.services.errors import ReviewRefused
+from reviews.stages import policy_stages, stage_end
 
 logger = logging.getLogger("portcullis.reviews")
 BATCH = 5000
@@ -122,36 +123,28 @@ def open_campaign(campaign: ReviewCampaign, *, now: datetime | None = None) -> b
             return False
         policy = campaign.policy
         candidates, world = evidence.collect(policy, now)
-        router = Router(policy, world)
-        items = []
-        for c in candidates:
-            reviewer, routed = router.route(c)
-            items.append(
-                ReviewItem(
-                    tenant_id=campaign.tenant_id,
-                    campaign_id=campaign.pk,
-                    access_key=c.access_key,
-                    kind=c.kind,
-                    user_id=c.user_id,
-                    role_id=c.role_id,
-                    grant_id=c.grant_id,
-                    snapshot=c.snapshot,
-                    evidence=c.evidence,
-                    flagged=c.flagged,
-                    unused=c.unused,
-                    recommendation=c.recommendation,
-                    reasons=c.reasons,
-                    reviewer_id=reviewer,
-                    routed=routed,
-                )
-            )
+        stages = policy_stages(policy)
+        router = Router(policy, world, stages[0], now)
+        items = [_item(campaign, c, router) for c in candidates]
         # Each reviewer's items side by side on disk, in the order "My reviews" shows them (user, then access).
-        items.sort(key=lambda i: (i.reviewer_id, i.user_id, i.kind != "role", i.access_key))
+        items.sort(key=lambda i: (i.reviewer_id, i.user_id or 0, i.kind != "role", i.access_key))
         ReviewItem.objects.bulk_create(items, batch_size=BATCH)
+        campaign.stage, campaign.stage_count, campaign.stage_opened_at = 1, len(stages), campaign.opens_at
+        campaign.stage_due_at = min(stage_end(policy, campaign.opens_at, 1), campaign.due_at)
         campaign.state = ReviewCampaign.State.OPEN
         campaign.opened_at = now
         campaign.item_count = len(items)
-        campaign.save(update_fields=["state", "opened_at", "item_count"])
+        campaign.save(
+            update_fields=[
+                "state",
+                "opened_at",
+                "item_count",
+                "stage",
+                "stage_count",
+                "stage_opened_at",
+                "stage_due_at",
+            ]
+        )
         reviewers = set(router.load)
         audit.record(
             EventType.REVIEW_CAMPAIGN_OPENED,
@@ -163,11 +156,38 @@ def open_campaign(campaign: ReviewCampaign, *, now: datetime | None = None) -> b
                 "due_at": campaign.due_at.isoformat(),
                 "items": len(items),
                 "reviewers": len(reviewers),
+                "stages": len(stages),
             },
         )
         notify.notify_reviewers(campaign, reviewers, "opened")
     _checkpoint(campaign, "opening_checkpoint")
     return True
+
+
+def _item(campaign: ReviewCampaign, c, router: Router) -> ReviewItem:
+    """The unsaved item of one candidate, routed to its first-stage reviewer."""
+    target = Target(c.kind, c.user_id, c.role_id, c.target_id, c.risky, c.route)
+    reviewer, routed, delegated_from = router.route(target)
+    return ReviewItem(
+        tenant_id=campaign.tenant_id,
+        campaign_id=campaign.pk,
+        access_key=c.access_key,
+        kind=c.kind,
+        user_id=c.user_id,
+        role_id=c.role_id,
+        grant_id=c.grant_id,
+        target_id=c.target_id,
+        route={**c.route, "risky": c.risky},
+        snapshot=c.snapshot,
+        evidence=c.evidence,
+        flagged=c.flagged,
+        unused=c.unused,
+        recommendation=c.recommendation,
+        reasons=c.reasons,
+        reviewer_id=reviewer,
+        routed=routed,
+        delegated_from_id=delegated_from,
+    )
 
 
 def _checkpoint(campaign: ReviewCampaign, field: str) -> None:
@@ -191,7 +211,7 @@ def send_reminders(tenant, now: datetime | None = None) -> int:
             ("final_reminder_at", campaign.final_reminder_point),
             ("mid_reminder_at", campaign.mid_point),
         ):
-            if now < point or now >= campaign.due_at:
+            if now < point or now >= campaign.current_stage_due:
                 continue
             with transaction.atomic():
                 # Both markers at once when the final one is due: a late runner sends one reminder, not two.
@@ -200,7 +220,7 @@ def send_reminders(tenant, now: datetime | None = None) -> int:
                 if not claimed:
                     continue
                 waiting = (
-                    ReviewItem.objects.filter(campaign=campaign, decision=Decision.PENDING)
+                    ReviewItem.objects.filter(campaign=campaign, stage=campaign.stage, decision=Decision.PENDING)
                     .values_list("reviewer_id", flat=True)
                     .distinct()
                 )
@@ -211,12 +231,21 @@ def send_reminders(tenant, now: datetime | None = None) -> int:
 
 
 def close_overdue(tenant, now: datetime | None = None) -> int:
-    """Close every open campaign whose due time has passed."""
+    """End every open campaign's stage whose time has passed: the next stage starts, or the last one closes
+    the campaign (a scheduler that was down for two stages' time moves through both in one run)."""
+    from reviews.services.stages import end_stage
+
     now = now or timezone.now()
-    closed = 0
-    for campaign in ReviewCampaign.objects.filter(state=ReviewCampaign.State.OPEN, due_at__lte=now):
-        closed += close_campaign(campaign, actor=None, now=now)
-    return closed
+    ended = 0
+    due = Q(stage_due_at__lte=now) | Q(stage_due_at__isnull=True, due_at__lte=now) | Q(due_at__lte=now)
+    for campaign in ReviewCampaign.objects.filter(due, state=ReviewCampaign.State.OPEN):
+        while campaign.is_open and campaign.current_stage_due <= now:
+            # The stage seen due is passed on: a concurrent run that already ended it makes this a no-op.
+            if not end_stage(campaign, actor=None, now=now, stage=campaign.stage):
+                break
+            ended += 1
+            campaign.refresh_from_db()
+    return ended
 
 
 def _resolve_unanswered(campaign: ReviewCampaign, policy: ReviewPolicy) -> dict:
@@ -245,6 +274,16 @@ def _guard(campaign: ReviewCampaign, policy: ReviewPolicy) -> dict:
     and no decision removes the tenant's last active administrator."""
     items = ReviewItem.objects.filter(campaign=campaign)
     guarded = {"share": 0, "last_admin": 0}
+    # Access that many people hold (a group's grant, a role's matrix, a sharing rule) is never revoked by default.
+    guarded["shared"] = items.filter(
+        final_source=FinalSource.UNANSWERED,
+        final_decision=Decision.REVOKE,
+        kind__in=[ItemKind.GROUP_GRANT, ItemKind.MATRIX, ItemKind.SHARING],
+    ).update(
+        final_decision=Decision.KEEP,
+        final_source=FinalSource.GUARD,
+        final_note=_("Not revoked: access that many people hold is revoked only by a reviewer"),
+    )
     role_size = dict(
         User.objects.filter(is_active=True).values("role_id").annotate(n=Count("pk")).values_list("role_id", "n")
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,6 +18,7 @@ from permissions.vocabulary import Action, SystemModule
 from reviews.models import Decision, ItemKind, Recommendation, ReviewCampaign, ReviewItem
 from reviews.services.errors import NOT_OPEN, NOT_REVIEWER, SELF_REVIEW, ReviewRefused
 from reviews.services.policies import may_review
+from reviews.sod import is_own_access, own_access_q
 
 CHUNK = 2000
 
@@ -36,6 +38,12 @@ def _lock_open_campaign(campaign_id: int, message: str) -> ReviewCampaign:
     return campaign
 
 
+def _current_stage(item: ReviewItem) -> None:
+    """An item decides at its campaign's current stage only: what an earlier stage settled stays settled."""
+    if item.stage != item.campaign.stage:
+        raise ReviewRefused(_("An earlier stage already decided this item."), code=NOT_OPEN)
+
+
 def _locked_item(item: ReviewItem, message: str, *related: str) -> ReviewItem:
     """The item and its campaign, locked in that order (campaign first), the campaign checked open."""
     campaign = _lock_open_campaign(item.campaign_id, message)  # an item never moves to another campaign
@@ -47,7 +55,8 @@ def _locked_item(item: ReviewItem, message: str, *related: str) -> ReviewItem:
 def _open_for(item: ReviewItem, actor) -> None:
     if actor is None or item.reviewer_id != actor.pk:
         raise ReviewRefused(_("This item is assigned to another reviewer."), code=NOT_REVIEWER)
-    if item.user_id == actor.pk and item.routed != "self":
+    _current_stage(item)
+    if item.routed != "self" and is_own_access(item, actor):
         raise ReviewRefused(_("Nobody reviews their own access."), code=SELF_REVIEW)
     if not may_review(actor):
         raise ReviewRefused(_("You may not review access."), code=NOT_REVIEWER)
@@ -67,6 +76,8 @@ def _is_lower(role: Role, than: Role) -> bool:
 
 
 def _check_reduce(item: ReviewItem, expires_at: datetime | None, role: Role | None) -> None:
+    if not item.reducible:
+        raise ReviewRefused(_("Only grants and role memberships can be reduced: keep or revoke this item."))
     if item.kind == ItemKind.GRANT:
         current = item.snapshot.get("expires_at")
         if expires_at is None or expires_at <= timezone.now():
@@ -130,8 +141,8 @@ def decide(
 def bulk_selection(items, *, actor, accept_recommendations: bool):
     """The items a bulk decision would change: the reviewer's own undecided-or-not items of open campaigns,
     never their own access; for "accept recommendations", undecided items with a recommendation."""
-    selection = items.filter(reviewer=actor, campaign__state=ReviewCampaign.State.OPEN)
-    selection = selection.exclude(user_id=actor.pk, routed__in=["", "fallback"])
+    selection = items.filter(reviewer=actor, campaign__state=ReviewCampaign.State.OPEN, stage=F("campaign__stage"))
+    selection = selection.exclude(own_access_q(actor) & ~Q(routed="self"))
     if accept_recommendations:
         selection = selection.filter(decision=Decision.PENDING).exclude(recommendation=Recommendation.NONE)
     return selection
@@ -209,10 +220,11 @@ def reassign(item: ReviewItem, *, actor, to, reason: str) -> ReviewItem:
     item = _locked_item(item, _("The campaign is not open."))
     if actor is None or (item.reviewer_id != actor.pk and not engine.can(actor, Action.CHANGE, SystemModule.REVIEWS)):
         raise ReviewRefused(_("This item is assigned to another reviewer."), code=NOT_REVIEWER)
+    _current_stage(item)
     if to is None or to.tenant_id != item.tenant_id or not may_review(to):
         raise ReviewRefused(_("Choose an active reviewer of this tenant."))
-    if to.pk == item.user_id:
-        raise ReviewRefused(_("Nobody reviews their own access."))
+    if is_own_access(item, to):
+        raise ReviewRefused(_("Nobody reviews their own access."), code=SELF_REVIEW)
     if not (reason or "").strip():
         raise ReviewRefused(_("Say why the item is reassigned."))
     before = item.reviewer_id

@@ -14,12 +14,18 @@ from permissions.models import Group, Module, Role
 from permissions.services.checks import require
 from permissions.vocabulary import Action, SystemModule
 from reviews.models import ReviewerKind, ReviewPolicy, ScopeMode
+from reviews.models.policies import MAX_STAGES
 from reviews.services.errors import ReviewRefused
 
 FIELDS = [
     "name",
     "include_roles",
     "include_grants",
+    "include_memberships",
+    "include_group_grants",
+    "include_matrices",
+    "include_organisations",
+    "include_sharing",
     "scope_mode",
     "scope_roles",
     "scope_groups",
@@ -30,6 +36,9 @@ FIELDS = [
     "reviewer_kind",
     "reviewers",
     "fallback_reviewer",
+    "later_stages",
+    "role_owners",
+    "escalate_after_days",
     "unanswered",
     "max_revoke_percent",
     "auto_apply",
@@ -61,6 +70,66 @@ def _describe(policy: ReviewPolicy) -> dict:
     return out
 
 
+INCLUDES = (
+    "include_roles",
+    "include_grants",
+    "include_memberships",
+    "include_group_grants",
+    "include_matrices",
+    "include_organisations",
+    "include_sharing",
+)
+MAX_TOTAL_DAYS = 180
+
+
+def _reviewer(pk) -> User | None:
+    """A user of this tenant who may review, or None."""
+    user = User.objects.filter(pk=pk).first() if pk else None
+    return user if user is not None and may_review(user) else None
+
+
+def _check_reviewers(kind: str, reviewers: list[int]) -> None:
+    if kind not in ReviewerKind.values:
+        raise ReviewRefused(_("Choose who reviews."))
+    if kind == ReviewerKind.CHOSEN:
+        if not reviewers:
+            raise ReviewRefused(_("Choose at least one reviewer."))
+        for user in User.objects.filter(pk__in=reviewers):
+            if not may_review(user):
+                raise ReviewRefused(_("%(email)s may not review access.") % {"email": user.email})
+
+
+def _later_stages(values: dict) -> list[dict]:
+    """Stages 2 and 3, checked: who reviews, a fallback who may review, a duration of 3 to 90 days."""
+    stages = []
+    for spec in values.get("later_stages") or []:
+        kind = spec.get("reviewer_kind")
+        if kind == ReviewerKind.SELF:
+            raise ReviewRefused(_("Self-review is for the first stage only."))
+        reviewers = _ids(User, spec.get("reviewers"))
+        _check_reviewers(kind, reviewers)
+        fallback = spec.get("fallback")
+        if _reviewer(fallback) is None:
+            raise ReviewRefused(_("Each stage needs a fallback reviewer who may review."))
+        days = int(spec.get("duration_days") or 0)
+        if not 3 <= days <= 90:
+            raise ReviewRefused(_("A stage lasts 3 to 90 days."))
+        stages.append({"reviewer_kind": kind, "reviewers": reviewers, "fallback": int(fallback), "duration_days": days})
+    if len(stages) + 1 > MAX_STAGES:
+        raise ReviewRefused(_("A policy has at most %(count)s stages.") % {"count": MAX_STAGES})
+    return stages
+
+
+def _role_owners(values: dict) -> dict[str, int]:
+    """{role id: owner id}, both of this tenant, the owner someone who may review."""
+    owners = {int(role): int(user) for role, user in (values.get("role_owners") or {}).items() if user}
+    _ids(Role, owners.keys())
+    for user in owners.values():
+        if _reviewer(user) is None:
+            raise ReviewRefused(_("A role's owner must be an active user who may review."))
+    return {str(role): user for role, user in sorted(owners.items())}
+
+
 @transaction.atomic
 def save_policy(*, actor, tenant, values: dict, policy: ReviewPolicy | None = None) -> ReviewPolicy:
     """Create (``policy`` None, needs reviews: create) or change (reviews: change) a review policy."""
@@ -75,16 +144,16 @@ def save_policy(*, actor, tenant, values: dict, policy: ReviewPolicy | None = No
     fallback = values.get("fallback_reviewer")
     if fallback is None or fallback.tenant_id != tenant.pk or not may_review(fallback):
         raise ReviewRefused(_("The fallback reviewer must be an active user of this tenant who may review."))
-    if not values.get("include_roles") and not values.get("include_grants"):
-        raise ReviewRefused(_("Review role memberships, grants, or both."))
+    if not any(values.get(name) for name in INCLUDES):
+        raise ReviewRefused(_("Choose at least one kind of access to review."))
     if values.get("reviewer_kind") == ReviewerKind.SELF and values.get("scope_mode") == ScopeMode.RISKY:
         raise ReviewRefused(_("Self-review is only for low-risk scopes: risky access needs another reviewer."))
-    if values.get("reviewer_kind") == ReviewerKind.CHOSEN:
-        if not values["reviewers"]:
-            raise ReviewRefused(_("Choose at least one reviewer."))
-        for user in User.objects.filter(pk__in=values["reviewers"]):
-            if not may_review(user):
-                raise ReviewRefused(_("%(email)s may not review access.") % {"email": user.email})
+    _check_reviewers(values.get("reviewer_kind") or ReviewerKind.ADMINISTRATORS, values["reviewers"])
+    values["later_stages"] = _later_stages(values)
+    values["role_owners"] = _role_owners(values)
+    total = int(values.get("duration_days") or 0) + sum(stage["duration_days"] for stage in values["later_stages"])
+    if total > MAX_TOTAL_DAYS:
+        raise ReviewRefused(_("All stages together last at most %(days)s days.") % {"days": MAX_TOTAL_DAYS})
     name = (values.get("name") or "").strip()
     if not name or ReviewPolicy.objects.filter(name=name).exclude(pk=getattr(policy, "pk", None)).exists():
         raise ReviewRefused(_("Choose another name."))

@@ -32,7 +32,7 @@ def test_admin_creates_a_review_policy_then_edits_it(page, live_server, demo):
     page.get_by_label("Cadence").select_option(label="Monthly")
     page.get_by_label("Start date").fill(timezone.localdate().isoformat())
     page.get_by_label("Reviewers", exact=True).select_option(label="Self-review (low-risk scopes only)")
-    page.get_by_label("Fallback reviewer").select_option(label="admin@acme.example")
+    page.get_by_label("Fallback reviewer", exact=True).select_option(label="admin@acme.example")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_test_id("policy-form").locator(".field-error")).to_have_text(
         "Self-review is only for low-risk scopes: risky access needs another reviewer."

@@ -89,6 +89,20 @@ def used(tenant, user, module_key="reports", *, days_ago, action=Action.VIEW, re
         )
 
 
+def _foreign_delegation(tenant):
+    """A delegation of ``tenant``'s reviewer (its reason must not leak)."""
+    from reviews.services.delegations import delegate
+
+    first = make_reviewer(tenant, f"delegator@{tenant.slug}.example")
+    second = make_reviewer(tenant, f"delegate@{tenant.slug}.example")
+    now = timezone.now()
+    with tenant_scope(tenant):
+        made = delegate(
+            actor=first, to=second, starts_at=now, ends_at=now + timedelta(days=5), reason="Secret sabbatical plans"
+        )
+    return made.pk, made.reason
+
+
 def age_user(user, days):
     """Pretend the user joined ``days`` ago."""
     from accounts.models import User
@@ -103,6 +117,8 @@ def foreign_review(tenant, what):
     from reviews.models import ReviewItem
     from reviews.services.campaigns import open_due_campaigns
 
+    if what == "delegation":
+        return _foreign_delegation(tenant)
     admin = UserFactory(tenant=tenant, role_key=BuiltinRole.ADMINISTRATOR)
     subject = UserFactory(tenant=tenant, email=f"secret-subject@{tenant.slug}.example")
     grant_on(tenant, subject)
@@ -116,3 +132,75 @@ def foreign_review(tenant, what):
     if what == "campaign":
         return item.campaign_id, item.campaign.name
     return item.pk, subject.email
+
+
+def every_kind(tenant, reviewer):
+    """A tenant holding one access of every kind beyond roles and direct grants, and who owns what:
+
+    - Initech (organisation) administered by ``orgadmin@`` (a reviewer); alice and bob are its members;
+    - the group Sales (owner ``owner@``, a reviewer; member alice) holds reports: view;
+    - the custom role Analyst gives reports: view, held by carol; its owner is ``reviewer``;
+    - the sharing rule "Own reports": members see their organisation's reports.
+    """
+    from permissions.models import Resource, Role, SharingRule
+    from permissions.services import groups, roles
+    from permissions.services import organisations as orgs
+    from permissions.services import sharing_rules as rules
+
+    orgadmin = make_reviewer(tenant, f"orgadmin@{tenant.slug}.example")
+    owner = make_reviewer(tenant, f"owner@{tenant.slug}.example")
+    people = {n: UserFactory(tenant=tenant, email=f"{n}@{tenant.slug}.example") for n in ("alice", "bob", "carol")}
+    for person in people.values():
+        age_user(person, 200)
+    with tenant_scope(tenant):
+        initech = orgs.create_organisation(actor=None, tenant=tenant, name="Initech")
+        for person in (people["alice"], people["bob"]):
+            orgs.set_user_organisation(person, initech, actor=None)
+        org_row = Resource.objects.get(pk=initech.resource_id)
+        grants.grant(
+            actor=None, user=orgadmin, module=org_row.module, resource=org_row, actions=["change"], reason="Initech"
+        )
+        sales = groups.create_group(actor=None, tenant=tenant, name="Sales")
+        groups.add_member(sales, owner, actor=None, owner=True)
+        groups.add_member(sales, people["alice"], actor=None)
+        reports = Module.objects.get(key="reports")
+        grants.grant(actor=None, group=sales, module=reports, actions=["view"], reason="Sales reads reports")
+        analyst = roles.create_role(actor=None, tenant=tenant, name="Analyst")
+        roles.set_role_matrix(analyst, {"reports": ["view"]}, actor=None)
+        roles.change_user_role(people["carol"], analyst, actor=None)
+        rule = rules.create_rule(
+            rules.build_rule(
+                tenant=tenant,
+                name="Own reports",
+                kind=SharingRule.Kind.OWN,
+                module=reports,
+                actions=["view"],
+                reason="Customers see their own reports",
+            ),
+            actor=None,
+        )
+        analyst = Role.objects.get(pk=analyst.pk)
+    for person in people.values():
+        person.refresh_from_db()
+    return {
+        "orgadmin": orgadmin,
+        "owner": owner,
+        "initech": initech,
+        "sales": sales,
+        "analyst": analyst,
+        "rule": rule,
+        "reviewer": reviewer,
+        **people,
+    }
+
+
+#: A policy of every new kind only (no role memberships, no direct grants).
+NEW_KINDS = {
+    "include_roles": False,
+    "include_grants": False,
+    "include_memberships": True,
+    "include_group_grants": True,
+    "include_matrices": True,
+    "include_organisations": True,
+    "include_sharing": True,
+}
