@@ -289,6 +289,10 @@ HISTORY_EVENTS = [
 def factor_label(factor: str) -> str:
     """The factor of a login event, in the reader's language."""
     labels = {"password": _("Password"), "totp": _("Authenticator app"), "backup_code": _("A backup code")}
+    if factor.startswith("oidc:"):  # single sign-on (sso/): "oidc:<provider>", "+mfa" when its MFA counted
+        provider, _plus, mfa = factor[5:].partition("+")
+        label = _("Single sign-on (OpenID Connect: %(provider)s)") % {"provider": provider}
+        return f"{label} + {_('MFA at the provider')}" if mfa else label
     return str(labels.get(factor, factor))
 
 

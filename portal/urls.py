@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
+    path("sso/", include("sso.urls")),
     path("audit/", include("audit.urls")),
     path("api/", include("api.urls")),
     path("scim/v2/", include("api.scim.urls")),
