@@ -70,8 +70,9 @@ def _account(provider, claims: dict) -> tuple[User, ExternalIdentity]:
     user = User.objects.filter(email=email).first()
     if user is None:
         name = claims.get("name") if isinstance(claims.get("name"), str) else ""
+        role = mapped_role(provider, groups_of(provider, claims))  # created in the mapped role: one event
         user = account_services.create_user(
-            tenant=provider.tenant, email=email, password=None, role=provider.default_role, full_name=name[:200]
+            tenant=provider.tenant, email=email, password=None, role=role, full_name=name[:200]
         )
     elif email.rsplit("@", 1)[1] not in provider.domains():
         # An existing account is linked only when the tenant declared its domain as this provider's.

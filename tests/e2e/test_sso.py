@@ -1,0 +1,131 @@
+"""Single sign-on in a real browser against a real OpenID Connect provider (node oidc-provider): the tenant's
+button and home-realm discovery, provisioning with the mapped role, a changed mapping at the next login
+(audited), and the refusal pages."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from accounts.models import User
+from accounts.scoping import tenant_scope
+from audit.events import EventType
+from audit.models import AuditEvent
+from permissions.models import BuiltinRole
+from sso import services
+from tests.e2e.conftest import log_out
+from tests.sso.conftest import ACCOUNTS, make_provider
+from tests.sso.oidc_process import OidcProvider, client_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(scope="module")
+def idp(live_server):
+    provider = OidcProvider(
+        clients=[
+            client_for(
+                "portcullis-acme",
+                [f"{live_server.url}/sso/acme/corp/callback/"],
+                [f"{live_server.url}/accounts/login/"],
+            )
+        ],
+        accounts=ACCOUNTS,
+    )
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture
+def corp(acme, idp):
+    idp.set_accounts(ACCOUNTS)
+    idp.fault("")
+    acme.mfa_policy = acme.MfaPolicy.PRIVILEGED
+    acme.save(update_fields=["mfa_policy"])
+    provider = make_provider(acme, idp.issuer, "portcullis-acme")
+    with tenant_scope(acme):
+        services.set_mappings(provider, [{"group": "auditors", "role": BuiltinRole.ADVANCED}], actor=None)
+    return provider
+
+
+def sign_in_at_provider(page, idp, login: str) -> None:
+    """The provider's own pages: its login form (when it has no session yet), then consent when it asks."""
+    page.wait_for_url(lambda url: True)
+    if page.url.startswith(idp.issuer) and page.locator("input[name=login]").count():
+        page.locator("input[name=login]").fill(login)
+        page.locator("input[name=password]").fill("any password")
+        with page.expect_navigation():
+            page.locator("button[type=submit]").click()
+    if page.url.startswith(idp.issuer) and page.locator("button[type=submit]").count():
+        with page.expect_navigation():
+            page.locator("button[type=submit]").first.click()
+
+
+def sso_from_button(page, live_server, idp, login: str) -> None:
+    page.goto(f"{live_server.url}/accounts/login/?organisation=acme")
+    with page.expect_navigation(url=lambda url: url.startswith(idp.issuer)):
+        page.get_by_test_id("sso-provider").click()
+    sign_in_at_provider(page, idp, login)
+
+
+def test_first_login_provisions_the_mapped_role_and_a_changed_mapping_applies_next_time(
+    page, live_server, acme, corp, idp
+):
+    sso_from_button(page, live_server, idp, "bob")
+    expect(page.get_by_test_id("tenant-name")).to_have_text("Acme Trading")
+    expect(page.get_by_test_id("home-role")).to_have_text("Advanced user")
+    with tenant_scope(acme):
+        bob = User.objects.get(email="bob@acme-corp.test")
+        assert not AuditEvent.objects.filter(event_type=EventType.USER_ROLE_CHANGED).exists()
+    page.goto(f"{live_server.url}/accounts/security/history/")
+    expect(page.get_by_test_id("login-history")).to_contain_text("Single sign-on (OpenID Connect: corp)")
+    log_out(page)
+
+    with tenant_scope(acme):
+        services.set_mappings(corp, [{"group": "staff", "role": BuiltinRole.BASIC}], actor=None)
+    # Home-realm discovery this time: the address's domain finds the provider.
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Single sign-on: your work e-mail address").fill("bob@acme-corp.test")
+    with page.expect_navigation(url=lambda url: url.startswith(idp.issuer)):
+        page.get_by_test_id("sso-discover").click()
+    sign_in_at_provider(page, idp, "bob")
+    expect(page.get_by_test_id("home-role")).to_have_text("Basic user")
+    with tenant_scope(acme):
+        changed = AuditEvent.objects.get(event_type=EventType.USER_ROLE_CHANGED, target_id=str(bob.pk))
+    assert changed.before == {"role": BuiltinRole.ADVANCED} and changed.after == {"role": BuiltinRole.BASIC}
+    assert changed.reason == "single sign-on mapping of oidc:corp"
+
+
+@pytest.mark.parametrize(
+    ("fault", "words"),
+    [
+        ("tamper", "signature is not valid"),
+        ("audience", "issued for another application"),
+        ("nonce", "wrong nonce"),
+        ("expired", "has expired"),
+    ],
+)
+def test_a_spoiled_token_shows_the_refusal_page(page, live_server, acme, corp, idp, fault, words):
+    page.goto(f"{live_server.url}/accounts/login/?organisation=acme")
+    with page.expect_navigation(url=lambda url: url.startswith(idp.issuer)):
+        page.get_by_test_id("sso-provider").click()
+    idp.fault(fault)
+    sign_in_at_provider(page, idp, "alice")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Single sign-on refused")
+    expect(page.get_by_test_id("sso-refused")).to_contain_text(words)
+    page.goto(f"{live_server.url}/")
+    expect(page).to_have_url(f"{live_server.url}/accounts/login/?next=/")
+    with tenant_scope(acme):
+        assert not User.objects.filter(email="alice@acme-corp.test").exists()
+
+
+def test_a_replayed_answer_shows_the_refusal_page(page, live_server, acme, corp, idp):
+    callbacks = []
+    page.on("request", lambda request: callbacks.append(request.url) if "/callback/" in request.url else None)
+    sso_from_button(page, live_server, idp, "alice")
+    expect(page.get_by_test_id("home-role")).to_have_text("Basic user")
+    log_out(page)
+    page.goto(callbacks[-1])  # the provider's answer again (its state and its code were used)
+    expect(page.get_by_test_id("sso-refused")).to_contain_text("already used")
+    page.goto(f"{live_server.url}/")
+    expect(page).to_have_url(f"{live_server.url}/accounts/login/?next=/")
