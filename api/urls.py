@@ -13,6 +13,7 @@ from api.views.records import AuditEventViewSet, CheckpointViewSet, GrantViewSet
 from api.views.requests import AccessRequestViewSet
 from api.views.reviews import CampaignViewSet, ReviewItemViewSet
 from permissions.views import PUBLIC
+from sso.api import ProviderViewSet
 from webhooks.api import SubscriptionViewSet
 
 app_name = "api"
@@ -32,6 +33,7 @@ router.register("access-requests", AccessRequestViewSet, basename="access-reques
 router.register("review-campaigns", CampaignViewSet, basename="review-campaign")
 router.register("review-items", ReviewItemViewSet, basename="review-item")
 router.register("webhooks", SubscriptionViewSet, basename="webhook")
+router.register("identity-providers", ProviderViewSet, basename="identity-provider")
 
 
 class SchemaView(SpectacularAPIView):

@@ -13,6 +13,7 @@ urlpatterns = [
     path("scim/v2/", include("api.scim.urls")),
     path("reviews/", include("reviews.urls")),
     path("console/webhooks/", include("webhooks.urls")),
+    path("console/sso/", include("sso.console_urls")),
     path("console/", include("console.urls")),
     path("requests/", include("accessrequests.urls")),
     path("", include("workspace.urls")),

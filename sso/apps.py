@@ -9,6 +9,7 @@ class SsoConfig(AppConfig):
 
     def ready(self):
         from accounts.policy import MFA_STEP_URL_NAMES
+        from sso import navigation  # noqa: F401 (menu entry)
 
         # A session still waiting for its MFA step may start a single sign-on instead (it replaces the session).
         MFA_STEP_URL_NAMES.update({"sso:discover", "sso:start", "sso:callback", "sso:logout"})

@@ -14,8 +14,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import lines, validate_domains
 from accounts.mfa.models import TenantDevice
+from accounts.models import lines, validate_domains
 from accounts.scoping import TenantManager
 from vault.fields import EncryptedTextField
 

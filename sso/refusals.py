@@ -31,7 +31,9 @@ MESSAGES = {
     ),
     Refusal.STALE: _("This sign-in took too long. Start again from the login page."),
     Refusal.PROVIDER_ERROR: _("Your identity provider did not sign you in."),
-    Refusal.CODE: _("Your identity provider refused to confirm this sign-in (the code was already used or is invalid)."),
+    Refusal.CODE: _(
+        "Your identity provider refused to confirm this sign-in (the code was already used or is invalid)."
+    ),
     Refusal.UNAVAILABLE: _("Your identity provider could not be reached. Try again later."),
     Refusal.TOKEN: _("Your identity provider's answer is incomplete or malformed."),
     Refusal.SIGNATURE: _("The identity token's signature is not valid: it was not signed by your identity provider."),

@@ -50,7 +50,9 @@ def _check_issuer(provider: IdentityProvider) -> None:
 
 
 @transaction.atomic
-def create_provider(*, actor, tenant, slug: str, default_role: Role, client_secret: str, **settings) -> IdentityProvider:
+def create_provider(
+    *, actor, tenant, slug: str, default_role: Role, client_secret: str, **settings
+) -> IdentityProvider:
     """A new OpenID Connect provider of ``tenant`` (its mapping starts empty: ``set_mappings``)."""
     require(actor, Action.CHANGE, "settings")
     unknown = set(settings) - set(SETTINGS)
@@ -69,8 +71,15 @@ def create_provider(*, actor, tenant, slug: str, default_role: Role, client_secr
 
 
 @transaction.atomic
-def update_provider(provider: IdentityProvider, *, actor, default_role: Role | None = None, client_secret: str = "",
-                    reason: str = "", **changes) -> IdentityProvider:
+def update_provider(
+    provider: IdentityProvider,
+    *,
+    actor,
+    default_role: Role | None = None,
+    client_secret: str = "",
+    reason: str = "",
+    **changes,
+) -> IdentityProvider:
     """Change a provider's settings; an empty ``client_secret`` keeps the stored one."""
     require(actor, Action.CHANGE, "settings")
     same_tenant(getattr(actor, "tenant_id", provider.tenant_id), provider)
@@ -194,7 +203,11 @@ def delete_provider(provider: IdentityProvider, *, actor, reason: str = "") -> N
     require(actor, Action.CHANGE, "settings")
     same_tenant(getattr(actor, "tenant_id", provider.tenant_id), provider)
     audit.record(
-        EventType.SSO_PROVIDER_DELETED, tenant=provider.tenant, actor=actor, target=provider, reason=reason,
+        EventType.SSO_PROVIDER_DELETED,
+        tenant=provider.tenant,
+        actor=actor,
+        target=provider,
+        reason=reason,
         before=_settings_of(provider),
     )
     provider.delete()

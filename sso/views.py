@@ -22,12 +22,15 @@ from sso.models import IdentityProvider
 from sso.refusals import Refusal, SsoRefused
 
 
-def _provider(tenant_slug: str, provider_slug: str) -> IdentityProvider:
+def _provider(request, tenant_slug: str, provider_slug: str) -> IdentityProvider:
     """An enabled provider of an active tenant, found inside that tenant's scope only; else 404."""
     with dangerously_unscoped():  # the tenant is named by the URL, before anyone is logged in
         tenant = Tenant.objects.filter(slug=tenant_slug, is_active=True).first()
     if tenant is None:
         raise Http404
+    user = request.user
+    if user.is_authenticated and user.tenant_id and user.tenant_id != tenant.pk:
+        raise Http404  # a session of one tenant never signs in, or tests, at another tenant's provider
     with tenant_scope(tenant):
         provider = IdentityProvider.objects.select_related("tenant", "default_role").filter(slug=provider_slug).first()
     if provider is None or not provider.enabled:
@@ -54,14 +57,16 @@ def _continue(request, target: str, text: str):
 
 
 def refused(request, reason: Refusal, *, status: int = 403):
-    return render(request, "sso/refused.html", {"message": SsoRefused(reason).message, "reason": reason.value}, status=status)
+    return render(
+        request, "sso/refused.html", {"message": SsoRefused(reason).message, "reason": reason.value}, status=status
+    )
 
 
 @public
 @require_GET
 def start(request, tenant_slug: str, provider_slug: str):
     """Send the browser to the provider (a new state, nonce and PKCE verifier for this login)."""
-    provider = _provider(tenant_slug, provider_slug)
+    provider = _provider(request, tenant_slug, provider_slug)
     try:
         url = oidc.begin(
             request,
@@ -78,7 +83,7 @@ def start(request, tenant_slug: str, provider_slug: str):
 @require_GET
 def callback(request, tenant_slug: str, provider_slug: str):
     """The provider's answer: check it, sign the person in (provisioned and mapped), or say why not."""
-    provider = _provider(tenant_slug, provider_slug)
+    provider = _provider(request, tenant_slug, provider_slug)
     with tenant_scope(provider.tenant):
         try:
             entry = oidc.take_pending(request, provider, request.GET.get("state", ""))
@@ -87,6 +92,8 @@ def callback(request, tenant_slug: str, provider_slug: str):
             claims = oidc.exchange(
                 provider, entry, code=request.GET["code"], redirect_uri=_callback_uri(request, provider)
             )
+            if entry.get("purpose") == "test":
+                return _test_result(request, provider, claims)
             user = provisioning.sign_in(provider, claims)
         except SsoRefused as refusal:
             logins.record_refusal(provider, refusal.reason.value)
@@ -99,6 +106,26 @@ def callback(request, tenant_slug: str, provider_slug: str):
 
         return redirect(mfa_step_url(user, entry["next"]))
     return redirect(entry["next"])
+
+
+def _test_result(request, provider, claims: dict):
+    """The console's test login: what the portal would make of this sign-in; nobody is signed in, nothing changes."""
+    from permissions import engine
+    from permissions.vocabulary import Action, SystemModule
+
+    if not (request.user.is_authenticated and engine.can(request.user, Action.VIEW, SystemModule.SETTINGS)):
+        raise Http404
+    groups = provisioning.groups_of(provider, claims)
+    _maps, organisation = provisioning.mapped_organisation(provider, groups)
+    context = {
+        "provider": provider,
+        "claims": sorted((key, value) for key, value in claims.items() if not key.startswith("_")),
+        "groups": sorted(groups),
+        "role": provisioning.mapped_role(provider, groups),
+        "organisation": organisation,
+        "mfa": provisioning.provider_mfa_satisfied(provider, claims),
+    }
+    return render(request, "sso/console/test_result.html", context)
 
 
 @public
@@ -138,4 +165,8 @@ def logout(request):
     )
     if not url:
         return redirect("accounts:login")
-    return _continue(request, url, _("You are logged out here. Continuing to %(name)s to log out there too…") % {"name": provider.name})
+    return _continue(
+        request,
+        url,
+        _("You are logged out here. Continuing to %(name)s to log out there too…") % {"name": provider.name},
+    )

@@ -39,6 +39,9 @@ FOREIGN_IDS: dict[str, Callable] = {
     "delivery_id": lambda tenant: _webhook(tenant, "delivery"),
     "organisation_id": lambda tenant: _foreign_api_object(tenant, "organisation"),
     "rule_id": lambda tenant: _foreign_api_object(tenant, "sharing_rule"),
+    "provider_id": lambda tenant: _sso_provider(tenant, "id"),
+    "provider_slug": lambda tenant: _sso_provider(tenant, "slug"),
+    "tenant_slug": lambda tenant: _sso_provider(tenant, "tenant"),
 }
 
 
@@ -139,6 +142,12 @@ def _webhook(tenant, kind):
     from tests.webhooks.foreign import hook
 
     return hook(tenant, kind)
+
+
+def _sso_provider(tenant, kind):
+    from tests.sso.foreign import provider
+
+    return provider(tenant, kind)
 
 
 def _foreign_api_object(tenant, kind):

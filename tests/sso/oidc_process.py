@@ -28,7 +28,9 @@ _FORM = re.compile(r'<form[^>]*action="([^"]+)"', re.I)
 class OidcProvider:
     def __init__(self, *, clients: list[dict], accounts: dict):
         if shutil.which("node") is None or not (FOLDER / "node_modules" / "oidc-provider").is_dir():
-            pytest.fail("node and oidc-provider are needed: run `make sso-provider` (npm ci --prefix tests/sso/oidc_provider)")
+            pytest.fail(
+                "node and oidc-provider are needed: run `make sso-provider` (npm ci --prefix tests/sso/oidc_provider)"
+            )
         self.port = free_port()
         self.issuer = f"http://127.0.0.1:{self.port}"
         config = {"port": self.port, "clients": clients, "accounts": accounts}
