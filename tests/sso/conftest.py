@@ -7,6 +7,7 @@ import pytest
 from accounts.scoping import tenant_scope
 from permissions.models import BuiltinRole, Role
 from sso import endpoints, services
+from tests.api.conftest import _fresh_api_state, acme_key, api_acme, api_globex, globex_key  # noqa: F401 (fixtures)
 from tests.sso.oidc_process import CLIENT_SECRET, OidcProvider, client_for
 
 ACCOUNTS = {
