@@ -38,6 +38,7 @@ class EventType(models.TextChoices):
     SSO_PROVIDER_CHANGED = "sso.provider_changed", _("Identity provider changed")
     SSO_MAPPING_CHANGED = "sso.mapping_changed", _("Identity provider's group mapping changed")
     SSO_PROVIDER_DELETED = "sso.provider_deleted", _("Identity provider removed")
+    SSO_POLICY_CHANGED = "sso.policy_changed", _("Single sign-on requirement changed")
     # Keys and encryption
     KEYS_REWRAPPED = "keys.rewrapped", _("Data keys re-wrapped under a new master key")
     DATA_KEY_ROTATED = "keys.data_key_rotated", _("Data key rotated")

@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "accounts.policy.SessionGuardMiddleware",
     "accounts.policy.MfaPolicyMiddleware",
+    "sso.policy.RequireSsoMiddleware",
     "accounts.networks.ConsoleNetworkMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",

@@ -20,8 +20,8 @@ from permissions.views import requires
 from permissions.vocabulary import Action, SystemModule
 from sso import oidc, services
 from sso.endpoints import ProviderUnavailable
-from sso.forms import SETTINGS_FIELDS, MappingFormSet, ProviderForm, ReasonForm
-from sso.models import IdentityProvider
+from sso.forms import SETTINGS_FIELDS, MappingFormSet, PolicyForm, ProviderForm, ReasonForm
+from sso.models import IdentityProvider, SsoPolicy
 
 SETTINGS = SystemModule.SETTINGS
 
@@ -57,7 +57,12 @@ def _saved(request, form, act):
 
 @requires(SETTINGS, Action.VIEW)
 def provider_list(request):
-    context = {"providers": IdentityProvider.objects.all(), "can_change": _can_change(request)}
+    policy = SsoPolicy.objects.filter(tenant=request.tenant).first()
+    context = {
+        "providers": IdentityProvider.objects.all(),
+        "can_change": _can_change(request),
+        "require_sso": bool(policy and policy.require_sso),
+    }
     return render(request, "sso/console/list.html", context)
 
 
@@ -191,3 +196,37 @@ def delete(request, provider_id: int):
                 return redirect("sso_console:list")
     context = {"provider": provider, "form": form, "can_change": _can_change(request)}
     return render(request, "sso/console/delete.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@requires(SETTINGS, Action.VIEW)
+def policy(request):
+    """Require single sign-on of everyone but the break-glass administrators (or stop requiring it)."""
+    current = SsoPolicy.objects.filter(tenant=request.tenant).first()
+    initial = {"require_sso": bool(current and current.require_sso)}
+    initial["break_glass"] = list(current.break_glass.all()) if current else []
+    form = PolicyForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        if (refused := _refused_change(request)) is not None:
+            return refused
+        if form.is_valid():
+            data = form.cleaned_data
+            saved = _saved(
+                request,
+                form,
+                lambda: services.set_policy(
+                    request.tenant,
+                    actor=request.user,
+                    require_sso=data["require_sso"],
+                    break_glass=data["break_glass"],
+                    reason=data["reason"],
+                ),
+            )
+            if saved is not None:
+                messages.success(request, _("The single sign-on requirement was saved."))
+                return redirect("sso_console:list")
+    can_change = _can_change(request)
+    if not can_change:
+        for field in form.fields.values():
+            field.disabled = True
+    return render(request, "sso/console/policy.html", {"form": form, "can_change": can_change})

@@ -74,3 +74,25 @@ MappingFormSet = forms.formset_factory(MappingForm, extra=3, max_num=50, absolut
 
 class ReasonForm(CleanInputMixin, forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
+
+
+class PolicyForm(CleanInputMixin, forms.Form):
+    require_sso = forms.BooleanField(
+        label=_("Require single sign-on for everyone except the break-glass administrators"), required=False
+    )
+    break_glass = forms.ModelMultipleChoiceField(
+        label=_("Break-glass administrators"),
+        queryset=Role.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("They keep their password and authenticator, for the day the identity provider is down."),
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
+
+    def __init__(self, *args, **kwargs):
+        from accounts.models import User
+
+        super().__init__(*args, **kwargs)
+        self.fields["break_glass"].queryset = User.objects.filter(
+            is_active=True, role__in=escalating_role_ids()
+        ).order_by("email")

@@ -118,3 +118,21 @@ class ProviderMfaDevice(TenantDevice):
 
     def verify_token(self, token):
         return False
+
+
+class SsoPolicy(models.Model):
+    """The tenant's rule: everyone signs in through an identity provider, except the break-glass administrators
+    named here (password and authenticator, for the day the provider is down)."""
+
+    tenant = models.OneToOneField("accounts.Tenant", on_delete=models.CASCADE, related_name="+")
+    require_sso = models.BooleanField(_("require single sign-on"), default=False)
+    break_glass = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("break-glass administrators"), blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantManager()
+
+    class Meta:
+        verbose_name = _("single sign-on policy")
+        verbose_name_plural = _("single sign-on policies")

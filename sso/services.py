@@ -19,11 +19,12 @@ from audit.events import EventType
 from permissions.models import PendingChange, Role
 from permissions.services.changes import require_approver_holds
 from permissions.services.checks import require, same_tenant
+from permissions.services.errors import AccessRefused, ErrorCode
 from permissions.services.escalation import role_escalates
 from permissions.services.roles import matrix_of
 from permissions.vocabulary import Action
 from sso import endpoints
-from sso.models import IdentityProvider
+from sso.models import IdentityProvider, SsoPolicy
 
 SETTINGS = ("name", "enabled", "issuer", "client_id", "scopes", "email_domains", "groups_claim", "provider_mfa")
 SETTINGS += ("mfa_values",)
@@ -211,3 +212,54 @@ def delete_provider(provider: IdentityProvider, *, actor, reason: str = "") -> N
         before=_settings_of(provider),
     )
     provider.delete()
+
+
+def _check_break_glass(tenant, users) -> None:
+    from permissions.services.escalation import holds_console_rights
+
+    for user in users:
+        same_tenant(tenant.pk, user)
+        if not (user.is_active and holds_console_rights(user)):
+            raise ValidationError(
+                {"break_glass": _("%(user)s is not an active administrator.") % {"user": user.display_name}}
+            )
+
+
+@transaction.atomic
+def set_policy(tenant, *, actor, require_sso: bool, break_glass, reason: str = "") -> SsoPolicy:
+    """Require single sign-on of everyone but ``break_glass`` (active administrators, at least one, who keep
+    their password and authenticator for the day the provider is down), or stop requiring it."""
+    require(actor, Action.CHANGE, "settings")
+    if actor is not None and actor.tenant_id != tenant.pk:
+        raise AccessRefused(ErrorCode.CROSS_TENANT)
+    break_glass = list(break_glass)
+    _check_break_glass(tenant, break_glass)
+    if require_sso and not break_glass:
+        raise ValidationError({"break_glass": _("Name at least one break-glass administrator first.")})
+    if require_sso and not IdentityProvider.objects.filter(enabled=True).exists():
+        raise ValidationError({"require_sso": _("Add and enable an identity provider first.")})
+    policy, _created = SsoPolicy.objects.select_for_update().get_or_create(tenant=tenant)
+    before = {"require_sso": policy.require_sso, "break_glass": sorted(policy.break_glass.values_list("pk", flat=True))}
+    after = {"require_sso": require_sso, "break_glass": sorted(user.pk for user in break_glass)}
+    if before == after:
+        return policy
+    policy.require_sso = require_sso
+    policy.updated_at = timezone.now()
+    policy.save(update_fields=["require_sso", "updated_at"])
+    policy.break_glass.set(break_glass)
+    audit.record(
+        EventType.SSO_POLICY_CHANGED,
+        tenant=tenant,
+        actor=actor,
+        target=tenant,
+        before={"require_sso": before["require_sso"], "break_glass": _people(before["break_glass"])},
+        after={"require_sso": require_sso, "break_glass": [audit.person(user) for user in break_glass]},
+        reason=reason,
+    )
+    return policy
+
+
+def _people(user_ids) -> list:
+    from accounts.models import User
+
+    return [audit.person(user) for user in User.objects.filter(pk__in=user_ids).order_by("pk")]
