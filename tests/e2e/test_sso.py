@@ -7,15 +7,15 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from accounts.models import User
+from accounts.models import Tenant, User
 from accounts.scoping import tenant_scope
 from audit.events import EventType
 from audit.models import AuditEvent
 from permissions.models import BuiltinRole
 from sso import services
-from tests.e2e.conftest import log_out
+from tests.e2e.conftest import log_in, log_out
 from tests.sso.conftest import ACCOUNTS, make_provider
-from tests.sso.oidc_process import OidcProvider, client_for
+from tests.sso.oidc_process import CLIENT_SECRET, OidcProvider, client_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -129,3 +129,37 @@ def test_a_replayed_answer_shows_the_refusal_page(page, live_server, acme, corp,
     expect(page.get_by_test_id("sso-refused")).to_contain_text("already used")
     page.goto(f"{live_server.url}/")
     expect(page).to_have_url(f"{live_server.url}/accounts/login/?next=/")
+
+
+def test_an_administrator_adds_a_provider_maps_a_group_and_tests_the_sign_in(page, live_server, demo, idp):
+    idp.set_accounts(ACCOUNTS)
+    idp.fault("")
+    log_in(page, live_server, "admin@acme.example")
+    page.goto(f"{live_server.url}/console/sso/")
+    page.get_by_role("link", name="Add an identity provider").click()
+    page.get_by_label("Short name").fill("corp")
+    page.get_by_label("Name", exact=True).fill("Corp directory")
+    page.get_by_label("Issuer").fill(idp.issuer)
+    page.get_by_label("Client id").fill("portcullis-acme")
+    page.get_by_label("Client secret").fill(CLIENT_SECRET)
+    page.get_by_label("E-mail domains").fill("acme-corp.test")
+    page.get_by_label("Default role").select_option(label="Basic user")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Add").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Group mapping")
+    page.locator("input[name=map-0-group]").fill("auditors")
+    page.locator("select[name=map-0-role]").select_option(label="Advanced user")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save the mapping").click()
+    expect(page.get_by_test_id("sso-mappings")).to_contain_text("auditors")
+    expect(page.get_by_test_id("sso-callback")).to_have_text(f"{live_server.url}/sso/acme/corp/callback/")
+
+    with page.expect_navigation(url=lambda url: url.startswith(idp.issuer)):
+        page.get_by_test_id("sso-test-login").click()
+    sign_in_at_provider(page, idp, "bob")
+    expect(page.get_by_test_id("sso-test-ok")).to_be_visible()
+    expect(page.get_by_test_id("sso-test-outcome")).to_contain_text("Advanced user")
+    expect(page.get_by_test_id("tenant-name")).to_have_text("Acme Trading")  # still the administrator's session
+    with tenant_scope(Tenant.objects.get(slug="acme")):
+        assert not User.objects.filter(email="bob@acme-corp.test").exists()
+        assert AuditEvent.objects.filter(event_type=EventType.SSO_MAPPING_CHANGED).count() == 1
