@@ -107,7 +107,7 @@ def sign_in(provider, claims: dict) -> User:
     """The account ``claims`` (checked by ``sso.oidc``) stand for, provisioned and mapped; call inside the
     provider's tenant scope."""
     user, identity = _account(provider, claims)
-    user = User.objects.select_for_update().select_related("tenant", "role").get(pk=user.pk)
+    user = User.objects.select_for_update(of=("self",)).select_related("tenant", "role").get(pk=user.pk)
     if not user.is_active:
         raise SsoRefused(Refusal.INACTIVE)
     apply_mapping(provider, user, claims)

@@ -82,8 +82,8 @@ def update_provider(
     **changes,
 ) -> IdentityProvider:
     """Change a provider's settings; an empty ``client_secret`` keeps the stored one."""
-    require(actor, Action.CHANGE, "settings")
     same_tenant(getattr(actor, "tenant_id", provider.tenant_id), provider)
+    require(actor, Action.CHANGE, "settings")
     provider = IdentityProvider.objects.select_for_update().select_related("default_role").get(pk=provider.pk)
     unknown = set(changes) - set(SETTINGS)
     if unknown:
@@ -149,8 +149,8 @@ def escalating_roles(old: list[dict], new: list[dict]) -> list[Role]:
 def set_mappings(provider: IdentityProvider, mappings, *, actor, reason: str = ""):
     """Replace the provider's group mapping. Returns the provider, or a PendingChange when the new mapping
     gives console rights it did not give before (a second administrator approves it)."""
-    require(actor, Action.CHANGE, "settings")
     same_tenant(getattr(actor, "tenant_id", provider.tenant_id), provider)
+    require(actor, Action.CHANGE, "settings")
     cleaned = clean_mappings(provider.tenant_id, mappings)
     provider = IdentityProvider.objects.select_for_update().get(pk=provider.pk)
     if cleaned == provider.mappings:
@@ -201,8 +201,8 @@ def apply_pending_mapping(change: PendingChange, *, approver):
 @transaction.atomic
 def delete_provider(provider: IdentityProvider, *, actor, reason: str = "") -> None:
     """Remove a provider; its users keep their accounts (and may log in with a password or another provider)."""
-    require(actor, Action.CHANGE, "settings")
     same_tenant(getattr(actor, "tenant_id", provider.tenant_id), provider)
+    require(actor, Action.CHANGE, "settings")
     audit.record(
         EventType.SSO_PROVIDER_DELETED,
         tenant=provider.tenant,
@@ -229,9 +229,9 @@ def _check_break_glass(tenant, users) -> None:
 def set_policy(tenant, *, actor, require_sso: bool, break_glass, reason: str = "") -> SsoPolicy:
     """Require single sign-on of everyone but ``break_glass`` (active administrators, at least one, who keep
     their password and authenticator for the day the provider is down), or stop requiring it."""
-    require(actor, Action.CHANGE, "settings")
     if actor is not None and actor.tenant_id != tenant.pk:
         raise AccessRefused(ErrorCode.CROSS_TENANT)
+    require(actor, Action.CHANGE, "settings")
     break_glass = list(break_glass)
     _check_break_glass(tenant, break_glass)
     if require_sso and not break_glass:

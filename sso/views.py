@@ -96,7 +96,9 @@ def callback(request, tenant_slug: str, provider_slug: str):
                 return _test_result(request, provider, claims)
             user = provisioning.sign_in(provider, claims)
         except SsoRefused as refusal:
-            logins.record_refusal(provider, refusal.reason.value)
+            if refusal.reason is not Refusal.STATE:
+                # An answer to no sign-in of this browser is noise anyone can send (and a GET): not recorded.
+                logins.record_refusal(provider, refusal.reason.value)
             return refused(request, refusal.reason)
         if request.user.is_authenticated:
             auth_logout(request)  # whoever was logged in in this browser, a sign-in starts a new session
