@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0012_organisation_administration'),
-        ('permissions', '0013_identity_providers'),
+        ('permissions', '0013_pendingchange_sso_mapping'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
