@@ -65,23 +65,25 @@ class OidcProvider:
         """Spoil the next ID token the token endpoint answers ("tamper", "audience", "nonce", "expired")."""
         requests.post(f"{self.issuer}/__test__/fault", data=json.dumps({"fault": name}), timeout=5).raise_for_status()
 
-    def authorize(self, url: str, login: str) -> str:
-        """Sign in as ``login`` at the provider (login form, then consent); the URL it redirects back to."""
+    def authorize(self, url: str, login: str, *, mfa: bool = False) -> str:
+        """Sign in as ``login`` at the provider (its login form, when it has no session yet; ``mfa``: the
+        second-factor box); the URL it sends the browser back to."""
         browser = requests.Session()
         for _step in range(20):
             response = browser.get(url, allow_redirects=False, timeout=5)
-            while response.is_redirect:
+            if response.is_redirect:
                 url = urljoin(url, response.headers["Location"])
                 if not url.startswith(self.issuer):
                     return url
-                response = browser.get(url, allow_redirects=False, timeout=5)
+                continue
             match = _FORM.search(response.text)
-            assert match, response.text[:500]
-            action = urljoin(url, match.group(1))
-            fields = {"login": login, "password": "any"} if 'name="login"' in response.text else {}
-            response = browser.post(action, data=fields, allow_redirects=False, timeout=5)
+            assert match and 'name="login"' in response.text, response.text[:500]
+            fields = {"login": login, "password": "any password"}
+            if mfa:
+                fields["mfa"] = "1"
+            response = browser.post(urljoin(url, match.group(1)), data=fields, allow_redirects=False, timeout=5)
             assert response.is_redirect, response.text[:500]
-            url = urljoin(action, response.headers["Location"])
+            url = urljoin(url, response.headers["Location"])
             if not url.startswith(self.issuer):
                 return url
         raise AssertionError("the provider never sent the browser back")

@@ -1,7 +1,9 @@
-// A real OpenID Connect provider (node oidc-provider) for the single sign-on tests (tests/sso/oidc.py starts it).
+// A real OpenID Connect provider (node oidc-provider) for the single sign-on tests (tests/sso/oidc_process.py starts it).
 //
 // Configuration comes as JSON in PROVIDER_CONFIG: {port, clients: [...], accounts: {login: claims}}.
-// devInteractions gives the login form (any login named in accounts, any password) and the consent page.
+// Its interactions are this script's (oidc-provider's interaction API): a login form taking any login named in
+// accounts and any password, with a "second factor" box that makes the login's amr ["pwd", "mfa"] and its acr
+// "urn:portcullis:test:mfa" (else ["pwd"], "urn:portcullis:test:pwd"); consent is granted without a page.
 // Test-only control endpoints, under /__test__/ (never part of a real provider):
 //   POST /__test__/accounts  {login: claims}   replace the accounts (e.g. change someone's groups)
 //   POST /__test__/fault     {"fault": name}   how the next token response's ID token is spoiled:
@@ -30,17 +32,85 @@ const provider = new Provider(issuer, {
     profile: ['name'],
     groups: ['groups'],
   },
+  acrValues: ['urn:portcullis:test:pwd', 'urn:portcullis:test:mfa'],
   conformIdTokenClaims: false, // the scopes' claims go into the ID token itself
-  features: { devInteractions: { enabled: true }, rpInitiatedLogout: { enabled: true } },
+  features: { devInteractions: { enabled: false }, rpInitiatedLogout: { enabled: true } },
+  interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
   pkce: { required: () => true },
   ttl: { IdToken: 300, AccessToken: 300, AuthorizationCode: 60 },
 });
 provider.proxy = false;
 
-async function readJson(ctx) {
+async function readBody(ctx) {
   const chunks = [];
   for await (const chunk of ctx.req) chunks.push(chunk);
-  return JSON.parse(Buffer.concat(chunks).toString() || '{}');
+  return Buffer.concat(chunks).toString();
+}
+
+async function readJson(ctx) {
+  return JSON.parse((await readBody(ctx)) || '{}');
+}
+
+const escape = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+function loginPage(uid, clientId) {
+  return `<!doctype html><html><head><title>Test provider: sign in</title></head><body>
+<h1>Sign in to ${escape(clientId)}</h1>
+<form method="post" action="/interaction/${escape(uid)}/login">
+<label>Login <input name="login" autofocus></label>
+<label>Password <input name="password" type="password"></label>
+<label><input type="checkbox" name="mfa" value="1"> Second factor used</label>
+<button type="submit">Sign in</button>
+</form></body></html>`;
+}
+
+async function grantConsent(interaction) {
+  const { prompt: { details }, params, session: { accountId } } = interaction;
+  const grant = interaction.grantId
+    ? await provider.Grant.find(interaction.grantId)
+    : new provider.Grant({ accountId, clientId: params.client_id });
+  if (details.missingOIDCScope) grant.addOIDCScope(details.missingOIDCScope.join(' '));
+  if (details.missingOIDCClaims) grant.addOIDCClaims(details.missingOIDCClaims);
+  if (details.missingResourceScopes) {
+    for (const [indicator, scopes] of Object.entries(details.missingResourceScopes)) {
+      grant.addResourceScope(indicator, scopes.join(' '));
+    }
+  }
+  return { consent: { grantId: await grant.save() } };
+}
+
+async function finish(ctx, result) {
+  const target = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
+  ctx.status = 303;
+  ctx.redirect(target);
+}
+
+async function interaction(ctx) {
+  const details = await provider.interactionDetails(ctx.req, ctx.res);
+  if (ctx.method === 'POST' && ctx.path.endsWith('/login')) {
+    const form = new URLSearchParams(await readBody(ctx));
+    const login = form.get('login') || '';
+    if (!accounts[login]) {
+      ctx.status = 400;
+      ctx.body = loginPage(details.uid, details.params.client_id);
+      return;
+    }
+    const mfa = form.get('mfa') === '1';
+    await finish(ctx, {
+      login: {
+        accountId: login,
+        amr: mfa ? ['pwd', 'mfa'] : ['pwd'],
+        acr: mfa ? 'urn:portcullis:test:mfa' : 'urn:portcullis:test:pwd',
+      },
+    });
+    return;
+  }
+  if (details.prompt.name === 'consent') {
+    await finish(ctx, await grantConsent(details));
+    return;
+  }
+  ctx.type = 'html';
+  ctx.body = loginPage(details.uid, details.params.client_id);
 }
 
 async function spoil(idToken) {
@@ -59,6 +129,10 @@ async function spoil(idToken) {
 }
 
 provider.use(async (ctx, next) => {
+  if (ctx.path.startsWith('/interaction/')) {
+    await interaction(ctx);
+    return;
+  }
   if (ctx.path === '/__test__/accounts' && ctx.method === 'POST') {
     accounts = await readJson(ctx);
     ctx.body = { ok: true };
