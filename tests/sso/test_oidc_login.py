@@ -31,9 +31,9 @@ def start(client: Client, tenant: str = "acme") -> str:
     return response["Location"]
 
 
-def sso_login(client: Client, oidc, login: str, *, tenant: str = "acme", fault: str = ""):
+def sso_login(client: Client, oidc, login: str, *, tenant: str = "acme", fault: str = "", mfa: bool = False):
     """Start at the portal, sign in at the provider, come back; the portal's answer to the callback."""
-    answer = oidc.authorize(start(client, tenant), login)
+    answer = oidc.authorize(start(client, tenant), login, mfa=mfa)
     oidc.fault(fault)
     return client.get(path_of(answer)), answer
 
@@ -204,6 +204,28 @@ def test_a_privileged_user_still_passes_the_mfa_step_here(acme, acme_corp, oidc)
     response, _ = sso_login(Client(), oidc, "bob")
     assert response.status_code == 302 and response["Location"].startswith("/accounts/mfa/enrol/")
     assert events(acme, EventType.LOGIN_SUCCEEDED) == []
+
+
+def test_the_providers_mfa_counts_only_when_the_tenant_says_so(acme, acme_corp, oidc):
+    with tenant_scope(acme):
+        services.set_mappings(acme_corp, [{"group": "auditors", "role": BuiltinRole.ADMINISTRATOR}], actor=None)
+    # The provider says a second factor was used, but the tenant did not let that count: the MFA step here.
+    response, _ = sso_login(Client(), oidc, "bob", mfa=True)
+    assert response["Location"].startswith("/accounts/mfa/enrol/")
+    with tenant_scope(acme):
+        services.update_provider(acme_corp, actor=None, provider_mfa=True)
+    # It counts now, but this login used a password only: still the MFA step.
+    response, _ = sso_login(Client(), oidc, "bob")
+    assert response["Location"].startswith("/accounts/mfa/enrol/")
+    client = Client()
+    response, _ = sso_login(client, oidc, "bob", mfa=True)
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert client.get("/console/users/").status_code == 200  # a full, verified session
+    assert client.get("/console/sso/").status_code == 200
+    factors = [event.after["factor"] for event in events(acme, EventType.LOGIN_SUCCEEDED)]
+    assert factors == ["oidc:corp+mfa"]
+    history = client.get("/accounts/security/history/").content.decode()
+    assert "Single sign-on (OpenID Connect: corp) + MFA at the provider" in history
 
 
 def test_home_realm_discovery_by_domain(acme, globex, acme_corp, oidc):
