@@ -151,7 +151,8 @@ def discover(request):
 @public
 @require_POST
 def logout(request):
-    """End the portal session, then the provider's (RP-initiated logout) when it offers one."""
+    """The top bar's logout: end the portal session; for a session a provider opened, then send the browser to
+    the provider's end-session endpoint (RP-initiated logout) when it offers one."""
     held = request.session.get(logins.SSO_SESSION) or {}
     provider = None
     if request.user.is_authenticated and request.user.tenant_id and held:
