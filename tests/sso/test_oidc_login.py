@@ -261,3 +261,14 @@ def test_logout_ends_the_session_at_the_provider_too(acme, acme_corp, oidc):
     assert query["post_logout_redirect_uri"] == ["http://testserver/accounts/login/"]
     assert logged_in_user(client) is None
     assert len(events(acme, EventType.LOGOUT)) == 1
+
+
+def test_the_top_bars_logout_of_a_password_session_ends_it_here_only(acme, acme_admin):
+    from tests.conftest import login
+
+    client = login(Client(), acme_admin)
+    assert 'action="/sso/logout/"' in client.get("/").content.decode()
+    response = client.post("/sso/logout/")
+    assert response.status_code == 302 and response["Location"] == "/accounts/login/"
+    assert logged_in_user(client) is None
+    assert len(events(acme, EventType.LOGOUT)) == 1
