@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
 from django.test import Client
 
 from accounts.scoping import tenant_scope
@@ -134,7 +133,6 @@ def test_another_tenants_provider_is_not_found(admin_client_acme, globex):
     assert admin_client_acme.post(f"/console/sso/{provider.pk}/test/").status_code == 404
 
 
-@pytest.mark.django_db(transaction=True)
 def test_the_test_sign_in_shows_the_outcome_and_changes_nothing(client, acme, oidc):
     admin = UserFactory(tenant=acme, email="admin@acme.example", role_key=BuiltinRole.ADMINISTRATOR)
     login(client, admin)

@@ -17,8 +17,6 @@ from sso import services
 from sso.models import ExternalIdentity
 from tests.factories import UserFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
 
 def path_of(url: str) -> str:
     parts = urlsplit(url)
