@@ -60,6 +60,8 @@ def create_provider(
     if unknown:
         raise ValueError(f"unknown provider settings {sorted(unknown)}")
     _check_default_role(tenant.pk, default_role)
+    if not client_secret:
+        raise ValidationError({"client_secret": _("A client secret is required.")})
     provider = IdentityProvider(tenant=tenant, slug=slug, default_role=default_role, **settings)
     provider.client_secret = client_secret
     provider.full_clean(exclude=["client_secret"])

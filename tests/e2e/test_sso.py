@@ -150,7 +150,7 @@ def test_an_administrator_adds_a_provider_maps_a_group_and_tests_the_sign_in(pag
     page.get_by_label("E-mail domains").fill("acme-corp.test")
     page.get_by_label("Default role").select_option(label="Basic user")
     with page.expect_navigation():
-        page.get_by_role("button", name="Add").click()
+        page.get_by_role("button", name="Add", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Group mapping")
     page.locator("input[name=map-0-group]").fill("auditors")
     page.locator("select[name=map-0-role]").select_option(label="Advanced user")

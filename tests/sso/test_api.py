@@ -43,7 +43,13 @@ def test_create_read_change_map_and_delete(api_acme, acme):
 
 
 def test_bad_input_is_refused_and_changes_nothing(api_acme, acme):
-    for bad in ({**NEW, "issuer": "ftp://x"}, {**NEW, "default_role": "administrator"}, {**NEW, "slug": "A B"}):
+    no_secret = {key: value for key, value in NEW.items() if key != "client_secret"}
+    for bad in (
+        {**NEW, "issuer": "ftp://x"},
+        {**NEW, "default_role": "administrator"},
+        {**NEW, "slug": "A B"},
+        no_secret,
+    ):
         response = api_acme.post("/api/v1/identity-providers", bad, content_type="application/json")
         assert response.status_code == 400, (bad, response.content)
     with tenant_scope(acme):
