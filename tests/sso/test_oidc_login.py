@@ -270,3 +270,16 @@ def test_the_top_bars_logout_of_a_password_session_ends_it_here_only(acme, acme_
     assert response.status_code == 302 and response["Location"] == "/accounts/login/"
     assert logged_in_user(client) is None
     assert len(events(acme, EventType.LOGOUT)) == 1
+
+
+def test_one_person_at_one_provider_is_a_separate_account_in_each_tenant(acme, globex, acme_corp, globex_corp, oidc):
+    sso_login(Client(), oidc, "alice", tenant="acme")
+    client = Client()
+    sso_login(client, oidc, "alice", tenant="globex")
+    user = logged_in_user(client)
+    assert user.tenant_id == globex.pk
+    with tenant_scope(acme):
+        acme_alice = ExternalIdentity.objects.get(subject="alice").user
+    with tenant_scope(globex):
+        assert ExternalIdentity.objects.get(subject="alice").user == user
+    assert acme_alice.pk != user.pk and acme_alice.tenant_id == acme.pk
