@@ -168,3 +168,39 @@ def test_an_administrator_adds_a_provider_maps_a_group_and_tests_the_sign_in(pag
     with tenant_scope(Tenant.objects.get(slug="acme")):
         assert not User.objects.filter(email="bob@acme-corp.test").exists()
         assert AuditEvent.objects.filter(event_type=EventType.SSO_MAPPING_CHANGED).count() == 1
+
+
+def test_an_administrator_requires_single_sign_on_and_a_password_login_is_then_refused(page, live_server, demo, idp):
+    acme = Tenant.objects.get(slug="acme")
+    make_provider(acme, idp.issuer, "portcullis-acme")
+    log_in(page, live_server, "admin@acme.example")
+    page.goto(f"{live_server.url}/console/sso/")
+    expect(page.get_by_test_id("sso-policy")).to_contain_text("passwords still work")
+    page.get_by_role("link", name="Requirement").click()
+    page.get_by_label("Require single sign-on for everyone except the break-glass administrators").check()
+    page.get_by_label("Ada Admin").check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_test_id("sso-policy")).to_contain_text("required of everyone except the break-glass")
+    log_out(page)
+
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Email", exact=True).fill("basic1@acme.example")
+    page.get_by_label("Password").fill("portcullis-demo")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_test_id("login-error")).to_contain_text("Your organisation signs in with single sign-on")
+    log_in(page, live_server, "admin@acme.example")  # the break-glass administrator still may
+    expect(page.get_by_test_id("tenant-name")).to_have_text("Acme Trading")
+
+
+def test_an_administrator_removes_a_provider(page, live_server, demo, idp):
+    acme = Tenant.objects.get(slug="acme")
+    provider = make_provider(acme, idp.issuer, "portcullis-acme")
+    log_in(page, live_server, "admin@acme.example")
+    page.goto(f"{live_server.url}/console/sso/{provider.pk}/")
+    page.get_by_role("link", name="Remove").click()
+    page.get_by_label("Reason").fill("moving to another directory")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Remove").click()
+    expect(page.get_by_test_id("identity-providers")).to_contain_text("No identity provider yet.")
