@@ -19,7 +19,7 @@ def corp(acme):
 
 
 def test_the_first_matching_mapping_names_the_role(corp):
-    services.set_mappings(
+    corp = services.set_mappings(
         corp,
         [{"group": "a", "role": BuiltinRole.ADVANCED}, {"group": "b", "role": BuiltinRole.BASIC}],
         actor=None,
@@ -37,10 +37,10 @@ def test_the_groups_claim_may_be_a_list_or_one_string(corp):
 
 def test_an_organisation_mapping_sets_and_clears_the_organisation(corp, acme):
     initech = create_organisation(actor=None, tenant=acme, name="Initech")
-    services.set_mappings(corp, [{"group": "initech", "organisation": initech.pk}], actor=None)
+    corp = services.set_mappings(corp, [{"group": "initech", "organisation": initech.pk}], actor=None)
     assert provisioning.mapped_organisation(corp, {"initech"}) == (True, initech)
     assert provisioning.mapped_organisation(corp, {"other"}) == (True, None)
-    services.set_mappings(corp, [], actor=None)
+    corp = services.set_mappings(corp, [], actor=None)
     assert provisioning.mapped_organisation(corp, {"initech"}) == (False, None)
 
 
