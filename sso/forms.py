@@ -23,6 +23,7 @@ class ProviderForm(CleanInputMixin, forms.ModelForm):
         required=False,
         help_text=_("Stored encrypted. Leave empty to keep the stored one."),
     )
+    issuer = forms.URLField(label=_("Issuer"), max_length=300, assume_scheme="https")
     default_role = forms.ModelChoiceField(label=_("Default role"), queryset=Role.objects.none())
     reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
 

@@ -60,7 +60,7 @@ def make_provider(tenant, issuer: str, client_id: str, **settings):
             client_secret=CLIENT_SECRET,
             default_role=basic,
             email_domains="acme-corp.test",
-            **settings,
+            **{"scopes": "openid email profile groups", **settings},
         )
 
 

@@ -27,7 +27,7 @@ const provider = new Provider(issuer, {
     ? { accountId: id, claims: async () => ({ sub: id, ...accounts[id] }) }
     : undefined),
   claims: {
-    openid: ['sub'],
+    openid: ['sub', 'acr', 'amr', 'auth_time'], // how the login was made, in every ID token
     email: ['email', 'email_verified'],
     profile: ['name'],
     groups: ['groups'],
