@@ -5,6 +5,7 @@ button and home-realm discovery, provisioning with the mapped role, a changed ma
 from __future__ import annotations
 
 import pytest
+import requests
 from playwright.sync_api import expect
 
 from accounts.models import Tenant, User
@@ -32,6 +33,9 @@ def idp(live_server):
         ],
         accounts=ACCOUNTS,
     )
+    # The live server's first page (templates, static files) can take longer than a navigation may on a busy
+    # machine: it is fetched once here.
+    requests.get(f"{live_server.url}/accounts/login/", timeout=120)
     yield provider
     provider.stop()
 
@@ -66,6 +70,14 @@ def sign_in_at_provider(page, idp, login: str, *, mfa: bool = False) -> None:
         page.get_by_role("button", name="Sign in").click()
 
 
+def log_out_everywhere(page, live_server, idp) -> None:
+    """The top bar's logout of a session a provider opened: the portal's, then the provider's (RP-initiated)."""
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url(lambda url: url.startswith(idp.issuer))
+    with page.expect_navigation(url=lambda url: url.startswith(f"{live_server.url}/accounts/login/")):
+        page.get_by_role("button", name="Yes, sign me out").click()
+
+
 def sso_from_button(page, live_server, idp, login: str) -> None:
     page.goto(f"{live_server.url}/accounts/login/?organisation=acme")
     page.get_by_test_id("sso-provider").click()
@@ -84,7 +96,7 @@ def test_first_login_provisions_the_mapped_role_and_a_changed_mapping_applies_ne
         assert not AuditEvent.objects.filter(event_type=EventType.USER_ROLE_CHANGED).exists()
     page.goto(f"{live_server.url}/accounts/security/history/")
     expect(page.get_by_test_id("login-history")).to_contain_text("Single sign-on (OpenID Connect: corp)")
-    log_out(page)
+    log_out_everywhere(page, live_server, idp)
 
     with tenant_scope(acme):
         services.set_mappings(corp, [{"group": "staff", "role": BuiltinRole.BASIC}], actor=None)
@@ -129,7 +141,7 @@ def test_a_replayed_answer_shows_the_refusal_page(page, live_server, acme, corp,
     page.on("request", lambda request: callbacks.append(request.url) if "/callback/" in request.url else None)
     sso_from_button(page, live_server, idp, "alice")
     expect(page.get_by_test_id("home-role")).to_have_text("Basic user")
-    log_out(page)
+    log_out_everywhere(page, live_server, idp)
     page.goto(callbacks[-1])  # the provider's answer again (its state and its code were used)
     expect(page.get_by_test_id("sso-refused")).to_contain_text("already used")
     page.goto(f"{live_server.url}/")
@@ -148,6 +160,7 @@ def test_an_administrator_adds_a_provider_maps_a_group_and_tests_the_sign_in(pag
     page.get_by_label("Client id").fill("portcullis-acme")
     page.get_by_label("Client secret").fill(CLIENT_SECRET)
     page.get_by_label("E-mail domains").fill("acme-corp.test")
+    page.get_by_label("Scopes").fill("openid email profile groups")
     page.get_by_label("Default role").select_option(label="Basic user")
     with page.expect_navigation():
         page.get_by_role("button", name="Add", exact=True).click()
