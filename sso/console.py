@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from accounts.lookups import get_in_tenant_or_404
 from accounts.stepup import mfa_is_recent, step_up_redirect
@@ -157,12 +157,15 @@ def mappings(request, provider_id: int):
     return render(request, "sso/console/mappings.html", context)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @requires(SETTINGS, Action.VIEW)
 def test_login(request, provider_id: int):
     """Sign in at the provider as whoever the administrator chooses there, and see what the portal would make
-    of it (claims, role, organisation), without signing anyone in or changing anything."""
+    of it (claims, role, organisation), without signing anyone in or changing anything. POST only (the button
+    of the provider's page, where a GET goes back)."""
     provider = _provider(request, provider_id)
+    if request.method == "GET":
+        return redirect("sso_console:detail", provider_id=provider.pk)
     if (refused := _refused_change(request)) is not None:
         return refused
     from sso.views import _callback_uri, _continue
