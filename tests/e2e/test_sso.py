@@ -216,4 +216,5 @@ def test_an_administrator_removes_a_provider(page, live_server, demo, idp):
     page.get_by_label("Reason").fill("moving to another directory")
     with page.expect_navigation():
         page.get_by_role("button", name="Remove").click()
-    expect(page.get_by_test_id("identity-providers")).to_contain_text("No identity provider yet.")
+    expect(page.get_by_test_id("identity-providers")).not_to_contain_text("Corp directory")
+    expect(page.get_by_test_id("identity-providers")).to_contain_text("Demo directory (disabled)")
