@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WITNESS_PORT ?= 8009
 
-.PHONY: run test test-fast lint format bench install messages browser wrk clean
+.PHONY: run test test-fast lint format bench install messages browser wrk sso-provider clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -40,10 +40,18 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
 	  echo "chromium not installed: browser tests will be skipped"; }
 
-test: install browser
+# The single sign-on tests run a real OpenID Connect provider: node's oidc-provider, versions pinned by
+# tests/sso/oidc_provider/package-lock.json (node and npm from apt when missing and we can).
+sso-provider:
+	@command -v npm >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null); }
+	@[ -d tests/sso/oidc_provider/node_modules/oidc-provider ] || \
+	  npm ci --prefix tests/sso/oidc_provider --no-audit --no-fund --loglevel=error
+
+test: install browser sso-provider
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-test-fast: install
+test-fast: install sso-provider
 	$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)
 
 lint: install

@@ -85,6 +85,9 @@ def seed() -> list[Tenant]:
         from webhooks import demo as webhooks_demo
 
         webhooks_demo.seed(tenant)
+        from sso import demo as sso_demo
+
+        sso_demo.seed(tenant)
     return tenants
 
 

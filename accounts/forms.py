@@ -42,6 +42,12 @@ class LoginForm(CleanInputMixin, AuthenticationForm):
             self.confirm_login_allowed(self.user_cache)
         return self.cleaned_data
 
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        from sso.policy import refuse_password_login  # the tenant may require single sign-on (sso/)
+
+        refuse_password_login(user)
+
 
 class CodeForm(CleanInputMixin, forms.Form):
     """A one-time code, checked against the one device the user picked (django-otp #110/#186)."""

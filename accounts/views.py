@@ -65,6 +65,10 @@ class LoginView(auth_views.LoginView):
         context["ask_organisation"] = bool(
             self.tenant_slug() or (form is not None and form.has_error("__all__", "ambiguous"))
         )
+        from sso.directory import providers_of_tenant  # single sign-on: the tenant's buttons (sso/)
+
+        context["sso_providers"] = providers_of_tenant(self.tenant_slug())
+        context["sso_organisation"] = self.tenant_slug()
         return context
 
     def form_valid(self, form):

@@ -14,6 +14,7 @@ from api.views.requests import AccessRequestViewSet
 from api.views.reviews import CampaignViewSet, ReviewItemViewSet
 from api.views.sod import SodRuleViewSet, SodViolationsView
 from permissions.views import PUBLIC
+from sso.api import ProviderViewSet
 from webhooks.api import SubscriptionViewSet
 
 app_name = "api"
@@ -34,6 +35,7 @@ router.register("review-campaigns", CampaignViewSet, basename="review-campaign")
 router.register("review-items", ReviewItemViewSet, basename="review-item")
 router.register("webhooks", SubscriptionViewSet, basename="webhook")
 router.register("sod/rules", SodRuleViewSet, basename="sod-rule")
+router.register("identity-providers", ProviderViewSet, basename="identity-provider")
 
 
 class SchemaView(SpectacularAPIView):

@@ -22,6 +22,7 @@ class EventType(models.TextChoices):
     PASSWORD_CHANGED = "auth.password_changed", _("Password changed")
     PASSWORD_RESET_REQUESTED = "auth.password_reset_requested", _("Password reset requested")
     PASSWORD_RESET = "auth.password_reset", _("Password reset")
+    SSO_LOGIN_REFUSED = "auth.sso_refused", _("Single sign-on refused")
     # Tenants and users
     TENANT_CREATED = "tenant.created", _("Tenant created")
     TENANT_SETTINGS_CHANGED = "tenant.settings_changed", _("Tenant settings changed")
@@ -33,6 +34,12 @@ class EventType(models.TextChoices):
     USER_CHANGED = "user.changed", _("User changed")
     USER_DEACTIVATED = "user.deactivated", _("User deactivated")
     USER_REACTIVATED = "user.reactivated", _("User reactivated")
+    # Single sign-on (sso/)
+    SSO_PROVIDER_CREATED = "sso.provider_created", _("Identity provider added")
+    SSO_PROVIDER_CHANGED = "sso.provider_changed", _("Identity provider changed")
+    SSO_MAPPING_CHANGED = "sso.mapping_changed", _("Identity provider's group mapping changed")
+    SSO_PROVIDER_DELETED = "sso.provider_deleted", _("Identity provider removed")
+    SSO_POLICY_CHANGED = "sso.policy_changed", _("Single sign-on requirement changed")
     # Keys and encryption
     KEYS_REWRAPPED = "keys.rewrapped", _("Data keys re-wrapped under a new master key")
     DATA_KEY_ROTATED = "keys.data_key_rotated", _("Data key rotated")

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "dormancy",
     "intelligence",
     "training",
+    "sso",
     "portal.apps.PortalConfig",
 ]
 
@@ -74,6 +75,7 @@ MIDDLEWARE = [
     "accounts.passkeys.policy.PasskeyPolicyMiddleware",
     # a step-up while an open access-intelligence alert requires one (intelligence/middleware.py)
     "intelligence.middleware.AlertStepUpMiddleware",
+    "sso.policy.RequireSsoMiddleware",
     "accounts.networks.ConsoleNetworkMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -224,6 +226,9 @@ AUDIT_CHECKPOINT_INTERVAL_MINUTES = config.env_int("AUDIT_CHECKPOINT_INTERVAL_MI
 # Webhooks (webhooks/, docs/webhooks.md): https targets on public addresses only, unless allowed here.
 WEBHOOKS_ALLOW_HTTP = config.env_bool("WEBHOOKS_ALLOW_HTTP", default=not SECURE)
 WEBHOOKS_ALLOW_PRIVATE_TARGETS = config.env_bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=False)
+# Single sign-on (sso/endpoints.py): identity providers over https at public addresses, unless these say otherwise.
+SSO_ALLOW_HTTP_ISSUERS = config.env_bool("SSO_ALLOW_HTTP_ISSUERS", default=not SECURE)
+SSO_ALLOW_PRIVATE_ISSUERS = config.env_bool("SSO_ALLOW_PRIVATE_ISSUERS", default=False)
 WEBHOOKS_TIMEOUT_SECONDS = config.env_int("WEBHOOKS_TIMEOUT_SECONDS", 5, minimum=1, maximum=30)
 # A delivery is tried this many times (exponential back-off with jitter between tries), then the
 # subscription is disabled and the tenant's administrators are told.

@@ -21,4 +21,6 @@ USAGE_FLUSH_SECONDS = 0
 AUTHZ_VERSION_MAX_AGE = 0
 WEBHOOKS_ALLOW_HTTP = True  # the tests' receivers are plain http on 127.0.0.1
 WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
+SSO_ALLOW_HTTP_ISSUERS = True  # the tests' identity provider (node oidc-provider) is plain http on 127.0.0.1
+SSO_ALLOW_PRIVATE_ISSUERS = True
 WEBHOOKS_TIMEOUT_SECONDS = 2

@@ -49,6 +49,9 @@ FOREIGN_IDS: dict[str, Callable] = {
     "requirement_id": lambda tenant: _foreign_api_object(tenant, "training_requirement"),
     # Lessons are code, the same in every tenant: the nearest thing to "another tenant's" is a key none has.
     "lesson_key": lambda tenant: ("no-such-lesson", "Foreign lesson"),
+    "provider_id": lambda tenant: _sso_provider(tenant, "id"),
+    "provider_slug": lambda tenant: _sso_provider(tenant, "slug"),
+    "tenant_slug": lambda tenant: _sso_provider(tenant, "tenant"),
 }
 
 
@@ -168,6 +171,12 @@ def _webhook(tenant, kind):
     from tests.webhooks.foreign import hook
 
     return hook(tenant, kind)
+
+
+def _sso_provider(tenant, kind):
+    from tests.sso.foreign import provider
+
+    return provider(tenant, kind)
 
 
 def _foreign_api_object(tenant, kind):

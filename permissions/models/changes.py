@@ -19,6 +19,7 @@ class PendingChange(models.Model):
         MATRIX = "matrix", _("Role matrix with system-module actions")
         MEMBERSHIP = "membership", _("Membership of a group holding system-module actions")
         SETTINGS = "settings", _("Weaker tenant security settings")
+        SSO_MAPPING = "sso_mapping", _("Identity provider group mapping giving console rights")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")

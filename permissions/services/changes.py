@@ -212,6 +212,10 @@ def _apply(change: PendingChange, *, approver):
         return apply_tenant_settings(
             requester.tenant, actor=requester, reason=change.reason, approved_by=approver, **payload["changes"]
         )
+    if change.kind == PendingChange.Kind.SSO_MAPPING:
+        from sso.services import apply_pending_mapping
+
+        return apply_pending_mapping(change, approver=approver)
     raise AccessRefused(ErrorCode.INVALID)
 
 

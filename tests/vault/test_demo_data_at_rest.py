@@ -91,6 +91,9 @@ def demo_secrets(tenants) -> dict[str, str]:
                 if name in sensitive[resource.module_id]:
                     for spelling in attribute_spellings(name, value):
                         secrets[spelling] = f"{name} of {resource.title}"
+        from sso import demo as sso_demo
+
+        secrets[sso_demo.client_secret(tenant)] = "identity provider client secret"
     return secrets
 
 

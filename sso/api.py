@@ -1,0 +1,96 @@
+"""/api/v1/identity-providers: the same services as the console (settings: view to read, settings: change to
+change). The client secret is write-only; the group mapping is replaced with PUT …/mappings, and a mapping
+giving console rights answers 202 with the pending change a second administrator approves."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from api.base import TenantViewSet
+from api.views.people import TenantSlugField
+from permissions.models import PendingChange, Role
+from permissions.vocabulary import SystemModule
+from sso import services
+from sso.models import IdentityProvider
+from webhooks.api import SettingsPermission
+
+SETTINGS = ["name", "enabled", "issuer", "client_id", "scopes", "email_domains", "groups_claim", "provider_mfa"]
+SETTINGS += ["mfa_values"]
+
+
+class ProviderSerializer(serializers.ModelSerializer):
+    default_role = TenantSlugField(Role, slug_field="key")
+    client_secret = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=500)
+
+    class Meta:
+        model = IdentityProvider
+        fields = ["id", "slug", *SETTINGS, "default_role", "client_secret", "mappings", "created_at", "updated_at"]
+        read_only_fields = ["id", "mappings", "created_at", "updated_at"]
+        extra_kwargs = {"issuer": {"validators": []}}  # the service checks the issuer (https, public address)
+
+
+class MappingSerializer(serializers.Serializer):
+    group = serializers.CharField(max_length=200)
+    role = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+    organisation = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
+
+
+PENDING = inline_serializer("PendingMapping", {"pending_change": serializers.IntegerField()})
+
+
+class ProviderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, TenantViewSet):
+    """The tenant's OpenID Connect providers."""
+
+    model = IdentityProvider
+    lookup_url_kwarg = "provider_id"
+    permission_module = SystemModule.SETTINGS.value
+    permission_classes = [SettingsPermission]
+    serializer_class = ProviderSerializer
+    http_method_names = ["get", "post", "patch", "put", "delete", "head", "options"]
+
+    def create(self, request):
+        serializer = ProviderSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        made = services.create_provider(
+            actor=request.user,
+            tenant=request.tenant,
+            slug=data.pop("slug"),
+            default_role=data.pop("default_role"),
+            client_secret=data.pop("client_secret", ""),
+            **data,
+        )
+        return Response(ProviderSerializer(made).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, **kwargs):
+        provider = self.get_object()
+        serializer = ProviderSerializer(provider, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        data.pop("slug", None)  # a provider's slug names its callback URL: it never changes
+        changed = services.update_provider(
+            provider,
+            actor=request.user,
+            default_role=data.pop("default_role", None),
+            client_secret=data.pop("client_secret", ""),
+            **data,
+        )
+        return Response(ProviderSerializer(changed).data)
+
+    def destroy(self, request, **kwargs):
+        services.delete_provider(self.get_object(), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=MappingSerializer(many=True), responses={200: ProviderSerializer, 202: PENDING})
+    @action(detail=True, methods=["put"])
+    def mappings(self, request, **kwargs):
+        provider = self.get_object()
+        serializer = MappingSerializer(data=request.data, many=True)
+        serializer.is_valid(raise_exception=True)
+        result = services.set_mappings(provider, list(serializer.validated_data), actor=request.user)
+        if isinstance(result, PendingChange):
+            return Response({"pending_change": result.pk}, status=status.HTTP_202_ACCEPTED)
+        return Response(ProviderSerializer(result).data)
