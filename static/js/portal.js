@@ -16,4 +16,12 @@ document.addEventListener("DOMContentLoaded", () => {
     select.addEventListener("change", update);
     update();
   }
+  // The menu button of small screens: opens and closes the navigation (the page's layout hides it there).
+  for (const button of document.querySelectorAll("[data-menu-button]")) {
+    button.addEventListener("click", () => {
+      const open = button.getAttribute("aria-expanded") !== "true";
+      button.setAttribute("aria-expanded", String(open));
+      document.body.classList.toggle("nav-open", open);
+    });
+  }
 });
