@@ -140,10 +140,19 @@ def campaign_detail(request, campaign_id: int):
 
 @can_change
 def campaign_close(request, campaign_id: int):
-    """Close the campaign now (and apply its decisions when the policy says so)."""
+    """Close the campaign now (and apply its decisions when the policy says so), after a confirmation page
+    that says what will happen: how many items are undecided and what they become, and whether the decisions
+    apply at once. A POST without the confirmation shows that page and changes nothing."""
     campaign = _campaign(request, campaign_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])  # after the lookup: a foreign id is a 404 first
+    if request.method not in ("GET", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])  # after the lookup: a foreign id is a 404 first
+    if request.method == "GET" or request.POST.get("confirm") != "1" or not campaign.is_open:
+        if not campaign.is_open:
+            return redirect("reviews:campaign", campaign_id=campaign.pk)
+        figures = campaigns.progress(campaign)
+        undecided = figures["total"] - figures["decided"]
+        context = {"campaign": campaign, "figures": figures, "undecided": undecided}
+        return render(request, "reviews/close_confirm.html", context)
     if campaigns.close_campaign(campaign, actor=request.user):
         messages.success(request, _("Campaign closed."))
         campaign.refresh_from_db()
