@@ -6,6 +6,9 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WITNESS_PORT ?= 8009
+# The links of e-mails (invitations, resets, notices) point at the port the portal really serves.
+PORTCULLIS_BASE_URL ?= http://$(HOST):$(PORT)
+export PORTCULLIS_BASE_URL
 
 .PHONY: run test test-fast lint format bench install messages browser wrk clean
 
