@@ -10,7 +10,7 @@ WITNESS_PORT ?= 8009
 PORTCULLIS_BASE_URL ?= http://$(HOST):$(PORT)
 export PORTCULLIS_BASE_URL
 
-.PHONY: run test test-fast lint format bench install messages browser wrk clean
+.PHONY: run test test-fast lint format bench install messages browser axe wrk clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -43,7 +43,12 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
 	  echo "chromium not installed: browser tests will be skipped"; }
 
-test: install browser
+# The accessibility engine the browser tests inject (axe-core, pinned by tests/package-lock.json).
+axe:
+	@[ -f tests/node_modules/axe-core/axe.min.js ] || { command -v npm >/dev/null 2>&1 && \
+	  npm ci --prefix tests --no-audit --no-fund --silent || echo "npm not found: the accessibility checks will be skipped"; }
+
+test: install browser axe
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: install
