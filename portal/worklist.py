@@ -129,7 +129,9 @@ def campaigns_due(request) -> dict:
     now = timezone.now()
     open_campaigns = ReviewCampaign.objects.filter(state=ReviewCampaign.State.OPEN)
     figures = open_campaigns.aggregate(
-        open=Count("id"), overdue=Count("id", filter=Q(due_at__lt=now)), next_due=Min("due_at", filter=Q(due_at__gte=now))
+        open=Count("id"),
+        overdue=Count("id", filter=Q(due_at__lt=now)),
+        next_due=Min("due_at", filter=Q(due_at__gte=now)),
     )
     figures["flagged"] = ReviewItem.objects.filter(
         campaign__state=ReviewCampaign.State.OPEN, flagged=True, decision=Decision.PENDING

@@ -77,7 +77,11 @@ class TenantDevice(ThrottlingMixin, Device):
         required = min(self.get_throttle_factor() * 2 ** (count - FREE_FAILURES - 1), MAX_THROTTLE_DELAY_SECONDS)
         locked_until = last + timedelta(seconds=required)
         if timezone.now() < locked_until:
-            return False, {"reason": VerifyNotAllowed.N_FAILED_ATTEMPTS, "failure_count": count, "locked_until": locked_until}
+            return False, {
+                "reason": VerifyNotAllowed.N_FAILED_ATTEMPTS,
+                "failure_count": count,
+                "locked_until": locked_until,
+            }
         return True, None
 
 

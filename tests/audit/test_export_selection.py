@@ -9,7 +9,6 @@ from django.db import transaction
 from django.test import Client
 
 import audit
-
 from accounts.scoping import tenant_scope
 from audit.events import EventType
 from audit.models import AuditEvent
