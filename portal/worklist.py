@@ -123,7 +123,7 @@ def my_open_review_count(request) -> int:
 @once("campaigns")
 def campaigns_due(request) -> dict:
     """Open campaigns: how many, how many past their due date, the next due date, and the flagged items
-    still undecided (one query)."""
+    still undecided (two queries)."""
     from reviews.models import Decision, ReviewCampaign, ReviewItem
 
     now = timezone.now()
