@@ -135,3 +135,23 @@ def test_every_screen_of_every_persona(csp_free_page, live_server, demo, persona
         check_screen(page, live_server, url, shots, name, axe, problems)
     report = "\n".join(f"{kind}: {line}" for kind, lines in problems.items() for line in lines)
     assert not report, f"{persona} ({language}), {len(screens)} screens:\n{report}"
+
+
+def test_the_menu_folds_behind_a_button_on_a_small_screen(page, live_server, demo):
+    from playwright.sync_api import expect
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, live_server, "admin@acme.example")
+    menu, button = page.get_by_test_id("main-nav"), page.get_by_role("button", name="Menu")
+    expect(menu).to_be_hidden()
+    expect(button).to_have_attribute("aria-expanded", "false")
+    button.click()
+    expect(menu).to_be_visible()
+    expect(button).to_have_attribute("aria-expanded", "true")
+    expect(menu.locator("[aria-current=page]")).to_have_count(1)
+    menu.get_by_role("link", name="Users", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Users")
+    expect(page.get_by_test_id("main-nav")).to_be_hidden()  # a new page starts folded
+    page.set_viewport_size({"width": 1366, "height": 900})
+    expect(page.get_by_test_id("main-nav")).to_be_visible()
+    expect(page.get_by_role("button", name="Menu")).to_be_hidden()

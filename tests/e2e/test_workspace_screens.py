@@ -150,7 +150,7 @@ def test_a_customer_asks_for_access_from_my_access_then_withdraws(page, live_ser
     expect(page.get_by_role("button", name="Withdraw request")).to_have_count(0)
 
     page.get_by_role("navigation").get_by_role("link", name="My access").click()
-    page.get_by_role("link", name="My requests").click()
+    page.get_by_role("main").get_by_role("link", name="My requests").click()
     row = page.get_by_test_id("my-requests").locator("tr", has_text="Export")
     expect(row).to_contain_text("Products")
     expect(row).to_contain_text("Cancelled")
