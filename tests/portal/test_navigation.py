@@ -89,7 +89,7 @@ def test_small_screens_get_a_menu_button_driven_by_the_projects_script(admin_cli
     script = (STATIC / "js" / "portal.js").read_text()
     assert "[data-menu-button]" in script and "aria-expanded" in script and "nav-open" in script
     css = (STATIC / "css" / "portal.css").read_text()
-    assert ".js .nav-open .sidebar" in css and ".js .menu-button" in css
+    assert ".js .nav-open .sidebar" in css and ".js .topbar .menu-button" in css
 
 
 def test_a_password_only_session_sees_no_menu(acme_admin):
