@@ -6,8 +6,11 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WITNESS_PORT ?= 8009
+# The links of e-mails (invitations, resets, notices) point at the port the portal really serves.
+PORTCULLIS_BASE_URL ?= http://$(HOST):$(PORT)
+export PORTCULLIS_BASE_URL
 
-.PHONY: run test test-fast lint format bench install messages browser wrk sso-provider clean
+.PHONY: run test test-fast lint format bench install messages browser axe wrk sso-provider clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -48,7 +51,12 @@ sso-provider:
 	@[ -d tests/sso/oidc_provider/node_modules/oidc-provider ] || \
 	  npm ci --prefix tests/sso/oidc_provider --no-audit --no-fund --loglevel=error
 
-test: install browser sso-provider
+# The accessibility engine the browser tests inject (axe-core, pinned by tests/package-lock.json).
+axe:
+	@[ -f tests/node_modules/axe-core/axe.min.js ] || { command -v npm >/dev/null 2>&1 && \
+	  npm ci --prefix tests --no-audit --no-fund --silent || echo "npm not found: the accessibility checks will be skipped"; }
+
+test: install browser sso-provider axe
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: install sso-provider

@@ -67,6 +67,16 @@ def _target_title(user, module, resource_id):
     return resource.title if resource is not None else f"#{resource_id}"
 
 
+def _not_held(user, module, resource_id, actions: list[str]) -> list[str]:
+    """The actions to tick at first: those asked for that the user does not hold yet (a right already held is
+    never pre-ticked; issue 19)."""
+    resource = None
+    if resource_id is not None:
+        resource = Resource.objects.filter(pk=resource_id, module=module).restrict(user, Action.VIEW).first()
+    held = {a.value for a in rules.current_actions(user, module, resource)}
+    return [a for a in actions if a not in held]
+
+
 @login_only
 @require_http_methods(["GET", "POST"])
 def new_request(request):
@@ -81,7 +91,7 @@ def new_request(request):
     else:
         module = Module.objects.filter(key=source.get("module", "")).first()
         resource_id = _int(source.get("resource"))
-        initial_actions = [a for a in request.GET.getlist("actions") if a in Action.values]
+        initial_actions = [a for a in request.GET.getlist("actions") if a in Action.values] or [Action.VIEW.value]
     if module is None:
         modules = Module.objects.order_by("kind", "name")
         return render(request, "accessrequests/choose_module.html", {"modules": modules})
@@ -89,7 +99,7 @@ def new_request(request):
         "module": module.key,
         "resource": resource_id,
         "extend": extends.pk if extends else None,
-        "actions": initial_actions or [Action.VIEW.value],
+        "actions": initial_actions if extends else _not_held(user, module, resource_id, initial_actions),
         "duration_days": rules.default_duration(request.tenant),
     }
     if extends is not None:

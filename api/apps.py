@@ -9,6 +9,6 @@ class ApiConfig(AppConfig):
     def ready(self):
         from api import schema  # noqa: F401  (registers the OpenAPI authentication extensions)
         from permissions.vocabulary import Action
-        from portal.navigation import NavEntry, permitted, register
+        from portal.navigation import ADMINISTRATION, NavEntry, permitted, register
 
-        register(NavEntry(_("API keys"), "api:keys", permitted("settings", Action.CHANGE)))
+        register(NavEntry(_("API keys"), "api:keys", permitted("settings", Action.CHANGE), ADMINISTRATION))

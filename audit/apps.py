@@ -9,9 +9,9 @@ class AuditConfig(AppConfig):
     def ready(self):
         from audit import checks  # noqa: F401  (registers the start-up checks)
         from audit.access import can_view_audit
-        from portal.navigation import NavEntry, register
+        from portal.navigation import GOVERNANCE, NavEntry, register
 
-        register(NavEntry(_("Audit log"), "audit:events", can_view_audit))
+        register(NavEntry(_("Audit log"), "audit:events", can_view_audit, GOVERNANCE))
 
         from audit.checkpoints import make_due_checkpoints
         from portal import jobs

@@ -19,6 +19,7 @@ from audit.events import EventType
 from audit.export import export_lines
 from audit.filters import EventFilterForm, diff
 from audit.models import AuditEvent, Checkpoint
+from audit.selection import selection_lines
 from audit.verify import verify_tenant
 from permissions.views import login_only, public, requires
 from permissions.vocabulary import Action, SystemModule
@@ -45,6 +46,8 @@ def event_list(request):
         "audit/event_list.html",
         {
             "form": form,
+            "filtered": form.is_valid() and any(form.cleaned_data.values()),
+            "filters": [(key, value) for key, values in query.lists() for value in values],
             "page": page,
             "events": rows,
             "query": query.urlencode(),
@@ -120,6 +123,26 @@ def export(request):
     tenant = request.tenant
     name = f"audit-{tenant.slug}-{timezone.now():%Y%m%dT%H%M%SZ}.jsonl"
     response = StreamingHttpResponse(export_lines(tenant, proofs=proofs), content_type="application/x-ndjson")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@require_POST
+@requires(SystemModule.AUDIT, Action.EXPORT)
+@require_recent_mfa
+def export_selection(request):
+    """Download the events the viewer's filters show (CSV), the filters sent with the form. Recorded first,
+    with the filters used."""
+    users = list(User.objects.order_by("email").only("pk", "email"))
+    form = EventFilterForm(request.POST, users=users)
+    events = form.filter(AuditEvent.objects.all())
+    used = {key: str(value) for key, value in (form.cleaned_data if form.is_valid() else {}).items() if value}
+    with transaction.atomic():
+        audit.record(
+            EventType.AUDIT_EXPORTED, tenant=request.tenant, actor=request.user, after={"selection": used or "all"}
+        )
+    name = f"audit-{request.tenant.slug}-selection-{timezone.now():%Y%m%dT%H%M%SZ}.csv"
+    response = StreamingHttpResponse(selection_lines(events), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 

@@ -3,7 +3,8 @@
 from django.utils.translation import gettext_lazy as _
 
 from permissions.vocabulary import Action, SystemModule
-from portal.navigation import NavEntry, permitted, register
+from portal import worklist
+from portal.navigation import GOVERNANCE, NavEntry, permitted, register
 
 register(NavEntry(_("Users"), "console:users", permitted(SystemModule.USERS, Action.VIEW), section="console"))
 register(NavEntry(_("Roles"), "console:roles", permitted(SystemModule.ROLES, Action.VIEW), section="console"))
@@ -16,5 +17,13 @@ register(
 register(
     NavEntry(_("Modules and resources"), "console:modules", permitted(SystemModule.MODULES, Action.VIEW), "console")
 )
-register(NavEntry(_("Pending approvals"), "console:approvals", permitted(SystemModule.GRANTS, Action.VIEW), "console"))
+register(
+    NavEntry(
+        _("Pending approvals"),
+        "console:approvals",
+        worklist.sees_approvals,
+        GOVERNANCE,
+        count=worklist.pending_approvals,
+    )
+)
 register(NavEntry(_("Security settings"), "console:settings", permitted(SystemModule.SETTINGS, Action.VIEW), "console"))

@@ -4,9 +4,9 @@ from portal import navigation
 
 
 def layout(request):
-    """What the base layout needs: the tenant, the menu and the languages."""
+    """What the base layout needs: the tenant, the menu (grouped) and the languages."""
     return {
         "tenant": getattr(request, "tenant", None),
-        "nav_items": navigation.items_for(request),
+        "nav_groups": navigation.groups_for(request),
         "languages": settings.LANGUAGES,
     }

@@ -3,21 +3,31 @@ import datetime
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connection
-from django.http import JsonResponse
+from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from permissions.views import login_only, public
+from portal.home import home_panels
 
 
 @login_only
 def home(request):
-    """The tenant's home: who I am, which tenant, which role. Platform operators go to their admin."""
+    """The day's work of the signed-in user (portal.home): what waits for an administrator, a reviewer's open
+    items, a customer's access, requests and expiries. Platform operators go to their admin."""
     if request.tenant is None:
         return redirect("admin:index")
-    return render(request, "portal/home.html", {"user": request.user})
+    return render(request, "portal/home.html", {"user": request.user, **home_panels(request)})
+
+
+@public
+@require_GET
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page says: send them to the static icon."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
 
 
 @public

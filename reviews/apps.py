@@ -8,8 +8,8 @@ class ReviewsConfig(AppConfig):
 
     def ready(self):
         from accounts.policy import PRIVILEGED_CHECKS
-        from permissions.vocabulary import Action, SystemModule
-        from portal.navigation import NavEntry, permitted, register
+        from portal import worklist
+        from portal.navigation import GOVERNANCE, NavEntry, register
         from reviews.jobs import register_jobs
         from reviews.services.policies import may_review
 
@@ -19,8 +19,8 @@ class ReviewsConfig(AppConfig):
 
         if flag_candidates not in EVIDENCE_HOOKS:  # separation-of-duties violations flag the items that make them
             EVIDENCE_HOOKS.append(flag_candidates)
-        register(NavEntry(_("My reviews"), "reviews:mine", permitted(SystemModule.REVIEWS, Action.REVIEW)))
-        register(NavEntry(_("Access reviews"), "reviews:campaigns", permitted(SystemModule.REVIEWS, Action.VIEW)))
+        register(NavEntry(_("My reviews"), "reviews:mine", worklist.is_reviewer, count=worklist.my_open_review_count))
+        register(NavEntry(_("Access reviews"), "reviews:campaigns", worklist.sees_campaigns, GOVERNANCE))
         # Reviewers decide who keeps access: MFA is required of them under every tenant policy.
         if may_review not in PRIVILEGED_CHECKS:
             PRIVILEGED_CHECKS.append(may_review)

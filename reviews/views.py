@@ -141,15 +141,24 @@ def campaign_detail(request, campaign_id: int):
 
 @can_change
 def campaign_close(request, campaign_id: int):
-    """End the current stage now: the next stage starts, or the campaign closes (and its decisions are
-    applied when the policy says so)."""
+    """End the current stage now (the next stage begins); on the last stage, close the campaign (and apply its
+    decisions when the policy says so) after a confirmation page that says what will happen: how many items are
+    undecided and what they become, and whether the decisions apply at once. A POST without the confirmation
+    shows that page and changes nothing."""
     campaign = _campaign(request, campaign_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])  # after the lookup: a foreign id is a 404 first
+    if request.method not in ("GET", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])  # after the lookup: a foreign id is a 404 first
     if campaign.is_open and not campaign.is_last_stage:
-        if stages.advance_stage(campaign, actor=request.user, stage=campaign.stage):
+        if request.method == "POST" and stages.advance_stage(campaign, actor=request.user, stage=campaign.stage):
             messages.success(request, _("Stage %(n)s ended: the next stage has begun.") % {"n": campaign.stage})
         return redirect("reviews:campaign", campaign_id=campaign.pk)
+    if request.method == "GET" or request.POST.get("confirm") != "1" or not campaign.is_open:
+        if not campaign.is_open:
+            return redirect("reviews:campaign", campaign_id=campaign.pk)
+        figures = campaigns.progress(campaign)
+        undecided = figures["total"] - figures["decided"]
+        context = {"campaign": campaign, "figures": figures, "undecided": undecided}
+        return render(request, "reviews/close_confirm.html", context)
     if campaigns.close_campaign(campaign, actor=request.user):
         messages.success(request, _("Campaign closed."))
         campaign.refresh_from_db()

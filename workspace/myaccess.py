@@ -66,18 +66,28 @@ def module_rows(user) -> list[dict]:
         if not held:
             continue
         sources: dict[tuple, dict] = {}
-        ends = []
+        ends: dict = {}  # until (None: no end) -> the actions that last until then
         for action in held:
             if module.pk not in granted and role is not None and cells.get(module.pk, 0) & action.bit:
                 paths = [Path(kind=PathKind.ROLE, module=module, action=action, role=role)]
             else:
                 paths = engine.explain(user, action, module).paths
-            ends.append(_until(paths))
+            ends.setdefault(_until(paths), []).append(action)
             for path in paths:
                 key = (path.kind, path.role.pk if path.role else None, path.grant.pk if path.grant else None)
                 entry = sources.setdefault(key, {"label": source_label(path), "actions": []})
                 entry["actions"].append(action)
-        rows.append({"module": module, "sources": list(sources.values()), "until": _latest(ends)})
+        rows.append({"module": module, "sources": list(sources.values()), "ends": _ends(ends)})
+    return rows
+
+
+def _ends(ends: dict) -> list[dict]:
+    """When the module's actions end, soonest first and "no end" last: a module whose edit right expires
+    says so even when its view right (from the role) has no end."""
+    dated = sorted((until, actions) for until, actions in ends.items() if until is not None)
+    rows = [{"until": until, "actions": actions} for until, actions in dated]
+    if None in ends:
+        rows.append({"until": None, "actions": ends[None]})
     return rows
 
 
@@ -86,12 +96,6 @@ def _until(paths):
     if not paths or any(p.expires_at is None for p in paths):
         return None
     return max(p.expires_at for p in paths)
-
-
-def _latest(values):
-    if not values or any(v is None for v in values):
-        return None
-    return max(values)
 
 
 def my_grants(user) -> list[Grant]:

@@ -10,13 +10,14 @@ from __future__ import annotations
 import enum
 import hmac
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.hashers import Argon2PasswordHasher
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_otp.models import Device, ThrottlingMixin
+from django_otp.models import MAX_THROTTLE_DELAY_SECONDS, Device, ThrottlingMixin, VerifyNotAllowed
 from django_otp.oath import TOTP, hotp
 
 from accounts.scoping import TenantManager
@@ -25,6 +26,10 @@ from vault.fields import EncryptedTextField
 TOTP_STEP = 30
 TOTP_DIGITS = 6
 TOTP_TOLERANCE = 1  # the previous, current and next 30-second step (clock skew of a phone)
+
+
+#: Wrong codes in a row that are allowed without a wait before the back-off of MFA-4 starts.
+FREE_FAILURES = 2
 
 
 class Outcome(enum.Enum):
@@ -61,6 +66,23 @@ class TenantDevice(ThrottlingMixin, Device):
 
     def get_throttle_factor(self):
         return getattr(settings, "OTP_TOTP_THROTTLE_FACTOR", 1)
+
+    def verify_is_allowed(self):
+        """MFA-4 with room for a slip: the first FREE_FAILURES wrong codes in a row cost no wait (a mistyped
+        digit, a code that changed as it was typed); after them the back-off is 1, 2, 4, 8 … seconds. Without
+        it, one typo followed at once by the right code answered "Too many wrong codes" (issue 19)."""
+        count, last = self.throttling_failure_count, self.throttling_failure_timestamp
+        if count <= FREE_FAILURES or last is None:
+            return True, None
+        required = min(self.get_throttle_factor() * 2 ** (count - FREE_FAILURES - 1), MAX_THROTTLE_DELAY_SECONDS)
+        locked_until = last + timedelta(seconds=required)
+        if timezone.now() < locked_until:
+            return False, {
+                "reason": VerifyNotAllowed.N_FAILED_ATTEMPTS,
+                "failure_count": count,
+                "locked_until": locked_until,
+            }
+        return True, None
 
 
 class TotpDevice(TenantDevice):

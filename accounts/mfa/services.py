@@ -24,6 +24,7 @@ from accounts.mfa.models import (
     Outcome,
     TotpDevice,
     hash_backup_code,
+    normalise_backup_code,
 )
 from accounts.scoping import tenant_scope
 from audit.events import EventType
@@ -182,13 +183,32 @@ def find_device(user, persistent_id: str):
     return None
 
 
+def device_for_code(user, chosen, token: str):
+    """The device a code is for: the one the user chose, unless the code's shape says otherwise. A backup code
+    (XXXX-XXXX-XXXX) typed while the authenticator is chosen goes to the user's backup codes, a six-digit code
+    typed while "a backup code" is chosen to their only authenticator. Still one named device per attempt,
+    never every device in turn (MFA-5, django-otp #110/#186)."""
+    if chosen is None:
+        return None
+    digits = (token or "").strip().replace(" ", "")
+    looks_totp = digits.isdigit() and len(digits) == TOTP_DIGITS
+    looks_backup = len(normalise_backup_code(token)) == BACKUP_CODE_LENGTH
+    devices = mfa_user_devices(user)
+    if isinstance(chosen, TotpDevice) and looks_backup and not looks_totp:
+        return next((d for d in devices if isinstance(d, BackupCodeDevice)), chosen)
+    if isinstance(chosen, BackupCodeDevice) and looks_totp:
+        authenticators = [d for d in devices if isinstance(d, TotpDevice)]
+        return authenticators[0] if len(authenticators) == 1 else chosen
+    return chosen
+
+
 def verify(user, persistent_id: str, token: str, *, stage: str = "login") -> tuple[Outcome, object, int | None]:
     """Verify ``token`` against the one device the user chose. Returns (outcome, device, backup codes left).
 
     The failure is recorded even though the attempt is refused, so the transaction commits either way.
     """
     with transaction.atomic(), tenant_scope(user.tenant):
-        device = find_device(user, persistent_id)
+        device = device_for_code(user, find_device(user, persistent_id), token)
         if device is None:
             return Outcome.WRONG, None, None
         locked = type(device).objects.select_for_update().get(pk=device.pk, user=user, confirmed=True)

@@ -21,10 +21,10 @@ from permissions.vocabulary import Action
 class SodRuleSerializer(serializers.ModelSerializer):
     first_role = tenant_field(Role, required=False, allow_null=True)
     first_module = TenantSlugField(Module, slug_field="key", required=False, allow_null=True)
-    first_actions = ActionsField(child=serializers.ChoiceField(Action.values), required=False)
+    first_actions = ActionsField(child=serializers.ChoiceField(Action.choices), required=False)
     second_role = tenant_field(Role, required=False, allow_null=True)
     second_module = TenantSlugField(Module, slug_field="key", required=False, allow_null=True)
-    second_actions = ActionsField(child=serializers.ChoiceField(Action.values), required=False)
+    second_actions = ActionsField(child=serializers.ChoiceField(Action.choices), required=False)
 
     class Meta:
         model = SodRule

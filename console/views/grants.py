@@ -55,39 +55,13 @@ def new_grant(request):
     form = GrantForm(request.POST or resumed_form(request), initial=initial, reader=request.user)
     if form.data.get("resource") if form.is_bound else form.initial.get("resource"):
         form.fields["module"].widget = forms.HiddenInput()  # the resource names its module
-    resource = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         if grant_escalates(data["module"]) and not mfa_is_recent(request):
             return step_up_keeping_form(request)
-        if data["group"] is not None and request.POST.get("step") != "confirm":
-            impact = preview_services.preview_group_grant(
-                data["group"], data["module"], data["actions"], resource=data["resource"]
-            )
-            gained = sorted(impact.gained.items(), key=lambda item: item[0].email)
-            labels = [str(Action(a).label) for a in data["actions"]]
-            context = {"form": form, "data": data, "gained": gained, "action_labels": labels}
-            return render(request, "console/grant_preview.html", context)
-        try:
-            result = grant_services.grant(
-                actor=request.user,
-                module=data["module"],
-                actions=data["actions"],
-                reason=data["reason"],
-                user=data["user"],
-                group=data["group"],
-                resource=data["resource"],
-                expires_at=data["expires_at"],
-                justification=data.get("justification", ""),
-            )
-        except AccessRefused as error:
-            show_refusal(request, error)
-        else:
-            if isinstance(result, PendingChange):
-                messages.info(request, _("The change waits for a second administrator's approval."))
-            else:
-                messages.success(request, _("Grant #%(id)s was created.") % {"id": result.pk})
-            return _subject_page(data)
+        answer = _preview_or_grant(request, form, data)
+        if answer is not None:
+            return answer
     if form.is_bound:
         resource = form.cleaned_data.get("resource") if hasattr(form, "cleaned_data") else None
     else:
@@ -95,6 +69,32 @@ def new_grant(request):
         visible = Resource.objects.select_related("module").restrict(request.user, Action.VIEW)
         resource = visible.filter(pk=resource_id).first() if resource_id else None
     return render(request, "console/grant_form.html", {"form": form, "resource": resource})
+
+
+def _preview_or_grant(request, form, data):
+    """A group grant's impact preview, or the grant itself; None (the form again) when it is refused. The
+    service's checks run before the preview: a preview is only ever of a grant that would be accepted."""
+    values = {key: data[key] for key in ("module", "actions", "reason", "user", "group", "resource", "expires_at")}
+    values["justification"] = data.get("justification", "")  # a separation-of-duties exception asked for
+    try:
+        if data["group"] is not None and request.POST.get("step") != "confirm":
+            grant_services.validate_grant(actor=request.user, **values)
+            impact = preview_services.preview_group_grant(
+                data["group"], data["module"], data["actions"], resource=data["resource"]
+            )
+            gained = sorted(impact.gained.items(), key=lambda item: item[0].email)
+            labels = [str(Action(a).label) for a in data["actions"]]
+            context = {"form": form, "data": data, "gained": gained, "action_labels": labels}
+            return render(request, "console/grant_preview.html", context)
+        result = grant_services.grant(actor=request.user, **values)
+    except AccessRefused as error:
+        show_refusal(request, error)
+        return None
+    if isinstance(result, PendingChange):
+        messages.info(request, _("The change waits for a second administrator's approval."))
+    else:
+        messages.success(request, _("Grant #%(id)s was created.") % {"id": result.pk})
+    return _subject_page(data)
 
 
 @require_http_methods(["GET", "POST"])

@@ -42,6 +42,18 @@ def _readable(matrix: dict[str, int]) -> dict[str, list[str]]:
     return {key: [a.value for a in actions_of(mask)] for key, mask in sorted(matrix.items())}
 
 
+def _matrix_summary(role, old: dict[str, int], new: dict[str, int], modules: dict) -> str:
+    """A pending matrix change in words, for the approvers' list: what the role gains (+) and loses (−) per
+    module, by the modules' names ("Reporting: + view, export"), never a Python dict (issue 19)."""
+    parts = []
+    for key in sorted(set(old) | set(new)):
+        name = modules[key].display_name if key in modules else key
+        for sign, mask in (("+", new.get(key, 0) & ~old.get(key, 0)), ("−", old.get(key, 0) & ~new.get(key, 0))):
+            if mask:
+                parts.append(f"{name}: {sign} {', '.join(str(a.label) for a in actions_of(mask))}")
+    return f"{role.display_name}: {'; '.join(parts) or '—'}"
+
+
 def _unique_key(tenant_id, name: str) -> str:
     base = slugify(name)[:40] or "role"
     key, n = base, 1
@@ -185,7 +197,7 @@ def set_role_matrix(role: Role, matrix, *, actor, reason: str = "", justificatio
                 "before": old,
                 **gates.exception_payload(exceptions, justification),
             },
-            summary=f"{role.display_name}: {_readable(new)}",
+            summary=_matrix_summary(role, old, new, modules),
             reason=reason or "",
         )
     return apply_matrix(role, new, actor=actor, reason=reason)

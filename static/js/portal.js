@@ -16,4 +16,23 @@ document.addEventListener("DOMContentLoaded", () => {
     select.addEventListener("change", update);
     update();
   }
+  // A table wider than the page scrolls inside its container; a keyboard must reach that scroll too
+  // (WCAG 2.1.1, axe "scrollable-region-focusable"), so a scrolling container takes the focus.
+  const scrollers = () => document.querySelectorAll(".table-scroll, .content table:not(.table-scroll table)");
+  const focusable = () => {
+    for (const box of scrollers()) {
+      if (box.scrollWidth > box.clientWidth + 1) box.setAttribute("tabindex", "0");
+      else box.removeAttribute("tabindex");
+    }
+  };
+  focusable();
+  window.addEventListener("resize", focusable);
+  // The menu button of small screens: opens and closes the navigation (the page's layout hides it there).
+  for (const button of document.querySelectorAll("[data-menu-button]")) {
+    button.addEventListener("click", () => {
+      const open = button.getAttribute("aria-expanded") !== "true";
+      button.setAttribute("aria-expanded", String(open));
+      document.body.classList.toggle("nav-open", open);
+    });
+  }
 });

@@ -135,6 +135,8 @@ def test_a_customer_asks_for_access_from_my_access_then_withdraws(page, live_ser
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_test_id("request-module-name")).to_have_text("Products")
     page.get_by_label("Reason").fill("Just checking")
+    expect(page.get_by_label("View", exact=True)).not_to_be_checked()  # a held right is never pre-ticked (issue 19)
+    page.get_by_label("View", exact=True).check()
     page.get_by_role("button", name="Send request").click()  # View is already held
     expect(page.get_by_test_id("form-error")).to_have_text("You already hold these permissions.")
 
@@ -150,7 +152,7 @@ def test_a_customer_asks_for_access_from_my_access_then_withdraws(page, live_ser
     expect(page.get_by_role("button", name="Withdraw request")).to_have_count(0)
 
     page.get_by_role("navigation").get_by_role("link", name="My access").click()
-    page.get_by_role("link", name="My requests").click()
+    page.get_by_role("main").get_by_role("link", name="My requests").click()
     row = page.get_by_test_id("my-requests").locator("tr", has_text="Export")
     expect(row).to_contain_text("Products")
     expect(row).to_contain_text("Cancelled")

@@ -87,7 +87,7 @@ def test_language_choice_is_remembered_per_user(client, acme_admin):
 
     other = login(Client(), acme_admin)
     page = other.get("/").content.decode()
-    assert "您的角色" in page and "管理员" in page and "Acme Trading" in page
+    assert "您的访问权限" in page and "管理员" in page and "Acme Trading" in page
 
 
 def test_unknown_language_is_refused(client, acme_admin):
@@ -97,12 +97,17 @@ def test_unknown_language_is_refused(client, acme_admin):
     assert acme_admin.language == ""
 
 
-def test_dates_follow_the_language(client, acme_admin):
-    import datetime
+def test_dates_read_the_same_in_every_language(client, acme_admin):
+    """One date format (issue 19): ISO date, 24-hour time and the time zone, in English and in Chinese; the
+    label is translated, the date is not reworded (it once read "March 4, 2026, 5:06 a.m.." in a sentence)."""
+    from django.test import Client
 
-    acme_admin.last_login = datetime.datetime(2026, 3, 4, 5, 6, tzinfo=datetime.UTC)
-    acme_admin.save()
-    login(client, acme_admin)  # sets a new last_login; the page shows it in the chosen language
+    login(Client(), acme_admin)  # a first sign-in, so that the home shows the previous one
+    login(client, acme_admin)
+    english = client.get("/").content.decode()
     client.post("/accounts/language/", {"language": "zh-hans", "next": "/"})
-    page = client.get("/").content.decode()
-    assert "上次登录" in page and "年" in page
+    chinese = client.get("/").content.decode()
+    shown = [page.split('data-testid="previous-login">', 1)[1].split("</span>", 1)[0] for page in (english, chinese)]
+    assert shown[0].startswith("Previous sign-in: ") and shown[1].startswith("上次登录：")
+    assert shown[0].split(": ", 1)[1] == shown[1].split("：", 1)[1]
+    assert shown[0].endswith(" UTC") and "年" not in shown[1] and "m." not in shown[0]

@@ -152,7 +152,7 @@ def test_close_report_and_export_show_each_decision(acme, campaign, acme_reviewe
     )
     dashboard = admin_client_acme.get(f"/reviews/campaigns/{campaign.pk}/").content.decode()
     assert "<progress" in dashboard and "<svg" in dashboard
-    assert admin_client_acme.post(f"/reviews/campaigns/{campaign.pk}/close/").status_code == 302
+    assert admin_client_acme.post(f"/reviews/campaigns/{campaign.pk}/close/", {"confirm": "1"}).status_code == 302
     report = admin_client_acme.get(f"/reviews/campaigns/{campaign.pk}/report/").content.decode()
     assert acme_reviewer.email in report and "Applied" in report
     export = b"".join(admin_client_acme.get(f"/reviews/campaigns/{campaign.pk}/export.csv").streaming_content).decode()
@@ -198,7 +198,7 @@ def test_report_figures_show_translated_labels_not_raw_keys(
 ):
     item = _items(acme, reviewer=acme_reviewer)[0]
     reviewer_client.post(f"/reviews/items/{item.pk}/decide/", {"decision": "revoke", "justification": "left"})
-    admin_client_acme.post(f"/reviews/campaigns/{campaign.pk}/close/")
+    admin_client_acme.post(f"/reviews/campaigns/{campaign.pk}/close/", {"confirm": "1"})
     url = f"/reviews/campaigns/{campaign.pk}/report/"
 
     def figures():
