@@ -11,11 +11,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.lookups import get_in_tenant_or_404
-from accounts.stepup import mfa_is_recent, step_up_redirect
-from console.views.common import show_refusal
-from permissions import engine
+from console.views.common import may_change_settings, refuse_settings_change
 from permissions.models import PendingChange
-from permissions.services.errors import AccessRefused, ErrorCode
+from permissions.services.errors import AccessRefused
 from permissions.views import requires
 from permissions.vocabulary import Action, SystemModule
 from sso import oidc, services
@@ -27,17 +25,12 @@ SETTINGS = SystemModule.SETTINGS
 
 
 def _can_change(request) -> bool:
-    return engine.can(request.user, Action.CHANGE, SETTINGS)
+    return may_change_settings(request)
 
 
 def _refused_change(request):
     """None when the user may change now; else the answer (a refusal message, or the step-up)."""
-    if not _can_change(request):
-        show_refusal(request, AccessRefused(ErrorCode.NOT_ALLOWED))
-        return redirect("sso_console:list")
-    if not mfa_is_recent(request):
-        return step_up_redirect(request)
-    return None
+    return refuse_settings_change(request, "sso_console:list")
 
 
 def _provider(request, provider_id: int) -> IdentityProvider:

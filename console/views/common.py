@@ -70,3 +70,26 @@ def show_refusal(request, error: AccessRefused) -> None:
         )
     else:
         messages.error(request, refusal_text(error))
+
+
+def may_change_settings(request) -> bool:
+    """The tenant's settings (webhooks, identity providers, …) may be changed by this user."""
+    from permissions import engine
+    from permissions.vocabulary import Action, SystemModule
+
+    return engine.can(request.user, Action.CHANGE, SystemModule.SETTINGS)
+
+
+def refuse_settings_change(request, back: str):
+    """None when the user may change the tenant's settings now; else the answer: a refusal message and
+    ``back`` (a URL name), or the step-up page (a recent MFA verification is asked for every change)."""
+    from django.shortcuts import redirect
+
+    from accounts.stepup import mfa_is_recent, step_up_redirect
+
+    if not may_change_settings(request):
+        show_refusal(request, AccessRefused(ErrorCode.NOT_ALLOWED))
+        return redirect(back)
+    if not mfa_is_recent(request):
+        return step_up_redirect(request)
+    return None
