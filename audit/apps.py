@@ -17,4 +17,4 @@ class AuditConfig(AppConfig):
         from portal import jobs
 
         # A platform job: it visits each tenant in that tenant's own scope.
-        jobs.register("audit-checkpoints", lambda now: len(make_due_checkpoints(now)), per_tenant=False)
+        jobs.register("audit-checkpoints", lambda now: len(make_due_checkpoints(now)), per_tenant=False, last=True)

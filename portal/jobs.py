@@ -31,19 +31,22 @@ class Job:
     name: str
     func: Callable
     per_tenant: bool = True
+    last: bool = False
 
 
 _REGISTRY: dict[str, Job] = {}
 
 
-def register(name: str, func: Callable, *, per_tenant: bool = True) -> None:
-    """Add a job (idempotent: registering the same name again replaces it)."""
-    _REGISTRY[name] = Job(name, func, per_tenant)
+def register(name: str, func: Callable, *, per_tenant: bool = True, last: bool = False) -> None:
+    """Add a job (idempotent: registering the same name again replaces it). ``last`` jobs run after every
+    other job of a run (the audit checkpoints, so a checkpoint covers what the run's other jobs recorded)."""
+    _REGISTRY[name] = Job(name, func, per_tenant, last)
 
 
 def registered() -> list[Job]:
-    """The registered jobs, in registration order."""
-    return list(_REGISTRY.values())
+    """The registered jobs, in registration order, those registered ``last`` after the others."""
+    jobs = list(_REGISTRY.values())
+    return [job for job in jobs if not job.last] + [job for job in jobs if job.last]
 
 
 @contextmanager

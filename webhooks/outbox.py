@@ -113,5 +113,5 @@ def register_jobs() -> None:
     from portal import jobs
     from webhooks.delivery import deliver_due
 
-    jobs.register("webhooks.checkpoints", emit_cosigned_checkpoints)
-    jobs.register("webhooks.deliver", deliver_due)
+    jobs.register("webhooks.checkpoints", emit_cosigned_checkpoints, last=True)  # after audit-checkpoints
+    jobs.register("webhooks.deliver", deliver_due, last=True)  # in the same run as the checkpoint feed
