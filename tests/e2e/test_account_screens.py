@@ -14,7 +14,7 @@ NEW_PASSWORD = "a brand new passphrase for the portal"
 
 
 def open_security(page):
-    page.get_by_role("navigation").get_by_role("link", name="Security").click()
+    page.get_by_role("navigation").get_by_role("link", name="Security", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Security")
 
 
