@@ -108,6 +108,8 @@ def test_the_organisation_administrator_then_the_reviewer_decide(page, browser, 
 
     admin.goto(f"{live_server.url}/reviews/campaigns/{campaign.pk}/")
     admin.get_by_test_id("close-campaign").click()
+    expect(admin.get_by_test_id("close-consequences")).to_be_visible()  # what closing does, before it does it
+    admin.get_by_test_id("close-confirm").click()
     expect(admin.get_by_test_id("campaign-state")).to_have_text("Applied")
     admin.get_by_role("link", name="Report", exact=True).click()
     report = admin.get_by_test_id("report-items")
