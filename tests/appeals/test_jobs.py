@@ -108,3 +108,60 @@ def test_resolved_cases_close_after_fourteen_days(in_acme, customer, acme_admin)
     assert jobs.close_resolved(in_acme, now=timezone.now() + timedelta(days=16)) == 0
     case.refresh_from_db()
     assert (case.state, case.outcome) == (Case.State.CLOSED, Case.Outcome.UPHELD)
+
+
+def test_a_crash_while_closing_resolved_cases_closes_none_and_the_next_run_closes_each_once(
+    in_acme, customer, other_customer, acme_admin, monkeypatch
+):
+    import audit as audit_module
+
+    cases = [_open(customer, "first"), _open(other_customer, "second")]
+    for case in cases:
+        services.resolve(case, actor=acme_admin, outcome=Case.Outcome.UPHELD, body="The policy stands.")
+    later = timezone.now() + timedelta(days=15)
+    real, calls = audit_module.record, []
+
+    def crash_on_the_second(*args, **kwargs):
+        calls.append(kwargs.get("target"))
+        if len(calls) == 2:
+            raise RuntimeError("the worker died")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(audit_module, "record", crash_on_the_second)
+    with pytest.raises(RuntimeError):
+        jobs.close_resolved(in_acme, now=later)
+    monkeypatch.setattr(audit_module, "record", real)
+    assert not Case.objects.filter(state=Case.State.CLOSED).exists()  # one transaction: nothing half-done
+    assert jobs.close_resolved(in_acme, now=later) == 2
+    assert jobs.close_resolved(in_acme, now=later) == 0
+    assert AuditEvent.objects.filter(event_type="appeal.closed").count() == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_runners_at_once_close_each_resolved_case_once(acme, acme_admin):
+    from tests.factories import UserFactory
+
+    with tenant_scope(acme):
+        cases = [_open(UserFactory(tenant=acme)) for _ in range(3)]
+        for case in cases:
+            services.resolve(case, actor=acme_admin, outcome=Case.Outcome.UPHELD, body="The policy stands.")
+    later = timezone.now() + timedelta(days=15)
+    barrier, results = threading.Barrier(2), []
+
+    def run():
+        try:
+            barrier.wait()
+            with tenant_scope(acme):
+                results.append(jobs.close_resolved(acme, now=later))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(results) == 2 and sum(results) == 3
+    with tenant_scope(acme):
+        assert AuditEvent.objects.filter(event_type="appeal.closed").count() == 3
