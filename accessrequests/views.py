@@ -59,20 +59,25 @@ def _own_live_grant(user, grant_id):
     return grant if grant is not None and grant.is_active_at(timezone.now()) else None
 
 
+def _viewable(user, module, resource_id):
+    """The resource when the user may view it (through the read door), else None."""
+    if resource_id is None:
+        return None
+    return Resource.objects.filter(pk=resource_id, module=module).restrict(user, Action.VIEW).first()
+
+
 def _target_title(user, module, resource_id):
     """The resource's title when the user may view it; otherwise only its number (no leak)."""
     if resource_id is None:
         return None
-    resource = Resource.objects.filter(pk=resource_id, module=module).restrict(user, Action.VIEW).first()
+    resource = _viewable(user, module, resource_id)
     return resource.title if resource is not None else f"#{resource_id}"
 
 
 def _not_held(user, module, resource_id, actions: list[str]) -> list[str]:
     """The actions to tick at first: those asked for that the user does not hold yet (a right already held is
     never pre-ticked; issue 19)."""
-    resource = None
-    if resource_id is not None:
-        resource = Resource.objects.filter(pk=resource_id, module=module).restrict(user, Action.VIEW).first()
+    resource = _viewable(user, module, resource_id)
     held = {a.value for a in rules.current_actions(user, module, resource)}
     return [a for a in actions if a not in held]
 
