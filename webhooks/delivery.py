@@ -54,8 +54,10 @@ def due_heads(now, limit: int) -> list[Delivery]:
     return rows
 
 
-def _request(delivery: Delivery) -> tuple[str, bytes, dict[str, str]]:
-    body = json.dumps(delivery.event.payload, separators=(",", ":"), ensure_ascii=False)
+def _request(delivery: Delivery, bodies: dict[int, str]) -> tuple[str, bytes, dict[str, str]]:
+    body = bodies.get(delivery.event_id)
+    if body is None:
+        body = bodies[delivery.event_id] = json.dumps(delivery.event.payload, separators=(",", ":"), ensure_ascii=False)
     sent_at = timezone.now()  # the signature's time is the real sending time (receivers check it)
     headers = signing.headers(
         delivery.event.message_id, sent_at, body, signing.secrets_in_use(delivery.subscription, sent_at)
@@ -63,13 +65,12 @@ def _request(delivery: Delivery) -> tuple[str, bytes, dict[str, str]]:
     return delivery.subscription.url, body.encode(), headers
 
 
-def _send_all(deliveries: list[Delivery]) -> list[transport.Outcome]:
-    requests = [_request(d) for d in deliveries]
-    workers = min(settings.WEBHOOKS_CONCURRENCY, len(requests))
-    if workers <= 1:
-        return [transport.post(*r) for r in requests]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(lambda r: transport.post(*r), requests))
+def _send_all(deliveries: list[Delivery], connections: transport.Connections, pool=None) -> list[transport.Outcome]:
+    bodies: dict[int, str] = {}  # an event's body is the same for each subscription: serialised once a round
+    requests = [_request(d, bodies) for d in deliveries]
+    if pool is None or len(requests) <= 1:
+        return [connections.post(*r) for r in requests]
+    return list(pool.map(lambda r: connections.post(*r), requests))
 
 
 def record_outcomes(deliveries: list[Delivery], outcomes: list[transport.Outcome], now) -> None:
@@ -128,14 +129,19 @@ def _advance(delivery: Delivery, outcome: transport.Outcome, now) -> None:
 
 
 def deliver_due(tenant, now=None) -> int:
-    """Send what is due for ``tenant`` (a job, inside its tenant scope); returns the attempts made."""
+    """Send what is due for ``tenant`` (a job, inside its tenant scope); returns the attempts made.
+
+    The run keeps its connections to the receivers open from round to round (``transport.Connections``) and
+    sends with up to ``WEBHOOKS_CONCURRENCY`` threads."""
     now = now or timezone.now()
     deadline = time.monotonic() + settings.WEBHOOKS_RUN_SECONDS
     made = 0
-    while time.monotonic() < deadline:
-        heads = due_heads(now, settings.WEBHOOKS_BATCH)
-        if not heads:
-            break
-        record_outcomes(heads, _send_all(heads), now)
-        made += len(heads)
+    workers = settings.WEBHOOKS_CONCURRENCY
+    with transport.Connections() as connections, ThreadPoolExecutor(max_workers=workers) as pool:
+        while time.monotonic() < deadline:
+            heads = due_heads(now, settings.WEBHOOKS_BATCH)
+            if not heads:
+                break
+            record_outcomes(heads, _send_all(heads, connections, pool if workers > 1 else None), now)
+            made += len(heads)
     return made
