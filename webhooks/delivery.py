@@ -21,11 +21,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Min
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from webhooks import signing, transport
-from webhooks.models import Attempt, Delivery
+from webhooks.models import Attempt, Delivery, Subscription
 
 _random = random.SystemRandom()
 
@@ -38,15 +38,29 @@ def backoff(attempts: int, rand=_random.random) -> timedelta:
 
 
 def due_heads(now, limit: int) -> list[Delivery]:
-    """The first pending delivery of each (subscription, resource key) queue, when it is due (scope's tenant)."""
-    pending = Delivery.objects.filter(status=Delivery.Status.PENDING, subscription__is_active=True)
-    heads = pending.values("subscription_id", "resource_key").annotate(first=Min("id")).values_list("first", flat=True)
-    # A queue's head is its oldest pending delivery: deliveries are written in event order (the outbox), and a
-    # redelivery, written when someone asks for it, queues behind what is already pending for that resource.
+    """The first pending delivery of each (subscription, resource key) queue, when it is due (scope's tenant).
+
+    A queue's head is its oldest pending delivery: deliveries are written in event order (the outbox), and a
+    redelivery, written when someone asks for it, queues behind what is already pending for that resource.
+    The query walks the pending deliveries in id order (a partial index holds only them) and keeps those with
+    no earlier pending delivery in their queue (one index probe each), up to ``limit``: its cost grows with
+    the batch, not with the backlog, and no plan the database picks can make it quadratic (an earlier form,
+    ``id IN (SELECT MIN(id) … GROUP BY queue)``, took 13 s a round for a fresh 10,000-delivery backlog on
+    PostgreSQL, whose statistics had not caught up: a nested loop over the aggregate)."""
+    active = list(Subscription.objects.filter(is_active=True).values_list("id", flat=True))
+    if not active:
+        return []
+    earlier = Delivery.objects.filter(
+        subscription_id=OuterRef("subscription_id"),
+        resource_key=OuterRef("resource_key"),
+        status=Delivery.Status.PENDING,
+        id__lt=OuterRef("id"),
+    )
     rows = list(
-        pending.filter(id__in=heads, next_attempt_at__lte=now)  # one query: the heads are a subquery
+        Delivery.objects.filter(status=Delivery.Status.PENDING, subscription_id__in=active, next_attempt_at__lte=now)
+        .filter(~Exists(earlier))
         .select_related("subscription", "event")
-        .order_by("event_id", "id")[:limit]
+        .order_by("id")[:limit]
     )
     shared: dict[int, object] = {}
     for delivery in rows:  # one instance per subscription: its secret is decrypted once a round, not per delivery

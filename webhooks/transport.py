@@ -37,13 +37,22 @@ class Outcome:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
+def _open(address: str, port: int, timeout: float) -> socket.socket:
+    """A TCP connection with Nagle's algorithm off: http.client writes a request's headers and body in two
+    sends, and on a reused connection the body would wait for the receiver's delayed acknowledgement of the
+    headers (40 ms on Linux) before leaving. urllib3 sets the same option."""
+    sock = socket.create_connection((address, port), timeout)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
 class _PinnedHTTP(http.client.HTTPConnection):
     def __init__(self, host, port, address, timeout):
         super().__init__(host, port, timeout=timeout)
         self._address = address
 
     def connect(self):
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = _open(self._address, self.port, self.timeout)
 
 
 class _PinnedHTTPS(http.client.HTTPSConnection):
@@ -52,7 +61,7 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
         self._address = address
 
     def connect(self):
-        sock = socket.create_connection((self._address, self.port), self.timeout)
+        sock = _open(self._address, self.port, self.timeout)
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
 
 
