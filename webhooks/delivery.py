@@ -21,11 +21,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from webhooks import signing, transport
-from webhooks.models import Attempt, Delivery, Subscription
+from webhooks.models import Attempt, Delivery
+from webhooks.queues import Queues
 
 _random = random.SystemRandom()
 
@@ -37,30 +37,12 @@ def backoff(attempts: int, rand=_random.random) -> timedelta:
     return timedelta(seconds=ceiling * (0.5 + rand() / 2))
 
 
-def due_heads(now, limit: int) -> list[Delivery]:
-    """The first pending delivery of each (subscription, resource key) queue, when it is due (scope's tenant).
-
-    A queue's head is its oldest pending delivery: deliveries are written in event order (the outbox), and a
-    redelivery, written when someone asks for it, queues behind what is already pending for that resource.
-    The query walks the pending deliveries in id order (a partial index holds only them) and keeps those with
-    no earlier pending delivery in their queue (one index probe each), up to ``limit``: its cost grows with
-    the batch, not with the backlog, and no plan the database picks can make it quadratic (an earlier form,
-    ``id IN (SELECT MIN(id) … GROUP BY queue)``, took 13 s a round for a fresh 10,000-delivery backlog on
-    PostgreSQL, whose statistics had not caught up: a nested loop over the aggregate)."""
-    active = list(Subscription.objects.filter(is_active=True).values_list("id", flat=True))
-    if not active:
-        return []
-    earlier = Delivery.objects.filter(
-        subscription_id=OuterRef("subscription_id"),
-        resource_key=OuterRef("resource_key"),
-        status=Delivery.Status.PENDING,
-        id__lt=OuterRef("id"),
-    )
+def fetch_heads(ids) -> list[Delivery]:
+    """The deliveries ``ids`` that are still pending for an active subscription, with what sending needs."""
     rows = list(
-        Delivery.objects.filter(status=Delivery.Status.PENDING, subscription_id__in=active, next_attempt_at__lte=now)
-        .filter(~Exists(earlier))
+        Delivery.objects.filter(pk__in=list(ids), status=Delivery.Status.PENDING, subscription__is_active=True)
         .select_related("subscription", "event")
-        .order_by("id")[:limit]
+        .order_by("id")
     )
     shared: dict[int, object] = {}
     for delivery in rows:  # one instance per subscription: its secret is decrypted once a round, not per delivery
@@ -151,11 +133,20 @@ def deliver_due(tenant, now=None) -> int:
     deadline = time.monotonic() + settings.WEBHOOKS_RUN_SECONDS
     made = 0
     workers = settings.WEBHOOKS_CONCURRENCY
+    queues = Queues(now)
     with transport.Connections() as connections, ThreadPoolExecutor(max_workers=workers) as pool:
         while time.monotonic() < deadline:
-            heads = due_heads(now, settings.WEBHOOKS_BATCH)
-            if not heads:
+            taken = queues.take(settings.WEBHOOKS_BATCH)
+            if not taken:
                 break
+            # A head that is no longer pending (redelivered or changed meanwhile) or whose subscription was
+            # disabled is not sent, and its queue waits for the next run.
+            heads = fetch_heads(taken)
+            if not heads:
+                continue
             record_outcomes(heads, _send_all(heads, connections, pool if workers > 1 else None), now)
             made += len(heads)
+            for delivery in heads:
+                if delivery.status != Delivery.Status.PENDING:
+                    queues.left(taken[delivery.pk])
     return made
