@@ -1,6 +1,6 @@
-"""Zoho CRM: the users export (Setup › Users and Control › Users: First Name, Last Name, Email, Role, Profile,
-Status), the roles export (Role Name, Reports To, Share Data with Peers, Description) and a profiles list
-(Profile Name, Description). A profile is a Portcullis role; a Zoho role, which places a person in the record
+"""Zoho CRM: the users export (First Name, Last Name, Email, Role, Profile, Status, among others), the roles
+export (Role Name, Reports To, Share Data with Peers, Description) and a profiles list (Profile Name,
+Description). A profile is a Portcullis role; a Zoho role, which places a person in the record
 hierarchy, is an organisation (its "Reports To" the parent)."""
 
 from __future__ import annotations

@@ -23,8 +23,8 @@ def test_upload_preview_apply(csp_free_page, live_server, demo):
     page = csp_free_page
     log_in(page, live_server, "admin@acme.example")
     page.get_by_role("navigation").get_by_role("link", name="Import and export").click()
-    page.get_by_label("Format").select_option("salesforce")
-    page.get_by_label("Files").set_input_files([str(SAMPLES / name) for name in FILES])
+    page.get_by_label("Format", exact=True).select_option("salesforce")
+    page.get_by_label("Files", exact=True).set_input_files([str(SAMPLES / name) for name in FILES])
     page.get_by_label("Mapping (optional)").fill((SAMPLES / "salesforce-mapping.txt").read_text())
     page.get_by_role("button", name="Preview the import").click()
 
@@ -65,8 +65,8 @@ def test_a_bad_row_is_named_and_nothing_can_be_applied(page, live_server, demo, 
     bad.write_text("record,email,role\nuser,fine@acme.example,Basic user\nuser,not-an-address,Basic user\n")
     log_in(page, live_server, "admin@acme.example")
     page.goto(f"{live_server.url}/console/import/")
-    page.get_by_label("Format").select_option("portcullis")
-    page.get_by_label("Files").set_input_files(str(bad))
+    page.get_by_label("Format", exact=True).select_option("portcullis")
+    page.get_by_label("Files", exact=True).set_input_files(str(bad))
     page.get_by_role("button", name="Preview the import").click()
     problems = page.get_by_test_id("problems")
     expect(problems).to_contain_text("people.csv")

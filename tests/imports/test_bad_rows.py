@@ -80,3 +80,21 @@ def test_someone_without_rights_imports_nothing(acme, acme_admin, acme_basic):
     assert {p.message for p in report.problems} >= {"You are not allowed to do this."}
     with tenant_scope(acme):
         assert set(User.objects.values_list("email", flat=True)) == {"admin@acme.example", "basic1@acme.example"}
+
+
+def test_a_separation_of_duties_rule_refuses_the_row_that_breaks_it(acme, acme_admin):
+    """Two rows of one person: payments create and payments approve. The rule refuses the second grant (the
+    gate of the grant service), so nothing of the file is applied, the first grant included."""
+    from tests.sodkit import make_payments, no_self_approval_rule
+
+    no_self_approval_rule(acme, acme_admin, make_payments(acme))
+    text = (
+        "record,email,role,module,actions,reason\n"
+        "user,pat@acme.example,Basic user,,,\n"
+        "grant,pat@acme.example,,payments,create,Clerk\n"
+        "grant,pat@acme.example,,payments,approve,Approver\n"
+    )
+    report = run(acme, acme_admin, [Upload("payments.csv", text)], "portcullis")
+    assert problems(report) == [("payments.csv", 4)]
+    assert "No self-approved payments" in report.problems[0].message
+    _nothing_applied(acme)
