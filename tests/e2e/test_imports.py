@@ -3,6 +3,7 @@ preview (each change by file and line, who gains what; nothing changed yet), app
 Salesforce export and finds the people in the users list; a file with a bad row shows the row and offers no
 apply button. The preview at 390 px has no overflow and no serious axe-core violation."""
 
+import pytest
 from playwright.sync_api import expect
 
 from accounts.models import User
@@ -12,6 +13,15 @@ from tests.e2e.test_every_screen import AXE_JS, OVERFLOW_JS, axe_source
 from tests.imports.kit import SAMPLES
 
 FILES = ["salesforce-users.csv", "salesforce-roles.csv", "salesforce-permission-set-assignments.csv"]
+
+
+@pytest.fixture
+def csp_free_page(browser):
+    """A page whose context lets the test inject axe-core (the portal's CSP forbids inline scripts)."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-GB", bypass_csp=True)
+    context.set_default_timeout(15_000)
+    yield context.new_page()
+    context.close()
 
 
 def _acme_has(email: str) -> bool:
