@@ -1,13 +1,12 @@
-"""/api/v1/imports (POST, a dry run unless ``"dry_run": false``) and /api/v1/exports (GET, ``?file_format=``):
+"""/api/v1/imports (POST, a dry run unless ``"dry_run": false``) and /api/v1/exports (POST):
 thin over the same services as the console. Import needs users: create, export users: export (engine and the
 key's scopes)."""
 
 from __future__ import annotations
 
 from django.http import HttpResponse
-from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 
@@ -80,25 +79,25 @@ class ImportView(TenantAPIView):
         return Response(report.as_dict(), status=422 if failed else 200)
 
 
+class ExportSerializer(serializers.Serializer):
+    file_format = serializers.ChoiceField(choices=list(EXPORTS), default="portcullis-json")
+
+
 class ExportView(TenantAPIView):
-    """The tenant's organisations, roles, users and grants in one of the export formats (users: export)."""
+    """The tenant's organisations, roles, users and grants in one of the export formats (users: export). A POST,
+    as the audit trail's export: each export is an audited event, and a GET never changes anything (SES-2)."""
 
     permission_classes = [ModulePermission]
     permission_module = "users"
     permission_action = Action.EXPORT
 
-    @extend_schema(
-        parameters=[OpenApiParameter("file_format", str, enum=list(EXPORTS), default="portcullis-json")],
-        responses={200: OpenApiTypes.BINARY},
-        summary="Export",
-    )
-    def get(self, request):
-        key = request.query_params.get("file_format", "portcullis-json")  # "format" is DRF's own
-        if key not in EXPORTS:
-            raise exceptions.ValidationError({"file_format": [_("Unknown format.")]})
+    @extend_schema(request=ExportSerializer, responses={200: OpenApiTypes.BINARY}, summary="Export")
+    def post(self, request):
+        serializer = ExportSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        key = serializer.validated_data["file_format"]
         name, content_type, body = exporting.export(tenant=request.tenant, actor=request.user, format_key=key)
         response = HttpResponse(body, content_type=content_type)
-        response["Content-Disposition"] = (
-            f'attachment; filename="{name.encode("ascii", "ignore").decode() or "export.csv"}"'
-        )
+        ascii_name = name.encode("ascii", "ignore").decode() or "export.csv"
+        response["Content-Disposition"] = f'attachment; filename="{ascii_name}"'
         return response

@@ -35,7 +35,7 @@ def test_the_api_dry_runs_then_applies(acme, acme_admin):
     assert response.status_code == 200 and response.json()["applied"] is True
     assert list(state(acme)["users"]) == ["peter.gibbons@initech.example"]
 
-    response = api.get("/api/v1/exports?file_format=portcullis-csv")
+    response = api.post("/api/v1/exports", {"file_format": "portcullis-csv"}, content_type="application/json")
     assert response.status_code == 200 and b"peter.gibbons@initech.example" in response.content
 
 
