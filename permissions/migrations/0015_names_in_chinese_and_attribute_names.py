@@ -4,25 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('permissions', '0014_pendingchange_sso_mapping'),
+        ("permissions", "0014_pendingchange_sso_mapping"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='module',
-            name='attribute_names',
-            field=models.JSONField(blank=True, default=dict, verbose_name='attribute display names'),
+            model_name="module",
+            name="attribute_names",
+            field=models.JSONField(blank=True, default=dict, verbose_name="attribute display names"),
         ),
         migrations.AddField(
-            model_name='module',
-            name='name_zh',
-            field=models.CharField(blank=True, default='', max_length=100, verbose_name='Chinese name'),
+            model_name="module",
+            name="name_zh",
+            field=models.CharField(blank=True, default="", max_length=100, verbose_name="Chinese name"),
         ),
         migrations.AddField(
-            model_name='role',
-            name='name_zh',
-            field=models.CharField(blank=True, default='', max_length=100, verbose_name='Chinese name'),
+            model_name="role",
+            name="name_zh",
+            field=models.CharField(blank=True, default="", max_length=100, verbose_name="Chinese name"),
         ),
     ]
