@@ -35,11 +35,48 @@ def _when(value: str | None) -> str:
     return date_format(timezone.localtime(datetime.fromisoformat(value)), "DATETIME_FORMAT")
 
 
-def notice_text(kind: str, params: dict) -> str:
-    """The notice in a sentence, in the active language."""
+def _resource_name(resource, reader) -> str:
+    """A resource's title when the reader may view it (through the read door); else which module's item it is."""
+    from permissions.models import Resource
+    from permissions.vocabulary import Action
+
+    if reader is not None and Resource.objects.filter(pk=resource.pk).restrict(reader, Action.VIEW).exists():
+        return resource.title
+    return _("an item of %(module)s (#%(id)s)") % {"module": resource.module.display_name, "id": resource.pk}
+
+
+def live_target(kind: str, params: dict, reader=None) -> str | None:
+    """What the notice is about, named today in the active language (a module's name in the reader's language,
+    a resource by its title); None when it no longer exists or cannot be read here (then the recorded text)."""
+    from accessrequests.models import AccessRequest
+    from accounts.scoping import ScopeError
+    from permissions.models import Grant
+
+    try:
+        if params.get("request"):
+            found = AccessRequest.objects.filter(pk=params["request"]).select_related("module", "resource__module")
+        elif kind == Notice.Kind.GRANT_EXPIRING and params.get("grant"):
+            found = Grant.objects.filter(pk=params["grant"]).select_related("module", "resource__module")
+        else:
+            return None
+        row = found.first()
+    except ScopeError:  # outside a tenant's scope (an e-mail sent after the commit): the recorded text
+        return None
+    if row is None:
+        return None
+    if row.resource_id is None:
+        return str(row.module.display_name)
+    if isinstance(row, Grant):  # the holder was given this very resource: its title is theirs to read
+        return f"{row.module.display_name}: {row.resource.title}"
+    return _resource_name(row.resource, reader)
+
+
+def notice_text(kind: str, params: dict, reader=None) -> str:
+    """The notice in a sentence, in the active language (``reader``: who reads it, for a resource's title)."""
     if kind in _KINDS:
         return _KINDS[kind][0](params)
     values = {**params, "when": _when(params.get("when"))}
+    values["target"] = live_target(kind, params, reader) or params.get("target", "")
     if kind == Notice.Kind.REQUEST_EXPIRING:
         return (
             _(
@@ -75,11 +112,12 @@ def notify(user, kind: str, params: dict) -> Notice:
     email, language = user.email, user.language or settings.LANGUAGE_CODE
     link = settings.PORTCULLIS_BASE_URL.rstrip("/") + notice_link(kind, params)
 
+    with translation.override(language):  # worded now, inside the tenant's scope; sent after the commit
+        subject = str(Notice.Kind(kind).label)
+        body = f"{notice_text(kind, params, user)}\n\n{link}\n"
+
     def send():
-        with translation.override(language):
-            subject = str(Notice.Kind(kind).label)
-            body = f"{notice_text(kind, params)}\n\n{link}\n"
-            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
 
     transaction.on_commit(send)
     return notice
@@ -102,7 +140,7 @@ def notify_many(users, kind: str, params: dict) -> int:
     messages = []
     for user in users:
         with translation.override(user.language or settings.LANGUAGE_CODE):
-            body = f"{notice_text(kind, params)}\n\n{link}\n"
+            body = f"{notice_text(kind, params, user)}\n\n{link}\n"
             messages.append((str(Notice.Kind(kind).label), body, settings.DEFAULT_FROM_EMAIL, [user.email]))
     transaction.on_commit(lambda: _send_all(messages))
     return len(users)

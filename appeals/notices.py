@@ -20,20 +20,36 @@ from django.utils.translation import gettext as _
 from accessrequests.models import Notice
 from accessrequests.notify import _when, notify, notify_many, register_kind
 from accounts.models import User
-from accounts.scoping import tenant_scope
+from accounts.scoping import ScopeError, tenant_scope
 from audit.events import EventType
-from permissions.models import Grant, Group, GroupMembership, Module, Role
+from permissions.models import Grant, Group, GroupMembership, Module, Resource, Role
 from permissions.services.groups import live_grants
 from permissions.services.roles import matrix_of
 from permissions.vocabulary import Action, BusinessModule, SystemModule, actions_of, mask_of
+from portal.stored_text import readable
 
 
 def _module_name(key: str, name: str) -> str:
-    """A seeded module's name in the reader's language; a custom module's own name."""
+    """A seeded module's name in the reader's language; a custom module's own name (its Chinese one in Chinese)."""
     for vocabulary in (BusinessModule, SystemModule):
         if key in vocabulary.values:
             return str(vocabulary(key).label)
-    return name
+    module = _live(Module, key=key)
+    return str(module.display_name) if module is not None else name
+
+
+def _live(model, **lookup):
+    """The row named by a notice, read now in the reader's scope; None when gone or outside a scope."""
+    try:
+        return model.objects.filter(**lookup).first()
+    except ScopeError:
+        return None
+
+
+def _role_text(params: dict, which: str) -> str:
+    """A role of a notice by its key, named in the reader's language; the recorded name for older notices."""
+    role = _live(Role, key=params[f"{which}_key"]) if params.get(f"{which}_key") else None
+    return str(role.display_name) if role is not None else params.get(which, "")
 
 
 def _lost_text(lost: list) -> str:
@@ -46,8 +62,13 @@ def _lost_text(lost: list) -> str:
 
 
 def _target_text(params: dict) -> str:
+    """The module, and the resource by its title (its holder was given it, so may read its name)."""
     name = _module_name(params.get("module", ""), params.get("module_name", ""))
-    return f"{name} #{params['resource']}" if params.get("resource") else name
+    if not params.get("resource"):
+        return name
+    resource = _live(Resource, pk=params["resource"])
+    title = resource.title if resource is not None else f"#{params['resource']}"
+    return f"{name}: {title}"
 
 
 def notice_text(params: dict) -> str:
@@ -57,10 +78,10 @@ def notice_text(params: dict) -> str:
         "actions": ", ".join(str(Action(a).label) for a in params.get("actions", []) if a in Action.values),
         "lost": _lost_text(params.get("lost", [])),
         "when": _when(params.get("when")),
-        "from": params.get("role_from", ""),
-        "to": params.get("role_to", ""),
+        "from": _role_text(params, "role_from"),
+        "to": _role_text(params, "role_to"),
         "group": params.get("group", ""),
-        "reason": params.get("reason") or _("no reason was given"),
+        "reason": readable(params.get("reason")) or _("no reason was given"),
     }
     texts = {
         "revoked": _("Your access to %(target)s (%(actions)s) was revoked. Reason: %(reason)s."),
@@ -167,6 +188,7 @@ def _role_changed(recorded) -> None:
     lost = _lost(matrix_of(old), matrix_of(user.role))
     if lost:
         params = {"via": "role", "role_from": str(old.display_name), "role_to": str(user.role.display_name)}
+        params.update(role_from_key=old.key, role_to_key=user.role.key)
         notify(user, Notice.Kind.ACCESS_REDUCED, {**params, "lost": lost, "reason": _reason(recorded)})
 
 
@@ -180,6 +202,7 @@ def _matrix_changed(recorded) -> None:
     if not lost or role is None:
         return
     params = {"via": "matrix", "role_to": str(role.display_name), "lost": lost, "reason": _reason(recorded)}
+    params["role_to_key"] = role.key
     notify_many(list(role.users.filter(is_active=True)), Notice.Kind.ACCESS_REDUCED, params)
 
 

@@ -20,6 +20,7 @@ from audit.export import export_lines
 from audit.filters import EventFilterForm, diff
 from audit.models import AuditEvent, Checkpoint
 from audit.selection import selection_lines
+from audit.targets import attach_targets
 from audit.verify import verify_tenant
 from permissions.views import login_only, public, requires
 from permissions.vocabulary import Action, SystemModule
@@ -38,7 +39,7 @@ def event_list(request):
     form = EventFilterForm(request.GET or None, users=users)
     events = form.filter(AuditEvent.objects.order_by("-seq")).defer("leaf_hash", "chain_hash")
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = personal.attach(page.object_list)
+    rows = attach_targets(personal.attach(page.object_list))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -61,7 +62,7 @@ def event_list(request):
 def event_detail(request, event_id: int):
     """One event: who, what, when, from where, the before/after diff, and its hashes."""
     event = get_in_tenant_or_404(AuditEvent.objects.all(), request, pk=event_id)
-    personal.attach([event])
+    attach_targets(personal.attach([event]))
     return render(
         request,
         "audit/event_detail.html",

@@ -114,20 +114,27 @@ def confidence_text(reason: dict) -> str:
     )
 
 
+def _action_name(value: str) -> str:
+    from permissions.vocabulary import Action
+
+    return str(Action(value).label) if value in Action.values else value
+
+
 def proposal_evidence_text(shown: dict | None) -> str:
     """The line a review item shows for a stored proposal on its access (empty without one)."""
     if not shown:
         return ""
     return _("Access intelligence proposes removing %(action)s (confidence %(c)d %%): %(why)s") % {
-        "action": shown.get("action", ""),
+        "action": _action_name(shown.get("action", "")),
         "c": percent(shown.get("confidence", 0)),
         "why": proposal_text(shown.get("reason") or {}),
     }
 
 
 def alert_text(kind: str, detail: dict, action: str) -> str:
-    """Why an alert was raised, with its numbers."""
+    """Why an alert was raised, with its numbers (the action by its name in the reader's language)."""
     detail = detail or {}
+    action = _action_name(action)
     if kind == "burst":
         return _(
             "%(count)d uses of %(action)s today, above the usual ceiling of %(threshold)s (median + 6 × median "

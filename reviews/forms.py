@@ -77,7 +77,7 @@ class PolicyForm(CleanInputMixin, forms.ModelForm):
             self.fields["fallback"].initial = self.instance.fallback_reviewer_id
         self.fields["scope_roles"].choices = [(r.pk, r.display_name) for r in Role.objects.all()]
         self.fields["scope_groups"].choices = [(g.pk, g.name) for g in Group.objects.all()]
-        self.fields["scope_modules"].choices = [(m.pk, m.key) for m in Module.objects.order_by("key")]
+        self.fields["scope_modules"].choices = [(m.pk, m.display_name) for m in Module.objects.order_by("kind", "key")]
         self.fields["reviewers"].choices = [(u.pk, u.email) for u in users]
         self.fields["escalate_after_days"].required = False  # empty: never
         self._add_stages(users)

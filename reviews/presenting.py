@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from intelligence.presenting import proposal_evidence_text
-from permissions.models import BuiltinRole, Grant, Role
+from permissions.models import BuiltinRole, Grant, Module, Role
 from permissions.vocabulary import Action
 from reviews.models import ApplyResult, Decision, ItemKind
 
@@ -61,9 +61,27 @@ def _training_text(params: dict) -> str:
     return _("Security lessons completed: %(lessons)s.") % {"lessons": ", ".join(titles)}
 
 
-def access_text(item) -> str:
-    """ "Role Administrator" or "reports → Q3 revenue: view, export" from the frozen snapshot."""
-    snap = item.snapshot
+class Names:
+    """Module and role names of today in the reader's language, by the keys a snapshot froze (two queries)."""
+
+    def __init__(self):
+        self.modules = {m.key: str(m.display_name) for m in Module.objects.all()}
+        self.roles = {r.key: str(r.display_name) for r in Role.objects.all()}
+
+    def readable(self, snap: dict) -> dict:
+        """The snapshot with its module key and role name read for people (a deleted one keeps its frozen text)."""
+        snap = dict(snap)
+        if snap.get("module"):
+            snap["module"] = self.modules.get(snap["module"], snap["module"])
+        if snap.get("role"):
+            snap["role_name"] = self.roles.get(snap["role"], snap.get("role_name") or snap["role"])
+        return snap
+
+
+def access_text(item, names: Names | None = None) -> str:
+    """ "Role Administrator" or "Reports → Q3 revenue: View, Export" from the frozen snapshot, in the reader's
+    language (``names``: shared by a page of items)."""
+    snap = (names or Names()).readable(item.snapshot)
     if item.kind == ItemKind.ROLE:
         return _("Role %(role)s") % {"role": snap.get("role_name") or snap.get("role")}
     if item.kind in OTHER_TEXTS:
@@ -174,9 +192,10 @@ def decorate(items) -> list:
     """Attach the texts a template needs to each item of a page."""
     changes = changes_since_opening(items)
     history = earlier_stages(items)
+    names = Names() if items else None
     for item in items:
         item.history = history.get(item.pk, [])
-        item.access = access_text(item)
+        item.access = access_text(item, names)
         item.reason_texts = [reason_text(code, params) for code, params in item.reasons]
         item.change = changes.get(item.pk, "")
         item.last_login = when(item.evidence.get("last_login"))

@@ -257,6 +257,8 @@ def campaign_export(request, campaign_id: int):
         "apply_detail",
     ]
 
+    names = presenting.Names()
+
     def rows():
         writer = csv.writer(_Echo())
         yield writer.writerow(header)
@@ -267,7 +269,7 @@ def campaign_export(request, campaign_id: int):
                     for v in [
                         item.pk,
                         item.user.email if item.user_id else "",
-                        presenting.access_text(item),
+                        presenting.access_text(item, names),
                         item.flagged,
                         item.recommendation,
                         " ".join(presenting.reason_text(c, p) for c, p in item.reasons),

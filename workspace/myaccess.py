@@ -162,7 +162,7 @@ def my_access(request):
                 )
             ),
             "notices": [
-                {"text": notice_text(n.kind, n.params), "link": notice_link(n.kind, n.params), "at": n.created_at}
+                {"text": notice_text(n.kind, n.params, user), "link": notice_link(n.kind, n.params), "at": n.created_at}
                 for n in notices
             ],
         },

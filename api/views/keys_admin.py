@@ -52,8 +52,16 @@ class KeyForm(CleanInputMixin, forms.Form):
 
 
 def _rows(keys_):
+    """Each key with its scopes by the modules' and actions' names in the reader's language."""
+    keys_ = list(keys_)
+    names = {m.key: str(m.display_name) for m in Module.objects.all()} if keys_ else {}
     return [
-        {"key": key, "scopes": {m: [a.value for a in actions_of(mask)] for m, mask in sorted(key.scopes.items())}}
+        {
+            "key": key,
+            "scopes": {
+                names.get(m, m): [str(a.label) for a in actions_of(mask)] for m, mask in sorted(key.scopes.items())
+            },
+        }
         for key in keys_
     ]
 

@@ -170,7 +170,9 @@ class ItemSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_access(self, item) -> str:
-        return presenting.access_text(item)
+        if "names" not in self.context:  # one lookup of module and role names for the whole answer
+            self.context["names"] = presenting.Names()
+        return presenting.access_text(item, self.context["names"])
 
     @extend_schema_field(ReasonSerializer(many=True))
     def get_reasons(self, item) -> list[dict]:

@@ -3,6 +3,7 @@ import json
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from permissions.attributes import names_text, parse_names
 from permissions.models import Module, Resource
 from permissions.vocabulary import BUSINESS_ACTIONS, Action
 from portal.forms import CleanInputMixin, column
@@ -12,6 +13,7 @@ class ModuleForm(CleanInputMixin, forms.Form):
     columns = {"key": column(Module, "key"), "name": column(Module, "name")}
     key = forms.SlugField(label=_("Key"), help_text=_("Lowercase letters, digits and -; fixed once made."))
     name = forms.CharField(label=_("Name"))
+    name_zh = forms.CharField(label=_("Name in Chinese"), required=False, max_length=100)
     actions = forms.MultipleChoiceField(
         label=_("Applicable actions"),
         choices=[(a.value, a.label) for a in BUSINESS_ACTIONS],
@@ -21,7 +23,10 @@ class ModuleForm(CleanInputMixin, forms.Form):
     sensitive = forms.CharField(
         label=_("Sensitive attribute names"),
         required=False,
-        help_text=_("Comma-separated, e.g. cost_price, supplier. Masked for anyone without View sensitive fields."),
+        help_text=_(
+            "Comma-separated attribute keys, as the resources store them. Masked for anyone without View sensitive "
+            "fields."
+        ),
     )
 
     def clean_actions(self):
@@ -43,6 +48,13 @@ class ModuleSettingsForm(CleanInputMixin, forms.Form):
 
     columns = {"name": column(Module, "name")}
     name = forms.CharField(label=_("Name"))
+    name_zh = forms.CharField(label=_("Name in Chinese"), required=False, max_length=100)
+    attribute_names = forms.CharField(
+        label=_("Attribute display names"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("One per line: key = English name | Chinese name. Shown instead of the key on every page."),
+    )
     sensitive = forms.CharField(
         label=_("Sensitive attribute names"),
         required=False,
@@ -58,11 +70,26 @@ class ModuleSettingsForm(CleanInputMixin, forms.Form):
     def __init__(self, *args, module, **kwargs):
         self.module = module
         owners = "\n".join(sorted(u.email for u in module.owners.all()))
-        initial = {"name": module.name, "sensitive": ", ".join(module.sensitive_attributes or ()), "owners": owners}
+        initial = {
+            "name": module.name,
+            "name_zh": module.name_zh,
+            "attribute_names": names_text(module.attribute_names),
+            "sensitive": ", ".join(module.sensitive_attributes or ()),
+            "owners": owners,
+        }
         super().__init__(*args, initial=initial, **kwargs)
         if module.kind != "custom":
-            self.fields["name"].disabled = True
-            self.fields["name"].help_text = _("The names of built-in modules come with the product.")
+            for name in ("name", "name_zh"):
+                self.fields[name].disabled = True
+                self.fields[name].help_text = _("The names of built-in modules come with the product.")
+
+    def clean_attribute_names(self):
+        try:
+            return parse_names(self.cleaned_data["attribute_names"])
+        except ValueError as error:
+            raise forms.ValidationError(
+                _("Line %(line)s: write key = English name | Chinese name."), params={"line": error.args[0]}
+            ) from None
 
     def clean_sensitive(self):
         return _names(self.cleaned_data["sensitive"])

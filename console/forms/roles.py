@@ -9,6 +9,7 @@ from portal.forms import CleanInputMixin, column
 class RoleNameForm(CleanInputMixin, forms.Form):
     columns = {"name": column(Role, "name")}
     name = forms.CharField(label=_("Name"))
+    name_zh = forms.CharField(label=_("Name in Chinese"), required=False, max_length=100)
 
 
 class ReasonOptionalForm(CleanInputMixin, forms.Form):

@@ -17,6 +17,7 @@ from accounts.models import User
 from accounts.stepup import mfa_is_recent, step_up_to
 from console.views.common import paginate, show_refusal
 from permissions import engine
+from permissions.change_summaries import attach_summaries
 from permissions.models import Group, Module, PendingChange, Resource, Role
 from permissions.services import breakglass, preview
 from permissions.services import changes as change_services
@@ -55,7 +56,7 @@ def change_list(request):
 
 def _attach_subjects(changes) -> None:
     """Whom each change is about (a user, a group or a role), in three queries for the whole page."""
-    changes = list(changes)
+    changes = attach_summaries(changes)
     wanted = {"user": set(), "group": set(), "role": set()}
     for change in changes:
         for key, ids in wanted.items():
@@ -89,6 +90,7 @@ def change_detail(request, change_id: int):
     change = get_in_tenant_or_404(
         PendingChange.objects.select_related("requested_by", "decided_by"), request, pk=change_id
     )
+    attach_summaries([change])
     form = DecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if not mfa_is_recent(request):

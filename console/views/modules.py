@@ -54,6 +54,7 @@ def create_module(request):
                 tenant=request.tenant,
                 key=data["key"],
                 name=data["name"],
+                name_zh=data.get("name_zh", ""),
                 actions=data["actions"],
                 sensitive_attributes=data["sensitive"],
             )
@@ -80,6 +81,8 @@ def edit_module(request, module_id: int):
                 module,
                 actor=request.user,
                 name=data["name"],
+                name_zh=data.get("name_zh") if module.kind == "custom" else None,
+                attribute_names=data.get("attribute_names"),
                 sensitive_attributes=data.get("sensitive"),
                 owners=data.get("owners"),
             )

@@ -176,7 +176,12 @@ def create(request):
     form = RoleNameForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            role = role_services.create_role(actor=request.user, tenant=request.tenant, name=form.cleaned_data["name"])
+            role = role_services.create_role(
+                actor=request.user,
+                tenant=request.tenant,
+                name=form.cleaned_data["name"],
+                name_zh=form.cleaned_data["name_zh"],
+            )
         except AccessRefused as error:
             show_refusal(request, error)
         else:
@@ -206,10 +211,12 @@ def clone(request, role_id: int):
 @requires(ROLES, Action.CHANGE)
 def rename(request, role_id: int):
     role = get_in_tenant_or_404(Role.objects.all(), request, pk=role_id)
-    form = RoleNameForm(request.POST or None, initial={"name": role.name})
+    form = RoleNameForm(request.POST or None, initial={"name": role.name, "name_zh": role.name_zh})
     if request.method == "POST" and form.is_valid():
         try:
-            role_services.rename_role(role, actor=request.user, name=form.cleaned_data["name"])
+            role_services.rename_role(
+                role, actor=request.user, name=form.cleaned_data["name"], name_zh=form.cleaned_data["name_zh"]
+            )
         except AccessRefused as error:
             show_refusal(request, error)
         else:

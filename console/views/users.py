@@ -19,6 +19,7 @@ from console.forms.users import InviteForm, RoleChangeForm, StatusForm, UserFilt
 from console.matrix import effective_matrix, resource_access
 from console.views.common import paginate, show_refusal
 from permissions import engine
+from permissions.change_summaries import attach_summaries
 from permissions.models import Grant, Group, GroupMembership, PendingChange, Resource, Role
 from permissions.services import roles as role_services
 from permissions.services.checks import require_scope
@@ -99,7 +100,9 @@ def user_detail(request, user_id: int):
         "resource_paths": resource_access(subject),
         "grants": grants,
         "memberships": GroupMembership.objects.filter(user=subject).select_related("group").order_by("group__name"),
-        "pending": PendingChange.objects.filter(status=PendingChange.Status.PENDING, payload__user=subject.pk),
+        "pending": attach_summaries(
+            PendingChange.objects.filter(status=PendingChange.Status.PENDING, payload__user=subject.pk)
+        ),
         "buttons": buttons,
     }
     return render(request, "console/user_detail.html", context)

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from permissions.attributes import language
 from permissions.querysets import RestrictedManager
 from permissions.vocabulary import BusinessModule, ModuleKind, SystemModule, actions_of
 
@@ -16,6 +17,10 @@ class Module(models.Model):
     tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+")
     key = models.SlugField(_("key"), max_length=50)
     name = models.CharField(_("name"), max_length=100)
+    # A custom module's name in Chinese (shown in the Chinese UI); seeded modules are translated by the catalogue.
+    name_zh = models.CharField(_("Chinese name"), max_length=100, blank=True, default="")
+    # Display names of the module's attributes: key → {"en": …, "zh-hans": …} (permissions.attributes).
+    attribute_names = models.JSONField(_("attribute display names"), default=dict, blank=True)
     kind = models.CharField(_("kind"), max_length=10, choices=ModuleKind.choices, default=ModuleKind.CUSTOM)
     actions = models.PositiveIntegerField(_("applicable actions"), default=0)
     sensitive_attributes = models.JSONField(_("sensitive attributes"), default=list, blank=True)
@@ -35,11 +40,13 @@ class Module(models.Model):
 
     @property
     def display_name(self):
-        """A seeded module's name in the user's language; a custom module's own name."""
+        """A seeded module's name in the user's language; a custom module's own name (its Chinese one in Chinese)."""
         if self.kind == ModuleKind.SYSTEM and self.key in SystemModule.values:
             return SystemModule(self.key).label
         if self.kind == ModuleKind.BUSINESS and self.key in BusinessModule.values:
             return BusinessModule(self.key).label
+        if self.name_zh and language() == "zh-hans":
+            return self.name_zh
         return self.name
 
     @property

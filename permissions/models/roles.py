@@ -22,6 +22,8 @@ class Role(models.Model):
     tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="roles")
     key = models.SlugField(_("key"), max_length=50)
     name = models.CharField(_("name"), max_length=100)
+    # A custom role's name in Chinese (shown in the Chinese UI); built-in roles are translated by the catalogue.
+    name_zh = models.CharField(_("Chinese name"), max_length=100, blank=True, default="")
     description = models.TextField(_("description"), blank=True)
     builtin = models.BooleanField(_("built in"), default=False)
     # Organisation administrators may give this role to their members (never one with console rights).
@@ -40,9 +42,13 @@ class Role(models.Model):
 
     @property
     def display_name(self):
-        """A built-in role's name in the user's language; a custom role's own name."""
+        """A built-in role's name in the user's language; a custom role's own name (its Chinese one in Chinese)."""
+        from permissions.attributes import language
+
         if self.builtin and self.key in BuiltinRole.values:
             return BuiltinRole(self.key).label
+        if self.name_zh and language() == "zh-hans":
+            return self.name_zh
         return self.name
 
 

@@ -19,7 +19,7 @@ from permissions.vocabulary import BUSINESS_ACTIONS, SYSTEM_MODULE_KEYS, Action,
 
 @transaction.atomic
 def create_module(
-    *, actor, tenant, name: str, key: str = "", actions=BUSINESS_ACTIONS, sensitive_attributes=()
+    *, actor, tenant, name: str, key: str = "", actions=BUSINESS_ACTIONS, sensitive_attributes=(), name_zh: str = ""
 ) -> Module:
     """A tenant-defined module with its applicable actions and sensitive attribute names."""
     if actor is not None and actor.tenant_id != tenant.pk:
@@ -33,6 +33,7 @@ def create_module(
         tenant=tenant,
         key=key,
         name=name.strip(),
+        name_zh=(name_zh or "").strip()[:100],
         kind=ModuleKind.CUSTOM,
         actions=mask,
         sensitive_attributes=sorted({str(a) for a in sensitive_attributes}),
@@ -49,6 +50,7 @@ def create_module(
         target=module,
         after={
             "key": key,
+            **({"name_zh": module.name_zh} if module.name_zh else {}),
             "actions": [a.value for a in Action if mask & a.bit],
             "sensitive": module.sensitive_attributes,
             "administrator_role": administrator is not None,
@@ -78,12 +80,28 @@ def _reseal(module: Module, added: set[str], removed: set[str]) -> int:
     return count
 
 
+def _rename_for_people(module: Module, name_zh, attribute_names, before: dict, after: dict) -> None:
+    """A custom module's Chinese name, and the display names of its attributes (key → {language: name})."""
+    if name_zh is not None and name_zh.strip() != module.name_zh:
+        if module.kind != ModuleKind.CUSTOM:
+            raise AccessRefused(ErrorCode.INVALID, "the names of built-in modules come with the product")
+        before["name_zh"], after["name_zh"] = module.name_zh, name_zh.strip()[:100]
+        module.name_zh = after["name_zh"]
+    if attribute_names is not None and attribute_names != (module.attribute_names or {}):
+        if module.is_system:
+            raise AccessRefused(ErrorCode.INVALID, "a console module holds no attributes")
+        before["attribute_names"], after["attribute_names"] = module.attribute_names or {}, attribute_names
+        module.attribute_names = attribute_names
+
+
 @transaction.atomic
-def update_module(module: Module, *, actor, name=None, sensitive_attributes=None, owners=None) -> Module:
-    """Rename a custom module, change which attributes are sensitive (business and custom modules; the
-    resources are re-sealed in the same transaction) or who owns it (its owners approve access requests
-    for it). Needs modules: change. A console module keeps its name and has no owners: requests for
-    console rights are decided by administrators."""
+def update_module(
+    module: Module, *, actor, name=None, sensitive_attributes=None, owners=None, name_zh=None, attribute_names=None
+) -> Module:
+    """Rename a custom module (its Chinese name too), name its attributes for people, change which attributes
+    are sensitive (business and custom modules; the resources are re-sealed in the same transaction) or who owns
+    it (its owners approve access requests for it). Needs modules: change. A console module keeps its name and
+    has no owners: requests for console rights are decided by administrators."""
     if actor is not None:
         same_tenant(actor.tenant_id, module)
     require(actor, Action.CHANGE, "modules")
@@ -94,6 +112,7 @@ def update_module(module: Module, *, actor, name=None, sensitive_attributes=None
             raise AccessRefused(ErrorCode.INVALID, "only a custom module is renamed, and it needs a name")
         before["name"], after["name"] = module.name, name.strip()[:100]
         module.name = after["name"]
+    _rename_for_people(module, name_zh, attribute_names, before, after)
     resealed = 0
     if sensitive_attributes is not None:
         names = sorted({str(a).strip() for a in sensitive_attributes if str(a).strip()})

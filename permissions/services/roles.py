@@ -64,8 +64,8 @@ def _unique_key(tenant_id, name: str) -> str:
 
 
 @transaction.atomic
-def create_role(*, actor, tenant, name: str, description: str = "") -> Role:
-    """A custom role with an empty matrix. Needs roles: create."""
+def create_role(*, actor, tenant, name: str, description: str = "", name_zh: str = "") -> Role:
+    """A custom role with an empty matrix (``name_zh``: its name in the Chinese UI). Needs roles: create."""
     if actor is not None and actor.tenant_id != tenant.pk:
         raise AccessRefused(ErrorCode.CROSS_TENANT)
     require(actor, Action.CREATE, "roles")
@@ -74,9 +74,14 @@ def create_role(*, actor, tenant, name: str, description: str = "") -> Role:
     if Role.objects.filter(name=name.strip()).exists():
         raise AccessRefused(ErrorCode.INVALID, "a role of that name exists")
     role = Role.objects.create(
-        tenant=tenant, key=_unique_key(tenant.pk, name), name=name.strip(), description=description
+        tenant=tenant,
+        key=_unique_key(tenant.pk, name),
+        name=name.strip(),
+        name_zh=(name_zh or "").strip()[:100],
+        description=description,
     )
-    audit.record(EventType.ROLE_CREATED, tenant=tenant, actor=actor, target=role, after={"name": role.name})
+    after = {"name": role.name, **({"name_zh": role.name_zh} if role.name_zh else {})}
+    audit.record(EventType.ROLE_CREATED, tenant=tenant, actor=actor, target=role, after=after)
     return role
 
 
@@ -107,8 +112,8 @@ def clone_role(role: Role, *, actor, name: str) -> Role:
 
 
 @transaction.atomic
-def rename_role(role: Role, *, actor, name: str) -> Role:
-    """Rename a custom role (built-in names are translated, so fixed)."""
+def rename_role(role: Role, *, actor, name: str, name_zh: str | None = None) -> Role:
+    """Rename a custom role, and its Chinese name when given (built-in names are translated, so fixed)."""
     if actor is not None:
         same_tenant(actor.tenant_id, role)
     require(actor, Action.CHANGE, "roles")
@@ -116,17 +121,12 @@ def rename_role(role: Role, *, actor, name: str) -> Role:
         raise AccessRefused(ErrorCode.BUILTIN)
     if not name.strip() or Role.objects.filter(name=name.strip()).exclude(pk=role.pk).exists():
         raise AccessRefused(ErrorCode.INVALID, "choose another name")
-    before = role.name
-    role.name = name.strip()
-    role.save(update_fields=["name"])
-    audit.record(
-        EventType.ROLE_RENAMED,
-        tenant=role.tenant,
-        actor=actor,
-        target=role,
-        before={"name": before},
-        after={"name": role.name},
-    )
+    before, after = {"name": role.name}, {"name": name.strip()}
+    if name_zh is not None and name_zh.strip() != role.name_zh:
+        before["name_zh"], after["name_zh"] = role.name_zh, name_zh.strip()[:100]
+    role.name, role.name_zh = after["name"], after.get("name_zh", role.name_zh)
+    role.save(update_fields=["name", "name_zh"])
+    audit.record(EventType.ROLE_RENAMED, tenant=role.tenant, actor=actor, target=role, before=before, after=after)
     return role
 
 

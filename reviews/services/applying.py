@@ -11,7 +11,7 @@ import logging
 from datetime import datetime
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 import audit
@@ -31,7 +31,8 @@ logger = logging.getLogger("portcullis.reviews")
 
 def _reason(item: ReviewItem, campaign: ReviewCampaign) -> str:
     # The reviewer by id, never by e-mail: an event's reason is hashed text that cannot be erased (DP-3).
-    who = f"user #{item.decided_by_id}" if item.decided_by_id else _("policy default")
+    # Stored in English whatever the language of the run; shown in the reader's (portal.stored_text).
+    who = f"user #{item.decided_by_id}" if item.decided_by_id else "policy default"
     text = f"Access review «{campaign.name}» (campaign {campaign.pk}, item {item.pk}): {item.final_decision} by {who}"
     if item.justification:
         text += f": {item.justification}"
@@ -121,12 +122,13 @@ def apply_item(item_id: int, *, now: datetime | None = None) -> str | None:
             )
             if item.applied_at is not None or item.apply_result != ApplyResult.PENDING:
                 return None
-            if item.kind in GRANT_KINDS:
-                result, detail = _apply_grant(item, item.campaign, now)
-            elif item.kind == ItemKind.ROLE:
-                result, detail = _apply_role(item, item.campaign)
-            else:
-                result, detail = _guarded(revoke_other, item, _reason(item, item.campaign))
+            with translation.override("en"):  # stored in English, read in the reader's (portal.stored_text)
+                if item.kind in GRANT_KINDS:
+                    result, detail = _apply_grant(item, item.campaign, now)
+                elif item.kind == ItemKind.ROLE:
+                    result, detail = _apply_role(item, item.campaign)
+                else:
+                    result, detail = _guarded(revoke_other, item, _reason(item, item.campaign))
             item.applied_at = now if result != ApplyResult.FAILED else None
             item.apply_result = result
             item.apply_detail = detail
@@ -168,7 +170,8 @@ def _apply_batch(campaign: ReviewCampaign, ids: list[int], now: datetime) -> int
             by_id = {g.pk: g for g in locked.filter(pk__in=[i.grant_id for i in items])}
             changed = 0
             for item in items:
-                result, detail = _apply_grant(item, campaign, now, by_id.get(item.grant_id))
+                with translation.override("en"):  # stored in English (portal.stored_text)
+                    result, detail = _apply_grant(item, campaign, now, by_id.get(item.grant_id))
                 item.applied_at, item.apply_result, item.apply_detail = now, result, detail
                 changed += result == ApplyResult.APPLIED
             ReviewItem.objects.bulk_update(items, ["applied_at", "apply_result", "apply_detail"])

@@ -25,7 +25,7 @@ def test_admin_names_a_module_owner_who_then_approves_a_request_for_it(page, bro
     page.get_by_role("button", name="Save").click()
     expect(page.locator(".message-success")).to_contain_text("The module Analytics was saved.")
     facts = page.get_by_test_id("module-facts")
-    expect(facts).to_contain_text("churn_rate, customer_emails")
+    expect(facts).to_contain_text("Churn rate, Customer e-mail addresses")  # by their names, not their keys
     expect(facts).to_contain_text("advanced1@acme.example")
 
     with dangerously_unscoped():

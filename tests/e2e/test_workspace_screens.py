@@ -38,10 +38,10 @@ def test_a_customer_searches_the_products_and_reads_one_with_its_cost_masked(pag
     products.get_by_role("link", name="S-48 switch").click()
     expect(page.get_by_test_id("resource-title")).to_have_text("S-48 switch")
     facts = page.get_by_test_id("attributes")
-    expect(facts.locator("dt", has_text="sku").locator("xpath=following-sibling::dd[1]")).to_have_text("P-004")
-    expect(facts.locator("dt", has_text="list_price").locator("xpath=following-sibling::dd[1]")).to_have_text("400")
-    expect(facts.locator("dt", has_text="cost_price").locator("xpath=following-sibling::dd[1]")).to_have_text(MASK)
-    expect(facts.locator("dt", has_text="supplier").locator("xpath=following-sibling::dd[1]")).to_have_text(MASK)
+    expect(facts.locator("dt", has_text="SKU").locator("xpath=following-sibling::dd[1]")).to_have_text("P-004")
+    expect(facts.locator("dt", has_text="List price").locator("xpath=following-sibling::dd[1]")).to_have_text("400")
+    expect(facts.locator("dt", has_text="Cost price").locator("xpath=following-sibling::dd[1]")).to_have_text(MASK)
+    expect(facts.locator("dt", has_text="Supplier").locator("xpath=following-sibling::dd[1]")).to_have_text(MASK)
     expect(page.get_by_test_id("export-button")).to_have_count(0)
     expect(page.get_by_role("link", name="Request export")).to_be_visible()
     expect(page.get_by_role("link", name="Request sensitive fields")).to_be_visible()
@@ -52,8 +52,8 @@ def test_the_administrator_reads_the_sensitive_values_and_both_charts(page, live
     open_module(page, "Products")
     page.get_by_test_id("resource-list").get_by_role("link", name="S-48 switch").click()
     facts = page.get_by_test_id("attributes")
-    expect(facts.locator("dt", has_text="cost_price").locator("xpath=following-sibling::dd[1]")).to_have_text("240")
-    expect(facts.locator("dt", has_text="supplier").locator("xpath=following-sibling::dd[1]")).to_have_text(
+    expect(facts.locator("dt", has_text="Cost price").locator("xpath=following-sibling::dd[1]")).to_have_text("240")
+    expect(facts.locator("dt", has_text="Supplier").locator("xpath=following-sibling::dd[1]")).to_have_text(
         "Supplier 0"
     )
     expect(page.get_by_role("link", name="Request sensitive fields")).to_have_count(0)

@@ -69,7 +69,7 @@ def test_the_administrator_sees_the_alert_in_words(admin_client_acme, acme, acme
     with tenant_scope(acme):
         anomalies.detect(acme)
     page = admin_client_acme.get("/console/intelligence/alerts/").content.decode()
-    assert "150 uses of export today, above the usual ceiling of 20" in page
+    assert "150 uses of Export today, above the usual ceiling of 20" in page  # the action by its name
 
 
 def test_step_up_is_required_until_the_alert_is_resolved(acme, acme_admin, acme_basic):
