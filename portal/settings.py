@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "intelligence",
     "training",
     "sso",
+    "guides",
     "portal.apps.PortalConfig",
 ]
 
