@@ -325,10 +325,7 @@ def my_reviews(request):
         items = filters.apply(_my_items(request).filter(campaign=campaign)).select_related("user", "campaign")
     page = Paginator(items.order_by("id"), PAGE).get_page(request.GET.get("page"))
     rows = workspace.evidence(presenting.decorate(list(page.object_list)))
-    query = QueryDict(mutable=True)
-    query["campaign"] = str(campaign.pk if campaign else "")
-    for key, value in filters.params():
-        query[key] = value
+    query = _mine_url(campaign.pk if campaign else None, filters).partition("?")[2]  # for the page links
     return render(
         request,
         "reviews/my_reviews.html",
@@ -339,7 +336,7 @@ def my_reviews(request):
             "filtered": bool(filters.params()),
             "page": page,
             "items": rows,
-            "query": query.urlencode(),
+            "query": query,
             "here": request.get_full_path(),
             "roles": _reduce_roles(),
             "delegating": ReviewDelegation.objects.filter(

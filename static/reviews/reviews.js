@@ -118,7 +118,7 @@
   document.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey || !rows().length) return;
     const target = event.target;
-    const typing = target.matches && target.matches("input:not([type=checkbox]):not([type=radio]), select, textarea");
+    const typing = target.matches && target.matches("input:not([type=checkbox]), select, textarea");
     if (typing) {
       const row = target.closest("tr.review-row");
       if (!row || target.name !== "justification") return;
