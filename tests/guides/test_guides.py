@@ -2,12 +2,12 @@
 console tour's steps (one per area of the menu) on the home page only."""
 
 import re
+from html import unescape
 
 import pytest
 from django.test import Client
 
 from tests.conftest import login
-from tests.factories import UserFactory
 from tests.reviews.helpers import make_reviewer
 
 pytestmark = pytest.mark.django_db
@@ -33,11 +33,11 @@ def reviewer(acme):
 @pytest.mark.parametrize("persona", list(GUIDES))
 def test_each_guide_reads_in_english_and_in_chinese(acme, acme_basic, persona):
     client = login(Client(), acme_basic)
-    english = client.get(f"/help/{persona}/").content.decode()
-    assert f"<h1>{GUIDES[persona][0]}</h1>".replace("'", "&#x27;") in english
+    english = unescape(client.get(f"/help/{persona}/").content.decode())
+    assert f"<h1>{GUIDES[persona][0]}</h1>" in english
     client.post("/accounts/language/", {"language": "zh-hans"})
-    chinese = client.get(f"/help/{persona}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
-    assert GUIDES[persona][1] in chinese
+    chinese = client.get(f"/help/{persona}/").content.decode()
+    assert f"<h1>{GUIDES[persona][1]}</h1>" in chinese
 
 
 def test_the_guides_are_for_people_signed_in(acme):
@@ -49,7 +49,7 @@ def test_the_guides_are_for_people_signed_in(acme):
 def test_the_index_puts_the_readers_own_guide_first(acme, acme_admin, acme_basic, reviewer):
     def first(user):
         page = login(Client(), user).get("/help/").content.decode()
-        return re.search(r'data-testid="guide-(\w+)"', page)[1]
+        return re.search(r'data-testid="guide-(administrator|reviewer|customer)"', page)[1]
 
     assert first(acme_admin) == "administrator"
     assert first(reviewer) == "reviewer"
@@ -95,12 +95,16 @@ def test_the_tour_has_a_step_per_area_of_the_menu_on_the_home_page_only(acme, ac
     assert 'data-tour-target="nav-group-workspace"' in customer_home
 
 
-def test_a_user_without_a_tenant_sees_no_help_link(db):
+def test_a_user_without_a_tenant_sees_no_help_link():
     """Platform operators have no tenant: their home is the platform admin, no guide of a tenant's screens."""
     from guides.links import help_link
 
+    class Operator:
+        is_authenticated = True
+        tenant_id = None
+
     class Request:
-        user = UserFactory.build(tenant=None)
+        user = Operator()
         resolver_match = None
 
     assert help_link(Request()) is None
