@@ -13,6 +13,7 @@ from api.views.records import AuditEventViewSet, CheckpointViewSet, GrantViewSet
 from api.views.requests import AccessRequestViewSet
 from api.views.reviews import CampaignViewSet, ReviewItemViewSet
 from api.views.sod import SodRuleViewSet, SodViolationsView
+from integration.api import ExportView, ImportView
 from permissions.views import PUBLIC
 from sso.api import ProviderViewSet
 from webhooks.api import SubscriptionViewSet
@@ -61,6 +62,8 @@ urlpatterns = [
     path("v1/check/batch", check.BatchCheckView.as_view(), name="check-batch"),
     path("v1/users/<int:user_id>/visible", check.VisibleView.as_view(), name="user-visible"),
     path("v1/sod/violations", SodViolationsView.as_view(), name="sod-violations"),
+    path("v1/imports", ImportView.as_view(), name="imports"),
+    path("v1/exports", ExportView.as_view(), name="exports"),
     path("v1/", include(router.urls)),
     path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", DocsView.as_view(), name="docs"),

@@ -40,6 +40,9 @@ class EventType(models.TextChoices):
     SSO_MAPPING_CHANGED = "sso.mapping_changed", _("Identity provider's group mapping changed")
     SSO_PROVIDER_DELETED = "sso.provider_deleted", _("Identity provider removed")
     SSO_POLICY_CHANGED = "sso.policy_changed", _("Single sign-on requirement changed")
+    # Import and export (integration/)
+    IMPORT_APPLIED = "integration.import_applied", _("Import applied")
+    EXPORTED = "integration.exported", _("Users, roles and grants exported")
     # Keys and encryption
     KEYS_REWRAPPED = "keys.rewrapped", _("Data keys re-wrapped under a new master key")
     DATA_KEY_ROTATED = "keys.data_key_rotated", _("Data key rotated")

@@ -20,6 +20,7 @@ import base64
 import calendar
 import hashlib
 import json
+import os
 import sys
 import time
 import urllib.request
@@ -187,6 +188,7 @@ class LogChecker:
         self._last_clean = True
         self._offset: int | None = 0  # stored position minus recorded position; None: resynchronise
         self.events = 0
+        self._accepted = 0  # events checked by the parallel verifier (``accept_clean_run``)
 
     # -- checkpoints ---------------------------------------------------------------------------
     def _log_signer(self, text: str, signatures: list) -> tuple[str | None, bool]:
@@ -493,6 +495,28 @@ class LogChecker:
         self._last_clean = clean
         return payload
 
+    def accept_clean_run(self, count: int, roots: dict[int, bytes], uncovered_time: int | None) -> None:
+        """Take ``count`` events, positions 0..count-1, that ``audit.verify_parallel`` checked as ``feed`` would
+        and found clean (readable, of this log, in order, leaf and chain hashes matching, commitments opening):
+        ``roots`` holds the Merkle root at each size this checker wants, ``uncovered_time`` the time of the
+        first event no witnessed checkpoint covers (if among them). Only on a checker fed nothing yet."""
+        if self.events or self._accepted:
+            raise ValueError("accept_clean_run takes a whole log, before any event")
+        self.events = self._expected = self._accepted = count
+        self._roots.update(roots)
+        if self._uncovered_time is None and self._covered < count:
+            self._uncovered_time = uncovered_time
+        self._last_seq = count - 1 if count else None
+
+    def wanted_sizes(self) -> set[int]:
+        """The tree sizes whose roots the checkpoints and roots of trust name."""
+        return set(self._want)
+
+    @property
+    def covered(self) -> int:
+        """Events below this position are under a witnessed checkpoint."""
+        return self._covered
+
     def _compact_append(self, leaf: bytes) -> None:
         self._compact.append(leaf)
         if self._compact.size in self._want:
@@ -503,7 +527,7 @@ class LogChecker:
         for checkpoint in self._signed:
             size = checkpoint["tree_size"]
             root = self._roots.get(size)
-            if size == 0 or size > self._compact.size:
+            if size == 0 or size > self._compact.size + self._accepted:
                 continue
             if root != checkpoint["root"]:
                 self._add(
@@ -567,12 +591,123 @@ class LogChecker:
 
 
 # -- the export file -------------------------------------------------------------------------------
+# Files from this size are checked by the parallel verifier first (audit/verify_parallel.py), when the machine
+# has more than one core; below it, or when the parallel pass sees anything unusual, the sequential one.
+PARALLEL_FROM_BYTES = 64 * 1024 * 1024
+
+
 def verify_file(
-    path: str, pinned_keys: dict[str, bytes] | None = None, trust: Trust | None = None
+    path: str,
+    pinned_keys: dict[str, bytes] | None = None,
+    trust: Trust | None = None,
+    *,
+    processes: int | None = None,
+    parallel_from: int = PARALLEL_FROM_BYTES,
 ) -> tuple[dict, list[Problem]]:
-    """(header, problems) of an export file."""
+    """(header, problems) of an export file.
+
+    A large file on a machine with several cores is first read by ``processes`` processes at once
+    (``audit.verify_parallel``): that pass accepts only an export that the sequential reading below would
+    find with no problem in its events and proofs, and gives the same answer; on anything else it steps
+    aside and the sequential reading names the problems.
+    """
+    processes = processes or os.cpu_count() or 1
+    if processes > 1 and os.path.getsize(path) >= parallel_from:
+        from audit import verify_parallel
+
+        found = verify_parallel.verify(path, pinned_keys, trust, processes)
+        if found is not None:
+            return found
     with open(path, encoding="utf-8") as handle:
         return verify_lines(handle, pinned_keys, trust)
+
+
+class ExportReader:
+    """Takes an export's records one by one (header, keys, checkpoints, events) and gives the verdict."""
+
+    def __init__(self, pinned_keys: dict[str, bytes] | None = None, trust: Trust | None = None) -> None:
+        self.pinned_keys = pinned_keys
+        self.trust = trust or Trust()
+        self.header: dict | None = None
+        self.keys: dict[str, bytes] = {}
+        self.retired: dict[str, int] = {}
+        self.checkpoints: list[dict] = []
+        self._checker: LogChecker | None = None
+        self.proofs: list[tuple[int, bytes, dict]] = []
+
+    @property
+    def checker(self) -> LogChecker:
+        """The log's checker, made from the records before the first event (the header, keys, checkpoints)."""
+        if self._checker is None:
+            used = self.trust
+            if self.pinned_keys is None and self.retired:
+                used = Trust(**{**used.__dict__, "retired": {**self.retired, **used.retired}})
+            keys = self.pinned_keys if self.pinned_keys is not None else self.keys
+            self._checker = LogChecker(self.header["tenant"]["id"], keys, self.checkpoints, used)
+        return self._checker
+
+    def take(self, number: int, record: dict) -> list[Problem] | None:
+        """Take the record of line ``number``; a list of problems when the export cannot be verified at all."""
+        kind = record.get("record")
+        if number == 1:
+            if kind != "header" or record.get("format") != FORMAT or record.get("version") != VERSION:
+                return [Problem.of("malformed", None, gettext_noop("not a version 2 portcullis audit export"))]
+            tenant = record.get("tenant")
+            if not isinstance(tenant, dict) or type(tenant.get("id")) is not int:
+                return [Problem.of("malformed", None, gettext_noop("the header names no tenant"))]
+            if record.get("origin") != log_origin(tenant["id"]):
+                return [Problem.of("malformed", None, gettext_noop("the header's origin is not its tenant's log"))]
+            self.header = record
+        elif kind == "key":
+            self.keys[record["key_id"]] = base64.b64decode(record["public_key"])
+            if record.get("retired_at"):
+                self.retired[record["key_id"]] = unix_time(record["retired_at"]) or 0
+        elif kind == "checkpoint":
+            self.checkpoints.append(record)
+        elif kind == "event":
+            personal = {f: (v["salt"], v["value"]) for f, v in record.get("personal", {}).items()}
+            data = base64.b64decode(record["canonical"])
+            self.checker.feed(record["seq"], data, record["leaf_hash"], record["chain_hash"], personal)
+            if "proof" in record:
+                self.proofs.append((record["seq"], hashlib.sha256(b"\x00" + data).digest(), record["proof"]))
+        # Other records are ignored (a later minor version may add some); unknown members too.
+        return None
+
+    def events_announced(self) -> Problem | None:
+        """The problem of a header that announces another number of events than the export holds."""
+        header, checker = self.header, self.checker
+        if header.get("events") is not None and header["events"] != checker.events:
+            return Problem.of(
+                "truncated", checker.events, gettext_noop("the header announces {count} events"), count=header["events"]
+            )
+        return None
+
+    def finish(self) -> tuple[dict, list[Problem]]:
+        """(header, problems) once every record was taken."""
+        if self.header is None:
+            return {}, [Problem.of("malformed", None, gettext_noop("empty export"))]
+        checker = self.checker
+        problems = checker.finish()
+        announced = self.events_announced()
+        if announced is not None:
+            problems.append(announced)
+        latest = checker.latest_checkpoint
+        expected = _expected_paths(self.proofs, latest) if latest is not None and not problems else None
+        for seq, leaf, proof in self.proofs:
+            if expected is not None and proof["tree_size"] == latest["tree_size"] and proof["path"] == expected(seq):
+                continue  # the same path as the intact tree's: it leads to the root (checked once, below)
+            path = [bytes.fromhex(h) for h in proof["path"]]
+            if (
+                latest is None
+                or proof["tree_size"] != latest["tree_size"]
+                or not verify_inclusion(seq, proof["tree_size"], leaf, path, latest["root"])
+            ):
+                problems.append(
+                    Problem.of(
+                        "modified", seq, gettext_noop("its inclusion proof does not lead to the latest checkpoint")
+                    )
+                )
+        return self.header, problems
 
 
 def verify_lines(lines, pinned_keys: dict[str, bytes] | None = None, trust: Trust | None = None):
@@ -581,78 +716,14 @@ def verify_lines(lines, pinned_keys: dict[str, bytes] | None = None, trust: Trus
     ``pinned_keys`` are the log keys to trust (without them, the export's own keys: integrity only).
     Retirement times come from ``trust.retired`` when pinned, else from the export's key records.
     """
-    header: dict | None = None
-    keys: dict[str, bytes] = {}
-    retired: dict[str, int] = {}
-    checkpoints: list[dict] = []
-    checker: LogChecker | None = None
-    proofs: list[tuple[int, bytes, dict]] = []
-    trust = trust or Trust()
-
-    def checker_for(header: dict) -> LogChecker:
-        used = trust
-        if pinned_keys is None and retired:
-            used = Trust(**{**trust.__dict__, "retired": {**retired, **trust.retired}})
-        return LogChecker(header["tenant"]["id"], pinned_keys if pinned_keys is not None else keys, checkpoints, used)
-
+    reader = ExportReader(pinned_keys, trust)
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
-        record = json.loads(line)
-        kind = record.get("record")
-        if number == 1:
-            if kind != "header" or record.get("format") != FORMAT or record.get("version") != VERSION:
-                return {}, [Problem.of("malformed", None, gettext_noop("not a version 2 portcullis audit export"))]
-            tenant = record.get("tenant")
-            if not isinstance(tenant, dict) or type(tenant.get("id")) is not int:
-                return {}, [Problem.of("malformed", None, gettext_noop("the header names no tenant"))]
-            if record.get("origin") != log_origin(tenant["id"]):
-                return {}, [Problem.of("malformed", None, gettext_noop("the header's origin is not its tenant's log"))]
-            header = record
-        elif kind == "key":
-            keys[record["key_id"]] = base64.b64decode(record["public_key"])
-            if record.get("retired_at"):
-                retired[record["key_id"]] = unix_time(record["retired_at"]) or 0
-        elif kind == "checkpoint":
-            checkpoints.append(record)
-        elif kind == "event":
-            if checker is None:
-                checker = checker_for(header)
-            personal = {f: (v["salt"], v["value"]) for f, v in record.get("personal", {}).items()}
-            data = base64.b64decode(record["canonical"])
-            checker.feed(record["seq"], data, record["leaf_hash"], record["chain_hash"], personal)
-            if "proof" in record:
-                proofs.append((record["seq"], hashlib.sha256(b"\x00" + data).digest(), record["proof"]))
-        # Other records are ignored (a later minor version may add some); unknown members too.
-    if header is None:
-        return {}, [Problem.of("malformed", None, gettext_noop("empty export"))]
-    if checker is None:
-        checker = checker_for(header)
-    problems = checker.finish()
-    if header.get("events") is not None and header["events"] != checker.events:
-        problems.append(
-            Problem.of(
-                "truncated",
-                checker.events,
-                gettext_noop("the header announces {count} events"),
-                count=header["events"],
-            )
-        )
-    latest = checker.latest_checkpoint
-    expected = _expected_paths(proofs, latest) if latest is not None and not problems else None
-    for seq, leaf, proof in proofs:
-        if expected is not None and proof["tree_size"] == latest["tree_size"] and proof["path"] == expected(seq):
-            continue  # the same path as the intact tree's: it leads to the root (checked once, below)
-        path = [bytes.fromhex(h) for h in proof["path"]]
-        if (
-            latest is None
-            or proof["tree_size"] != latest["tree_size"]
-            or not verify_inclusion(seq, proof["tree_size"], leaf, path, latest["root"])
-        ):
-            problems.append(
-                Problem.of("modified", seq, gettext_noop("its inclusion proof does not lead to the latest checkpoint"))
-            )
-    return header, problems
+        fatal = reader.take(number, json.loads(line))
+        if fatal is not None:
+            return {}, fatal
+    return reader.finish()
 
 
 def _expected_paths(proofs: list, latest: dict):

@@ -149,7 +149,8 @@ def _free_port() -> int:
 
 def _dataset(scale: str, rng: random.Random):
     """A new tenant: users (Basic or Advanced), resources in reports, about one grant per user; the key of
-    its administrator (rate limit high enough for the benchmark). Seeded: the same shape every run."""
+    its administrator (rate limit high enough for the benchmark). Seeded: the same shape every run.
+    Returns (user ids, resource ids, the key's token, the tenant)."""
     from accounts import services as accounts_services
     from accounts.scoping import tenant_scope
     from api import keys
@@ -186,7 +187,7 @@ def _dataset(scale: str, rng: random.Random):
                     resource=rng.choice(items),
                 )
         issued = keys.create_key(actor=admin, name="bench", scopes={"grants": ["view"]}, rate_per_minute=1_000_000)
-    return [p.pk for p in people], [i.pk for i in items], issued.token
+    return [p.pk for p in people], [i.pk for i in items], issued.token, tenant
 
 
 def _cpu_seconds(master_pid: int) -> float:
@@ -374,7 +375,7 @@ def run(args) -> None:
     load_before = os.getloadavg()
     rng = random.Random(SEED)
     started = time.monotonic()
-    subjects, resources, token = _dataset(scale, rng)
+    subjects, resources, token, _tenant = _dataset(scale, rng)
     print(  # noqa: T201
         f"  tenant: {len(subjects):,} users, {len(resources):,} resources (made in {time.monotonic() - started:.0f} s)"
     )

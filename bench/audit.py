@@ -360,7 +360,10 @@ def run(args) -> None:
             _say(f"  (of which {f['cpu']:.1f} CPU seconds in the verifier process; the database works in parallel)")
             _say(f"audit write an export with an inclusion proof per event (not a target): {f['exported']:.1f} s")
             _say(f"audit verify {events:,} events with inclusion proofs (standalone verifier): {f['proofs']:.1f} s")
-            _say(f"  ({f['proofs_cpu']:.1f} CPU seconds: the verifier is one process, reading a file)")
+            _say(
+                f"  ({f['proofs_cpu']:.1f} CPU seconds in the main process; the verifier reads the file in "
+                f"{os.cpu_count()} processes, audit/verify_parallel.py)"
+            )
             load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
             _say(
                 f"  cores: {os.cpu_count()}, load average {load}; targets: >= 1,000 appends/s, sign and witness 1M "

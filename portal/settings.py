@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "intelligence",
     "training",
     "sso",
+    "integration",
     "guides",
     "portal.apps.PortalConfig",
 ]

@@ -16,6 +16,7 @@ urlpatterns = [
     path("console/webhooks/", include("webhooks.urls")),
     path("console/intelligence/", include("intelligence.urls")),
     path("console/sso/", include("sso.console_urls")),
+    path("console/import/", include("integration.urls")),
     path("console/", include("console.urls")),
     path("requests/", include("accessrequests.urls")),
     path("appeals/", include("appeals.urls")),

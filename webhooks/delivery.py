@@ -21,11 +21,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Min
 from django.utils import timezone
 
 from webhooks import signing, transport
-from webhooks.models import Attempt, Delivery
+from webhooks.models import Attempt, Delivery, Subscription, WebhookEvent
+from webhooks.queues import Queues
 
 _random = random.SystemRandom()
 
@@ -37,25 +37,33 @@ def backoff(attempts: int, rand=_random.random) -> timedelta:
     return timedelta(seconds=ceiling * (0.5 + rand() / 2))
 
 
-def due_heads(now, limit: int) -> list[Delivery]:
-    """The first pending delivery of each (subscription, resource key) queue, when it is due (scope's tenant)."""
-    pending = Delivery.objects.filter(status=Delivery.Status.PENDING, subscription__is_active=True)
-    heads = pending.values("subscription_id", "resource_key").annotate(first=Min("id")).values_list("first", flat=True)
-    # A queue's head is its oldest pending delivery: deliveries are written in event order (the outbox), and a
-    # redelivery, written when someone asks for it, queues behind what is already pending for that resource.
-    rows = list(
-        pending.filter(id__in=heads, next_attempt_at__lte=now)  # one query: the heads are a subquery
-        .select_related("subscription", "event")
-        .order_by("event_id", "id")[:limit]
-    )
-    shared: dict[int, object] = {}
-    for delivery in rows:  # one instance per subscription: its secret is decrypted once a round, not per delivery
-        delivery.subscription = shared.setdefault(delivery.subscription_id, delivery.subscription)
-    return rows
+# What sending and recording a delivery read of it; the rest of the row stays in the database.
+_FIELDS = ("id", "tenant_id", "subscription_id", "event_id", "attempts", "status", "next_attempt_at")
 
 
-def _request(delivery: Delivery) -> tuple[str, bytes, dict[str, str]]:
-    body = json.dumps(delivery.event.payload, separators=(",", ":"), ensure_ascii=False)
+def fetch_heads(ids) -> list[Delivery]:
+    """The deliveries ``ids`` that are still pending for an active subscription, with what sending needs.
+
+    Three queries whatever the number: the deliveries, their subscriptions (each instance shared, so its
+    secret is read once a round), their events (an event's payload is decoded once for all its subscriptions)."""
+    rows = list(Delivery.objects.filter(pk__in=list(ids), status=Delivery.Status.PENDING).only(*_FIELDS).order_by("id"))
+    wanted = {d.subscription_id for d in rows}
+    subscriptions = {s.pk: s for s in Subscription.objects.filter(pk__in=wanted, is_active=True)}
+    events = {
+        e.pk: e
+        for e in WebhookEvent.objects.filter(pk__in={d.event_id for d in rows}).only("id", "message_id", "payload")
+    }
+    heads = [d for d in rows if d.subscription_id in subscriptions]
+    for delivery in heads:
+        delivery.subscription = subscriptions[delivery.subscription_id]
+        delivery.event = events[delivery.event_id]
+    return heads
+
+
+def _request(delivery: Delivery, bodies: dict[int, str]) -> tuple[str, bytes, dict[str, str]]:
+    body = bodies.get(delivery.event_id)
+    if body is None:
+        body = bodies[delivery.event_id] = json.dumps(delivery.event.payload, separators=(",", ":"), ensure_ascii=False)
     sent_at = timezone.now()  # the signature's time is the real sending time (receivers check it)
     headers = signing.headers(
         delivery.event.message_id, sent_at, body, signing.secrets_in_use(delivery.subscription, sent_at)
@@ -63,13 +71,12 @@ def _request(delivery: Delivery) -> tuple[str, bytes, dict[str, str]]:
     return delivery.subscription.url, body.encode(), headers
 
 
-def _send_all(deliveries: list[Delivery]) -> list[transport.Outcome]:
-    requests = [_request(d) for d in deliveries]
-    workers = min(settings.WEBHOOKS_CONCURRENCY, len(requests))
-    if workers <= 1:
-        return [transport.post(*r) for r in requests]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(lambda r: transport.post(*r), requests))
+def _send_all(deliveries: list[Delivery], connections: transport.Connections, pool=None) -> list[transport.Outcome]:
+    bodies: dict[int, str] = {}  # an event's body is the same for each subscription: serialised once a round
+    requests = [_request(d, bodies) for d in deliveries]
+    if pool is None or len(requests) <= 1:
+        return [connections.post(*r) for r in requests]
+    return list(pool.map(lambda r: connections.post(*r), requests))
 
 
 def record_outcomes(deliveries: list[Delivery], outcomes: list[transport.Outcome], now) -> None:
@@ -128,14 +135,28 @@ def _advance(delivery: Delivery, outcome: transport.Outcome, now) -> None:
 
 
 def deliver_due(tenant, now=None) -> int:
-    """Send what is due for ``tenant`` (a job, inside its tenant scope); returns the attempts made."""
+    """Send what is due for ``tenant`` (a job, inside its tenant scope); returns the attempts made.
+
+    The run keeps its connections to the receivers open from round to round (``transport.Connections``) and
+    sends with up to ``WEBHOOKS_CONCURRENCY`` threads."""
     now = now or timezone.now()
     deadline = time.monotonic() + settings.WEBHOOKS_RUN_SECONDS
     made = 0
-    while time.monotonic() < deadline:
-        heads = due_heads(now, settings.WEBHOOKS_BATCH)
-        if not heads:
-            break
-        record_outcomes(heads, _send_all(heads), now)
-        made += len(heads)
+    workers = settings.WEBHOOKS_CONCURRENCY
+    queues = Queues(now)
+    with transport.Connections() as connections, ThreadPoolExecutor(max_workers=workers) as pool:
+        while time.monotonic() < deadline:
+            taken = queues.take(settings.WEBHOOKS_BATCH)
+            if not taken:
+                break
+            # A head that is no longer pending (redelivered or changed meanwhile) or whose subscription was
+            # disabled is not sent, and its queue waits for the next run.
+            heads = fetch_heads(taken)
+            if not heads:
+                continue
+            record_outcomes(heads, _send_all(heads, connections, pool if workers > 1 else None), now)
+            made += len(heads)
+            for delivery in heads:
+                if delivery.status != Delivery.Status.PENDING:
+                    queues.left(taken[delivery.pk])
     return made

@@ -97,6 +97,11 @@ class Delivery(models.Model):
         indexes = [
             models.Index(fields=["tenant", "status", "next_attempt_at"], name="webhook_delivery_due"),
             models.Index(fields=["subscription", "status", "resource_key", "event"], name="webhook_delivery_queue"),
+            # The delivery job reads a tenant's pending deliveries in id order (webhooks.queues.Queues):
+            # delivered and failed rows, the bulk of the table, are not in this index.
+            models.Index(
+                fields=["tenant", "id"], condition=models.Q(status="pending"), name="webhook_delivery_pending"
+            ),
         ]
 
     def __str__(self) -> str:

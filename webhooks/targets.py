@@ -2,9 +2,9 @@
 
 ``WEBHOOKS_ALLOW_HTTP`` (default: on when PORTCULLIS_HTTPS is off) allows plain http;
 ``WEBHOOKS_ALLOW_PRIVATE_TARGETS`` (default off; the tests turn it on) allows loopback, private, link-local
-and other non-public addresses. The host is resolved when the subscription is saved and again at every
-attempt, and the connection goes to the address that was checked (no second look-up an attacker's DNS
-could answer differently).
+and other non-public addresses. The host is resolved when the subscription is saved and again by every
+delivery run (once a run: the run's connections are reused, webhooks.transport.Connections), and the
+connection goes to the address that was checked (no second look-up an attacker's DNS could answer differently).
 """
 
 from __future__ import annotations

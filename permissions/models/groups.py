@@ -57,7 +57,10 @@ class Group(models.Model):
 class GroupMembership(models.Model):
     """A user in a group; owners may manage the group's members."""
 
-    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+")
+    # No tenant-only index (db_index=False): the tenant-leading ones in Meta serve every query, and a tenant-only
+    # one is the index PostgreSQL picks, with no statistics yet, to join a bulk-loaded tenant's group grants to its
+    # memberships (a scan of all the tenant's memberships per grant: 15 s a check; tests/permissions/test_indexes.py).
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+", db_index=False)
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     is_owner = models.BooleanField(_("owner"), default=False)

@@ -49,7 +49,8 @@ class Role(models.Model):
 class RolePermission(models.Model):
     """One cell row of a role's matrix: the actions (a bitmask) the role gives on one module."""
 
-    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+")
+    # No tenant-only index: the unique (tenant, role, module) serves the tenant's queries (see GroupMembership).
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+", db_index=False)
     role = models.ForeignKey(Role, on_delete=models.CASCADE, related_name="matrix")
     module = models.ForeignKey("permissions.Module", on_delete=models.CASCADE, related_name="role_permissions")
     actions = models.PositiveIntegerField(_("actions"), default=0)

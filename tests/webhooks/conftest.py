@@ -35,6 +35,9 @@ class Receiver:
     answers: deque = field(default_factory=deque)
     delay: float = 0.0
     status_for: object = None  # body -> status code or None: answers by content (sends run concurrently)
+    keep_alive: bool = False  # answer in HTTP/1.1 and keep the connection open (else HTTP/1.0: one per request)
+    drop_every: int = 0  # with keep_alive: close the connection silently after every n-th answer
+    peers: set = field(default_factory=set)  # the client ports seen: one per connection opened
 
     @property
     def types(self) -> list[str]:
@@ -45,8 +48,13 @@ class Receiver:
 
 def _handler(receiver: Receiver):
     class Handler(BaseHTTPRequestHandler):
+        @property
+        def protocol_version(self):
+            return "HTTP/1.1" if receiver.keep_alive else "HTTP/1.0"
+
         def do_POST(self):  # noqa: N802 (http.server's name)
             body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+            receiver.peers.add(self.client_address[1])
             receiver.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
             if receiver.delay:
                 time.sleep(receiver.delay)
@@ -57,6 +65,8 @@ def _handler(receiver: Receiver):
                 self.send_header("Location", receiver.url + "/elsewhere")
             self.send_header("Content-Length", "0")
             self.end_headers()
+            if receiver.drop_every and len(receiver.received) % receiver.drop_every == 0:
+                self.close_connection = True  # without saying so: the sender finds out on its next request
 
         def log_message(self, *args):
             pass

@@ -298,3 +298,41 @@ def test_a_checkpoint_cosigned_by_the_quorum_is_sent_once(acme_admin, receiver):
     run(tenant)
     assert receiver.types == ["checkpoint.cosigned"]
     assert json.loads(receiver.received[0].body)["data"]["checkpoint"]["index"] == checkpoint.index
+
+
+@override_settings(WEBHOOKS_CONCURRENCY=4, WEBHOOKS_BATCH=5)
+def test_a_run_reuses_its_connections_to_a_receiver(acme_admin, receiver):
+    """Keep-alive: 20 deliveries in four rounds over at most four connections (one per sending thread)."""
+    receiver.keep_alive = True
+    subscribe(acme_admin, receiver.url)
+    for _ in range(20):
+        give_grant(acme_admin)
+    assert run(acme_admin.tenant) == 20
+    assert len(receiver.received) == 20
+    assert 1 <= len(receiver.peers) <= 4
+    with tenant_scope(acme_admin.tenant):
+        assert set(Delivery.objects.values_list("status", flat=True)) == {Delivery.Status.DELIVERED}
+
+
+@override_settings(WEBHOOKS_CONCURRENCY=1, WEBHOOKS_BATCH=2)
+def test_a_connection_the_receiver_closed_is_opened_again_and_nothing_is_lost(acme_admin, receiver):
+    """The receiver drops its connection after every third answer without saying so: the next delivery on
+    that connection is sent again on a new one, once, and every event arrives exactly once."""
+    receiver.keep_alive, receiver.drop_every = True, 3
+    subscribe(acme_admin, receiver.url)
+    for _ in range(9):
+        give_grant(acme_admin)
+    assert run(acme_admin.tenant) == 9
+    ids = [r.headers["webhook-id"] for r in receiver.received]
+    assert len(ids) == 9 and len(set(ids)) == 9
+    assert len(receiver.peers) == 3  # a new connection after each drop
+    with tenant_scope(acme_admin.tenant):
+        assert set(Delivery.objects.values_list("attempts", flat=True)) == {1}
+
+
+def test_a_receiver_answering_in_http_1_0_gets_a_connection_per_delivery(acme_admin, receiver):
+    subscribe(acme_admin, receiver.url)
+    for _ in range(3):
+        give_grant(acme_admin)
+    assert run(acme_admin.tenant) == 3
+    assert len(receiver.peers) == 3

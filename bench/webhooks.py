@@ -1,0 +1,194 @@
+"""Webhook fan-out, and checks while it drains (PostgreSQL, production gunicorn for the checks).
+
+``python -m bench --only webhooks [--quick]``. A tenant (bench.api's data set) gets 10 subscriptions, one per
+receiver; 10,000 events (quick: 1,000) are written to the outbox (``webhooks.outbox.enqueue``, the function the
+audit listener calls, in transactions of 500; timed, not a target), i.e. 100,000 pending deliveries. The
+delivery job (``webhooks.delivery.deliver_due``, as the job runner calls it) then drains them in a process of
+its own, like the job runner in production, with the production settings (``WEBHOOKS_CONCURRENCY``, batch,
+run budget); only the receivers' loopback address needs ``WEBHOOKS_ALLOW_PRIVATE_TARGETS``/``_HTTP``.
+The receivers are 10 HTTP/1.1 listeners (keep-alive, answering 204) in one asyncio process on the same two
+cores: a receiver's own work is the customer's, kept as small as a real one can be.
+
+Checks: the check API under the production gunicorn (bench.api.Server), paced (2 connections, each waiting
+5 ms after an answer), for 15 s before the drain and again during it; the slowdown is the ratio of the two
+runs' median latency. Targets (issue 21): 10,000 events to 10 receivers drained in <= 60 s, checks slowed by
+<= 10 %.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from bench.api import SEED, Server, _dataset, _load
+
+RECEIVERS = 10
+EVENTS = {"full": 10_000, "small": 1_000}
+CHECK_SECONDS = 15
+CHECK_CONNECTIONS, CHECK_DELAY_MS = 2, 5
+
+RECEIVER = r"""
+import asyncio, signal, sys
+count = [0]
+async def serve(reader, writer):
+    try:
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line[:15].lower() == b"content-length:":
+                    length = int(line[15:])
+            if length:
+                await reader.readexactly(length)
+            count[0] += 1
+            writer.write(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
+    except (asyncio.IncompleteReadError, ConnectionError):
+        pass
+    finally:
+        writer.close()
+async def main(n):
+    servers = [await asyncio.start_server(serve, "127.0.0.1", 0) for _ in range(n)]
+    print(" ".join(str(s.sockets[0].getsockname()[1]) for s in servers), flush=True)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    await stop.wait()
+    print(count[0], flush=True)
+asyncio.run(main(int(sys.argv[1])))
+"""
+
+DRAIN = r"""
+import os, sys, time, json
+import django
+django.setup()
+from accounts.models import Tenant
+from accounts.scoping import tenant_scope
+from webhooks.delivery import deliver_due
+from webhooks.models import Delivery
+tenant = Tenant.objects.get(pk=int(sys.argv[1]))
+started, runs, made = time.monotonic(), 0, 0
+with tenant_scope(tenant):
+    while Delivery.objects.filter(status=Delivery.Status.PENDING).exists():
+        made += deliver_due(tenant)  # one job run: until nothing is due or WEBHOOKS_RUN_SECONDS is spent
+        runs += 1
+    left = Delivery.objects.exclude(status=Delivery.Status.DELIVERED).count()
+import resource
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({"seconds": time.monotonic() - started, "runs": runs, "attempts": made, "not_delivered": left,
+                  "cpu": usage.ru_utime + usage.ru_stime}))
+"""
+
+
+def _env() -> dict:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings", "PORTCULLIS_HTTPS": "0"}
+    env["WEBHOOKS_ALLOW_PRIVATE_TARGETS"] = env["WEBHOOKS_ALLOW_HTTP"] = "1"
+    for name in ("WEBHOOKS_CONCURRENCY", "WEBHOOKS_BATCH", "WEBHOOKS_RUN_SECONDS", "LOG_LEVEL"):
+        env.pop(name, None)  # the production defaults
+    return env
+
+
+def _subscribe(tenant, ports: list[int]) -> None:
+    from django.conf import settings
+
+    from accounts.models import User
+    from accounts.scoping import tenant_scope
+    from permissions.models import BuiltinRole
+    from webhooks import services
+
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = settings.WEBHOOKS_ALLOW_HTTP = True
+    with tenant_scope(tenant):
+        admin = User.objects.filter(role__key=BuiltinRole.ADMINISTRATOR).first()
+        for n, port in enumerate(ports):
+            services.create_subscription(
+                actor=admin,
+                tenant=tenant,
+                name=f"Receiver {n}",
+                url=f"http://127.0.0.1:{port}/hook",
+                event_types=["grant.created"],
+            )
+
+
+def _fill_outbox(tenant, events: int) -> float:
+    from django.db import transaction
+
+    from webhooks import outbox
+
+    started = time.perf_counter()
+    for first in range(0, events, 500):
+        with transaction.atomic():
+            for n in range(first, min(first + 500, events)):
+                data = {"tenant": tenant.slug, "resource": {"type": "permissions.grant", "id": str(n)}, "n": n}
+                outbox.enqueue(tenant, "grant.created", f"permissions.grant:{n}", data)
+    return time.perf_counter() - started
+
+
+def _checks(server, token, folder, seed) -> dict:
+    return _load(
+        server.port, "/api/v1/check", token, folder, CHECK_SECONDS, CHECK_CONNECTIONS, seed, 0, delay_ms=CHECK_DELAY_MS
+    )
+
+
+def run(args) -> None:
+    events = EVENTS[args.scale]
+    subjects, resources, token, tenant = _dataset(args.scale, random.Random(SEED))
+    receivers = subprocess.Popen(
+        [sys.executable, "-c", RECEIVER, str(RECEIVERS)], stdout=subprocess.PIPE, text=True, env=_env()
+    )
+    ports = [int(p) for p in receivers.stdout.readline().split()]
+    _subscribe(tenant, ports)
+    written = _fill_outbox(tenant, events)
+    print(  # noqa: T201
+        f"webhooks outbox: {events:,} events x {RECEIVERS} subscriptions = {events * RECEIVERS:,} deliveries "
+        f"written in {written:.1f} s (not a target)"
+    )
+    with tempfile.TemporaryDirectory() as work:
+        folder = Path(work)
+        (folder / "subjects.txt").write_text("\n".join(map(str, subjects)) + "\n")
+        (folder / "resources.txt").write_text("\n".join(map(str, resources)) + "\n")
+        (folder / "ids.json").write_text(json.dumps({"subjects": subjects, "resources": resources}))
+        server = Server(folder)
+        try:
+            _load(server.port, "/api/v1/check", token, folder, 3, 2, SEED + 1, 0)  # warm-up
+            before = _checks(server, token, folder, SEED + 2)
+            during: dict = {}
+            drain = subprocess.Popen(
+                [sys.executable, "-c", DRAIN, str(tenant.pk)],
+                cwd=Path(__file__).resolve().parent.parent,
+                env=_env(),
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            time.sleep(1)  # the drain is under way before the checks are measured
+            checker = threading.Thread(target=lambda: during.update(_checks(server, token, folder, SEED + 3)))
+            checker.start()
+            out, _ = drain.communicate()
+            checker.join()
+        finally:
+            server.stop()
+            receivers.terminate()
+    received = int(receivers.communicate()[0].split()[-1])
+    drained = json.loads(out.strip().splitlines()[-1])
+    rate = events * RECEIVERS / drained["seconds"]
+    print(  # noqa: T201
+        f"webhooks fan-out: {events * RECEIVERS:,} deliveries drained in {drained['seconds']:.1f} s "
+        f"({rate:,.0f}/s; {drained['runs']} job runs, {drained['attempts']:,} attempts, the job's process "
+        f"{drained['cpu']:.1f} CPU s, "
+        f"{drained['not_delivered']} not delivered; the receivers counted {received:,})"
+    )
+    slowdown = during["p50"] / before["p50"] - 1
+    for name, figures in (("before the drain", before), ("during the drain", during)):
+        print(  # noqa: T201
+            f"  checks {name}: {figures['requests'] / figures['elapsed']:,.0f}/s, p50 {figures['p50'] * 1000:.2f} ms, "
+            f"p99 {figures['p99'] * 1000:.2f} ms, errors {figures['errors']}"
+        )
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(  # noqa: T201
+        f"  met? drained in {drained['seconds']:.1f} s (<= 60 s at full scale: {drained['seconds'] <= 60}); "
+        f"checks' p50 slowed by {slowdown * 100:+.0f} % (<= 10 %: {slowdown <= 0.10}); load average {load}"
+    )
