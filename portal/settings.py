@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "training",
     "sso",
     "integration",
+    "guides",
     "portal.apps.PortalConfig",
 ]
 

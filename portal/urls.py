@@ -22,6 +22,7 @@ urlpatterns = [
     path("appeals/", include("appeals.urls")),
     path("console/dormancy/", include("dormancy.urls")),
     path("training/", include("training.urls")),
+    path("help/", include("guides.urls")),
     path("", include("workspace.urls")),
     path("platform-admin/", admin.site.urls),
 ]

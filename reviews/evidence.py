@@ -171,6 +171,7 @@ def _judge(world: _World, c: Candidate, user: dict, last_used, peer_share, peer_
             "new_user": bool(young_user),
             "peer_percent": percent,
             "peer_basis": peer_basis,
+            "rare": rare,  # unlike the peers (the workspace's "unlike peers" filter)
             "deactivated": not user["is_active"],
         }
     )

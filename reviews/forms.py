@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from permissions.models import BuiltinRole, Group, Module, Role
 from portal.forms import CleanInputMixin
-from reviews.models import Recommendation, ReviewerKind, ReviewPolicy
+from reviews.models import Decision, ItemKind, Recommendation, ReviewerKind, ReviewPolicy
 
 LATER_STAGES = (2, 3)
 
@@ -154,30 +155,87 @@ class PolicyForm(CleanInputMixin, forms.ModelForm):
         return data
 
 
+#: The evidence flags a reviewer filters on (docs/reviews.md, "The reviewer's workspace").
+FLAGS = [
+    ("", _("Any")),
+    ("flagged", _("Any flag")),
+    ("unused", _("Unused for 90 days")),
+    ("unlike_peers", _("Unlike their peers")),
+    ("sod", _("Separation-of-duties conflict")),
+]
+STATUSES = [("", _("Any")), ("undecided", _("Undecided")), ("decided", _("Decided"))]
+#: "Unlike peers": held by fewer than 30% of the user's peers (``evidence.rare``; items opened before that key
+#: was stored carry only the percentage, which is compared instead).
+UNLIKE_PEERS = Q(evidence__rare=True) | (
+    ~Q(evidence__has_key="rare") & Q(evidence__peer_percent__gte=0, evidence__peer_percent__lt=30)
+)
+
+
 class ItemFilter(CleanInputMixin, forms.Form):
+    """The reviewer's filter bar: every field optional; an invalid value filters nothing out (never an error)."""
+
     campaign = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    flagged = forms.BooleanField(label=_("Flagged"), required=False)
-    unused = forms.BooleanField(label=_("Unused"), required=False)
+    q = forms.CharField(
+        label=_("Person"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Name or e-mail")}),
+    )
     recommendation = forms.ChoiceField(
         label=_("Recommendation"), required=False, choices=[("", _("Any"))] + list(Recommendation.choices)
     )
-    pending = forms.BooleanField(label=_("Undecided only"), required=False)
+    flag = forms.ChoiceField(label=_("Flag"), required=False, choices=FLAGS)
+    kind = forms.ChoiceField(label=_("Kind"), required=False, choices=[("", _("Any"))] + list(ItemKind.choices))
+    status = forms.ChoiceField(label=_("Status"), required=False, choices=STATUSES)
+
+    FIELDS = ("q", "recommendation", "flag", "kind", "status")
 
     def apply(self, items):
+        """``items`` narrowed to what the filter asks (an invalid filter narrows nothing)."""
         if not self.is_valid():
             return items
         data = self.cleaned_data
-        if data["campaign"]:
-            items = items.filter(campaign_id=data["campaign"])
-        if data["flagged"]:
-            items = items.filter(flagged=True)
-        if data["unused"]:
-            items = items.filter(unused=True)
+        if data["q"].strip():
+            text = data["q"].strip()
+            items = items.filter(Q(user__email__icontains=text) | Q(user__full_name__icontains=text))
         if data["recommendation"]:
             items = items.filter(recommendation=data["recommendation"])
-        if data["pending"]:
-            items = items.filter(decision="pending")
+        flag = data["flag"]
+        if flag == "flagged":
+            items = items.filter(flagged=True)
+        elif flag == "unused":
+            items = items.filter(unused=True)
+        elif flag == "unlike_peers":
+            items = items.filter(UNLIKE_PEERS)
+        elif flag == "sod":
+            items = items.filter(evidence__has_key="sod")
+        if data["kind"]:
+            items = items.filter(kind=data["kind"])
+        if data["status"] == "undecided":
+            items = items.filter(decision=Decision.PENDING)
+        elif data["status"] == "decided":
+            items = items.exclude(decision=Decision.PENDING)
         return items
+
+    def active(self) -> list[tuple[str, str]]:
+        """(label, shown value) of each filter in use, for the bulk confirmation's "matching the filter"."""
+        if not self.is_valid():
+            return []
+        out = []
+        for name in self.FIELDS:
+            value = self.cleaned_data.get(name)
+            if not value:
+                continue
+            field = self.fields[name]
+            shown = dict(field.choices).get(value, value) if hasattr(field, "choices") else value
+            out.append((str(field.label), str(shown)))
+        return out
+
+    def params(self) -> list[tuple[str, str]]:
+        """The filter as (name, value) pairs to carry in a form or a link (only the fields in use)."""
+        if not self.is_valid():
+            return []
+        return [(name, str(self.cleaned_data[name])) for name in self.FIELDS if self.cleaned_data.get(name)]
 
 
 class DelegationForm(CleanInputMixin, forms.Form):

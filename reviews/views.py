@@ -12,12 +12,14 @@ from datetime import datetime, time
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import F
-from django.http import HttpResponseNotAllowed, StreamingHttpResponse
+from django.http import HttpResponseNotAllowed, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.lookups import get_in_tenant_or_404
@@ -26,7 +28,7 @@ from permissions import engine
 from permissions.models import Role
 from permissions.views import requires
 from permissions.vocabulary import Action, SystemModule
-from reviews import presenting
+from reviews import presenting, workspace
 from reviews.forms import DelegationForm, ItemFilter, PolicyForm
 from reviews.models import ApplyResult, Decision, ReviewCampaign, ReviewDelegation, ReviewItem, ReviewPolicy
 from reviews.services import applying, campaigns, decisions, delegations, policies, stages
@@ -295,45 +297,50 @@ def campaign_export(request, campaign_id: int):
 
 def _my_items(request):
     """The reviewer's items at their campaign's current stage (what an earlier stage settled is not asked)."""
-    return ReviewItem.objects.filter(reviewer=request.user, stage=F("campaign__stage"))
+    return workspace.my_items(request.user)
 
 
 def _reduce_roles():
     return [r for r in Role.objects.all() if not (r.builtin and r.key == "administrator")]
 
 
+def _mine_url(campaign_id, filters: ItemFilter | None = None) -> str:
+    """ "My reviews" on a campaign, with the filter the reviewer was using."""
+    query = QueryDict(mutable=True)
+    if campaign_id:
+        query["campaign"] = str(campaign_id)
+    for key, value in filters.params() if filters is not None else []:
+        query[key] = value
+    return reverse("reviews:mine") + ("?" + query.urlencode() if query else "")
+
+
 @require_GET
 @can_review
 def my_reviews(request):
-    """The reviewer's workspace: their items of open campaigns, with the evidence, filters and decisions."""
-    # One open campaign at a time: the reviewer's items of it are one index range (tenant, reviewer, campaign, id).
-    open_ids = list(
-        ReviewCampaign.objects.filter(state=ReviewCampaign.State.OPEN)
-        .order_by("due_at", "id")
-        .values_list("pk", "name")
-    )
-    params = request.GET.copy()
-    chosen = params.get("campaign")
-    if not chosen or not chosen.isdigit() or int(chosen) not in {pk for pk, _name in open_ids}:
-        chosen = open_ids[0][0] if open_ids else 0
-        params["campaign"] = str(chosen)
-    filters = ItemFilter(params)
-    items = filters.apply(_my_items(request).filter(campaign_id=chosen)).select_related("user", "campaign")
+    """The reviewer's workspace: one open campaign at a time (its header, due date and the reviewer's progress),
+    a filter bar, the items with their evidence, row selection, bulk and single decisions."""
+    campaigns_open = workspace.open_campaigns(request.user)
+    campaign = workspace.chosen(campaigns_open, request.GET.get("campaign"))
+    filters = ItemFilter(request.GET)
+    items = ReviewItem.objects.none()
+    if campaign is not None:
+        items = filters.apply(_my_items(request).filter(campaign=campaign)).select_related("user", "campaign")
     page = Paginator(items.order_by("id"), PAGE).get_page(request.GET.get("page"))
-    rows = presenting.decorate(list(page.object_list))
-    query = params.copy()
-    query.pop("page", None)
+    rows = workspace.evidence(presenting.decorate(list(page.object_list)))
+    query = _mine_url(campaign.pk if campaign else None, filters).partition("?")[2]  # for the page links
     return render(
         request,
         "reviews/my_reviews.html",
         {
-            "campaigns": [{"pk": pk, "name": name, "current": pk == int(chosen)} for pk, name in open_ids],
+            "campaigns": [{"pk": c.pk, "name": c.name, "current": c == campaign} for c in campaigns_open],
+            "head": workspace.header(campaign, request.user) if campaign else None,
             "filters": filters,
+            "filtered": bool(filters.params()),
             "page": page,
             "items": rows,
-            "query": query.urlencode(),
+            "query": query,
+            "here": request.get_full_path(),
             "roles": _reduce_roles(),
-            "hidden": [(k, v) for k, v in params.items() if k != "page"],
             "delegating": ReviewDelegation.objects.filter(
                 delegator=request.user, ended_at__isnull=True, ends_at__gt=timezone.now()
             ).select_related("delegate"),
@@ -343,10 +350,17 @@ def my_reviews(request):
 
 def _row(request, item, error=""):
     item = ReviewItem.objects.select_related("user", "campaign").get(pk=item.pk)
-    presenting.decorate([item])
-    return render(
-        request, "reviews/_item_row.html", {"item": item, "error": error, "roles": _reduce_roles(), "fragment": True}
-    )
+    workspace.evidence(presenting.decorate([item]))
+    head = workspace.header(item.campaign, request.user)  # the header's progress, refreshed by the script
+    context = {
+        "item": item,
+        "error": error,
+        "roles": _reduce_roles(),
+        "fragment": True,
+        "progress": head,
+        "progress_text": _("%(decided)s of %(total)s decided") % head,
+    }
+    return render(request, "reviews/_item_row.html", context)
 
 
 @can_review
@@ -378,29 +392,52 @@ def decide(request, item_id: int):
         return response
     if error:
         messages.error(request, error)
-    return redirect(request.POST.get("next") or "reviews:mine")
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        back = ""
+    return redirect(back or "reviews:mine")
+
+
+BULK_ACTIONS = {"accept": None, "keep": Decision.KEEP, "revoke": Decision.REVOKE}
 
 
 @require_POST
 @can_review
 def bulk(request):
-    """Bulk decision on the filtered selection: first a confirmation stating the count, then the change."""
+    """A bulk decision on the chosen rows or on every item matching the filter: first a confirmation listing
+    what it decides and what it skips, then (with ``confirm``) the change, through ``decisions.bulk_decide``."""
     filters = ItemFilter(request.POST)
+    all_matching = request.POST.get("scope") == "all"
+    ids = request.POST.getlist("item")
+    campaign, items = workspace.selection(
+        request, request.POST.get("campaign"), filters, all_matching=all_matching, ids=ids
+    )
+    back = _mine_url(campaign.pk, filters)
     action = request.POST.get("bulk_action", "")
-    decision = None if action == "accept" else action
-    if decision not in (None, Decision.KEEP, Decision.REVOKE):
+    if action not in BULK_ACTIONS:
         messages.error(request, _("Choose what to do with the selection."))
-        return redirect("reviews:mine")
-    items = filters.apply(_my_items(request))
-    selection = decisions.bulk_selection(items, actor=request.user, accept_recommendations=decision is None)
+        return redirect(back)
+    if not all_matching and not ids:
+        messages.error(request, _("Select items first, or choose all the items matching the filter."))
+        return redirect(back)
+    decision = BULK_ACTIONS[action]
+    justification = request.POST.get("justification", "")
     if "confirm" not in request.POST:
+        shown = workspace.preview(
+            campaign, items, actor=request.user, accept=decision is None, decision=decision, justification=justification
+        )
         return render(
             request,
             "reviews/bulk_confirm.html",
             {
-                "count": selection.count(),
+                "campaign": campaign,
+                "preview": shown,
                 "action": action,
-                "fields": [(k, v) for k, v in request.POST.items() if k != "csrfmiddlewaretoken"],
+                "all_matching": all_matching,
+                "ids": ids,
+                "filters": filters,
+                "justification": justification,
+                "back": back,
             },
         )
     try:
@@ -408,14 +445,17 @@ def bulk(request):
             items,
             actor=request.user,
             decision=decision,
-            justification=request.POST.get("justification", ""),
-            expected=int(request.POST.get("expected", "-1")),
+            justification=justification,
+            expected=int(request.POST.get("expected", "-1") or "-1"),
         )
     except (ReviewRefused, ValueError) as refusal:
         messages.error(request, str(refusal))
     else:
-        messages.success(request, _("%(count)s items decided.") % {"count": done})
-    return redirect("reviews:mine")
+        messages.success(
+            request,
+            ngettext("%(count)s item decided.", "%(count)s items decided.", done) % {"count": done},
+        )
+    return redirect(back)
 
 
 @can_review

@@ -37,6 +37,8 @@ NOT_SCREENS = {"accounts:invitation", "accounts:password_reset_confirm", "favico
 # Swagger UI (drf-spectacular's page around a third-party application) is checked for width, not by axe:
 # its widgets (nested buttons, grey-on-grey version stamps) are Swagger UI's own, not the portal's layout.
 NOT_AXED = {"api:docs"}
+# Screens every persona must reach (the guides of issue 19, item 7); the walk finds them like any other page.
+REQUIRED_SCREENS = {"guides:index", "guides:administrator", "guides:reviewer", "guides:customer", "home"}
 # The fewest screens each persona must reach: a walk that found fewer proves too little.
 MINIMUM_SCREENS = {"administrator": 50, "reviewer": 10, "customer": 8}
 
@@ -132,6 +134,8 @@ def test_every_screen_of_every_persona(csp_free_page, live_server, demo, persona
         switch_language(page, language)
     screens = screens_of(page, live_server)
     assert len(screens) >= MINIMUM_SCREENS[persona], f"{persona} reached only {len(screens)} screens"
+    missing = REQUIRED_SCREENS - {name for name, _url in screens}
+    assert not missing, f"{persona} did not reach {sorted(missing)}"
     shots = ARTIFACTS / "screens" / persona / language
     problems: dict[str, list[str]] = {"overflow": [], "squeezed": [], "axe": []}
     for name, url in screens:

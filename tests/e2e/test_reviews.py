@@ -37,10 +37,15 @@ def test_reviewer_decides_bulk_accepts_and_the_admin_closes_and_reads_the_report
     page.keyboard.press("a")
     expect(_row(page, "basic1@acme.example").get_by_test_id("decision")).to_have_text("Keep")
 
-    # accept the recommendations of the rest, after a confirmation that states the count
+    # accept the recommendations of the rest (every item, not only a selection), after a confirmation that
+    # lists what it decides and states what it skips
+    page.get_by_test_id("bulk-action").select_option("accept")
+    page.get_by_test_id("scope-all").check()
     page.get_by_test_id("bulk-submit").click()
     # 10: the demo has two Administrators (admin2 since issue 13), each a line of the review
     expect(page.get_by_test_id("bulk-count")).to_have_text("This decides 10 items.")
+    expect(page.get_by_test_id("bulk-list").locator("tbody tr")).to_have_count(10)
+    expect(page.get_by_test_id("bulk-skipped")).to_contain_text("without a recommendation")
     page.get_by_test_id("bulk-confirm").click()
     expect(page.locator(".messages")).to_contain_text("10 items decided.")
     expect(_row(page, "basic3@acme.example").filter(has_text="Churn analysis").get_by_test_id("decision")).to_have_text(

@@ -88,12 +88,11 @@ def test_decide_without_reload_answers_the_row(acme, campaign, acme_reviewer, re
 
 
 def test_bulk_accept_shows_the_count_then_decides(acme, campaign, acme_reviewer, reviewer_client):
-    confirm = reviewer_client.post("/reviews/mine/bulk/", {"bulk_action": "accept", "flagged": "on"})
+    form = {"campaign": campaign.pk, "scope": "all", "bulk_action": "accept", "flag": "flagged"}
+    confirm = reviewer_client.post("/reviews/mine/bulk/", form)
     assert "This decides 3 items." in confirm.content.decode()
     assert _items(acme, reviewer=acme_reviewer, decision="revoke") == []
-    done = reviewer_client.post(
-        "/reviews/mine/bulk/", {"bulk_action": "accept", "flagged": "on", "confirm": "1", "expected": "3"}
-    )
+    done = reviewer_client.post("/reviews/mine/bulk/", {**form, "confirm": "1", "expected": "3"})
     assert done.status_code == 302
     assert len(_items(acme, reviewer=acme_reviewer, decision="revoke")) == 3
 
