@@ -6,6 +6,13 @@ from django.utils.translation import gettext_lazy as _
 from permissions.models import Module, Resource
 from permissions.vocabulary import BUSINESS_ACTIONS, Action
 from portal.forms import CleanInputMixin, column
+from portal.pickers.widgets import PickerTextarea, PickerTextInput
+
+
+def _attribute_picker(module=None) -> PickerTextInput:
+    """Attribute names, comma-separated; the picker suggests the module's own (none yet for a new module)."""
+    fixed = {"module": module.pk} if module is not None else None
+    return PickerTextInput("attributes", multiple=True, separator="comma", free=True, fixed=fixed)
 
 
 class ModuleForm(CleanInputMixin, forms.Form):
@@ -22,6 +29,7 @@ class ModuleForm(CleanInputMixin, forms.Form):
         label=_("Sensitive attribute names"),
         required=False,
         help_text=_("Comma-separated, e.g. cost_price, supplier. Masked for anyone without View sensitive fields."),
+        widget=_attribute_picker(),
     )
 
     def clean_actions(self):
@@ -51,7 +59,7 @@ class ModuleSettingsForm(CleanInputMixin, forms.Form):
     owners = forms.CharField(
         label=_("Owners"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=PickerTextarea("people", free=True),
         help_text=_("E-mail addresses, one per line or comma-separated. Owners approve access requests for it."),
     )
 
@@ -60,6 +68,7 @@ class ModuleSettingsForm(CleanInputMixin, forms.Form):
         owners = "\n".join(sorted(u.email for u in module.owners.all()))
         initial = {"name": module.name, "sensitive": ", ".join(module.sensitive_attributes or ()), "owners": owners}
         super().__init__(*args, initial=initial, **kwargs)
+        self.fields["sensitive"].widget = _attribute_picker(module)
         if module.kind != "custom":
             self.fields["name"].disabled = True
             self.fields["name"].help_text = _("The names of built-in modules come with the product.")
@@ -99,6 +108,7 @@ class ResourceOwnerForm(CleanInputMixin, forms.Form):
         label=_("Owner"),
         required=False,
         help_text=_("The owner decides access requests for this resource. Leave empty for none."),
+        widget=PickerTextInput("people", attrs={"inputmode": "email"}),
     )
 
     def clean_owner(self):
