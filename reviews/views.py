@@ -15,6 +15,7 @@ from django.core.paginator import Paginator
 from django.db.models import F
 from django.http import HttpResponseNotAllowed, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
@@ -26,6 +27,7 @@ from permissions import engine
 from permissions.models import Role
 from permissions.views import requires
 from permissions.vocabulary import Action, SystemModule
+from portal import confirmation
 from reviews import presenting
 from reviews.forms import DelegationForm, ItemFilter, PolicyForm
 from reviews.models import ApplyResult, Decision, ReviewCampaign, ReviewDelegation, ReviewItem, ReviewPolicy
@@ -465,6 +467,18 @@ def delegation_end(request, delegation_id: int):
     )
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])  # after the lookup: a foreign id is a 404 first
+    if not confirmation.confirmed(request):
+        return confirmation.ask(
+            request,
+            title=_("End the delegation to %(name)s") % {"name": delegation.delegate.display_name},
+            consequences=[
+                _("From now on your review items come to you again, not to %(name)s.")
+                % {"name": delegation.delegate.display_name},
+                _("Decisions already taken under the delegation stay."),
+            ],
+            button=_("End the delegation"),
+            cancel=reverse("reviews:delegations"),
+        )
     if delegations.end_delegation(delegation, actor=request.user):
         messages.success(request, _("Delegation ended."))
     return redirect("reviews:delegations")

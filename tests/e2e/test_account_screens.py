@@ -33,6 +33,8 @@ def test_a_user_sees_two_sessions_and_ends_the_other_one(page, browser, live_ser
         expect(sessions.filter(has_text="(this session)")).to_have_count(1)
 
         page.get_by_role("button", name="End the other sessions").click()
+        expect(page.get_by_test_id("confirm-consequences")).to_contain_text("this one stays signed in")
+        page.get_by_test_id("confirm-button").click()
         expect(page.locator(".message-success")).to_have_text("Other sessions ended: 1.")
         expect(sessions).to_have_count(1)
         expect(sessions).to_contain_text("(this session)")
