@@ -192,6 +192,17 @@ def campaign_cancel(request, campaign_id: int):
     campaign = _campaign(request, campaign_id)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])  # after the lookup: a foreign id is a 404 first
+    if not confirmation.confirmed(request):
+        return confirmation.ask(
+            request,
+            title=_("Cancel the campaign %(name)s") % {"name": campaign.name},
+            consequences=[
+                _("The campaign stops now: its reviewers are no longer asked, and no decision of it is applied."),
+                _("Access stays as it is; a cancelled campaign cannot be reopened."),
+            ],
+            button=_("Cancel the campaign"),
+            cancel=reverse("reviews:campaign", kwargs={"campaign_id": campaign.pk}),
+        )
     try:
         campaigns.cancel_campaign(campaign, actor=request.user, reason=request.POST.get("reason", ""))
     except ReviewRefused as refusal:

@@ -74,3 +74,27 @@ def test_a_confirmation_in_chinese(acme, acme_basic):
     client = login(Client(), acme_basic)
     page = client.post("/accounts/security/sessions/").content.decode()
     assert "结束" in page and 'name="confirmed" value="yes"' in page
+
+
+def test_cancelling_a_review_campaign_is_confirmed(admin_client_acme, acme, acme_admin):
+    from django.utils import timezone
+
+    from reviews.models import ReviewCampaign
+    from reviews.services import campaigns
+    from tests.factories import UserFactory
+    from tests.reviews.helpers import grant_on, make_policy
+
+    grant_on(acme, UserFactory(tenant=acme), resource_title="Q1 report", created_days_ago=200)
+    make_policy(acme, fallback=acme_admin, start_date=timezone.now().date())
+    with tenant_scope(acme):
+        campaigns.open_due_campaigns(acme)
+        campaign = ReviewCampaign.objects.get(state="open")
+    url = f"/reviews/campaigns/{campaign.pk}/cancel/"
+    asked = admin_client_acme.post(url, {"reason": "wrong scope"})
+    assert asked.status_code == 200 and "no decision of it is applied" in asked.content.decode()
+    assert '<input type="hidden" name="reason" value="wrong scope">' in asked.content.decode()
+    with tenant_scope(acme):
+        assert ReviewCampaign.objects.get(pk=campaign.pk).state == "open"
+    admin_client_acme.post(url, {"reason": "wrong scope", "confirmed": "yes"})
+    with tenant_scope(acme):
+        assert ReviewCampaign.objects.get(pk=campaign.pk).state == "cancelled"
