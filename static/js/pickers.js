@@ -128,6 +128,8 @@
     else if (!inPlace) input.value = (store.values()[0] || {}).label || "";
 
     const close = () => {
+      clearTimeout(timer); // a search still to come would open the list again
+      if (pending) pending.abort();
       list.hidden = true;
       empty.hidden = true;
       input.setAttribute("aria-expanded", "false");
