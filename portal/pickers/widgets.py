@@ -36,6 +36,7 @@ def picker_attrs(
     attrs = {
         "data-picker": endpoint(name, fixed),
         "data-picker-hint": _("Type to search, then choose with the arrow keys and Enter; Escape closes the list."),
+        "data-picker-list": _("Suggestions"),
         "data-picker-none": _("Nothing found."),
         "data-picker-found": _("Options found: %s"),
         "data-picker-remove": _("Remove %s"),

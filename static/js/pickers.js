@@ -75,7 +75,8 @@
     empty.hidden = true;
     status.setAttribute("role", "status");
     hint.id = `${id}-hint`;
-    if (label) list.setAttribute("aria-labelledby", label.id || (label.id = `${id}-label`));
+    // the list's own name (not the field's label: the label names the search box, and only it)
+    list.setAttribute("aria-label", field.dataset.pickerList || "");
 
     field.parentNode.insertBefore(box, field);
     if (inPlace) box.append(field);
@@ -217,11 +218,14 @@
       if (!inPlace && !multiple && store.values().length) store.set([]); // the text no longer names the choice
       later();
     });
-    input.addEventListener("blur", () => {
-      clearTimeout(timer);
-      close();
-      if (multiple && free) addTyped();
-    });
+    input.addEventListener("blur", close);
+    if (multiple && free && field.form) {
+      // what is still typed when the form is sent is one more value (the event comes before the form's data is
+      // read); never on blur, where a new row of chips would move the button being clicked
+      field.form.addEventListener("submit", () => {
+        if (input.value.trim()) addTyped();
+      });
+    }
     input.addEventListener("keydown", (event) => {
       const open = !list.hidden;
       if (event.key === "ArrowDown" || event.key === "ArrowUp") {

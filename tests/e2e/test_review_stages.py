@@ -142,5 +142,7 @@ def test_the_reviewer_delegates_their_reviews_for_a_holiday_then_ends_it(page, l
     expect(page.get_by_test_id("delegating")).to_contain_text("Your reviews go to admin@acme.example")
     page.get_by_test_id("delegations-link").click()
     page.get_by_role("button", name="End now").click()
+    expect(page.get_by_test_id("confirm-consequences")).to_contain_text("come to you again")
+    page.get_by_test_id("confirm-button").click()
     expect(page.locator(".message-success")).to_have_text("Delegation ended.")
     expect(page.get_by_test_id("delegations")).to_contain_text("ended")
