@@ -29,6 +29,7 @@ from permissions import engine
 from permissions.models import Grant, GroupMembership, Module, Resource
 from permissions.views import login_only
 from permissions.vocabulary import Action
+from portal import confirmation
 
 PAGE_SIZE = 50
 
@@ -264,6 +265,17 @@ def cancel(request, request_id: int):
     found = _visible_request(request, request_id)
     if request.method != "POST":  # the decision is a POST; a GET only shows the request
         return redirect("accessrequests:detail", request_id=found.pk)
+    if not confirmation.confirmed(request):
+        return confirmation.ask(
+            request,
+            title=_("Withdraw your request"),
+            consequences=[
+                _("Nobody will decide this request any more; it cannot be reopened."),
+                _("You can ask again later with a new request."),
+            ],
+            button=_("Withdraw the request"),
+            cancel=reverse("accessrequests:detail", kwargs={"request_id": found.pk}),
+        )
     try:
         services.cancel(found, actor=request.user)
     except RequestRefused as exc:

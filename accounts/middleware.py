@@ -1,4 +1,5 @@
-"""Per-request tenant: scope every query to the logged-in user's tenant, in their language and time zone."""
+"""Per-request tenant: scope every query to the logged-in user's tenant, in their language and time zone (their
+own, else the tenant's)."""
 
 from django.utils import timezone, translation
 
@@ -25,7 +26,7 @@ class TenantMiddleware:
         if user.language:
             translation.activate(user.language)
             request.LANGUAGE_CODE = user.language
-        timezone.activate(tenant.time_zone)
+        timezone.activate(user.time_zone or tenant.time_zone)  # the user's own zone, else the tenant's
         try:
             with tenant_scope(tenant):
                 return self.get_response(request)

@@ -275,6 +275,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(_("platform operator"), default=False)
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
     language = models.CharField(_("language"), max_length=10, blank=True, default="")
+    # Dates are shown in this zone (issue 19); empty: the tenant's.
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True, default="", validators=[validate_timezone])
     # SCIM (RFC 7643 §4.1): the identity provider's own id, the userName it sent when that is not the login
     # address, and the name's parts. Empty when the user was not provisioned so.
     external_id = models.CharField(_("external id"), max_length=255, blank=True, default="")
@@ -322,6 +324,11 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.full_name or self.email
+
+    @property
+    def shown_time_zone(self) -> str:
+        """The zone the user's dates are shown in: their own choice, else their tenant's, else UTC."""
+        return self.time_zone or (self.tenant.time_zone if self.tenant_id else "") or "UTC"
 
     @classmethod
     def from_db(cls, db, field_names, values):

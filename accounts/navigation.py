@@ -10,3 +10,4 @@ def _tenant_user(user) -> bool:
 
 
 register(NavEntry(_("Security"), "accounts:security", _tenant_user, section="account"))
+register(NavEntry(_("Preferences"), "accounts:preferences", _tenant_user, section="account"))

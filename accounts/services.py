@@ -152,6 +152,34 @@ def set_language(user: User, language: str) -> None:
     user.save(update_fields=["language"])
 
 
+@transaction.atomic
+def set_preferences(user: User, *, language: str, time_zone: str) -> bool:
+    """The user's own language and time zone (empty: the browser's language, the tenant's zone); audited as a
+    change of the user. False when nothing changed."""
+    if language and language not in dict(settings.LANGUAGES):
+        raise ValueError(f"unsupported language {language!r}")
+    if time_zone:
+        from accounts.models import validate_timezone
+
+        validate_timezone(time_zone)
+    before = {"language": user.language, "time_zone": user.time_zone}
+    after = {"language": language, "time_zone": time_zone}
+    if before == after:
+        return False
+    user.language, user.time_zone = language, time_zone
+    user.save(update_fields=["language", "time_zone"])
+    changed = [key for key in after if before[key] != after[key]]
+    audit.record(
+        EventType.USER_CHANGED,
+        tenant=user.tenant,
+        actor=user,
+        target=user,
+        before={key: before[key] for key in changed},
+        after={key: after[key] for key in changed},
+    )
+    return True
+
+
 # Settings a tenant administrator may change (never the name's slug, nor whether the tenant is active).
 TENANT_SETTINGS = (
     "name",

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from accounts import views
+from accounts import preferences, views
 from accounts.mfa import views as mfa_views
 
 app_name = "accounts"
@@ -14,6 +14,7 @@ urlpatterns = [
     path("mfa/step-up/", mfa_views.stepup, name="stepup"),
     path("reauthenticate/", mfa_views.reauthenticate, name="reauth"),
     path("security/", mfa_views.security, name="security"),
+    path("preferences/", preferences.preferences, name="preferences"),
     path("security/authenticators/<int:device_id>/remove/", mfa_views.remove_device, name="mfa_remove"),
     path("security/backup-codes/", mfa_views.regenerate_backup_codes, name="backup_codes"),
     path("security/password/", views.password_change, name="password_change"),

@@ -27,6 +27,7 @@ from accounts.policy import needs_mfa_step
 from accounts.signals import record_login_succeeded
 from permissions.views import PUBLIC, login_only, public, requires
 from permissions.vocabulary import Action, SystemModule
+from portal import confirmation
 
 BACKEND = "accounts.backends.EmailBackend"
 TENANT_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$")
@@ -144,6 +145,17 @@ def password_change(request):
 def my_sessions(request):
     """The user's active sessions (browser, address, last seen), and "end the others"."""
     _tenant_user_required(request)
+    if request.method == "POST" and not confirmation.confirmed(request):
+        return confirmation.ask(
+            request,
+            title=_("End your other sessions"),
+            consequences=[
+                _("Every other browser or device signed in as you is logged out now; this one stays signed in."),
+                _("Each of them must log in again, with your password and second factor."),
+            ],
+            button=_("End the other sessions"),
+            cancel=reverse("accounts:sessions"),
+        )
     if request.method == "POST":
         ended = auth_services.end_other_sessions(
             request.user, actor=request.user, keep_session_key=request.session.session_key

@@ -10,7 +10,9 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -24,6 +26,7 @@ from appeals.forms import CaseForm, GrantForm, MessageForm, ResolveForm
 from appeals.models import Case
 from permissions.models import Grant, Module
 from permissions.views import login_only
+from portal import confirmation
 
 PAGE_SIZE = 50
 
@@ -107,7 +110,7 @@ def new_case(request):
             messages.success(
                 request,
                 _("Your case was sent to the approvers; they answer by %(due)s.")
-                % {"due": timezone.localtime(case.due_at).strftime("%Y-%m-%d %H:%M")},
+                % {"due": date_format(timezone.localtime(case.due_at), "DATETIME_FORMAT")},
             )
             return redirect("appeals:detail", case_id=case.pk)
     context = {"form": form, "about": about, "ask_again": _ask_again_link(about)}
@@ -145,10 +148,12 @@ def detail(request, case_id: int):
     return render(request, "appeals/detail.html", context)
 
 
-def _act(request, case_id: int, act) -> object:
+def _act(request, case_id: int, act, confirm=None) -> object:
     """A POST action on a visible case: ``act(case)`` runs the service; a refusal is shown on the case."""
     _tenant_user(request)
     case = _visible_case(request, case_id)
+    if request.method == "POST" and confirm is not None and not confirmation.confirmed(request):
+        return confirm(case)
     if request.method == "POST":
         try:
             done = act(case)
@@ -217,7 +222,19 @@ def close(request, case_id: int):
         services.close(case, actor=request.user)
         return _("The case is closed.")
 
-    return _act(request, case_id, act)
+    def confirm(case):
+        return confirmation.ask(
+            request,
+            title=_("Close the case"),
+            consequences=[
+                _("The case is closed: nobody answers or decides it any more, and it cannot be reopened."),
+                _("A new case can be opened later about the same access."),
+            ],
+            button=_("Close the case"),
+            cancel=reverse("appeals:detail", kwargs={"case_id": case.pk}),
+        )
+
+    return _act(request, case_id, act, confirm)
 
 
 @login_only

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -23,13 +24,17 @@ from permissions.services.errors import AccessRefused
 from permissions.services.escalation import holds_console_rights
 from permissions.views import requires
 from permissions.vocabulary import Action, SystemModule
+from portal import confirmation
 from portal.forms import CleanInputMixin
+from portal.pickers.widgets import PickerTextInput
 
 SHOWN = 200
 
 
 class ExceptionForm(CleanInputMixin, forms.Form):
-    email = forms.EmailField(label=gettext_lazy("E-mail of the account"))
+    email = forms.EmailField(
+        label=gettext_lazy("E-mail of the account"), widget=PickerTextInput("people", attrs={"inputmode": "email"})
+    )
     reason = forms.CharField(label=gettext_lazy("Reason"), max_length=services.MAX_REASON)
 
 
@@ -92,6 +97,16 @@ def add_exception(request):
 @requires(SystemModule.USERS, Action.CHANGE)
 def remove_exception(request, user_id: int):
     user = get_in_tenant_or_404(User.objects.all(), request, pk=user_id)
+    if request.method == "POST" and not confirmation.confirmed(request):
+        return confirmation.ask(
+            request,
+            title=_("Put %(email)s under the dormancy policy again") % {"email": user.email},
+            consequences=[
+                _("The account is no longer an exception: once idle long enough it is warned, then deactivated."),
+            ],
+            button=_("Remove the exception"),
+            cancel=reverse("dormancy:overview"),
+        )
     if request.method == "POST":
         try:
             services.remove_exception(user, actor=request.user)

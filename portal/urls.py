@@ -2,11 +2,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from portal import views
+from portal.pickers import views as pickers
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon, name="favicon"),
+    path("pickers/<slug:name>/", pickers.search, name="picker"),
     path("accounts/", include("accounts.urls")),
     path("sso/", include("sso.urls")),
     path("audit/", include("audit.urls")),

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from permissions.models import BuiltinRole, Group, Module, Role
 from portal.forms import CleanInputMixin
+from portal.pickers.widgets import PickerSelect, PickerSelectMultiple, PickerTextInput
 from reviews.models import Decision, ItemKind, Recommendation, ReviewerKind, ReviewPolicy
 
 LATER_STAGES = (2, 3)
@@ -24,9 +25,13 @@ def _stage_fields(n: int) -> dict:
             label=_("Stage %(n)s: reviewers") % {"n": n}, choices=kinds, required=False
         ),
         f"stage{n}_reviewers": forms.MultipleChoiceField(
-            label=_("Stage %(n)s: chosen reviewers") % {"n": n}, required=False
+            label=_("Stage %(n)s: chosen reviewers") % {"n": n},
+            required=False,
+            widget=PickerSelectMultiple("reviewers"),
         ),
-        f"stage{n}_fallback": forms.ChoiceField(label=_("Stage %(n)s: fallback reviewer") % {"n": n}, required=False),
+        f"stage{n}_fallback": forms.ChoiceField(
+            label=_("Stage %(n)s: fallback reviewer") % {"n": n}, required=False, widget=PickerSelect("reviewers")
+        ),
         # The range (3 to 90 days) is the service's to check, with its message.
         f"stage{n}_days": forms.IntegerField(label=_("Stage %(n)s: duration (days)") % {"n": n}, required=False),
     }
@@ -34,10 +39,12 @@ def _stage_fields(n: int) -> dict:
 
 class PolicyForm(CleanInputMixin, forms.ModelForm):
     scope_roles = forms.MultipleChoiceField(label=_("Roles"), required=False)
-    scope_groups = forms.MultipleChoiceField(label=_("Groups"), required=False)
+    scope_groups = forms.MultipleChoiceField(label=_("Groups"), required=False, widget=PickerSelectMultiple("groups"))
     scope_modules = forms.MultipleChoiceField(label=_("Modules"), required=False)
-    reviewers = forms.MultipleChoiceField(label=_("Chosen reviewers"), required=False)
-    fallback = forms.ChoiceField(label=_("Fallback reviewer"))
+    reviewers = forms.MultipleChoiceField(
+        label=_("Chosen reviewers"), required=False, widget=PickerSelectMultiple("reviewers")
+    )
+    fallback = forms.ChoiceField(label=_("Fallback reviewer"), widget=PickerSelect("reviewers"))
 
     class Meta:
         model = ReviewPolicy
@@ -117,6 +124,7 @@ class PolicyForm(CleanInputMixin, forms.ModelForm):
                 label=_("Owner of the role %(role)s") % {"role": role.display_name},
                 required=False,
                 choices=[("", "—")] + [(u.pk, u.email) for u in users],
+                widget=PickerSelect("reviewers"),
             )
             field.initial = owners.get(str(role.pk))
             self.fields[f"role_owner_{role.pk}"] = field
@@ -239,7 +247,9 @@ class ItemFilter(CleanInputMixin, forms.Form):
 
 
 class DelegationForm(CleanInputMixin, forms.Form):
-    to = forms.EmailField(label=_("Delegate to (e-mail)"))
+    to = forms.EmailField(
+        label=_("Delegate to (e-mail)"), widget=PickerTextInput("people", attrs={"inputmode": "email"})
+    )
     starts = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
     ends = forms.DateField(label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}))
     reason = forms.CharField(label=_("Reason"), max_length=500)

@@ -28,6 +28,7 @@ from permissions import engine
 from permissions.models import Role
 from permissions.views import requires
 from permissions.vocabulary import Action, SystemModule
+from portal import confirmation
 from reviews import presenting, workspace
 from reviews.forms import DelegationForm, ItemFilter, PolicyForm
 from reviews.models import ApplyResult, Decision, ReviewCampaign, ReviewDelegation, ReviewItem, ReviewPolicy
@@ -192,6 +193,17 @@ def campaign_cancel(request, campaign_id: int):
     campaign = _campaign(request, campaign_id)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])  # after the lookup: a foreign id is a 404 first
+    if not confirmation.confirmed(request):
+        return confirmation.ask(
+            request,
+            title=_("Cancel the campaign %(name)s") % {"name": campaign.name},
+            consequences=[
+                _("The campaign stops now: its reviewers are no longer asked, and no decision of it is applied."),
+                _("Access stays as it is; a cancelled campaign cannot be reopened."),
+            ],
+            button=_("Cancel the campaign"),
+            cancel=reverse("reviews:campaign", kwargs={"campaign_id": campaign.pk}),
+        )
     try:
         campaigns.cancel_campaign(campaign, actor=request.user, reason=request.POST.get("reason", ""))
     except ReviewRefused as refusal:
@@ -507,6 +519,18 @@ def delegation_end(request, delegation_id: int):
     )
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])  # after the lookup: a foreign id is a 404 first
+    if not confirmation.confirmed(request):
+        return confirmation.ask(
+            request,
+            title=_("End the delegation to %(name)s") % {"name": delegation.delegate.display_name},
+            consequences=[
+                _("From now on your review items come to you again, not to %(name)s.")
+                % {"name": delegation.delegate.display_name},
+                _("Decisions already taken under the delegation stay."),
+            ],
+            button=_("End the delegation"),
+            cancel=reverse("reviews:delegations"),
+        )
     if delegations.end_delegation(delegation, actor=request.user):
         messages.success(request, _("Delegation ended."))
     return redirect("reviews:delegations")

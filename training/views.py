@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -15,6 +16,7 @@ from permissions import engine
 from permissions.services.errors import AccessRefused
 from permissions.views import login_only, requires
 from permissions.vocabulary import Action, SystemModule, actions_of
+from portal import confirmation
 from training import lessons
 from training import services as training_services
 from training.forms import LessonForm, RequirementForm
@@ -100,6 +102,17 @@ def delete_requirement(request, requirement_id: int):
     )
     if request.method == "GET":
         return redirect("training:requirements")
+    if not confirmation.confirmed(request):
+        return confirmation.ask(
+            request,
+            title=_("Stop requiring this lesson"),
+            consequences=[
+                _("The lesson is no longer checked before the role or the right it was required for."),
+                _("Completions already recorded are kept."),
+            ],
+            button=_("Stop requiring it"),
+            cancel=reverse("training:requirements"),
+        )
     try:
         training_services.delete_requirement(requirement, actor=request.user)
     except AccessRefused as error:

@@ -32,6 +32,7 @@ from console.views.common import show_refusal
 from permissions.services.errors import AccessRefused
 from permissions.views import login_only, public, requires
 from permissions.vocabulary import Action, SystemModule
+from portal import confirmation
 
 PENDING_DEVICE = "portcullis_pending_totp"
 
@@ -244,6 +245,18 @@ def regenerate_backup_codes(request):
     user = _tenant_user(request)
     if not services.has_confirmed_device(user):
         raise Http404
+    if not confirmation.confirmed(request):
+        return confirmation.ask(
+            request,
+            title=_("Create new backup codes"),
+            consequences=[
+                _("Every backup code you still have stops working now."),
+                _("Ten new codes are shown once, on the next page: keep them somewhere safe."),
+            ],
+            button=_("Create new backup codes"),
+            cancel=reverse("accounts:security"),
+            danger=False,
+        )
     codes = services.regenerate_backup_codes(user, actor=user)
     return render(request, "accounts/backup_codes.html", {"codes": codes, "next": reverse("accounts:security")})
 

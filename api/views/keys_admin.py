@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -20,6 +21,7 @@ from permissions.models import Module
 from permissions.services.errors import AccessRefused
 from permissions.views import requires
 from permissions.vocabulary import Action, actions_of
+from portal import confirmation
 from portal.forms import CleanInputMixin
 
 
@@ -103,6 +105,17 @@ def key_revoke(request, key_id: int):
     key = get_in_tenant_or_404(ApiKey.objects.all(), request, pk=key_id)  # 404 first, whatever the method
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
+    if not confirmation.confirmed(request):
+        return confirmation.ask(
+            request,
+            title=_("Revoke the API key %(name)s") % {"name": key.name},
+            consequences=[
+                _("Every application using this key is refused from now on."),
+                _("A revoked key cannot be used again: an application that still needs access needs a new key."),
+            ],
+            button=_("Revoke the key"),
+            cancel=reverse("api:keys"),
+        )
     keys.revoke_key(key, actor=request.user, reason=request.POST.get("reason", ""))
     messages.success(request, _("The key is revoked."))
     return redirect("api:keys")

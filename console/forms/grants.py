@@ -9,6 +9,7 @@ from console.forms.fields import UserByEmailField
 from permissions.models import Group, Module, Resource
 from permissions.vocabulary import Action
 from portal.forms import CleanInputMixin
+from portal.pickers.widgets import PickerHiddenInput, PickerSelect
 
 EXPIRY_PRESETS = [
     ("", _("Never")),
@@ -35,10 +36,16 @@ class GrantForm(CleanInputMixin, forms.Form):
     """To a user (by e-mail) or a group; on a module or one resource; actions; reason; optional expiry."""
 
     user = UserByEmailField(label=_("User (email)"), required=False)
-    group = forms.ModelChoiceField(label=_("or group"), queryset=Group.objects.none(), required=False)
+    group = forms.ModelChoiceField(
+        label=_("or group"), queryset=Group.objects.none(), required=False, widget=PickerSelect("groups")
+    )
     module = forms.ModelChoiceField(label=_("Module"), queryset=Module.objects.none(), required=False)
     resource = forms.ModelChoiceField(
-        label=_("Resource"), queryset=Resource.objects.none(), required=False, widget=forms.HiddenInput
+        label=_("Resource"),
+        queryset=Resource.objects.none(),
+        required=False,
+        widget=PickerHiddenInput("resources", params={"module": "id_module"}),
+        help_text=_("Optional: one resource of the module (search by its title); none gives the whole module."),
     )
     actions = forms.MultipleChoiceField(label=_("Actions"), choices=Action.choices, widget=forms.CheckboxSelectMultiple)
     reason = forms.CharField(label=_("Reason"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))

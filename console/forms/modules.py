@@ -7,6 +7,13 @@ from permissions.attributes import names_text, parse_names
 from permissions.models import Module, Resource
 from permissions.vocabulary import BUSINESS_ACTIONS, Action
 from portal.forms import CleanInputMixin, column
+from portal.pickers.widgets import PickerTextarea, PickerTextInput
+
+
+def _attribute_picker(module=None) -> PickerTextInput:
+    """Attribute names, comma-separated; the picker suggests the module's own (none yet for a new module)."""
+    fixed = {"module": module.pk} if module is not None else None
+    return PickerTextInput("attributes", multiple=True, separator="comma", free=True, fixed=fixed)
 
 
 class ModuleForm(CleanInputMixin, forms.Form):
@@ -27,6 +34,7 @@ class ModuleForm(CleanInputMixin, forms.Form):
             "Comma-separated attribute keys, as the resources store them. Masked for anyone without View sensitive "
             "fields."
         ),
+        widget=_attribute_picker(),
     )
 
     def clean_actions(self):
@@ -63,7 +71,7 @@ class ModuleSettingsForm(CleanInputMixin, forms.Form):
     owners = forms.CharField(
         label=_("Owners"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=PickerTextarea("people", free=True),
         help_text=_("E-mail addresses, one per line or comma-separated. Owners approve access requests for it."),
     )
 
@@ -78,6 +86,7 @@ class ModuleSettingsForm(CleanInputMixin, forms.Form):
             "owners": owners,
         }
         super().__init__(*args, initial=initial, **kwargs)
+        self.fields["sensitive"].widget = _attribute_picker(module)
         if module.kind != "custom":
             for name in ("name", "name_zh"):
                 self.fields[name].disabled = True
@@ -126,6 +135,7 @@ class ResourceOwnerForm(CleanInputMixin, forms.Form):
         label=_("Owner"),
         required=False,
         help_text=_("The owner decides access requests for this resource. Leave empty for none."),
+        widget=PickerTextInput("people", attrs={"inputmode": "email"}),
     )
 
     def clean_owner(self):

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -19,6 +20,7 @@ from console.views.common import show_refusal
 from permissions.services import delegated
 from permissions.services.errors import AccessRefused
 from permissions.views import login_only
+from portal import confirmation
 
 
 @require_GET
@@ -51,10 +53,27 @@ def people(request, organisation_id: int):
             action = MemberActionForm(request.POST, members=members, roles=roles)
             if not action.is_valid():
                 raise Http404  # a person outside the organisation, or nothing sensible
+            if action.cleaned_data["op"] == "deactivate" and not confirmation.confirmed(request):
+                return _confirm_deactivation(request, org, action.cleaned_data["user"])
             _act(request, org, action.cleaned_data)
             return redirect("console:my_organisation", organisation_id=org.pk)
     context = {"organisation": org, "members": members, "roles": roles, "form": invite}
     return render(request, "console/my_organisation.html", context)
+
+
+def _confirm_deactivation(request, org, user):
+    names = {"name": user.display_name}
+    return confirmation.ask(
+        request,
+        title=_("Deactivate %(name)s") % names,
+        consequences=[
+            _("Every session of %(name)s ends now and no login succeeds until an administrator reactivates them.")
+            % names,
+            _("Their role and grants are kept for that day."),
+        ],
+        button=_("Deactivate"),
+        cancel=reverse("console:my_organisation", kwargs={"organisation_id": org.pk}),
+    )
 
 
 def _invite(request, org, form) -> bool:

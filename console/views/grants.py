@@ -68,6 +68,8 @@ def new_grant(request):
         resource_id = form.initial.get("resource")
         visible = Resource.objects.select_related("module").restrict(request.user, Action.VIEW)
         resource = visible.filter(pk=resource_id).first() if resource_id else None
+    if resource is not None:
+        form.fields["resource"].widget.attrs["data-picker-label"] = resource.title  # the picker's current choice
     return render(request, "console/grant_form.html", {"form": form, "resource": resource})
 
 

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.db.models import Count
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -22,6 +23,7 @@ from permissions.services.errors import AccessRefused
 from permissions.services.escalation import membership_escalates
 from permissions.views import requires
 from permissions.vocabulary import Action, SystemModule
+from portal import confirmation
 
 GROUPS = SystemModule.GROUPS
 
@@ -113,6 +115,19 @@ def member(request, group_id: int, user_id: int):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     op = request.POST.get("op")
+    if op == "remove" and not confirmation.confirmed(request):
+        names = {"name": user.display_name, "group": group.name}
+        return confirmation.ask(
+            request,
+            title=_("Remove %(name)s from %(group)s") % names,
+            consequences=[
+                _("%(name)s leaves the group %(group)s now.") % names,
+                _("They lose what the group's grants give them, unless a role or another grant gives it too."),
+                _("The change is recorded in the audit trail; adding them again later is a new membership."),
+            ],
+            button=_("Remove from the group"),
+            cancel=reverse("console:group", kwargs={"group_id": group.pk}),
+        )
     try:
         if op == "remove":
             group_services.remove_member(group, user, actor=request.user)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -20,6 +21,7 @@ from permissions.services import organisations as org_services
 from permissions.services.errors import AccessRefused
 from permissions.views import requires
 from permissions.vocabulary import Action, SystemModule
+from portal import confirmation
 
 GROUPS = SystemModule.GROUPS
 
@@ -151,6 +153,18 @@ def remove_member(request, organisation_id: int, user_id: int):
         return HttpResponseNotAllowed(["POST"])
     if user.organisation_id != org.pk:
         return redirect("console:organisation", organisation_id=org.pk)  # not a member: nothing to do
+    if not confirmation.confirmed(request):
+        names = {"name": user.display_name, "organisation": org.name}
+        return confirmation.ask(
+            request,
+            title=_("Remove %(name)s from %(organisation)s") % names,
+            consequences=[
+                _("%(name)s no longer works for %(organisation)s.") % names,
+                _("They lose what sharing rules give the organisation's members; their own role and grants stay."),
+            ],
+            button=_("Remove from the organisation"),
+            cancel=reverse("console:organisation", kwargs={"organisation_id": org.pk}),
+        )
     try:
         org_services.set_user_organisation(user, None, actor=request.user)
     except AccessRefused as error:

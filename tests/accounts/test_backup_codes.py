@@ -73,8 +73,10 @@ def test_regenerating_replaces_the_codes_and_needs_step_up(acme_basic, clock, dj
 
     device = device_of(acme_basic)
     client.post("/accounts/mfa/step-up/", {"device": device.persistent_id, "code": fresh_code(device)})
+    asked = client.post("/accounts/security/backup-codes/")  # first, what it does; the old codes still work
+    assert asked.status_code == 200 and "stops working now" in asked.content.decode()
     with django_capture_on_commit_callbacks(execute=True):
-        fresh = client.post("/accounts/security/backup-codes/")
+        fresh = client.post("/accounts/security/backup-codes/", {"confirmed": "yes"})
     assert fresh.status_code == 200
     body = fresh.content.decode()
     new = re.findall(r"<code>([A-Z0-9-]{14})</code>", body)

@@ -32,7 +32,10 @@ def test_admin_creates_a_key_after_step_up_and_sees_the_token_once(acme, acme_ad
     with tenant_scope(acme):
         key = ApiKey.objects.get(name="ERP")
     assert client.get(f"/api/keys/{key.pk}/revoke").status_code == 405
-    assert client.post(f"/api/keys/{key.pk}/revoke").status_code == 302
+    asked = client.post(f"/api/keys/{key.pk}/revoke")  # first, what revoking does; nothing changes yet
+    assert asked.status_code == 200 and "Every application using this key is refused" in asked.content.decode()
+    assert bearer(token).get("/api/v1/users").status_code == 200
+    assert client.post(f"/api/keys/{key.pk}/revoke", {"confirmed": "yes"}).status_code == 302
     assert bearer(token).get("/api/v1/users").status_code == 401
 
 

@@ -73,7 +73,7 @@ def test_other_customers_and_other_tenants_get_404(in_acme, customer, other_cust
         assert other.get(url).status_code == 404
         assert client_globex.get(url).status_code == 404
     other.post(f"/appeals/{case.pk}/reply/", {"body": "hijack"})
-    client_globex.post(f"/appeals/{case.pk}/close/")
+    client_globex.post(f"/appeals/{case.pk}/close/", {"confirmed": "yes"})
     case.refresh_from_db()
     assert case.messages.count() == 1 and case.state == Case.State.OPEN
 

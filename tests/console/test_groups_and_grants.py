@@ -31,7 +31,7 @@ def test_members_are_added_by_email_made_owners_and_removed(admin_client_acme, a
     member_url = f"/console/groups/{customer_company.pk}/members/{dana.pk}/"
     admin_client_acme.post(member_url, {"op": "owner"})
     assert members(customer_company)["dana@acme.example"] is True
-    admin_client_acme.post(member_url, {"op": "remove"})
+    admin_client_acme.post(member_url, {"op": "remove", "confirmed": "yes"})
     assert "dana@acme.example" not in members(customer_company)
     assert admin_client_acme.get(member_url).status_code == 405  # GET never changes state
 

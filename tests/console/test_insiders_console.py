@@ -78,7 +78,9 @@ def test_ins2_console_refuses_to_remove_the_last_administrator_from_their_group(
         groups.add_member(team, ops, actor=None)
         accounts_services.deactivate_user(acme_admin, actor=None)
     client = login(Client(), ops)
-    response = client.post(f"/console/groups/{team.pk}/members/{ops.pk}/", {"op": "remove"}, follow=True)
+    response = client.post(
+        f"/console/groups/{team.pk}/members/{ops.pk}/", {"op": "remove", "confirmed": "yes"}, follow=True
+    )
     assert any("without an active administrator" in m for m in messages_of(response)), messages_of(response)
     with tenant_scope(acme):
         assert GroupMembership.objects.filter(group=team, user=ops).exists()

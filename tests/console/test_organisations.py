@@ -31,7 +31,9 @@ def test_create_edit_and_members(admin_client_acme, acme, acme_customer):
     assert response.status_code == 302
     initech.refresh_from_db()
     assert (initech.name, initech.status) == ("Initech Ltd", "suspended")
-    admin_client_acme.post(f"/console/organisations/{initech.pk}/members/{acme_customer.pk}/remove/")
+    admin_client_acme.post(
+        f"/console/organisations/{initech.pk}/members/{acme_customer.pk}/remove/", {"confirmed": "yes"}
+    )
     acme_customer.refresh_from_db()
     assert acme_customer.organisation_id is None
     assert "Initech Ltd" in admin_client_acme.get("/console/organisations/").content.decode()

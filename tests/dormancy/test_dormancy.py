@@ -163,7 +163,9 @@ def test_the_console_page_lists_idle_accounts_and_manages_exceptions(in_acme, ac
     sleeper = User.objects.get(email="sleeper@acme.example")
     assert admin.get(f"/console/dormancy/exceptions/{sleeper.pk}/remove/").status_code == 302  # GET changes nothing
     assert "On leave" in admin.get("/console/dormancy/").content.decode()
-    admin.post(f"/console/dormancy/exceptions/{sleeper.pk}/remove/")
+    asked = admin.post(f"/console/dormancy/exceptions/{sleeper.pk}/remove/")  # what removing does, first
+    assert asked.status_code == 200 and "On leave" in admin.get("/console/dormancy/").content.decode()
+    admin.post(f"/console/dormancy/exceptions/{sleeper.pk}/remove/", {"confirmed": "yes"})
     assert "On leave" not in admin.get("/console/dormancy/").content.decode()
     assert login(Client(), acme_basic).get("/console/dormancy/").status_code == 403
 

@@ -33,6 +33,8 @@ def test_a_user_sees_two_sessions_and_ends_the_other_one(page, browser, live_ser
         expect(sessions.filter(has_text="(this session)")).to_have_count(1)
 
         page.get_by_role("button", name="End the other sessions").click()
+        expect(page.get_by_test_id("confirm-consequences")).to_contain_text("this one stays signed in")
+        page.get_by_test_id("confirm-button").click()
         expect(page.locator(".message-success")).to_have_text("Other sessions ended: 1.")
         expect(sessions).to_have_count(1)
         expect(sessions).to_contain_text("(this session)")
@@ -67,6 +69,8 @@ def test_new_backup_codes_need_a_step_up_and_the_only_authenticator_cannot_be_re
         enter_code(page, "basic5@acme.example", button="Continue")
         expect(page.get_by_role("heading", level=1)).to_have_text("Security")  # back to the page of the form
         page.get_by_role("button", name="Create new backup codes").click()
+        expect(page.get_by_test_id("confirm-consequences")).to_contain_text("stops working now")
+        page.get_by_test_id("confirm-button").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Your backup codes")
         expect(page.get_by_test_id("backup-codes").locator("li")).to_have_count(10)
         page.get_by_role("link", name="I have saved them").click()

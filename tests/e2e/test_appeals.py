@@ -58,4 +58,5 @@ def test_a_revoked_customer_is_told_appeals_and_an_approver_answers(page, live_s
     page.get_by_test_id("notices").get_by_role("link", name=re.compile("An approver answered your case")).click()
     expect(page.get_by_test_id("conversation")).to_contain_text("ask Dana for a key")
     page.get_by_test_id("close-case").click()
+    page.get_by_test_id("confirm-button").click()
     expect(page.get_by_test_id("case-state")).to_have_text("Closed")

@@ -147,6 +147,8 @@ def test_a_customer_asks_for_access_from_my_access_then_withdraws(page, live_ser
     expect(page.get_by_test_id("request-status")).to_have_text("Pending")
     expect(page.get_by_test_id("request-facts")).to_contain_text("Price list for our buyers")
     page.get_by_role("button", name="Withdraw request").click()
+    expect(page.get_by_test_id("confirm-consequences")).to_contain_text("cannot be reopened")
+    page.get_by_test_id("confirm-button").click()
     expect(page.locator(".message-success")).to_have_text("Request withdrawn.")
     expect(page.get_by_test_id("request-status")).to_have_text("Cancelled")
     expect(page.get_by_role("button", name="Withdraw request")).to_have_count(0)

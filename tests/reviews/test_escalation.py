@@ -171,7 +171,10 @@ def test_delegation_screens_are_the_reviewers_own(acme, acme_admin, acme_reviewe
     assert "Holiday" not in client.get("/reviews/delegations/").content.decode()
     client.logout()
     login(client, acme_reviewer)
-    assert client.post(f"/reviews/delegations/{made.pk}/end/").status_code == 302
+    assert client.post(f"/reviews/delegations/{made.pk}/end/").status_code == 200  # the confirmation
+    made.refresh_from_db()
+    assert made.ended_at is None
+    assert client.post(f"/reviews/delegations/{made.pk}/end/", {"confirmed": "yes"}).status_code == 302
     made.refresh_from_db()
     assert made.ended_at is not None
     plain = UserFactory(tenant=acme)
