@@ -4,7 +4,8 @@ gives in Portcullis, and which Portcullis role a CRM profile stands for. One lin
     Reports_Export = reports: view, export        (rights: a grant on a module)
     System Administrator = role: Administrator    (a profile or CRM role held as this Portcullis role)
 
-Names are compared without case; a name may have several rights lines (several modules)."""
+Names are compared without case; a name may have several rights lines (several modules). The keyword ``role``
+may be written ``角色``, and the full-width ``＝`` and ``：`` of Chinese input are read as ``=`` and ``:``."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from django.utils.translation import gettext as _
 from integration.rows import split_list
 
 MAX_LINES = 200
+ROLE_KEYWORDS = frozenset({"role", "角色"})
+_FULL_WIDTH = str.maketrans({"＝": "=", "：": ":", "，": ","})
 
 
 @dataclass
@@ -36,7 +39,7 @@ def parse_mapping(text: str) -> tuple[Mapping, list[str]]:
     if len(lines) > MAX_LINES:
         return mapping, [_("The mapping has more than %(count)d lines.") % {"count": MAX_LINES}]
     for number, line in enumerate(lines, start=1):
-        line = line.strip()
+        line = line.translate(_FULL_WIDTH).strip()
         if not line or line.startswith("#"):
             continue
         name, equals, target = line.partition("=")
@@ -48,7 +51,7 @@ def parse_mapping(text: str) -> tuple[Mapping, list[str]]:
             )
             continue
         key, kind = name.strip().lower(), kind.strip()
-        if kind.lower() == "role":
+        if kind.lower() in ROLE_KEYWORDS:
             mapping.roles[key] = rest.strip()
         else:
             mapping.rights.setdefault(key, []).append((kind.lower(), [a.lower() for a in split_list(rest)]))
