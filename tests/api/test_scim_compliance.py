@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from accounts.scoping import tenant_scope
+from permissions.services.organisations import create_organisation
 from tests.api.conftest import issue
 from tests.api.scimkit import SCOPES
 from tests.factories import TenantFactory, UserFactory
@@ -26,6 +28,9 @@ def test_scim2_tester_reports_no_error(live_server):
     assert scim2, "scim2-cli is a dev dependency (pip install -e '.[dev]')"
     tenant = TenantFactory(name="Compliance", slug="compliance")
     admin = UserFactory(tenant=tenant, email="admin@compliance.example", role_key="administrator")
+    with tenant_scope(tenant):  # the enterprise extension's organization: the tester picks from these names
+        for name in ("Initech", "Umbrella"):
+            create_organisation(actor=admin, tenant=tenant, name=name)
     _key, token = issue(admin, scopes=SCOPES, scim=True, rate_per_minute=1_000_000)
     result = subprocess.run(  # noqa: S603 - our own tool, our own arguments
         [scim2, "--url", f"{live_server.url}/scim/v2", "test", "--check-status-code", "--check-content-type"],
