@@ -98,6 +98,10 @@ def apply(resource: dict, ops: list[dict], shape: Shape) -> dict:
         if not op["path"]:
             _without_path(result, op, shape)
             continue
+        urn = shape.extension(op["path"])
+        if urn is not None:  # the path is a kept extension itself: its object of attributes
+            _on_extension(result, op["op"], urn, op["value"], shape)
+            continue
         try:
             node = Path(op["path"]).ast
         except SCIMException as error:
@@ -132,12 +136,7 @@ def _without_path(result: dict, op: dict, shape: Shape) -> None:
             continue
         urn = shape.extension(key)
         if urn is not None:  # {"urn:…:enterprise:2.0:User": {"organization": "Initech", "department": …}}
-            if not isinstance(value, dict):
-                raise ScimError(400, f"{urn} is an object of attributes", "invalidValue")
-            for sub_key, sub_value in value.items():
-                name = shape.kept[urn].get(str(sub_key).lower())
-                if name is not None:
-                    _at(_holder(result, urn), op["op"], name, None, sub_value, shape)
+            _on_extension(result, op["op"], urn, value, shape)
             continue
         try:
             path = Path(key).ast
@@ -148,6 +147,20 @@ def _without_path(result: dict, op: dict, shape: Shape) -> None:
         urn, name, sub = shape.locate(path)
         if name is not None:
             _at(_holder(result, urn), op["op"], name, sub, value, shape)
+
+
+def _on_extension(result: dict, op: str, urn: str, value, shape: Shape) -> None:
+    """``op`` on a kept extension as a whole: ``remove`` drops every attribute of it; ``add`` and ``replace``
+    set the kept attributes the value names, leaving the others as they are (RFC 7644 §3.5.2.3)."""
+    if op == "remove":
+        result.pop(urn, None)
+        return
+    if not isinstance(value, dict):
+        raise ScimError(400, f"{urn} is an object of attributes", "invalidValue")
+    for sub_key, sub_value in value.items():
+        name = shape.kept[urn].get(str(sub_key).lower())
+        if name is not None:
+            _at(_holder(result, urn), op, name, None, sub_value, shape)
 
 
 def _holder(result: dict, urn: str | None) -> dict:

@@ -147,6 +147,8 @@ def test_put_sets_keeps_and_clears_the_organisation(scim, acme, person, companie
         {"op": "Replace", "path": ORGANIZATION.upper().replace("URN:", "urn:"), "value": "Umbrella"},
         {"op": "replace", "value": {ENTERPRISE: {"organization": "Umbrella", "department": "Sales"}}},
         {"op": "add", "value": {ORGANIZATION: "UMB"}},
+        {"op": "replace", "path": ENTERPRISE, "value": {"organization": "Umbrella", "department": "Sales"}},
+        {"op": "add", "path": ENTERPRISE.lower(), "value": {"Organization": "UMB"}},
     ],
 )
 def test_patch_every_form_moves_the_user(scim, acme, person, companies, operation):
@@ -166,6 +168,7 @@ def test_patch_every_form_moves_the_user(scim, acme, person, companies, operatio
         {"op": "replace", "path": ORGANIZATION, "value": ""},
         {"op": "replace", "path": ORGANIZATION, "value": None},
         {"op": "replace", "value": {ENTERPRISE: {"organization": None}}},
+        {"op": "remove", "path": ENTERPRISE},
     ],
 )
 def test_patch_removing_it_takes_the_user_out(scim, acme, person, companies, operation):
@@ -197,6 +200,7 @@ def test_a_patch_that_changes_nothing_writes_nothing(scim, acme, person, compani
         ({"op": "replace", "path": f"{ORGANIZATION}.name", "value": "Initech"}, "invalidPath"),
         ({"op": "replace", "path": f'{ORGANIZATION}[value eq "x"]', "value": "Initech"}, "invalidPath"),
         ({"op": "replace", "value": {ENTERPRISE: "Initech"}}, "invalidValue"),
+        ({"op": "replace", "path": ENTERPRISE, "value": "Initech"}, "invalidValue"),
         ({"op": "replace", "path": ORGANIZATION, "value": 5}, "invalidValue"),
     ],
 )
