@@ -2,6 +2,7 @@ from django.urls import path
 
 from console.views import (
     approvals,
+    assignable_roles,
     delegated,
     grants,
     groups,
@@ -38,6 +39,7 @@ urlpatterns = [
     path("groups/<int:group_id>/members/<int:user_id>/", groups.member, name="group_member"),
     path("organisations/", organisations.organisation_list, name="organisations"),
     path("organisations/new/", organisations.create, name="organisation_create"),
+    path("organisations/assignable-roles/", assignable_roles.assignable_roles, name="assignable_roles"),
     path("organisations/<int:organisation_id>/", organisations.organisation_detail, name="organisation"),
     path("organisations/<int:organisation_id>/edit/", organisations.edit, name="organisation_edit"),
     path("organisations/<int:organisation_id>/members/", organisations.add_member, name="organisation_add_member"),

@@ -85,7 +85,8 @@ def _account(provider, claims: dict) -> tuple[User, ExternalIdentity]:
 
 def apply_mapping(provider, user: User, claims: dict) -> User:
     """Give ``user`` the role and organisation the provider's mapping names (audited; no-ops when unchanged).
-    A change that would leave the tenant without an administrator is not made; the login goes on."""
+    A change the services refuse (the last administrator, a separation-of-duties rule, a required lesson) is
+    not made; the login goes on."""
     groups = groups_of(provider, claims)
     reason = f"single sign-on mapping of {provider.method}"
     role = mapped_role(provider, groups)
@@ -98,7 +99,12 @@ def apply_mapping(provider, user: User, claims: dict) -> User:
             log.warning("sso mapping kept the role of user %s: %s", user.pk, refused)
     maps, organisation = mapped_organisation(provider, groups)
     if maps and user.organisation_id != (organisation.pk if organisation else None):
-        set_user_organisation(user, organisation, actor=None, reason=reason)
+        try:
+            with transaction.atomic():
+                set_user_organisation(user, organisation, actor=None, reason=reason)
+        except AccessRefused as refused:  # a separation-of-duties rule or a required lesson: as for the role
+            user.refresh_from_db()
+            log.warning("sso mapping kept the organisation of user %s: %s", user.pk, refused)
     return user
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
+
 from rest_framework.response import Response
 
-from api.scim.base import GROUP, LIST, MAX_COUNT, USER, ScimError, ScimView
+from api.scim.base import ENTERPRISE, GROUP, LIST, MAX_COUNT, USER, ScimError, ScimView
 from api.scim.bulk import MAX_OPERATIONS, MAX_PAYLOAD
 
 SPC = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
@@ -40,6 +42,9 @@ def _attr(
     return attribute
 
 
+#: At most this many of the tenant's organisation names are published as ``organization``'s canonicalValues.
+MAX_CANONICAL_ORGANISATIONS = 200
+
 SCHEMAS = {
     USER: {
         "id": USER,
@@ -67,6 +72,20 @@ SCHEMAS = {
                 ],
             ),
             _attr("active", "boolean", required=True),  # every account is active or not (true when not sent)
+        ],
+    },
+    ENTERPRISE: {  # only what is kept; the extension's other attributes are accepted and not kept
+        "id": ENTERPRISE,
+        "name": "EnterpriseUser",
+        "description": "Enterprise User",
+        "attributes": [
+            {
+                **_attr("organization"),
+                "description": "The user's organisation (a customer company of the tenant): its name, or when "
+                "no organisation has that name, its external id. An unknown one is refused (invalidValue). "
+                "canonicalValues lists the tenant's organisations by name (the first "
+                f"{MAX_CANONICAL_ORGANISATIONS}).",
+            }
         ],
     },
     GROUP: {
@@ -97,6 +116,7 @@ RESOURCE_TYPES = [
         "name": "User",
         "endpoint": "/Users",
         "schema": USER,
+        "schemaExtensions": [{"schema": ENTERPRISE, "required": False}],
         "meta": {"resourceType": "ResourceType", "location": "/scim/v2/ResourceTypes/User"},
     },
     {
@@ -108,6 +128,17 @@ RESOURCE_TYPES = [
         "meta": {"resourceType": "ResourceType", "location": "/scim/v2/ResourceTypes/Group"},
     },
 ]
+
+
+def _with_organisations(schemas: dict) -> dict:
+    """The schemas with the tenant's organisation names as ``organization``'s canonicalValues (the values a
+    provider may send: what an attribute mapping or a tester picks from; tenant-scoped)."""
+    from accounts.models import Organisation
+
+    names = list(Organisation.objects.order_by("name").values_list("name", flat=True)[:MAX_CANONICAL_ORGANISATIONS])
+    enterprise = copy.deepcopy(schemas[ENTERPRISE])
+    enterprise["attributes"][0]["canonicalValues"] = names
+    return {**schemas, ENTERPRISE: enterprise}
 
 
 def _listing(items: list) -> dict:
@@ -169,7 +200,7 @@ class Schemas(ScimView):
                 **schema,
                 "meta": {"resourceType": "Schema", "location": f"/scim/v2/Schemas/{schema['id']}"},
             }
-            for schema in SCHEMAS.values()
+            for schema in _with_organisations(SCHEMAS).values()
         ]
         if urn is None:
             return Response(_listing(with_schema))

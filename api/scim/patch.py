@@ -10,7 +10,7 @@ into changes through the same services as PUT, so what did not change writes not
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from scim2_models import Path
 from scim2_models.exceptions import SCIMException
@@ -18,7 +18,6 @@ from scim2_models.path import AttrPath, Comparison, FilterVisitor, LogicalExpr, 
 
 from api.scim.base import PATCH_OP, ScimError
 
-ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 MAX_OPERATIONS = 1000
 
 
@@ -32,6 +31,26 @@ class Shape:
     multi: frozenset[str]
     subs: dict[str, dict[str, str]]
     ignored: tuple[str, ...] = ()  # extension URNs accepted and not kept (not advertised in /Schemas)
+    #: Extensions some attributes of which are kept: URN → {lower-case name: name} (simple attributes). Their
+    #: other attributes are accepted and not kept. The representation holds them under the URN.
+    kept: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def extension(self, uri: str | None) -> str | None:
+        """The kept extension ``uri`` names (its canonical URN), or None."""
+        if uri is None:
+            return None
+        return next((urn for urn in self.kept if urn.lower() == uri.lower()), None)
+
+    def locate(self, path: AttrPath) -> tuple[str | None, str | None, str | None]:
+        """(the kept extension's URN, or None for the resource's own schema; attribute; sub-attribute) in
+        canonical case; the attribute is None for one accepted and not kept."""
+        urn = self.extension(path.uri)
+        if urn is None:
+            return (None, *self.canonical(path))
+        name = self.kept[urn].get(path.attr.lower())
+        if name is not None and path.sub_attr:
+            raise ScimError(400, f"no attribute {path}", "invalidPath")
+        return urn, name, None
 
     def canonical(self, path: AttrPath) -> tuple[str | None, str | None]:
         """(attribute, sub-attribute) in canonical case; (None, None) for an ignored extension."""
@@ -79,6 +98,10 @@ def apply(resource: dict, ops: list[dict], shape: Shape) -> dict:
         if not op["path"]:
             _without_path(result, op, shape)
             continue
+        urn = shape.extension(op["path"])
+        if urn is not None:  # the path is a kept extension itself: its object of attributes
+            _on_extension(result, op["op"], urn, op["value"], shape)
+            continue
         try:
             node = Path(op["path"]).ast
         except SCIMException as error:
@@ -86,11 +109,13 @@ def apply(resource: dict, ops: list[dict], shape: Shape) -> dict:
         except (ValueError, TypeError, RecursionError):
             raise ScimError(400, f"malformed path: {op['path'][:100]}", "invalidPath") from None
         if isinstance(node, AttrPath):
-            name, sub = shape.canonical(node)
+            urn, name, sub = shape.locate(node)
             if name is not None:
-                _at(result, op["op"], name, sub, op["value"], shape)
+                _at(_holder(result, urn), op["op"], name, sub, op["value"], shape)
         elif isinstance(node, ValuePath):
-            name, _sub = shape.canonical(node.attr_path)
+            urn, name, _sub = shape.locate(node.attr_path)
+            if name is not None and urn is not None:
+                raise ScimError(400, f"{name} is not multi-valued", "invalidPath")
             if name is not None:
                 _selected(result, op, name, node, shape)
         else:
@@ -109,15 +134,42 @@ def _without_path(result: dict, op: dict, shape: Shape) -> None:
         if key.lower() == shape.urn.lower() and isinstance(value, dict):
             _without_path(result, {**op, "value": value}, shape)
             continue
+        urn = shape.extension(key)
+        if urn is not None:  # {"urn:…:enterprise:2.0:User": {"organization": "Initech", "department": …}}
+            _on_extension(result, op["op"], urn, value, shape)
+            continue
         try:
             path = Path(key).ast
         except (SCIMException, ValueError, TypeError):
             raise ScimError(400, f"no attribute {key[:100]}", "invalidPath") from None
         if not isinstance(path, AttrPath):
             raise ScimError(400, f"no attribute {key[:100]}", "invalidPath")
-        name, sub = shape.canonical(path)
+        urn, name, sub = shape.locate(path)
         if name is not None:
-            _at(result, op["op"], name, sub, value, shape)
+            _at(_holder(result, urn), op["op"], name, sub, value, shape)
+
+
+def _on_extension(result: dict, op: str, urn: str, value, shape: Shape) -> None:
+    """``op`` on a kept extension as a whole: ``remove`` drops every attribute of it; ``add`` and ``replace``
+    set the kept attributes the value names, leaving the others as they are (RFC 7644 §3.5.2.3)."""
+    if op == "remove":
+        result.pop(urn, None)
+        return
+    if not isinstance(value, dict):
+        raise ScimError(400, f"{urn} is an object of attributes", "invalidValue")
+    for sub_key, sub_value in value.items():
+        name = shape.kept[urn].get(str(sub_key).lower())
+        if name is not None:
+            _at(_holder(result, urn), op, name, None, sub_value, shape)
+
+
+def _holder(result: dict, urn: str | None) -> dict:
+    """Where an attribute lives in the representation: the resource itself, or its extension's object."""
+    if urn is None:
+        return result
+    if not isinstance(result.get(urn), dict):
+        result[urn] = {}
+    return result[urn]
 
 
 def _at(result: dict, op: str, name: str, sub: str | None, value, shape: Shape) -> None:

@@ -9,7 +9,7 @@ import json
 from django.urls import reverse
 
 from accounts.models import User
-from api.scim.base import GROUP, USER, ScimError
+from api.scim.base import ENTERPRISE, GROUP, USER, ScimError
 from permissions.models import Group
 
 ALWAYS = frozenset({"id", "schemas"})  # returned whatever the request asks (RFC 7643 §7 "returned: always")
@@ -43,6 +43,9 @@ def user_json(user: User) -> dict:
     }
     if user.external_id:
         body["externalId"] = user.external_id
+    if user.organisation_id:  # the enterprise extension's organization: the organisation's name
+        body["schemas"] = [USER, ENTERPRISE]
+        body[ENTERPRISE] = {"organization": user.organisation.name}
     if not body["name"]:
         del body["name"]
     if not user.full_name:
@@ -112,13 +115,18 @@ def project(body: dict, params, urn: str) -> dict:
             if name in wanted:
                 result[key] = value
             elif isinstance(value, dict | list):
-                subs = {w.split(".", 1)[1] for w in wanted if w.startswith(name + ".")}
+                subs = _subs(name, wanted)
                 if subs:
                     result[key] = _keep(value, subs)
         elif name not in excluded:
-            subs = {e.split(".", 1)[1] for e in excluded if e.startswith(name + ".")}
+            subs = _subs(name, excluded)
             result[key] = _drop(value, subs) if subs and isinstance(value, dict | list) else value
     return result
+
+
+def _subs(name: str, names: set[str]) -> set[str]:
+    """The sub-attributes of ``name`` among ``names``: ``name.sub``, or ``urn:sub`` for an extension's."""
+    return {n[len(name) + 1 :] for n in names if n.startswith(name + ".") or (":" in name and n.startswith(name + ":"))}
 
 
 def _keep(value, subs: set[str]):

@@ -1,5 +1,9 @@
 """SCIM Users (RFC 7643 §4.1): what a provider sends, read into the user's fields, and the operations
-(create, replace, patch, deactivate) through the accounts services. The views and bulk share them."""
+(create, replace, patch, deactivate) through the accounts services. The views and bulk share them.
+
+The enterprise extension's ``organization`` is the user's organisation (``organisation_named``), changed
+through the console's membership service (``set_user_organisation``: audited, its gates); the extension's
+other attributes are accepted and not kept."""
 
 from __future__ import annotations
 
@@ -8,13 +12,14 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
 from accounts import services as accounts_services
-from accounts.models import User
+from accounts.models import Organisation, User
 from api.permissions import as_id
 from api.scim import filters, patch
-from api.scim.base import USER, ScimError
+from api.scim.base import ENTERPRISE, USER, ScimError
 from api.scim.render import check_if_match, user_json
 from api.scim.services import Conflict, changes_anything, login_q, refuse_taken_user, update_scim_user
 from permissions.models import BuiltinRole, Role
+from permissions.services.organisations import set_user_organisation
 
 SHAPE = patch.Shape(
     urn=USER,
@@ -26,8 +31,10 @@ SHAPE = patch.Shape(
         "name": {"formatted": "formatted", "givenname": "givenName", "familyname": "familyName"},
         "emails": {"value": "value", "type": "type", "primary": "primary", "display": "display"},
     },
-    ignored=(patch.ENTERPRISE,),
+    kept={ENTERPRISE: {"organization": "organization"}},
 )
+#: ``sent_organisation``'s answer when the body does not name one: the user's organisation stays as it is.
+KEEP = object()
 
 
 def normalised_email(value: str) -> str:
@@ -166,6 +173,58 @@ def fields_of(body: dict, user: User | None = None, before: dict | None = None) 
     }
 
 
+def organisation_named(value) -> Organisation | None:
+    """The organisation ``organization`` names in this tenant: the one of that name (exactly), else the one
+    with that external id (exactly); None for null or "". Anything else is a 400 ``invalidValue`` before
+    anything is written. The tenant-scoped manager never sees another tenant's organisations."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ScimError(400, "organization is a string", "invalidValue")
+    value = value.strip()
+    if not value:
+        return None
+    found = None
+    if len(value) <= 200:
+        found = (
+            Organisation.objects.filter(name=value).first() or Organisation.objects.filter(external_id=value).first()
+        )
+    if found is None:
+        raise ScimError(
+            400, f"organization: no organisation is named {value[:100]!r} or has it as external id", "invalidValue"
+        )
+    return found
+
+
+def _sent(body: dict) -> tuple[bool, object]:
+    """(whether the body holds the extension's ``organization``, its value); keys in any case."""
+    extension = next((v for k, v in body.items() if isinstance(k, str) and k.lower() == ENTERPRISE.lower()), None)
+    if extension is None:
+        return False, None
+    if not isinstance(extension, dict):
+        raise ScimError(400, f"{ENTERPRISE} is an object", "invalidValue")
+    for key, value in extension.items():
+        if isinstance(key, str) and key.lower() == "organization":
+            return True, value
+    return False, None
+
+
+def sent_organisation(body: dict, before: dict | None = None):
+    """The organisation a POST or PUT body names (``KEEP`` when it names none: not sent, the organisation is
+    not asserted and stays; null or "" takes the user out of theirs). For a PATCH, ``before`` is the
+    representation the operations started from: ``organization`` removed means none, unchanged ``KEEP``."""
+    present, value = _sent(body)
+    if before is None:
+        return organisation_named(value) if present else KEEP
+    if value == _sent(before)[1]:
+        return KEEP
+    return organisation_named(value)
+
+
+def _moves(user: User, organisation) -> bool:
+    return organisation is not KEEP and (organisation.pk if organisation else None) != user.organisation_id
+
+
 def _addresses(emails) -> set[str]:
     if not isinstance(emails, list):
         return set()
@@ -174,7 +233,7 @@ def _addresses(emails) -> set[str]:
 
 def visible():
     """The tenant's users as SCIM resources: not those the provider deleted."""
-    return User.objects.filter(scim_deleted=False)
+    return User.objects.filter(scim_deleted=False).select_related("organisation")
 
 
 def find(pk) -> User:
@@ -189,6 +248,7 @@ def create(request, body) -> User:
     if not isinstance(body, dict):
         raise ScimError(400, "The body is a JSON object.", "invalidSyntax")
     fields = fields_of(body)
+    organisation = sent_organisation(body)  # resolved (or refused) before anything is written
     deleted = User.objects.filter(email=fields["email"], scim_deleted=True).first()
     profile = {k: fields[k] for k in ("external_id", "scim_user_name", "given_name", "family_name")}
     try:
@@ -201,28 +261,35 @@ def create(request, body) -> User:
         with transaction.atomic():
             if deleted is not None:
                 changes = {**profile, "full_name": fields["full_name"], "is_active": fields["is_active"]}
-                return update_scim_user(deleted, actor=request.user, changes={**changes, "scim_deleted": False})
-            return accounts_services.create_user(
-                tenant=request.tenant,
-                email=fields["email"],
-                password=None,
-                role=Role.objects.get(key=BuiltinRole.BASIC),
-                full_name=fields["full_name"],
-                is_active=fields["is_active"],
-                actor=request.user,
-                profile=profile,
-            )
+                user = update_scim_user(deleted, actor=request.user, changes={**changes, "scim_deleted": False})
+            else:
+                user = accounts_services.create_user(
+                    tenant=request.tenant,
+                    email=fields["email"],
+                    password=None,
+                    role=Role.objects.get(key=BuiltinRole.BASIC),
+                    full_name=fields["full_name"],
+                    is_active=fields["is_active"],
+                    actor=request.user,
+                    profile=profile,
+                )
+            if _moves(user, organisation):
+                set_user_organisation(user, organisation, actor=request.user, reason="SCIM")
+            return user
     except (Conflict, IntegrityError) as error:
         raise ScimError(409, str(error) if isinstance(error, Conflict) else "userName is taken", "uniqueness") from None
 
 
-def _change(request, user: User, fields: dict) -> User:
+def _change(request, user: User, fields: dict, organisation=KEEP) -> User:
     changes = {k: v for k, v in fields.items() if k != "email"}
-    if not changes_anything(user, changes):
+    moves = _moves(user, organisation)
+    if not moves and not changes_anything(user, changes):
         return user  # a resync that changes nothing: no transaction, no event
     try:
         with transaction.atomic():
             update_scim_user(user, actor=request.user, changes=changes)
+            if moves:
+                set_user_organisation(user, organisation, actor=request.user, reason="SCIM")
     except (Conflict, IntegrityError) as error:
         raise ScimError(409, str(error) if isinstance(error, Conflict) else "a value is taken", "uniqueness") from None
     return user  # the services changed this instance
@@ -233,7 +300,7 @@ def replace(request, pk, body) -> User:
     check_if_match(request, user_json(user))
     if not isinstance(body, dict):
         raise ScimError(400, "The body is a JSON object.", "invalidSyntax")
-    return _change(request, user, fields_of(body, user))
+    return _change(request, user, fields_of(body, user), sent_organisation(body))
 
 
 def modify(request, pk, body) -> User:
@@ -248,7 +315,8 @@ def modify(request, pk, body) -> User:
         raise ScimError(400, "active cannot be removed", "mutability")
     if patched.get("emails") != current["emails"] and _addresses(patched.get("emails")) != {user.email}:
         raise ScimError(400, "emails holds the login address only, which cannot be changed over SCIM.", "mutability")
-    return _change(request, user, fields_of(patched, user, before=current))
+    fields = fields_of(patched, user, before=current)
+    return _change(request, user, fields, sent_organisation(patched, before=current))
 
 
 def delete(request, pk) -> None:

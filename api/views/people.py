@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import EmailValidator
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -16,6 +16,7 @@ from accounts.models import User
 from accounts.organisations import Organisation
 from api.base import TenantViewSet
 from api.errors import Conflict
+from api.input import choice_param
 from api.services import update_user
 from permissions.models import BuiltinRole, Group, PendingChange, Role
 from permissions.services import delegated as delegated_services
@@ -192,7 +193,23 @@ class RoleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Destr
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def narrow(self, queryset):
+        assignable = choice_param(self.request, "organisation_assignable", ("true", "false"))
+        if assignable is not None:  # the tenant's list of roles organisations may assign, or the others
+            queryset = queryset.filter(organisation_assignable=assignable == "true")
         return queryset.prefetch_related("matrix__module")
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "organisation_assignable",
+                str,
+                enum=["true", "false"],
+                description="Only the roles organisations may assign (true), or only the others (false).",
+            )
+        ]
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
 
     def create(self, request):
         serializer = RoleSerializer(data=request.data, partial=True)

@@ -30,3 +30,15 @@ class MemberActionForm(CleanInputMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["user"].queryset = members
         self.fields["role"].queryset = Role.objects.filter(pk__in=[r.pk for r in roles])
+
+
+class AssignableRoleForm(CleanInputMixin, forms.Form):
+    """A role to add to the tenant's list of roles organisations may assign (those not on it, without console
+    rights), or one on the list to remove (``op``)."""
+
+    op = forms.ChoiceField(choices=[("add", "add"), ("remove", "remove")], widget=forms.HiddenInput, initial="add")
+    role = forms.ModelChoiceField(label=_("Role"), queryset=Role.objects.none())
+
+    def __init__(self, *args, roles=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].queryset = Role.objects.filter(pk__in=[r.pk for r in roles]).order_by("-builtin", "name")

@@ -30,7 +30,12 @@ GROUPS = SystemModule.GROUPS
 @requires(GROUPS, Action.VIEW)
 def organisation_list(request):
     page, query = paginate(request, Organisation.objects.select_related("parent").order_by("name"))
-    context = {"page": page, "query": query, "can_create": engine.can(request.user, Action.CREATE, GROUPS)}
+    context = {
+        "page": page,
+        "query": query,
+        "can_create": engine.can(request.user, Action.CREATE, GROUPS),
+        "sees_roles": engine.can(request.user, Action.VIEW, SystemModule.ROLES),
+    }
     return render(request, "console/organisation_list.html", context)
 
 

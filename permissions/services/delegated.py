@@ -16,10 +16,12 @@ from accounts.organisations import Organisation
 from audit.events import EventType
 from permissions import engine
 from permissions.models import Resource, Role
+from permissions.services import gates
 from permissions.services.checks import require_scope, same_tenant
 from permissions.services.errors import AccessRefused, ErrorCode
 from permissions.services.escalation import role_escalates
 from permissions.services.hierarchy import require_outranks
+from permissions.services.organisations import membership_gain
 from permissions.vocabulary import Action
 
 
@@ -85,6 +87,7 @@ def invite_member(*, actor, org: Organisation, email: str, role: Role, full_name
     same_tenant(org.tenant_id, role)
     _require_assignable(actor, role)
     user = accounts_services.invite_user(tenant=org.tenant, email=email, role=role, actor=actor, full_name=full_name)
+    gates.enforce(membership_gain(user, org))  # what the sharing rules give a member, as for any membership
     user.organisation = org
     user.save(update_fields=["organisation"])
     audit.record(

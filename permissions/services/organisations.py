@@ -4,20 +4,27 @@ a bump of the authorization version (sharing rules read organisations).
 
 Rights: managing organisations needs groups: create / change (an organisation is the customer company a
 group used to stand for); a user's organisation needs users: change and outranking the user (it changes
-what they may see); a resource's owner organisation needs modules: change (like its owner)."""
+what they may see); a resource's owner organisation needs modules: change (like its owner).
+
+Joining an organisation gives its members what the tenant's sharing rules give them, so it passes the one
+check of every change that gives access (``gates.enforce``: separation of duties, required lessons), the
+records a rule gives counting as their module's actions, as a grant on one record does."""
 
 from __future__ import annotations
+
+import copy
 
 from django.db import transaction
 
 import audit
 from accounts.organisations import MAX_DEPTH, Organisation, ancestors
 from audit.events import EventType
-from permissions.models import Module, Resource
+from permissions.models import Module, Resource, SharingRule
+from permissions.services import gates
 from permissions.services.checks import require, same_tenant
 from permissions.services.errors import AccessRefused, ErrorCode
 from permissions.services.hierarchy import require_outranks
-from permissions.versioning import bump
+from permissions.versioning import bump, current_version
 from permissions.vocabulary import Action, SystemModule
 
 
@@ -167,9 +174,34 @@ def reparent_organisation(org: Organisation, *, actor, parent) -> Organisation:
     return org
 
 
+def membership_gain(user, organisation) -> gates.Gain:
+    """What joining ``organisation`` gives ``user``: the module actions of every live sharing rule that
+    reaches them as its member (``own``, ``partner``, the organisation's ``criteria`` rules; not the
+    criteria rules they hold by role, which they have already). Nothing for none or a suspended one."""
+    from permissions import sharing
+
+    bits: dict[int, int] = {}
+    if organisation is not None and organisation.is_active:
+        known = sharing.tenant_rules(user.tenant_id, current_version(user.tenant_id))
+        if known.rules:
+            orgs = known.orgs if organisation.pk in known.orgs else {**known.orgs, organisation.pk: organisation}
+            joined = copy.copy(user)
+            joined.organisation_id = organisation.pk
+            index = known.index if orgs is known.orgs else None
+            for clause in sharing.clauses_for(joined, known.rules, orgs, index):
+                rule = clause.rule
+                if rule.kind == SharingRule.Kind.CRITERIA and rule.organisation_id != organisation.pk:
+                    continue  # given by the role, member or not
+                bits[clause.module_id] = bits.get(clause.module_id, 0) | clause.bits
+    return gates.Gain(users=[user], bits=bits)
+
+
 @transaction.atomic
 def set_user_organisation(user, organisation, *, actor, reason: str = ""):
-    """Put ``user`` in ``organisation`` (None: in none). Needs users: change and outranking the user."""
+    """Put ``user`` in ``organisation`` (None: in none). Needs users: change and outranking the user; what
+    the sharing rules give a member passes the gates (a separation-of-duties rule refuses it, naming the
+    rule; there is no four-eyes path, so a rule allowing exceptions refuses it too unless an exception for
+    this person and rule was approved before)."""
     if actor is not None:
         same_tenant(actor.tenant_id, user, organisation)
     same_tenant(user.tenant_id, organisation)
@@ -179,6 +211,8 @@ def set_user_organisation(user, organisation, *, actor, reason: str = ""):
     new = organisation.pk if organisation else None
     if locked.organisation_id == new:
         return locked
+    if organisation is not None:
+        gates.enforce(membership_gain(locked, organisation))
     before = locked.organisation_id
     locked.organisation = organisation
     locked.save(update_fields=["organisation"])  # User.save bumps the authorization version

@@ -56,3 +56,41 @@ def test_the_providers_mfa_counts_only_when_the_tenant_says_so(corp):
     services.update_provider(corp, actor=None, mfa_values="urn:example:loa:3")
     corp.refresh_from_db()
     assert provisioning.provider_mfa_satisfied(corp, {"acr": "urn:example:loa:3"})
+
+
+def test_a_mapped_organisation_refused_by_separation_of_duties_is_not_joined_and_the_login_goes_on(
+    corp, acme, acme_admin, acme_basic
+):
+    """Joining an organisation passes the gates, here too: its sharing rule would give reports: export to a
+    user holding products: change, which a rule forbids; the mapping keeps the user out, the login goes on."""
+    from accounts.models import User
+    from permissions.models import Module, SharingRule
+    from permissions.services import sharing_rules, sod_rules
+    from permissions.vocabulary import Action
+    from tests.sodkit import give
+
+    reports, products = Module.objects.get(key="reports"), Module.objects.get(key="products")
+    sod_rules.create_rule(
+        actor=acme_admin,
+        tenant=acme,
+        name="Export or maintain",
+        reason="separate",
+        first_module=reports,
+        first_actions=["export"],
+        second_module=products,
+        second_actions=["change"],
+    )
+    rule = sharing_rules.build_rule(
+        tenant=acme,
+        name="Members export",
+        kind=SharingRule.Kind.OWN,
+        module=reports,
+        actions=[Action.VIEW, Action.EXPORT],
+        reason="customers",
+    )
+    sharing_rules.create_rule(rule, actor=acme_admin)
+    give(acme, acme_basic, products, ["change"])
+    initech = create_organisation(actor=None, tenant=acme, name="Initech")
+    corp = services.set_mappings(corp, [{"group": "initech", "organisation": initech.pk}], actor=None)
+    user = provisioning.apply_mapping(corp, User.objects.get(pk=acme_basic.pk), {"groups": ["initech"]})
+    assert user.organisation_id is None and User.objects.get(pk=acme_basic.pk).organisation_id is None
