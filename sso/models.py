@@ -167,13 +167,14 @@ class SsoPolicy(models.Model):
 
 
 class SamlRequest(models.Model):
-    """An authentication request the portal sent to a SAML identity provider: the only answers accepted are to
-    these (``InResponseTo``), each once, within ``sso.saml.REQUEST_SECONDS``. The verified answer waits here
-    (``claims``) until the browser that started the sign-in takes it (its session names the request)."""
+    """An authentication request the portal sent to a SAML identity provider (its id signed by the portal,
+    ``sso.saml.new_request_id``), written once an answer to it passed every check: a request is answered once.
+    The checked answer waits here (``claims``) until the browser that started the sign-in takes it (its session
+    names the request); the claims are dropped then."""
 
     tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+")
     provider = models.ForeignKey(IdentityProvider, on_delete=models.CASCADE, related_name="+")
-    request_id = models.CharField(max_length=100)
+    request_id = models.CharField(max_length=200)
     created_at = models.DateTimeField(default=timezone.now)
     answered_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

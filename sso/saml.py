@@ -1,16 +1,17 @@
 """The SAML 2.0 Web Browser SSO profile as a service provider (pysaml2, xmlsec1): AuthnRequest by HTTP-Redirect,
 the answer by HTTP-POST to the provider's assertion consumer service (ACS).
 
-``begin`` records the request (``SamlRequest``: the only answers accepted are to requests we sent) and remembers
-it in the browser's session. ``receive`` (the ACS, a cross-site POST that carries no session cookie under
-SameSite=Lax) checks the answer: it names an open request of this provider (else it is refused before any
-further work and not audited: anyone can POST), then pysaml2 checks the signature (of the response or of the
-assertion, by a key of the provider's metadata only), Destination, Recipient, InResponseTo of the response and
-of the subject confirmation, NotBefore / NotOnOrAfter within ``CLOCK_SKEW_SECONDS``, the audience; then here:
-an AudienceRestriction naming us must be present, the issuer is the provider's, the request is used once and
-the assertion id is accepted once (``SamlAssertion``, kept until the assertion expires). The checked claims wait
-on the request row; ``take`` hands them to the browser whose session started that request (a same-site GET
-after the ACS's redirect), once.
+``begin`` sends a request whose id is signed by the portal (an HMAC over tenant, provider, a nonce and the
+time: the only answers accepted are to requests we sent, within ``REQUEST_SECONDS``; this GET writes nothing to
+the database) and remembers it in the browser's session. ``receive`` (the ACS, a cross-site POST that carries no
+session cookie under SameSite=Lax) checks the answer: it names a request we made for this provider (else it is
+refused before any further work and not audited: anyone can POST), then pysaml2 checks the signature (of the
+response or of the assertion, by a key of the provider's metadata only), Destination, Recipient, InResponseTo of
+the response and of the subject confirmation, NotBefore / NotOnOrAfter within ``CLOCK_SKEW_SECONDS``, the
+audience; then here: an AudienceRestriction naming us must be present, the issuer is the provider's, the request
+is answered once (``SamlRequest``, written when its answer passed) and the assertion id is accepted once
+(``SamlAssertion``, kept until the assertion expires). The checked claims wait on the request row; ``take`` hands
+them to the browser whose session started that request (a same-site GET after the ACS's redirect), once.
 """
 
 from __future__ import annotations
@@ -19,12 +20,15 @@ import base64
 import binascii
 import calendar
 import logging
+import re
+import secrets
 import time
 from datetime import UTC, datetime, timedelta
 
 from defusedxml import ElementTree
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, SAMLError
 from saml2.client import Saml2Client
@@ -54,9 +58,26 @@ def _client(request, provider) -> Saml2Client:
     return Saml2Client(config=saml_metadata.sp_config(request.build_absolute_uri, provider))
 
 
-def _open_requests(provider):
-    since = timezone.now() - timedelta(seconds=REQUEST_SECONDS)
-    return SamlRequest.objects.filter(provider=provider, answered_at__isnull=True, created_at__gte=since)
+_REQUEST_ID = re.compile(r"^id-([0-9a-f]{32})-([0-9]{10})-([0-9a-f]{64})$")
+
+
+def _mac(provider, nonce: str, issued: str) -> str:
+    value = f"{provider.tenant_id}:{provider.pk}:{provider.uid}:{nonce}:{issued}"
+    return salted_hmac("portcullis.sso.saml.request", value, algorithm="sha256").hexdigest()
+
+
+def new_request_id(provider) -> str:
+    """A request id only this portal can make, for this provider, carrying when it was made (an xs:ID)."""
+    nonce, issued = secrets.token_hex(16), str(int(time.time()))
+    return f"id-{nonce}-{issued}-{_mac(provider, nonce, issued)}"
+
+
+def issued_at(provider, request_id: str) -> int | None:
+    """When the portal made ``request_id`` for ``provider``; None when it did not make it."""
+    match = _REQUEST_ID.match(request_id or "")
+    if match is None or not constant_time_compare(match[3], _mac(provider, match[1], match[2])):
+        return None
+    return int(match[2])
 
 
 def begin(request, provider, *, next_url: str, purpose: str = "login", fresh: bool = False) -> str:
@@ -66,6 +87,7 @@ def begin(request, provider, *, next_url: str, purpose: str = "login", fresh: bo
         request_id, info = _client(request, provider).prepare_for_authenticate(
             entityid=provider.saml_entity_id,
             binding=BINDING_HTTP_REDIRECT,
+            message_id=new_request_id(provider),
             **({"force_authn": "true"} if fresh else {}),
         )
     except saml_metadata.MetadataError:
@@ -74,8 +96,6 @@ def begin(request, provider, *, next_url: str, purpose: str = "login", fresh: bo
         raise saml_metadata.MetadataError(
             _("The identity provider's metadata is not valid SAML 2.0 metadata.")
         ) from None
-    SamlRequest.objects.filter(provider=provider, created_at__lt=timezone.now() - timedelta(days=1)).delete()
-    SamlRequest.objects.create(tenant=provider.tenant, provider=provider, request_id=request_id)
     pending = {
         key: entry
         for key, entry in request.session.get(PENDING, {}).items()
@@ -241,12 +261,12 @@ def receive(request, provider, saml_response: str) -> SamlRequest:
         request_id = answered_request_id(saml_response)
     except SsoRefused as refused:
         raise SsoRefused(refused.reason, noise=True) from None
-    sent = SamlRequest.objects.filter(provider=provider, request_id=request_id).first() if request_id else None
-    if sent is None:
+    issued = issued_at(provider, request_id)
+    if issued is None:
         raise SsoRefused(Refusal.STATE)
-    if sent.answered_at is not None:
+    if SamlRequest.objects.filter(provider=provider, request_id=request_id).exists():
         raise SsoRefused(Refusal.REPLAY)  # only who saw the answer knows the request's id: recorded
-    if timezone.now() - sent.created_at >= timedelta(seconds=REQUEST_SECONDS):
+    if not -CLOCK_SKEW_SECONDS <= time.time() - issued < REQUEST_SECONDS:
         raise SsoRefused(Refusal.STALE)
     response = _verified(request, provider, saml_response, request_id)
     assertion = response.assertion
@@ -256,13 +276,22 @@ def receive(request, provider, saml_response: str) -> SamlRequest:
         raise SsoRefused(Refusal.AUDIENCE)
     if assertion.issuer is None or (assertion.issuer.text or "").strip() != provider.saml_entity_id:
         raise SsoRefused(Refusal.ISSUER)
-    answered = _open_requests(provider).select_for_update().filter(request_id=request_id).first()
-    if answered is None:
-        raise SsoRefused(Refusal.REPLAY)  # answered meanwhile (the same answer posted twice at once)
+    claims = claims_of(provider, assertion)
+    now = timezone.now()
+    SamlRequest.objects.filter(provider=provider, answered_at__lt=now - timedelta(days=1)).delete()
+    try:
+        with transaction.atomic():  # the request is answered once (the same answer posted twice at once)
+            answered = SamlRequest.objects.create(
+                tenant=provider.tenant,
+                provider=provider,
+                request_id=request_id,
+                created_at=datetime.fromtimestamp(issued, tz=UTC),
+                answered_at=now,
+                claims=claims,
+            )
+    except IntegrityError:
+        raise SsoRefused(Refusal.REPLAY) from None
     _remember_assertion(provider, assertion)
-    answered.claims = claims_of(provider, assertion)
-    answered.answered_at = timezone.now()
-    answered.save(update_fields=["claims", "answered_at"])
     return answered
 
 

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import logout as auth_logout
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -93,8 +93,6 @@ def start(request, tenant_slug: str, provider_slug: str):
 def callback(request, tenant_slug: str, provider_slug: str):
     """The provider's answer: check it, sign the person in (provisioned and mapped), or say why not."""
     provider = _provider(request, tenant_slug, provider_slug)
-    if provider.is_saml:
-        raise Http404
     with tenant_scope(provider.tenant):
         try:
             entry = oidc.take_pending(request, provider, request.GET.get("state", ""))
@@ -150,11 +148,12 @@ def saml_sp_metadata(request, tenant_slug: str, provider_slug: str):
 
 @public
 @csrf_exempt  # the identity provider's page posts here (SAML HTTP-POST binding); the answer is signed and
-@require_POST  # must name a request this portal sent, once
-def saml_acs(request, tenant_slug: str, provider_slug: str):
-    """The assertion consumer service: check the answer, then send the browser on to ``saml_finish``, where its
-    session (a same-site request: SameSite=Lax cookies are sent) proves it started this sign-in."""
+def saml_acs(request, tenant_slug: str, provider_slug: str):  # must name a request this portal sent, once
+    """The assertion consumer service (POST): check the answer, then send the browser on to ``saml_finish``, where
+    its session (a same-site request: SameSite=Lax cookies are sent) proves it started this sign-in."""
     provider = _saml_provider(request, tenant_slug, provider_slug)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     with tenant_scope(provider.tenant):
         try:
             answered = saml.receive(request, provider, request.POST.get("SAMLResponse", ""))
@@ -217,10 +216,12 @@ def _test_result(request, provider, claims: dict):
 
 
 @login_only
-@require_POST
 def step_up(request, provider_id: int):
-    """The step-up page's "Sign in again with …": a fresh sign-in at the person's own provider (sso/stepup.py)."""
+    """The step-up page's "Sign in again with …" (POST): a fresh sign-in at the person's own provider
+    (sso/stepup.py). Another tenant's provider is not found, whatever the method."""
     provider = get_in_tenant_or_404(IdentityProvider.objects.select_related("tenant"), request, pk=provider_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     if not (
         provider.enabled
         and provider.provider_mfa

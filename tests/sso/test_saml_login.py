@@ -4,6 +4,8 @@ started the sign-in, tenant isolation, the portal's metadata."""
 
 from __future__ import annotations
 
+import base64
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -14,7 +16,7 @@ from accounts.scoping import tenant_scope
 from audit.events import EventType
 from audit.models import AuditEvent
 from permissions.models import BuiltinRole
-from sso import services
+from sso import saml, services
 from sso.models import ExternalIdentity, SamlAssertion, SamlRequest
 from tests.factories import UserFactory
 
@@ -68,11 +70,15 @@ def test_the_portal_metadata_names_its_entity_id_and_its_post_acs(acme_saml):
     assert 'WantAssertionsSigned="true"' in document
 
 
-def test_the_request_goes_to_the_idp_and_is_recorded(acme, acme_saml, saml_idp):
-    location = start(Client())
+def test_the_request_goes_to_the_idp_and_writes_nothing_but_the_session(acme, acme_saml, saml_idp):
+    client = Client()
+    location = start(client)
     assert location.startswith(f"{saml_idp.base}/sso/redirect?") and "SAMLRequest" in parse_qs(urlsplit(location).query)
+    [request_id] = client.session[saml.PENDING]
+    assert saml.issued_at(acme_saml, request_id) is not None
+    assert saml.issued_at(acme_saml, request_id.replace("-", "-0", 1)) is None
     with tenant_scope(acme):
-        assert SamlRequest.objects.filter(provider=acme_saml, answered_at=None).count() == 1
+        assert not SamlRequest.objects.exists()
 
 
 def test_a_first_login_provisions_the_mapped_role(acme, acme_saml, saml_idp):
@@ -186,8 +192,10 @@ def test_an_answer_to_no_request_of_ours_is_refused_and_not_recorded(acme, acme_
         response = client.post("/sso/acme/corp/saml/acs/", body)
         assert response.status_code == 403 and "incomplete or malformed" in response.content.decode()
     acs, fields = answer_of(Client(), saml_idp, "alice")
-    with tenant_scope(acme):
-        SamlRequest.objects.all().delete()  # as if the portal never sent it (or long forgotten)
+    xml = base64.b64decode(fields["SAMLResponse"]).decode()
+    request_id = re.search(r'InResponseTo="([^"]+)"', xml).group(1)
+    forged = request_id[:-8] + "00000000"  # an id the portal did not make
+    fields["SAMLResponse"] = base64.b64encode(xml.replace(request_id, forged).encode()).decode()
     response = client.post(path_of(acs), fields)
     assert response.status_code == 403 and "does not belong to a sign-in" in response.content.decode()
     assert events(acme, EventType.SSO_LOGIN_REFUSED) == []
