@@ -10,7 +10,7 @@ WITNESS_PORT ?= 8009
 PORTCULLIS_BASE_URL ?= http://$(HOST):$(PORT)
 export PORTCULLIS_BASE_URL
 
-.PHONY: run test test-fast lint format bench install messages browser axe wrk sso-provider clean
+.PHONY: run test test-fast lint format bench install messages browser axe wrk sso-provider saml-provider clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -51,15 +51,22 @@ sso-provider:
 	@[ -d tests/sso/oidc_provider/node_modules/oidc-provider ] || \
 	  npm ci --prefix tests/sso/oidc_provider --no-audit --no-fund --loglevel=error
 
+# The SAML tests run pysaml2's identity provider (tests/sso/saml_idp_server.py) and the portal's service provider,
+# both signing and verifying with Debian's xmlsec1 (installed from apt when missing and we can).
+saml-provider:
+	@command -v xmlsec1 >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xmlsec1 >/dev/null) || \
+	  echo "xmlsec1 not installed: the SAML tests will fail"; }
+
 # The accessibility engine the browser tests inject (axe-core, pinned by tests/package-lock.json).
 axe:
 	@[ -f tests/node_modules/axe-core/axe.min.js ] || { command -v npm >/dev/null 2>&1 && \
 	  npm ci --prefix tests --no-audit --no-fund --silent || echo "npm not found: the accessibility checks will be skipped"; }
 
-test: install browser sso-provider axe
+test: install browser sso-provider saml-provider axe
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-test-fast: install sso-provider
+test-fast: install sso-provider saml-provider
 	$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)
 
 lint: install

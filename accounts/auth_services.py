@@ -294,9 +294,12 @@ def factor_label(factor: str) -> str:
         "backup_code": _("A backup code"),
         "passkey": _("Passkey"),
     }
-    if factor.startswith("oidc:"):  # single sign-on (sso/): "oidc:<provider>", "+mfa" when its MFA counted
-        provider, _plus, mfa = factor[5:].partition("+")
-        label = _("Single sign-on (OpenID Connect: %(provider)s)") % {"provider": provider}
+    if factor.startswith(("oidc:", "saml:")):  # single sign-on (sso/): "<protocol>:<provider>", "+mfa" when its
+        provider, _plus, mfa = factor[5:].partition("+")  # MFA counted
+        if factor.startswith("saml:"):
+            label = _("Single sign-on (SAML: %(provider)s)") % {"provider": provider}
+        else:
+            label = _("Single sign-on (OpenID Connect: %(provider)s)") % {"provider": provider}
         at_provider = _("MFA at the provider")  # outside the f-string: xgettext reads no f-string
         return f"{label} + {at_provider}" if mfa else label
     return str(labels.get(factor, factor))

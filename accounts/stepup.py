@@ -23,6 +23,10 @@ from accounts import sessions
 RECENT_SECONDS = 10 * 60
 MFA_VERIFIED_AT = "portcullis_mfa_at"
 
+#: Other ways to pass the step-up, added by apps (single sign-on: a fresh sign-in at the user's identity provider):
+#: callables ``(request, user) -> [{"label": str, "url": str}]``, each offered as a button posting ``next`` there.
+STEP_UP_OPTIONS: list = []
+
 KEPT_FORM = "portcullis_stepup_form"
 NOT_KEPT = ("csrfmiddlewaretoken", "step")
 
@@ -36,6 +40,11 @@ __all__ = [
     "step_up_keeping_form",
     "step_up_to",
 ]
+
+
+def step_up_options(request, user) -> list[dict]:
+    """The other ways ``user`` may pass the step-up now (``STEP_UP_OPTIONS``)."""
+    return [option for hook in STEP_UP_OPTIONS for option in hook(request, user)]
 
 
 def mark_verified(request, device) -> None:

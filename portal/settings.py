@@ -343,4 +343,6 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": config.env_str("LOG_LEVEL") or "INFO"},
+    # pysaml2's schema library tells at INFO that it loaded its schemas, in every process: only its warnings.
+    "loggers": {"xmlschema": {"level": "WARNING"}},
 }

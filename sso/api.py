@@ -1,9 +1,12 @@
 """/api/v1/identity-providers: the same services as the console (settings: view to read, settings: change to
-change). The client secret is write-only; the group mapping is replaced with PUT …/mappings, and a mapping
-giving console rights answers 202 with the pending change a second administrator approves."""
+change). OpenID Connect or SAML 2.0 (``protocol``, chosen at creation); a SAML provider answers the portal's
+metadata URL (``sp_metadata_url``, also its entity id) and ACS. The client secret is write-only; the group mapping
+is replaced with PUT …/mappings, and a mapping giving console rights answers 202 with the pending change a second
+administrator approves."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
@@ -13,23 +16,41 @@ from api.base import TenantViewSet
 from api.views.people import TenantSlugField
 from permissions.models import PendingChange, Role
 from permissions.vocabulary import SystemModule
-from sso import services
+from sso import saml_metadata, services
 from sso.models import IdentityProvider
 from webhooks.api import SettingsPermission
 
 SETTINGS = ["name", "enabled", "issuer", "client_id", "scopes", "email_domains", "groups_claim", "provider_mfa"]
-SETTINGS += ["mfa_values"]
+SETTINGS += ["mfa_values", "saml_metadata", "saml_metadata_url", "email_attribute", "name_attribute"]
 
 
 class ProviderSerializer(serializers.ModelSerializer):
     default_role = TenantSlugField(Role, slug_field="key")
     client_secret = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=500)
+    sp_metadata_url = serializers.SerializerMethodField()
+    acs_url = serializers.SerializerMethodField()
 
     class Meta:
         model = IdentityProvider
-        fields = ["id", "slug", *SETTINGS, "default_role", "client_secret", "mappings", "created_at", "updated_at"]
-        read_only_fields = ["id", "mappings", "created_at", "updated_at"]
-        extra_kwargs = {"issuer": {"validators": []}}  # the service checks the issuer (https, public address)
+        fields = ["id", "slug", "protocol", *SETTINGS, "saml_entity_id", "sp_metadata_url", "acs_url"]
+        fields += ["default_role", "client_secret", "mappings", "created_at", "updated_at"]
+        read_only_fields = ["id", "saml_entity_id", "mappings", "created_at", "updated_at"]
+        # The service checks the issuer and the metadata URL (https, public address)
+        extra_kwargs = {"issuer": {"validators": []}, "saml_metadata_url": {"validators": []}}
+
+    def _uri(self, provider, build) -> str | None:
+        request = self.context.get("request")
+        if request is None or not provider.is_saml:
+            return None
+        return build(request.build_absolute_uri, provider)
+
+    def get_sp_metadata_url(self, provider) -> str | None:
+        """SAML: the portal's metadata URL for this provider, also the portal's entity id (the audience)."""
+        return self._uri(provider, saml_metadata.sp_entity_id)
+
+    def get_acs_url(self, provider) -> str | None:
+        """SAML: the portal's assertion consumer service (HTTP-POST binding)."""
+        return self._uri(provider, saml_metadata.acs_url)
 
 
 class MappingSerializer(serializers.Serializer):
@@ -61,9 +82,13 @@ class ProviderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.D
             slug=data.pop("slug"),
             default_role=data.pop("default_role"),
             client_secret=data.pop("client_secret", ""),
+            protocol=data.pop("protocol", IdentityProvider.Protocol.OIDC),
             **data,
         )
-        return Response(ProviderSerializer(made).data, status=status.HTTP_201_CREATED)
+        return Response(self._out(made), status=status.HTTP_201_CREATED)
+
+    def _out(self, provider):
+        return ProviderSerializer(provider, context={"request": self.request}).data
 
     def partial_update(self, request, **kwargs):
         provider = self.get_object()
@@ -71,6 +96,8 @@ class ProviderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.D
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         data.pop("slug", None)  # a provider's slug names its callback URL: it never changes
+        if "protocol" in data and data.pop("protocol") != provider.protocol:
+            raise serializers.ValidationError({"protocol": _("A provider's protocol cannot change: add another.")})
         changed = services.update_provider(
             provider,
             actor=request.user,
@@ -78,7 +105,7 @@ class ProviderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.D
             client_secret=data.pop("client_secret", ""),
             **data,
         )
-        return Response(ProviderSerializer(changed).data)
+        return Response(self._out(changed))
 
     def destroy(self, request, **kwargs):
         services.delete_provider(self.get_object(), actor=request.user)
@@ -93,4 +120,4 @@ class ProviderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.D
         result = services.set_mappings(provider, list(serializer.validated_data), actor=request.user)
         if isinstance(result, PendingChange):
             return Response({"pending_change": result.pk}, status=status.HTTP_202_ACCEPTED)
-        return Response(ProviderSerializer(result).data)
+        return Response(self._out(result))

@@ -16,7 +16,7 @@ from permissions.models import PendingChange
 from permissions.services.errors import AccessRefused
 from permissions.views import requires
 from permissions.vocabulary import Action, SystemModule
-from sso import oidc, services
+from sso import oidc, saml, saml_metadata, services
 from sso.endpoints import ProviderUnavailable
 from sso.forms import SETTINGS_FIELDS, MappingFormSet, PolicyForm, ProviderForm, ReasonForm
 from sso.models import IdentityProvider, SsoPolicy
@@ -77,6 +77,7 @@ def create(request):
                     slug=form.cleaned_data["slug"],
                     default_role=form.cleaned_data["default_role"],
                     client_secret=form.cleaned_data["client_secret"],
+                    protocol=form.cleaned_data["protocol"] or IdentityProvider.Protocol.OIDC,
                     **data,
                 ),
             )
@@ -95,7 +96,7 @@ def detail(request, provider_id: int):
         if (refused := _refused_change(request)) is not None:
             return refused
         if form.is_valid():
-            data = {key: form.cleaned_data[key] for key in SETTINGS_FIELDS}
+            data = {key: form.cleaned_data[key] for key in SETTINGS_FIELDS if key in form.cleaned_data}
             saved = _saved(
                 request,
                 form,
@@ -103,7 +104,7 @@ def detail(request, provider_id: int):
                     provider,
                     actor=request.user,
                     default_role=form.cleaned_data["default_role"],
-                    client_secret=form.cleaned_data["client_secret"],
+                    client_secret=form.cleaned_data.get("client_secret", ""),
                     reason=form.cleaned_data["reason"],
                     **data,
                 ),
@@ -115,10 +116,12 @@ def detail(request, provider_id: int):
     if not can_change:
         for field in form.fields.values():
             field.disabled = True
-    callback = request.build_absolute_uri(
-        reverse("sso:callback", kwargs={"tenant_slug": request.tenant.slug, "provider_slug": provider.slug})
-    )
+    kwargs = {"tenant_slug": request.tenant.slug, "provider_slug": provider.slug}
+    callback = request.build_absolute_uri(reverse("sso:callback", kwargs=kwargs))
     context = {"provider": provider, "form": form, "can_change": can_change, "callback": callback}
+    if provider.is_saml:
+        context["sp_metadata"] = saml_metadata.sp_entity_id(request.build_absolute_uri, provider)
+        context["acs"] = saml_metadata.acs_url(request.build_absolute_uri, provider)
     return render(request, "sso/console/detail.html", context)
 
 
@@ -164,8 +167,13 @@ def test_login(request, provider_id: int):
     from sso.views import _callback_uri, _continue
 
     try:
-        url = oidc.begin(request, provider, redirect_uri=_callback_uri(request, provider), next_url="", purpose="test")
-    except ProviderUnavailable as error:
+        if provider.is_saml:
+            url = saml.begin(request, provider, next_url="", purpose="test")
+        else:
+            url = oidc.begin(
+                request, provider, redirect_uri=_callback_uri(request, provider), next_url="", purpose="test"
+            )
+    except (ProviderUnavailable, saml_metadata.MetadataError) as error:
         messages.error(request, str(error))
         return redirect("sso_console:detail", provider_id=provider.pk)
     return _continue(request, url, _("Continuing to %(name)s…") % {"name": provider.name})

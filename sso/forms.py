@@ -12,7 +12,10 @@ from portal.forms import CleanInputMixin
 from sso.models import IdentityProvider
 
 SETTINGS_FIELDS = ["name", "enabled", "issuer", "client_id", "scopes", "email_domains", "groups_claim"]
-SETTINGS_FIELDS += ["provider_mfa", "mfa_values"]
+SETTINGS_FIELDS += ["provider_mfa", "mfa_values", "saml_metadata", "saml_metadata_url", "email_attribute"]
+SETTINGS_FIELDS += ["name_attribute"]
+OIDC_ONLY = ("issuer", "client_id", "client_secret", "scopes")
+SAML_ONLY = ("saml_metadata", "saml_metadata_url", "email_attribute", "name_attribute")
 
 
 class ProviderForm(CleanInputMixin, forms.ModelForm):
@@ -23,14 +26,40 @@ class ProviderForm(CleanInputMixin, forms.ModelForm):
         required=False,
         help_text=_("Stored encrypted. Leave empty to keep the stored one."),
     )
-    issuer = forms.URLField(label=_("Issuer"), max_length=300, assume_scheme="https")
+    issuer = forms.URLField(
+        label=_("Issuer"),
+        max_length=300,
+        assume_scheme="https",
+        required=False,
+        help_text=_("OpenID Connect only."),
+    )
+    saml_metadata_url = forms.URLField(
+        label=_("SAML metadata URL"),
+        max_length=500,
+        assume_scheme="https",
+        required=False,
+        help_text=_("SAML only: read when saved. Or paste the metadata below."),
+    )
     default_role = forms.ModelChoiceField(label=_("Default role"), queryset=Role.objects.none())
     reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
 
     class Meta:
         model = IdentityProvider
-        fields = ["slug", *SETTINGS_FIELDS]
-        widgets = {"email_domains": forms.Textarea(attrs={"rows": 3}), "mfa_values": forms.Textarea(attrs={"rows": 3})}
+        fields = ["slug", "protocol", *SETTINGS_FIELDS]
+        widgets = {
+            "email_domains": forms.Textarea(attrs={"rows": 3}),
+            "mfa_values": forms.Textarea(attrs={"rows": 3}),
+            "saml_metadata": forms.Textarea(attrs={"rows": 6}),
+            "protocol": forms.RadioSelect,
+        }
+        help_texts = {
+            "client_id": _("OpenID Connect only."),
+            "scopes": _("OpenID Connect only."),
+            "saml_metadata": _("SAML only: the identity provider's metadata XML (leave empty when a URL is given)."),
+            "email_attribute": _("SAML only: the attribute holding the e-mail address (else an e-mail NameID)."),
+            "name_attribute": _("SAML only: the attribute holding the person's name."),
+            "groups_claim": _("The claim (OpenID Connect) or attribute (SAML) listing the person's groups."),
+        }
 
     def __init__(self, *args, creating: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -38,11 +67,17 @@ class ProviderForm(CleanInputMixin, forms.ModelForm):
             self.initial.setdefault("default_role", self.instance.default_role_id)
         # The default role never holds console rights (sso.services): those go through a mapping, approved.
         self.fields["default_role"].queryset = Role.objects.exclude(pk__in=escalating_role_ids()).order_by("name")
+        if "scopes" in self.fields:
+            self.fields["scopes"].required = False  # OpenID Connect only: the service asks for it there
         if creating:
-            self.fields["client_secret"].required = True
-            self.fields["client_secret"].help_text = _("Stored encrypted.")
+            self.fields["protocol"].required = False  # OpenID Connect unless SAML is chosen
+            self.fields["client_secret"].help_text = _("OpenID Connect only: stored encrypted.")
         else:
             del self.fields["slug"]
+            del self.fields["protocol"]
+            # An existing provider keeps its protocol: only its own settings are shown.
+            for name in SAML_ONLY if self.instance.protocol == IdentityProvider.Protocol.OIDC else OIDC_ONLY:
+                del self.fields[name]
 
     def _post_clean(self):
         pass  # the service validates the row (full_clean) and audits; the form only parses

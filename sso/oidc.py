@@ -49,13 +49,18 @@ def _session_client(provider, redirect_uri: str, meta: dict) -> OAuth2Session:
     )
 
 
-def begin(request, provider, *, redirect_uri: str, next_url: str, purpose: str = "login") -> str:
-    """The provider's authorization URL for a new login; the pending login is kept in the session."""
+def begin(request, provider, *, redirect_uri: str, next_url: str, purpose: str = "login", fresh: bool = False) -> str:
+    """The provider's authorization URL for a new login; the pending login is kept in the session. ``fresh``:
+    the person must sign in again at the provider (``prompt=login``, ``max_age=0``: the step-up)."""
     meta = endpoints.metadata(provider.issuer)
     endpoints.check_url(meta["authorization_endpoint"])
     state, nonce, verifier = generate_token(32), generate_token(32), generate_token(64)
     url, _state = _session_client(provider, redirect_uri, meta).create_authorization_url(
-        meta["authorization_endpoint"], state=state, nonce=nonce, code_verifier=verifier
+        meta["authorization_endpoint"],
+        state=state,
+        nonce=nonce,
+        code_verifier=verifier,
+        **({"prompt": "login", "max_age": 0} if fresh else {}),
     )
     pending = {
         key: entry

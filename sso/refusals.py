@@ -22,6 +22,11 @@ class Refusal(enum.Enum):
     EMAIL = "email"
     INACTIVE = "inactive"
     TAKEN = "taken"
+    UNSIGNED = "unsigned"
+    REPLAY = "replay"
+    OTHER_ACCOUNT = "other_account"
+    NO_MFA = "no_mfa"
+    NOT_FRESH = "not_fresh"
 
 
 MESSAGES = {
@@ -47,15 +52,27 @@ MESSAGES = {
         "An account with this e-mail address already exists and is not linked to this identity provider. "
         "Ask your administrator."
     ),
+    Refusal.UNSIGNED: _(
+        "Your identity provider's answer is not signed: this portal accepts only signed assertions (or a signed "
+        "response)."
+    ),
+    Refusal.REPLAY: _(
+        "This sign-in answer was already used: it is accepted only once. Start again from the login page."
+    ),
+    Refusal.OTHER_ACCOUNT: _("Your identity provider signed in another account than yours. Nothing was confirmed."),
+    Refusal.NO_MFA: _("Your identity provider did not confirm a multi-factor sign-in, which this step needs."),
+    Refusal.NOT_FRESH: _("Your identity provider did not sign you in again just now (it reused an earlier sign-in)."),
 }
 
 
 class SsoRefused(Exception):
     """A refused single sign-on; ``reason`` says why."""
 
-    def __init__(self, reason: Refusal):
+    def __init__(self, reason: Refusal, *, noise: bool = False):
         super().__init__(reason.value)
         self.reason = reason
+        #: Anyone could have sent this (it names no sign-in of ours): logged, not recorded in the audit log.
+        self.noise = noise or reason is Refusal.STATE
 
     @property
     def message(self) -> str:

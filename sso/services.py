@@ -1,4 +1,5 @@
-"""Use cases on a tenant's identity providers: create, change settings, change the group mapping, delete.
+"""Use cases on a tenant's identity providers (OpenID Connect or SAML 2.0): create, change settings, change the group
+mapping, delete.
 
 Each runs in one transaction with its audit event (never the client secret, only that it changed). Who may:
 whoever may change the tenant's settings. A mapping that would make a provider's users holders of console
@@ -7,6 +8,8 @@ rights (a role with system-module actions) is an escalation: it waits for a seco
 """
 
 from __future__ import annotations
+
+import hashlib
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -23,17 +26,23 @@ from permissions.services.errors import AccessRefused, ErrorCode
 from permissions.services.escalation import role_escalates
 from permissions.services.roles import matrix_of
 from permissions.vocabulary import Action
-from sso import endpoints
-from sso.models import IdentityProvider, SsoPolicy
+from sso import endpoints, saml_metadata
+from sso.models import DEFAULT_MFA_VALUES, SAML_MFA_VALUES, IdentityProvider, SsoPolicy
 
 SETTINGS = ("name", "enabled", "issuer", "client_id", "scopes", "email_domains", "groups_claim", "provider_mfa")
-SETTINGS += ("mfa_values",)
+SETTINGS += ("mfa_values", "saml_metadata", "saml_metadata_url", "email_attribute", "name_attribute")
 MAX_MAPPINGS = 50
 
 
 def _settings_of(provider: IdentityProvider) -> dict:
     values = {name: getattr(provider, name) for name in SETTINGS}
     values["default_role"] = provider.default_role.key if provider.default_role_id else None
+    values["protocol"] = provider.protocol
+    # The metadata document is long: the audit keeps its digest and the entity id it names.
+    values["saml_metadata"] = (
+        hashlib.sha256(provider.saml_metadata.encode()).hexdigest() if provider.saml_metadata else ""
+    )
+    values["saml_entity_id"] = provider.saml_entity_id
     return values
 
 
@@ -50,22 +59,47 @@ def _check_issuer(provider: IdentityProvider) -> None:
         raise ValidationError({"issuer": str(refused)}) from None
 
 
+def _check_protocol(provider: IdentityProvider) -> None:
+    """What the provider's protocol needs: an issuer and a client (OpenID Connect), or usable metadata (SAML,
+    read again from its URL when one is given: a save picks up the provider's rotated certificate)."""
+    if provider.is_saml:
+        saml_metadata.check(provider)
+        return
+    missing = {name: _("This field is required.") for name in ("issuer", "client_id") if not getattr(provider, name)}
+    if missing:
+        raise ValidationError(missing)
+    _check_issuer(provider)
+
+
 @transaction.atomic
 def create_provider(
-    *, actor, tenant, slug: str, default_role: Role, client_secret: str, **settings
+    *,
+    actor,
+    tenant,
+    slug: str,
+    default_role: Role,
+    client_secret: str = "",
+    protocol: str = IdentityProvider.Protocol.OIDC,
+    **settings,
 ) -> IdentityProvider:
-    """A new OpenID Connect provider of ``tenant`` (its mapping starts empty: ``set_mappings``)."""
+    """A new provider of ``tenant``, OpenID Connect or SAML 2.0 (its mapping starts empty: ``set_mappings``)."""
     require(actor, Action.CHANGE, "settings")
     unknown = set(settings) - set(SETTINGS)
     if unknown:
         raise ValueError(f"unknown provider settings {sorted(unknown)}")
     _check_default_role(tenant.pk, default_role)
-    if not client_secret:
+    if protocol == IdentityProvider.Protocol.SAML:
+        if settings.get("mfa_values", DEFAULT_MFA_VALUES).strip() == DEFAULT_MFA_VALUES:
+            settings["mfa_values"] = SAML_MFA_VALUES  # SAML names its MFA in authentication context classes
+        client_secret = ""  # a SAML service provider here holds no secret: it reads signed answers
+        if not settings.get("scopes"):
+            settings.pop("scopes", None)  # an OpenID Connect setting: the default stays
+    elif not client_secret:
         raise ValidationError({"client_secret": _("A client secret is required.")})
-    provider = IdentityProvider(tenant=tenant, slug=slug, default_role=default_role, **settings)
+    provider = IdentityProvider(tenant=tenant, slug=slug, default_role=default_role, protocol=protocol, **settings)
     provider.client_secret = client_secret
     provider.full_clean(exclude=["client_secret"])
-    _check_issuer(provider)
+    _check_protocol(provider)
     provider.save()
     audit.record(
         EventType.SSO_PROVIDER_CREATED, tenant=tenant, actor=actor, target=provider, after=_settings_of(provider)
@@ -96,16 +130,19 @@ def update_provider(
     if default_role is not None and default_role.pk != provider.default_role_id:
         _check_default_role(provider.tenant_id, default_role)
         provider.default_role = default_role
+    if provider.is_saml:
+        client_secret = ""  # no secret for SAML
     if client_secret:
         provider.client_secret = client_secret
     provider.full_clean(exclude=["client_secret"])
-    _check_issuer(provider)
+    _check_protocol(provider)
     after = _settings_of(provider)
     if after == before and not client_secret:
         return provider
     provider.updated_at = timezone.now()
     provider.save()
-    endpoints.forget(provider.issuer)
+    if provider.issuer:
+        endpoints.forget(provider.issuer)
     changed = {key: after[key] for key in after if after[key] != before[key]}
     if client_secret:
         changed["client_secret"] = True  # that it changed; never the value (LOG-6)

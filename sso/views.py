@@ -6,19 +6,21 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import logout as auth_logout
-from django.http import Http404
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.lookups import get_in_tenant_or_404
 from accounts.models import Tenant
 from accounts.scoping import dangerously_unscoped, tenant_scope
-from permissions.views import public
-from sso import directory, logins, oidc, provisioning
+from permissions.views import login_only, public
+from sso import directory, logins, oidc, provisioning, saml, saml_metadata, stepup
 from sso.endpoints import ProviderUnavailable
-from sso.models import IdentityProvider
+from sso.models import ExternalIdentity, IdentityProvider
 from sso.refusals import Refusal, SsoRefused
 
 
@@ -67,6 +69,13 @@ def refused(request, reason: Refusal, *, status: int = 403):
 def start(request, tenant_slug: str, provider_slug: str):
     """Send the browser to the provider (a new state, nonce and PKCE verifier for this login)."""
     provider = _provider(request, tenant_slug, provider_slug)
+    if provider.is_saml:
+        try:
+            with tenant_scope(provider.tenant):
+                url = saml.begin(request, provider, next_url=_safe_next(request, request.GET.get("next", "")))
+        except saml_metadata.MetadataError:
+            return refused(request, Refusal.UNAVAILABLE, status=502)
+        return redirect(url)
     try:
         url = oidc.begin(
             request,
@@ -94,20 +103,96 @@ def callback(request, tenant_slug: str, provider_slug: str):
             )
             if entry.get("purpose") == "test":
                 return _test_result(request, provider, claims)
+            if entry.get("purpose") == "stepup":
+                stepup.complete(request, provider, claims)
+                return redirect(entry["next"])
             user = provisioning.sign_in(provider, claims)
         except SsoRefused as refusal:
             if refusal.reason is not Refusal.STATE:
                 # An answer to no sign-in of this browser is noise anyone can send (and a GET): not recorded.
                 logins.record_refusal(provider, refusal.reason.value)
             return refused(request, refusal.reason)
+    return _signed_in(request, provider, user, claims, entry["next"])
+
+
+def _signed_in(request, provider, user, claims: dict, next_url: str):
+    with tenant_scope(provider.tenant):
         if request.user.is_authenticated:
             auth_logout(request)  # whoever was logged in in this browser, a sign-in starts a new session
         needs_mfa = logins.open_session(request, provider, user, claims)
     if needs_mfa:
         from accounts.views import mfa_step_url
 
-        return redirect(mfa_step_url(user, entry["next"]))
-    return redirect(entry["next"])
+        return redirect(mfa_step_url(user, next_url))
+    return redirect(next_url)
+
+
+def _saml_provider(request, tenant_slug: str, provider_slug: str) -> IdentityProvider:
+    provider = _provider(request, tenant_slug, provider_slug)
+    if not provider.is_saml:
+        raise Http404
+    return provider
+
+
+@public
+@require_GET
+def saml_sp_metadata(request, tenant_slug: str, provider_slug: str):
+    """The portal's SAML service-provider metadata for this tenant's provider (its URL is our entity id)."""
+    provider = _saml_provider(request, tenant_slug, provider_slug)
+    try:
+        document = saml_metadata.sp_metadata(request.build_absolute_uri, provider)
+    except saml_metadata.MetadataError:
+        return refused(request, Refusal.UNAVAILABLE, status=502)
+    return HttpResponse(document, content_type="application/samlmetadata+xml")
+
+
+@public
+@csrf_exempt  # the identity provider's page posts here (SAML HTTP-POST binding); the answer is signed and
+def saml_acs(request, tenant_slug: str, provider_slug: str):  # must name a request this portal sent, once
+    """The assertion consumer service (POST): check the answer, then send the browser on to ``saml_finish``, where
+    its session (a same-site request: SameSite=Lax cookies are sent) proves it started this sign-in."""
+    provider = _saml_provider(request, tenant_slug, provider_slug)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    with tenant_scope(provider.tenant):
+        try:
+            answered = saml.receive(request, provider, request.POST.get("SAMLResponse", ""))
+        except SsoRefused as refusal:
+            if not refusal.noise:
+                logins.record_refusal(provider, refusal.reason.value)
+            else:  # an answer to no request of this provider is noise anyone can post: logged, not recorded
+                saml.log.info("saml answer to no request of %s refused (%s)", provider.method, refusal.reason.value)
+            return refused(request, refusal.reason)
+    kwargs = {"tenant_slug": provider.tenant.slug, "provider_slug": provider.slug}
+    target = f"{reverse('sso:saml_finish', kwargs=kwargs)}?{urlencode({'request': answered.request_id})}"
+    return _see_other(target)
+
+
+def _see_other(target: str):
+    response = HttpResponse(status=303)
+    response["Location"] = target
+    return response
+
+
+@public
+@require_GET
+def saml_finish(request, tenant_slug: str, provider_slug: str):
+    """Sign in the person the checked answer names (provisioned and mapped), in the browser that started it."""
+    provider = _saml_provider(request, tenant_slug, provider_slug)
+    with tenant_scope(provider.tenant):
+        try:
+            entry, claims = saml.take(request, provider, request.GET.get("request", ""))
+            if entry.get("purpose") == "test":
+                return _test_result(request, provider, claims)
+            if entry.get("purpose") == "stepup":
+                stepup.complete(request, provider, claims)
+                return redirect(entry["next"])
+            user = provisioning.sign_in(provider, claims)
+        except SsoRefused as refusal:
+            if refusal.reason is not Refusal.STATE:
+                logins.record_refusal(provider, refusal.reason.value)
+            return refused(request, refusal.reason)
+    return _signed_in(request, provider, user, claims, entry["next"])
 
 
 def _test_result(request, provider, claims: dict):
@@ -128,6 +213,33 @@ def _test_result(request, provider, claims: dict):
         "mfa": provisioning.provider_mfa_satisfied(provider, claims),
     }
     return render(request, "sso/console/test_result.html", context)
+
+
+@login_only
+def step_up(request, provider_id: int):
+    """The step-up page's "Sign in again with …" (POST): a fresh sign-in at the person's own provider
+    (sso/stepup.py). Another tenant's provider is not found, whatever the method."""
+    provider = get_in_tenant_or_404(IdentityProvider.objects.select_related("tenant"), request, pk=provider_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if not (
+        provider.enabled
+        and provider.provider_mfa
+        and ExternalIdentity.objects.filter(provider=provider, user=request.user).exists()
+    ):
+        raise Http404
+    next_url = _safe_next(request, request.POST.get("next", ""))
+    try:
+        if provider.is_saml:
+            url = saml.begin(request, provider, next_url=next_url, purpose="stepup", fresh=True)
+        else:
+            redirect_uri = _callback_uri(request, provider)
+            url = oidc.begin(
+                request, provider, redirect_uri=redirect_uri, next_url=next_url, purpose="stepup", fresh=True
+            )
+    except (ProviderUnavailable, saml_metadata.MetadataError):
+        return refused(request, Refusal.UNAVAILABLE, status=502)
+    return _continue(request, url, _("Continuing to %(name)s…") % {"name": provider.name})
 
 
 @public
@@ -159,7 +271,7 @@ def logout(request):
         with tenant_scope(request.user.tenant):
             provider = IdentityProvider.objects.select_related("tenant").filter(pk=held.get("provider")).first()
     auth_logout(request)
-    if provider is None:
+    if provider is None or provider.is_saml:  # SAML single logout is not offered (docs/sso.md)
         return redirect("accounts:login")
     url = oidc.logout_url(
         provider,

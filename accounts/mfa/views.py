@@ -26,7 +26,14 @@ from accounts.passkeys.services import has_passkey, passkeys_of
 from accounts.policy import auth_age_seconds, mfa_required
 from accounts.sessions import AUTH_AT, rotate
 from accounts.signals import record_login_succeeded
-from accounts.stepup import RECENT_SECONDS, mark_verified, mfa_is_recent, require_recent_mfa, step_up_redirect
+from accounts.stepup import (
+    RECENT_SECONDS,
+    mark_verified,
+    mfa_is_recent,
+    require_recent_mfa,
+    step_up_options,
+    step_up_redirect,
+)
 from audit.events import EventType
 from console.views.common import show_refusal
 from permissions.services.errors import AccessRefused
@@ -61,7 +68,8 @@ def _code_page(request, *, step_up: bool):
     user = _tenant_user(request)
     devices = services.mfa_user_devices(user)
     has_codes = any(isinstance(d, TotpDevice) for d in devices)
-    if not has_codes and not has_passkey(user):
+    others = step_up_options(request, user) if step_up else []
+    if not has_codes and not has_passkey(user) and not others:
         return redirect(f"{reverse('accounts:mfa_enrol')}?next={_next(request)}")
     if not step_up and user.is_verified():
         return redirect(_next(request))
@@ -93,6 +101,7 @@ def _code_page(request, *, step_up: bool):
     template = "accounts/mfa_stepup.html" if step_up else "accounts/mfa_verify.html"
     context = {"form": form, "error": error, "next": _next(request), "has_codes": has_codes}
     context["passkey_stage"] = ("step_up" if step_up else "login") if has_passkey(user) else None
+    context["other_options"] = others
     return render(request, template, context, status=200)
 
 

@@ -76,3 +76,57 @@ def globex_corp(globex, oidc):
     globex.mfa_policy = globex.MfaPolicy.PRIVILEGED
     globex.save(update_fields=["mfa_policy"])
     return make_provider(globex, oidc.issuer, "portcullis-globex")
+
+
+# SAML 2.0 -----------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def saml_idp():
+    """One SAML identity provider (pysaml2's, tests/sso/saml_idp_server.py) for the run."""
+    from tests.sso.saml_process import SamlIdp
+
+    idp = SamlIdp(accounts=ACCOUNTS)
+    yield idp
+    idp.stop()
+
+
+def make_saml_provider(tenant, idp, *, register: bool = True, **settings):
+    """The tenant's SAML provider "corp" (the IdP's metadata pasted), and the portal's SP metadata of it given to
+    the IdP (as an administrator registers the portal there)."""
+    from django.test import Client
+
+    with tenant_scope(tenant):
+        basic = Role.objects.get(key=BuiltinRole.BASIC)
+        provider = services.create_provider(
+            actor=None,
+            tenant=tenant,
+            slug="corp",
+            name="Corp SAML",
+            protocol="saml",
+            saml_metadata=idp.metadata,
+            default_role=basic,
+            email_domains="acme-corp.test",
+            **settings,
+        )
+    if register:
+        metadata = Client().get(f"/sso/{tenant.slug}/corp/saml/metadata/")
+        assert metadata.status_code == 200, metadata.content[:300]
+        idp.add_sp(metadata.content.decode())
+    return provider
+
+
+@pytest.fixture
+def acme_saml(acme, saml_idp):
+    saml_idp.set_accounts(ACCOUNTS)
+    saml_idp.fault("")
+    acme.mfa_policy = acme.MfaPolicy.PRIVILEGED
+    acme.save(update_fields=["mfa_policy"])
+    return make_saml_provider(acme, saml_idp)
+
+
+@pytest.fixture
+def globex_saml(globex, saml_idp):
+    globex.mfa_policy = globex.MfaPolicy.PRIVILEGED
+    globex.save(update_fields=["mfa_policy"])
+    return make_saml_provider(globex, saml_idp)
