@@ -88,6 +88,26 @@ def start(request, tenant_slug: str, provider_slug: str):
     return redirect(url)
 
 
+def _conclude(request, provider, entry: dict, claims: dict):
+    """What a checked answer of the provider (OpenID Connect or SAML) leads to: a test sign-in's result, a
+    step-up passed, or the person signed in (provisioned and mapped). Raises SsoRefused."""
+    if entry.get("purpose") == "test":
+        return _test_result(request, provider, claims)
+    if entry.get("purpose") == "stepup":
+        stepup.complete(request, provider, claims)
+        return redirect(entry["next"])
+    user = provisioning.sign_in(provider, claims)
+    return _signed_in(request, provider, user, claims, entry["next"])
+
+
+def _refusal(request, provider, refusal: SsoRefused):
+    """The refusal page; recorded in the login history unless it answers no sign-in of this browser (noise
+    anyone can send)."""
+    if refusal.reason is not Refusal.STATE:
+        logins.record_refusal(provider, refusal.reason.value)
+    return refused(request, refusal.reason)
+
+
 @public
 @require_GET
 def callback(request, tenant_slug: str, provider_slug: str):
@@ -101,18 +121,10 @@ def callback(request, tenant_slug: str, provider_slug: str):
             claims = oidc.exchange(
                 provider, entry, code=request.GET["code"], redirect_uri=_callback_uri(request, provider)
             )
-            if entry.get("purpose") == "test":
-                return _test_result(request, provider, claims)
-            if entry.get("purpose") == "stepup":
-                stepup.complete(request, provider, claims)
-                return redirect(entry["next"])
-            user = provisioning.sign_in(provider, claims)
+            outcome = _conclude(request, provider, entry, claims)
         except SsoRefused as refusal:
-            if refusal.reason is not Refusal.STATE:
-                # An answer to no sign-in of this browser is noise anyone can send (and a GET): not recorded.
-                logins.record_refusal(provider, refusal.reason.value)
-            return refused(request, refusal.reason)
-    return _signed_in(request, provider, user, claims, entry["next"])
+            return _refusal(request, provider, refusal)
+    return outcome
 
 
 def _signed_in(request, provider, user, claims: dict, next_url: str):
@@ -182,17 +194,10 @@ def saml_finish(request, tenant_slug: str, provider_slug: str):
     with tenant_scope(provider.tenant):
         try:
             entry, claims = saml.take(request, provider, request.GET.get("request", ""))
-            if entry.get("purpose") == "test":
-                return _test_result(request, provider, claims)
-            if entry.get("purpose") == "stepup":
-                stepup.complete(request, provider, claims)
-                return redirect(entry["next"])
-            user = provisioning.sign_in(provider, claims)
+            outcome = _conclude(request, provider, entry, claims)
         except SsoRefused as refusal:
-            if refusal.reason is not Refusal.STATE:
-                logins.record_refusal(provider, refusal.reason.value)
-            return refused(request, refusal.reason)
-    return _signed_in(request, provider, user, claims, entry["next"])
+            return _refusal(request, provider, refusal)
+    return outcome
 
 
 def _test_result(request, provider, claims: dict):
