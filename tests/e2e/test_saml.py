@@ -64,17 +64,58 @@ def test_the_full_sign_in_from_the_login_page_provisions_the_mapped_role(page, l
     expect(page.get_by_test_id("login-history")).to_contain_text("Single sign-on (SAML: corp)")
 
 
-def test_an_unsigned_answer_shows_the_refusal_page(page, live_server, acme, corp, idp):
+@pytest.mark.parametrize(
+    ("fault", "words"),
+    [
+        ("unsigned", "accepts only signed assertions"),
+        ("tamper", "signature is not valid"),
+        ("audience", "issued for another application"),
+        ("expired", "has expired"),
+    ],
+)
+def test_a_spoiled_answer_shows_the_refusal_page(page, live_server, acme, corp, idp, fault, words):
     page.goto(f"{live_server.url}/accounts/login/?organisation=acme")
     page.get_by_test_id("sso-provider").click()
-    idp.fault("unsigned")
+    idp.fault(fault)
     sign_in_at_idp(page, idp, "alice")
     expect(page.get_by_role("heading", level=1)).to_have_text("Single sign-on refused")
-    expect(page.get_by_test_id("sso-refused")).to_contain_text("accepts only signed assertions")
+    expect(page.get_by_test_id("sso-refused")).to_contain_text(words)
     page.goto(f"{live_server.url}/")
     expect(page).to_have_url(f"{live_server.url}/accounts/login/?next=/")
     with tenant_scope(acme):
         assert not User.objects.filter(email="alice@acme-corp.test").exists()
+
+
+def test_a_replayed_assertion_shows_the_refusal_page(page, live_server, acme, corp, idp):
+    """A signed assertion that carries the id of one already accepted, under a new sign-in, is refused."""
+    page.goto(f"{live_server.url}/accounts/login/?organisation=acme")
+    page.get_by_test_id("sso-provider").click()
+    sign_in_at_idp(page, idp, "alice")
+    expect(page.get_by_test_id("tenant-name")).to_have_text("Acme Trading")
+    page.context.clear_cookies()
+    page.goto(f"{live_server.url}/accounts/login/?organisation=acme")
+    page.get_by_test_id("sso-provider").click()
+    idp.fault("replay-id")
+    sign_in_at_idp(page, idp, "alice")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Single sign-on refused")
+    expect(page.get_by_test_id("sso-refused")).to_contain_text("already used")
+
+
+def test_a_changed_mapping_changes_the_role_at_the_next_sign_in(page, live_server, acme, corp, idp):
+    page.goto(f"{live_server.url}/accounts/login/?organisation=acme")
+    page.get_by_test_id("sso-provider").click()
+    sign_in_at_idp(page, idp, "bob")
+    expect(page.get_by_test_id("home-role")).to_have_text("Advanced user")
+    with tenant_scope(acme):
+        services.set_mappings(corp, [{"group": "auditors", "role": BuiltinRole.BASIC}], actor=None)
+    page.context.clear_cookies()
+    page.goto(f"{live_server.url}/accounts/login/?organisation=acme")
+    page.get_by_test_id("sso-provider").click()
+    sign_in_at_idp(page, idp, "bob")
+    expect(page.get_by_test_id("home-role")).to_have_text("Basic user")
+    with tenant_scope(acme):
+        changed = AuditEvent.objects.filter(event_type=EventType.USER_ROLE_CHANGED).order_by("seq").last()
+        assert (changed.before, changed.after) == ({"role": BuiltinRole.ADVANCED}, {"role": BuiltinRole.BASIC})
 
 
 def test_an_administrator_adds_a_saml_provider_and_tests_the_sign_in(page, live_server, demo, idp):
