@@ -212,3 +212,19 @@ def test_report_figures_show_translated_labels_not_raw_keys(
     admin_client_acme.post("/accounts/language/", {"language": "zh-hans", "next": url})
     shown = figures()
     assert "<dt>未决定</dt>" in shown and "<dt>撤销</dt>" in shown and "无需更改</dt>" in shown
+
+
+def test_the_campaign_page_gives_the_due_time_in_the_readers_zone_and_names_it(acme, campaign, reviewer_client):
+    """The due time follows the reader's time zone (My account › Preferences) and says which zone it is in."""
+    from datetime import UTC, datetime
+
+    from accounts.models import User
+
+    with tenant_scope(acme):
+        reader = User.objects.get(pk=reviewer_client.session["_auth_user_id"])
+        reader.time_zone = "Asia/Shanghai"
+        reader.save(update_fields=["time_zone"])
+        campaign.due_at = datetime(2027, 1, 15, 9, 30, tzinfo=UTC)
+        campaign.save(update_fields=["due_at"])
+    page = reviewer_client.get(f"/reviews/campaigns/{campaign.pk}/").content.decode()
+    assert "due 2027-01-15 17:30 CST" in page and " UTC" not in page.split("due 2027")[1][:30]
