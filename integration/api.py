@@ -91,7 +91,12 @@ class ExportView(TenantAPIView):
     permission_module = "users"
     permission_action = Action.EXPORT
 
-    @extend_schema(request=ExportSerializer, responses={200: OpenApiTypes.BINARY}, summary="Export")
+    @extend_schema(
+        request=ExportSerializer,
+        # The file itself: JSON for portcullis-json, CSV (UTF-8) for the other formats.
+        responses={(200, "application/json"): OpenApiTypes.OBJECT, (200, "text/csv"): OpenApiTypes.STR},
+        summary="Export",
+    )
     def post(self, request):
         serializer = ExportSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

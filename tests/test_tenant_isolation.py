@@ -49,6 +49,8 @@ FOREIGN_IDS: dict[str, Callable] = {
     "requirement_id": lambda tenant: _foreign_api_object(tenant, "training_requirement"),
     # Lessons are code, the same in every tenant: the nearest thing to "another tenant's" is a key none has.
     "lesson_key": lambda tenant: ("no-such-lesson", "Foreign lesson"),
+    # Pickers too (people, groups, resources …): a name no picker has.
+    "name": lambda tenant: ("no-such-picker", "Foreign picker"),
     "provider_id": lambda tenant: _sso_provider(tenant, "id"),
     "provider_slug": lambda tenant: _sso_provider(tenant, "slug"),
     "tenant_slug": lambda tenant: _sso_provider(tenant, "tenant"),
@@ -61,6 +63,7 @@ FOREIGN_IDS: dict[str, Callable] = {
 OWN_IDS: dict[str, Callable] = {
     "module_key": lambda tenant: ("reports", "reports"),
     "lesson_key": lambda tenant: ("protect-account", ""),
+    "name": lambda tenant: ("people", ""),
     "policy_id": lambda tenant: _own_review(tenant, "policy"),
     "campaign_id": lambda tenant: _own_review(tenant, "campaign"),
     "item_id": lambda tenant: _own_review(tenant, "item"),

@@ -13,7 +13,7 @@ def test_admin_creates_a_key_and_reads_the_docs_under_the_csp(page, live_server,
     page.get_by_role("link", name="API keys").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("API keys")
     page.get_by_test_id("new-key").click()
-    page.get_by_label("Name").fill("ERP connector")
+    page.get_by_label("Name", exact=True).fill("ERP connector")
     page.get_by_label("Grants: View").check()
     page.get_by_role("button", name="Create key").click()
     token = page.get_by_test_id("token").inner_text()

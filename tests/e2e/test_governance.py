@@ -30,7 +30,7 @@ def test_a_sod_rule_refuses_a_grant_and_says_why(page, live_server, demo):
     log_in(page, live_server, "admin@acme.example")
     page.get_by_role("link", name="Separation of duties").click()
     page.get_by_role("link", name="New rule").click()
-    page.get_by_label("Name").fill("Catalogue readers do not export reports")
+    page.get_by_label("Name", exact=True).fill("Catalogue readers do not export reports")
     page.get_by_label("Severity").select_option(label="High")
     page.get_by_label("Reason").fill("Report exports leave the company: only analysts export")
     page.locator("#id_first_module").select_option(label="Products")

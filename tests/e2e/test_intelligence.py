@@ -73,4 +73,4 @@ def test_administrator_reads_an_outlier_creates_a_mined_role_and_sees_the_burst(
     page.get_by_test_id("intelligence-tabs").get_by_role("link", name="Alerts").click()
     burst = page.locator('[data-testid="alert"][data-kind="burst"]')
     expect(burst).to_contain_text("lab03@acme.example")
-    expect(burst.get_by_test_id("alert-text")).to_contain_text("150 uses of export today")
+    expect(burst.get_by_test_id("alert-text")).to_contain_text("150 uses of Export today")

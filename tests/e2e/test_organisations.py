@@ -59,7 +59,7 @@ def test_a_sharing_rule_shows_its_impact_and_appears_in_the_audit_trail(page, li
     page.get_by_role("navigation").get_by_role("link", name="Sharing rules").click()
     expect(page.get_by_test_id("sharing-rules")).to_contain_text("Members view their organisation's reports")
     page.get_by_role("link", name="New sharing rule").click()
-    page.get_by_label("Name").fill("Umbrella audits Initech")
+    page.get_by_label("Name", exact=True).fill("Umbrella audits Initech")
     page.get_by_label("Kind of rule").select_option(label="Members of one organisation see another's records")
     page.get_by_label("Module").select_option(label="Reports")
     page.get_by_label("View", exact=True).check()

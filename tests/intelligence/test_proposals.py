@@ -124,5 +124,5 @@ def test_the_review_page_shows_the_confidence_and_the_reason(acme, acme_admin, c
         campaigns.open_due_campaigns(acme)
         grant = Grant.objects.get(user=colleagues[19], module__key="reports")
         item = decorate([ReviewItem.objects.get(access_key=f"grant:{grant.pk}")])[0]
-    assert item.intelligence_text.startswith("Access intelligence proposes removing delete (confidence 92 %)")
+    assert item.intelligence_text.startswith("Access intelligence proposes removing Delete (confidence 92 %)")
     assert "0 of 11 comparable users" in item.intelligence_text
