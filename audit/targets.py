@@ -17,6 +17,8 @@ from django.apps import apps
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from api.input import as_ascii_id
+
 INTERNAL_LABEL = re.compile(r"^[\w.]*\d+[:/@][\w:./@-]*$|^#\d+$|\{")
 
 
@@ -74,8 +76,9 @@ def attach_targets(events) -> list:
     events = list(events)
     wanted = defaultdict(set)
     for event in events:
-        if event.target_type in TARGETS and str(event.target_id).isdigit():
-            wanted[event.target_type].add(int(event.target_id))
+        pk = as_ascii_id(str(event.target_id)) if event.target_type in TARGETS else None
+        if pk is not None:
+            wanted[event.target_type].add(pk)
     found = {}
     for target_type, ids in wanted.items():
         related, _name, _url = TARGETS[target_type]
@@ -89,7 +92,7 @@ def attach_targets(events) -> list:
             event.target_name, event.target_url = name(row), url(row)
             continue
         label = event.target_label
-        if event.target_type in PEOPLE and str(event.target_id).isdigit():
+        if event.target_type in PEOPLE and as_ascii_id(str(event.target_id)) is not None:
             event.target_name, event.target_url = label, PEOPLE[event.target_type](event.target_id)
             continue
         event.target_url = ""

@@ -15,6 +15,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from api.input import as_ascii_id
 from reviews.models import Decision, Recommendation, ReviewCampaign, ReviewItem
 from reviews.services import decisions
 from reviews.sod import own_access_q
@@ -39,9 +40,9 @@ def open_campaigns(user) -> list[ReviewCampaign]:
 
 def chosen(campaigns: list[ReviewCampaign], value) -> ReviewCampaign | None:
     """The campaign asked for by ``value`` (an id) among ``campaigns``, else the first one."""
-    wanted = str(value or "")
+    wanted = as_ascii_id(str(value or ""))
     for campaign in campaigns:
-        if wanted.isdigit() and campaign.pk == int(wanted):
+        if wanted is not None and campaign.pk == wanted:
             return campaign
     return campaigns[0] if campaigns else None
 
@@ -94,8 +95,7 @@ def selection(request, campaign_id, filters, *, all_matching: bool, ids: list[st
 
 
 def _int(value) -> int | None:
-    text = str(value or "")
-    return int(text) if text.isdigit() and len(text) < 19 else None
+    return as_ascii_id(str(value or ""))
 
 
 @dataclass

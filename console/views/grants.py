@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 from accounts.lookups import get_in_tenant_or_404
 from accounts.models import User
 from accounts.stepup import mfa_is_recent, resumed_form, step_up_keeping_form
+from api.input import as_ascii_id
 from console.forms.grants import GrantForm, RevokeForm
 from console.views.common import show_refusal
 from permissions.models import Grant, Group, PendingChange, Resource
@@ -33,9 +34,9 @@ def _initial(request) -> dict:
         ("group", Group.objects.all()),
         ("resource", Resource.objects.restrict(request.user, Action.VIEW)),  # not a title they may not view
     ):
-        value = request.GET.get(key, "")
-        if value.isdigit():
-            found = queryset.filter(pk=int(value)).first()
+        value = as_ascii_id(request.GET.get(key, ""))
+        if value is not None:
+            found = queryset.filter(pk=value).first()
             if found is not None:
                 initial[key] = found.email if key == "user" else found.pk
     return initial

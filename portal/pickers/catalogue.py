@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db.models import Q
 
 from accounts.models import User
+from api.input import as_ascii_id
 from permissions.models import Group, Module, Resource
 from permissions.vocabulary import Action, SystemModule
 from portal.pickers.registry import LIMIT, Option, Picker, register
@@ -46,14 +47,10 @@ def groups(request, text: str, params: dict) -> list[Option]:
     return [Option(str(pk), name) for pk, name in rows.order_by("name").values_list("pk", "name")[:LIMIT]]
 
 
-def _int(value) -> int | None:
-    return int(value) if isinstance(value, str) and value.isdigit() and len(value) < 12 else None
-
-
 def resources(request, text: str, params: dict) -> list[Option]:
     """Resources the user may view (the engine's read door), of one module when ``module`` names one."""
     rows = Resource.objects.restrict(request.user, Action.VIEW)
-    module_id = _int(params.get("module"))
+    module_id = as_ascii_id(params.get("module"))
     if module_id is not None:
         rows = rows.filter(module_id=module_id)
     if text:
@@ -68,7 +65,7 @@ ATTRIBUTE_SAMPLE = 200
 
 def attribute_names(request, text: str, params: dict) -> list[Option]:
     """Names of a module's attributes: its sensitive ones and those of its (visible) resources."""
-    module_id = _int(params.get("module"))
+    module_id = as_ascii_id(params.get("module"))
     module = Module.objects.filter(pk=module_id).first() if module_id is not None else None
     if module is None:
         return []

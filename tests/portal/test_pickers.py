@@ -189,3 +189,11 @@ def test_the_grant_form_takes_a_picked_resource(admin_client_acme, acme, acme_ba
     assert response.status_code == 302
     with tenant_scope(acme):
         assert acme_basic.grants.filter(resource=widget, module__key="products").exists()
+
+
+@pytest.mark.parametrize("module", ["²", "١٢", "9" * 40, "-1", "1.5"])
+def test_a_module_that_is_not_an_ascii_id_filters_nothing_and_never_fails(acme_admin, client, module):
+    """``str.isdigit`` accepts "²" and "١", which ``int`` then refuses or reads: ids are ASCII digits only."""
+    login(client, acme_admin)
+    assert results(client, "attributes", module=module) == []
+    assert isinstance(results(client, "resources", module=module), list)

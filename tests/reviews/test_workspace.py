@@ -293,3 +293,13 @@ def test_another_reviewer_of_the_tenant_sees_none_of_these_items(acme, campaign,
     stranger = make_reviewer(acme, email="stranger@acme.example")
     page = login(Client(), stranger).get("/reviews/mine/").content.decode()
     assert _shown(page, _mine(acme, acme_reviewer)) == set() and "Nothing to review." in page
+
+
+@pytest.mark.parametrize("value", ["²", "١", "9" * 40])
+def test_a_campaign_or_item_that_is_not_an_ascii_id_never_fails(acme, campaign, acme_reviewer, reviewer_client, value):
+    page = reviewer_client.get("/reviews/mine/", {"campaign": value})
+    assert page.status_code == 200
+    bulk = reviewer_client.post(
+        "/reviews/mine/bulk/", {"campaign": value, "scope": "selected", "item": [value], "decision": "keep"}
+    )
+    assert bulk.status_code in (302, 400, 404)
