@@ -95,7 +95,6 @@ class Delivery(models.Model):
         verbose_name = _("webhook delivery")
         verbose_name_plural = _("webhook deliveries")
         indexes = [
-            models.Index(fields=["tenant", "status", "next_attempt_at"], name="webhook_delivery_due"),
             models.Index(fields=["subscription", "status", "resource_key", "event"], name="webhook_delivery_queue"),
             # The delivery job reads a tenant's pending deliveries in id order (webhooks.queues.Queues):
             # delivered and failed rows, the bulk of the table, are not in this index.
