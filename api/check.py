@@ -68,9 +68,12 @@ def subject_id(value) -> int:
     return found
 
 
-# In the model's field order (Model.from_db fills deferred fields by position).
+# In the model's field order (Model.from_db fills deferred fields by position); the organisation is what the
+# sharing rules read of a subject.
 _SUBJECT_FIELDS = tuple(
-    f.attname for f in User._meta.concrete_fields if f.attname in {"id", "tenant_id", "role_id", "is_active", "email"}
+    f.attname
+    for f in User._meta.concrete_fields
+    if f.attname in {"id", "tenant_id", "role_id", "is_active", "email", "organisation_id"}
 )
 
 

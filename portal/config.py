@@ -104,7 +104,10 @@ def database_config(name: str, default_sqlite: Path) -> dict:
         config.setdefault("OPTIONS", {})
         # WAL lets the background job runner and the web server write without locking each other out.
         config["OPTIONS"].update({"init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"})
-    elif env_bool("DATABASE_PREPARED_STATEMENTS", True):
+    else:
+        # Django's backend whose health check skips a connection proven by the previous request (portal/postgresql).
+        config["ENGINE"] = "portal.postgresql"
+    if not config["ENGINE"].endswith("sqlite3") and env_bool("DATABASE_PREPARED_STATEMENTS", True):
         # Django binds parameters on the client, so this prepares nothing of its own queries: only the
         # permission engine's query (a server-binding cursor, permissions/compiled.py) is prepared, after
         # psycopg's usual 5 runs per connection. Off behind a pooler that cannot keep prepared statements.
