@@ -24,3 +24,8 @@ WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
 SSO_ALLOW_HTTP_ISSUERS = True  # the tests' identity provider (node oidc-provider) is plain http on 127.0.0.1
 SSO_ALLOW_PRIVATE_ISSUERS = True
 WEBHOOKS_TIMEOUT_SECONDS = 2
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):  # noqa: F405
+    # The suite commits often (live-server and transaction tests flush every table after each test): on the
+    # test database, a commit need not wait for its WAL to reach the disk. Visibility and locking are
+    # unchanged; only durability across a crash of the server is given up, which a test database never needs.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"  # noqa: F405
