@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -69,6 +70,17 @@ def _runner_lock() -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def lower_priority() -> int:
+    """Give this process (a job process: the Celery worker's, ``run_due_jobs``) the CPU niceness
+    ``JOBS_NICENESS``, so that the scheduler serves the web workers first when both want the cores: a
+    fan-out of 100,000 webhook deliveries then slowed checks by +14 % at normal priority (``make bench
+    --only webhooks``). Raises niceness only (lowering it needs privileges); returns the niceness now."""
+    current = os.nice(0)
+    if settings.JOBS_NICENESS > current:
+        current = os.nice(settings.JOBS_NICENESS - current)
+    return current
 
 
 def run_due_jobs(now=None) -> dict[str, int]:

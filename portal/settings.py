@@ -242,6 +242,9 @@ WEBHOOKS_SECRET_GRACE_HOURS = config.env_int("WEBHOOKS_SECRET_GRACE_HOURS", 24, 
 WEBHOOKS_CONCURRENCY = config.env_int("WEBHOOKS_CONCURRENCY", 8, minimum=1, maximum=64)
 WEBHOOKS_BATCH = config.env_int("WEBHOOKS_BATCH", 500, minimum=1, maximum=10000)
 WEBHOOKS_RUN_SECONDS = config.env_int("WEBHOOKS_RUN_SECONDS", 45, minimum=1, maximum=600)
+# The job processes (the Celery worker's, the embedded `run_due_jobs --loop`) run at this CPU niceness, so that a
+# webhook fan-out or a campaign's apply never takes the cores from the web workers' answers (0: as the web's).
+JOBS_NICENESS = config.env_int("JOBS_NICENESS", 10, minimum=0, maximum=19)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]

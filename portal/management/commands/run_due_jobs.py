@@ -2,7 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from portal.jobs import run_due_jobs
+from portal.jobs import lower_priority, run_due_jobs
 
 
 class Command(BaseCommand):
@@ -12,6 +12,7 @@ class Command(BaseCommand):
         parser.add_argument("--loop", type=int, default=0, metavar="SECONDS", help="repeat every SECONDS")
 
     def handle(self, *args, loop=0, **options):
+        lower_priority()  # a job process: the web answers first
         while True:
             results = run_due_jobs()
             changed = {name: count for name, count in results.items() if count}
