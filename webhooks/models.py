@@ -76,8 +76,10 @@ class Delivery(models.Model):
         DELIVERED = "delivered", _("Delivered")
         FAILED = "failed", _("Failed")
 
-    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+")
-    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="deliveries")
+    # Every index costs each status change an insert (a delivered delivery is a new row version in each), so the
+    # table keeps only those a query uses: no index on the tenant or the subscription alone (see Meta).
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+", db_index=False)
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="deliveries", db_index=False)
     event = models.ForeignKey(WebhookEvent, on_delete=models.CASCADE, related_name="deliveries")
     resource_key = models.CharField(max_length=200, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
@@ -95,7 +97,8 @@ class Delivery(models.Model):
         verbose_name = _("webhook delivery")
         verbose_name_plural = _("webhook deliveries")
         indexes = [
-            models.Index(fields=["subscription", "status", "resource_key", "event"], name="webhook_delivery_queue"),
+            # A subscription's delivery log, newest first (console and API), and the subscription's cascade.
+            models.Index(fields=["subscription", "-id"], name="webhook_delivery_log"),
             # The delivery job reads a tenant's pending deliveries in id order (webhooks.queues.Queues):
             # delivered and failed rows, the bulk of the table, are not in this index.
             models.Index(
@@ -110,7 +113,8 @@ class Delivery(models.Model):
 class Attempt(models.Model):
     """One HTTP attempt of a delivery: the delivery log (response code or error, and duration)."""
 
-    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+")
+    # Read by delivery only (a delivery's log): no index on the tenant alone to update at every attempt.
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+", db_index=False)
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="log")
     attempted_at = models.DateTimeField(default=timezone.now)
     status_code = models.PositiveIntegerField(null=True, blank=True)
