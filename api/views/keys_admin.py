@@ -23,26 +23,53 @@ from permissions.views import requires
 from permissions.vocabulary import Action, actions_of
 from portal import confirmation
 from portal.forms import CleanInputMixin
+from portal.grid import Grid, build_grid, scope
 
 
 class KeyForm(CleanInputMixin, forms.Form):
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
-    scopes = forms.MultipleChoiceField(label=gettext_lazy("Scopes"), widget=forms.CheckboxSelectMultiple)
-    scim = forms.BooleanField(label=gettext_lazy("SCIM provisioning"), required=False)
+    name = forms.CharField(
+        label=gettext_lazy("Name"),
+        max_length=100,
+        help_text=gettext_lazy("The application that uses the key, so that the list of keys says what each is for."),
+    )
+    scopes = forms.MultipleChoiceField(
+        label=gettext_lazy("Scopes"),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy(
+            "What the key may do, module by module. Only what you hold yourself can be ticked; the key never "
+            "does more than you can."
+        ),
+    )
+    scim = forms.BooleanField(
+        label=gettext_lazy("SCIM provisioning"),
+        required=False,
+        help_text=gettext_lazy(
+            "Lets an identity provider provision users and groups over SCIM, within the scopes above."
+        ),
+    )
     days = forms.IntegerField(
-        label=gettext_lazy("Expires after (days, empty: never)"), required=False, min_value=1, max_value=730
+        label=gettext_lazy("Expires after (days)"),
+        required=False,
+        min_value=1,
+        max_value=730,
+        help_text=gettext_lazy("Leave empty for a key that never expires. At most 730 days."),
     )
     rate_per_minute = forms.IntegerField(
-        label=gettext_lazy("Requests per minute"), initial=600, min_value=1, max_value=1_000_000
+        label=gettext_lazy("Requests per minute"),
+        initial=600,
+        min_value=1,
+        max_value=1_000_000,
+        help_text=gettext_lazy("Calls beyond this number in a minute are refused (HTTP 429) until the minute ends."),
     )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        self.modules = list(Module.objects.order_by("kind", "key"))
         choices = []
-        for module in Module.objects.order_by("kind", "key"):
+        for module in self.modules:
             for act in actions_of(module.actions):
                 if engine.can(user, act, module):
-                    choices.append((f"{module.key}:{act.value}", f"{module.display_name}: {act.label}"))
+                    choices.append((scope(module.key, act), f"{module.display_name}: {act.label}"))
         self.fields["scopes"].choices = choices
 
     def scope_map(self) -> dict[str, list[str]]:
@@ -51,6 +78,19 @@ class KeyForm(CleanInputMixin, forms.Form):
             module, act = value.split(":", 1)
             result.setdefault(module, []).append(act)
         return result
+
+    def scope_grid(self) -> Grid:
+        """The scopes as a grid (a row per module of which the user holds something, a column per action):
+        only the choices of ``scopes`` are offered, the ones posted (or, unbound, none) are ticked."""
+        offered = {value for value, _label in self.fields["scopes"].choices}
+        ticked = {str(value) for value in self["scopes"].value() or []}
+        return build_grid(
+            self.modules,
+            checked=ticked & offered,
+            offered=offered,
+            box=lambda module_key, action: ("scopes", scope(module_key, action)),
+            offered_rows_only=True,
+        )
 
 
 def _rows(keys_):
@@ -95,7 +135,7 @@ def key_create(request):
             response = render(request, "api/key_created.html", {"key": issued.key, "token": issued.token})
             response["Cache-Control"] = "no-store"
             return response
-    return render(request, "api/key_form.html", {"form": form})
+    return render(request, "api/key_form.html", {"form": form, "grid": form.scope_grid()})
 
 
 @requires("settings", Action.CHANGE)

@@ -21,6 +21,11 @@ def cell_name(module_key: str, action) -> str:
     return f"cell:{module_key}:{Action(action).value}"
 
 
+def cell_box(module_key: str, action) -> tuple[str, str]:
+    """The (name, value) of one matrix cell's checkbox (``portal.grid.build_grid``'s ``box``)."""
+    return cell_name(module_key, action), "1"
+
+
 def matrix_from_post(data, modules) -> dict[str, list[str]]:
     """The matrix a POST asks for: only applicable (module, action) cells of the tenant's modules count."""
     matrix: dict[str, list[str]] = {}

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.lookups import get_in_tenant_or_404
 from accounts.models import User
 from accounts.stepup import mfa_is_recent, resumed_form, step_up_keeping_form
-from console.forms.roles import ReasonOptionalForm, RoleNameForm, cell_name, matrix_from_post
+from console.forms.roles import ReasonOptionalForm, RoleNameForm, cell_box, cell_name, matrix_from_post
 from console.views.common import paginate, show_refusal
 from permissions import engine
 from permissions.models import BuiltinRole, Module, PendingChange, Role
@@ -23,6 +23,7 @@ from permissions.services.errors import AccessRefused
 from permissions.services.escalation import matrix_gain_escalates
 from permissions.views import requires
 from permissions.vocabulary import Action, SystemModule, actions_of, mask_of
+from portal.grid import Grid, build_grid, scopes_of
 
 ROLES = SystemModule.ROLES
 
@@ -56,23 +57,9 @@ def _role_buttons(actor, role, holders: int) -> dict:
     }
 
 
-def _grid(modules, matrix: dict[str, int]) -> list[dict]:
-    """Rows of the matrix: one per module, a cell per action (applicable or not, checked or not)."""
-    return [
-        {
-            "module": module,
-            "cells": [
-                {
-                    "name": cell_name(module.key, action),
-                    "action": action,
-                    "applicable": bool(module.actions & action.bit),
-                    "checked": bool(matrix.get(module.key, 0) & action.bit),
-                }
-                for action in Action
-            ],
-        }
-        for module in modules
-    ]
+def _grid(modules, matrix: dict[str, int]) -> Grid:
+    """The matrix as a grid: one row per module, a cell per action (applicable or not, ticked or not)."""
+    return build_grid(modules, checked=scopes_of(matrix), box=cell_box)
 
 
 @require_GET
@@ -83,7 +70,6 @@ def role_detail(request, role_id: int):
     count = holders.count()
     context = {
         "role": role,
-        "actions": list(Action),
         "grid": _grid(Module.objects.order_by("kind", "key"), role_services.matrix_of(role)),
         "holders": holders[:50],
         "holder_count": count,
@@ -148,7 +134,7 @@ def edit_matrix(request, role_id: int):
                 "form": form,
             }
             return render(request, "console/role_preview.html", context)
-    context = {"role": role, "actions": list(Action), "grid": _grid(modules, wanted)}
+    context = {"role": role, "grid": _grid(modules, wanted)}
     return render(request, "console/role_matrix.html", context)
 
 

@@ -77,7 +77,7 @@ def test_adding_a_system_action_to_a_matrix_asks_for_a_step_up(stale, acme, acme
     assert pending(acme) == []
     step_up(stale, acme_admin, f"{url}?resume=1")
     grid = stale.get(f"{url}?resume=1").context["grid"]
-    checked = {cell["name"] for row in grid for cell in row["cells"] if cell["checked"]}
+    checked = {cell.name for row in grid.rows for cell in row.cells if cell.checked}
     assert checked == {"cell:reports:view", "cell:audit:view"}
     response = stale.post(url, {**cells, "step": "confirm", "reason": "auditors"}, follow=True)
     assert "waits for a second administrator" in " ".join(messages_of(response))
