@@ -24,6 +24,9 @@ WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
 SSO_ALLOW_HTTP_ISSUERS = True  # the tests' identity provider (node oidc-provider) is plain http on 127.0.0.1
 SSO_ALLOW_PRIVATE_ISSUERS = True
 WEBHOOKS_TIMEOUT_SECONDS = 2
+# A test that calls run_due_jobs in the test process must not lower the whole run's priority (production: 10;
+# tests/portal/test_job_priority.py sets it in processes of their own).
+JOBS_NICENESS = config.env_int("JOBS_NICENESS", 0, minimum=0, maximum=19)  # noqa: F405
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):  # noqa: F405
     # The suite commits often (live-server and transaction tests flush every table after each test): on the
     # test database, a commit need not wait for its WAL to reach the disk. Visibility and locking are
