@@ -111,6 +111,22 @@ def enter_code(page, email, code_label="Code", button="Verify"):
         page.get_by_role("button", name=button).click()
 
 
+def mail_to(address: str, timeout: float = 10.0):
+    """The e-mail sent to ``address``, waiting for it: the password reset sends its link after the response
+    has gone (so its timing says nothing about the address), so the page can be shown before it is sent."""
+    import time
+
+    from django.core import mail
+
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [message for message in mail.outbox if message.to == [address]]
+        if found or time.monotonic() > deadline:
+            assert len(found) == 1, f"{len(found)} e-mails to {address}"
+            return found[0]
+        time.sleep(0.05)
+
+
 def log_out(page):
     """Log out with the top bar's button, and wait for the login page."""
     with page.expect_navigation():
