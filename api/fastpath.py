@@ -6,7 +6,8 @@ CSP, axes …) that a bearer-key check never uses. For ``POST /api/v1/check`` an
 sent with ``Authorization: Bearer`` and **no cookie**, this middleware (placed right after Django's
 SecurityMiddleware, so HTTPS redirect, HSTS and nosniff still apply) calls the view directly, keeping what
 the view relies on: the Host check, the per-request authorization-version read (AuthzMiddleware), the
-audit origin, and the response headers of an authenticated API answer (no-store, no framing). The common
+audit origin, and the response headers of an authenticated API answer (no-store, no framing) with its
+Content-Length (CommonMiddleware's, skipped here). The common
 case is then answered by ``api.lean`` without DRF's request machinery, anything else by the DRF view. Any
 other request — a cookie (the portal's session), another path or method — takes the whole stack.
 """
@@ -70,4 +71,7 @@ class CheckFastPathMiddleware:
             response = response.render()
         for name, header in HEADERS.items():
             response[name] = header
+        if not response.streaming and not response.has_header("Content-Length"):
+            # as CommonMiddleware does on the whole stack: without it gunicorn frames the answer in chunks
+            response.headers["Content-Length"] = str(len(response.content))
         return response

@@ -2,7 +2,8 @@
 anomalies (``permissions.usage`` keeps only the last use, once a day).
 
 Counts gather in memory and are added to the database in one statement at most every
-``USAGE_FLUSH_SECONDS`` (a timer thread of the process). When that setting is 0 (the test suite) they
+``USAGE_FLUSH_SECONDS``, by the usage writer thread of the process (``permissions.usage.nudge``), over its
+connection. When that setting is 0 (the test suite) they
 wait for an explicit ``flush()`` (``permissions.usage.flush``, the anomaly job), so a use never costs a
 query on the answer's path. A process killed outright loses its last second of counts: evidence, never
 permissions.
@@ -17,13 +18,15 @@ from collections import Counter
 from datetime import datetime
 
 from django.conf import settings
-from django.db import DatabaseError, connection, connections, transaction
+from django.db import DatabaseError, connection, transaction
+
+from permissions import usage
 
 log = logging.getLogger(__name__)
 
 _counts: Counter = Counter()
 _lock = threading.Lock()
-_timer: dict[str, object] = {"pid": None, "armed": False}
+_armed: dict[str, object] = {"pid": None, "armed": False}  # a nudge is out since the last flush
 
 
 def _interval() -> float:
@@ -46,20 +49,11 @@ def forget() -> None:
 
 
 def _arm() -> None:
-    """Start the timer that writes the counts (holds _lock); one per interval and process."""
-    if _timer["armed"] and _timer["pid"] == os.getpid():
+    """Have the usage writer thread write the counts within the interval (holds _lock); once per flush."""
+    if _armed["armed"] and _armed["pid"] == os.getpid():
         return
-    _timer["armed"], _timer["pid"] = True, os.getpid()
-    timer = threading.Timer(_interval(), _flush_in_thread)
-    timer.daemon = True
-    timer.start()
-
-
-def _flush_in_thread() -> None:
-    try:
-        flush()
-    finally:
-        connections.close_all()
+    _armed["armed"], _armed["pid"] = True, os.getpid()
+    usage.nudge()
 
 
 def flush() -> int:
@@ -67,7 +61,7 @@ def flush() -> int:
     with _lock:
         rows = list(_counts.items())
         _counts.clear()
-        _timer["armed"] = False
+        _armed["armed"] = False
     if not rows:
         return 0
     try:
@@ -100,7 +94,7 @@ def _after_fork_in_child() -> None:
     global _lock
     _lock = threading.Lock()
     _counts.clear()
-    _timer["armed"], _timer["pid"] = False, None
+    _armed["armed"], _armed["pid"] = False, None
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)

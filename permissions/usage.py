@@ -7,6 +7,11 @@ default) in one statement, or sooner when ``USAGE_FLUSH_ROWS`` uses are waiting.
 normally (a recycled gunicorn worker, a command) writes what is queued first; a process killed outright
 loses at most its last second of last-use marks, which are evidence for reviews, not permissions.
 
+The same thread writes for the listeners (intelligence's use counts): a listener with something to write
+calls ``nudge()``. The thread keeps its database connection between flushes as a web request does
+(``CONN_MAX_AGE``, health checks, closed after an error) and closes it after ``IDLE_SECONDS`` without work:
+a process writes its marks and counts over one connection, not a new one per second.
+
 ``USAGE_FLUSH_SECONDS = 0`` writes each use at once, in the caller's thread (the test suite, where each
 test's transaction is invisible to another thread's connection).
 """
@@ -35,6 +40,8 @@ _queue: dict[tuple, UsageRecord] = {}
 _lock = threading.Lock()
 _wake = threading.Condition(_lock)
 _writer: dict[str, object] = {"pid": None, "thread": None}
+_nudged = [False]  # a listener has something to write (reset by flush())
+IDLE_SECONDS = 30.0  # the writer closes its database connection after this long without work
 # Other apps' hooks (intelligence's use counts): on_use(tenant_id, user_id, module_id, action, when) for every
 # recorded use, before the daily dedupe; on_flush() wherever this module writes its queue.
 _listeners: list[tuple] = []
@@ -146,6 +153,7 @@ def flush() -> int:
     with _lock:
         rows = list(_queue.values())
         _queue.clear()
+        _nudged[0] = False
         _wake.notify()  # a writer waiting out an interval starts again from the next use
     for _on_use, on_flush in _listeners:
         on_flush()
@@ -157,21 +165,49 @@ def flush() -> int:
     return len(rows)
 
 
+def nudge() -> None:
+    """A listener has queued something to write: the writer thread writes it within the flush interval (as it
+    does the first queued use). Listeners call it when their queue stops being empty, not at every item."""
+    if _flush_seconds() <= 0:
+        return  # no writer thread: whoever flushes writes the listeners' queues too
+    with _lock:
+        _nudged[0] = True
+        _ensure_writer()
+        _wake.notify()
+
+
+def _work_waiting() -> bool:
+    return bool(_queue) or _nudged[0]
+
+
+def _tend_connections() -> None:
+    """What Django does at a request's start and end, for the writer's own connection: close it when it broke
+    or is older than ``CONN_MAX_AGE``, and have the next query check its health."""
+    for conn in connections.all(initialized_only=True):
+        conn.close_if_unusable_or_obsolete()
+
+
 def _run_writer() -> None:
-    """The writer thread: waits for a first queued use, lets uses gather for the flush interval (or until
-    the row limit), writes them, and closes its connection when the queue is empty."""
+    """The writer thread: waits for a first queued use (or a listener's nudge), lets uses gather for the
+    flush interval (or until the row limit), writes them; closes its connection after IDLE_SECONDS idle."""
     while True:
         with _lock:
-            while not _queue:
-                _wake.wait()
-            due = time.monotonic() + _flush_seconds()
-            while _queue and len(_queue) < _flush_rows() and (left := due - time.monotonic()) > 0:
-                _wake.wait(left)
-        flush()
-        with _lock:
-            idle = not _queue
+            idle_until = time.monotonic() + IDLE_SECONDS
+            while not _work_waiting() and (idle_left := idle_until - time.monotonic()) > 0:
+                _wake.wait(idle_left)
+            if not _work_waiting():
+                idle = True
+            else:
+                idle = False
+                due = time.monotonic() + _flush_seconds()
+                while _work_waiting() and len(_queue) < _flush_rows() and (left := due - time.monotonic()) > 0:
+                    _wake.wait(left)
         if idle:
             connections.close_all()
+            continue
+        _tend_connections()
+        flush()
+        _tend_connections()
 
 
 def _ensure_writer() -> None:
@@ -190,6 +226,7 @@ def _after_fork_in_child() -> None:
     _lock = threading.Lock()
     _wake = threading.Condition(_lock)
     _queue.clear()
+    _nudged[0] = False
     _writer["pid"] = _writer["thread"] = None
 
 

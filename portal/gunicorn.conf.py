@@ -10,7 +10,9 @@ import os
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
-worker_class = "sync"
+# gunicorn's sync worker with two socket-level savings per request (one segment per answer, no wait for the
+# client's FIN after a complete answer): portal/gunicorn_worker.py says how and why.
+worker_class = "portal.gunicorn_worker.PortalSyncWorker"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5

@@ -9,71 +9,21 @@ serve while it is replaced: the slowest request must still be far below the cost
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.portal.gunicorn_server import production_gunicorn
+
 LIFE = 20  # requests per worker life (GUNICORN_MAX_REQUESTS, no jitter)
 REQUESTS = 130
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_production_config_recycles_a_worker_without_stalling(tmp_path):
-    port = _free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}},
-        "DJANGO_SETTINGS_MODULE": "portal.settings",
-        "PORTCULLIS_VAR_DIR": str(tmp_path / "var"),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",  # /healthz runs SELECT 1: no tables needed
-        "CELERY_ENABLED": "false",
-        "PORTCULLIS_HTTPS": "false",
-        "DEBUG": "false",
-        "LOG_FORMAT": "json",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "WEB_CONCURRENCY": "1",
-        "GUNICORN_MAX_REQUESTS": str(LIFE),
-        "GUNICORN_MAX_REQUESTS_JITTER": "0",
-    }
-    log_path = tmp_path / "gunicorn.log"
-    with open(log_path, "w") as log:
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "-c",
-                "portal/gunicorn.conf.py",
-                "-b",
-                f"127.0.0.1:{port}",
-                "portal.wsgi",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}/healthz"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert server.poll() is None, log_path.read_text()[-2000:]
-            try:
-                requests.get(url, timeout=10)
-                break
-            except requests.ConnectionError:
-                assert time.monotonic() < deadline, "gunicorn did not start"
-                time.sleep(0.2)
+    with production_gunicorn(
+        tmp_path, GUNICORN_MAX_REQUESTS=str(LIFE), GUNICORN_MAX_REQUESTS_JITTER="0"
+    ) as (port, log_path):
+        url = f"http://127.0.0.1:{port}/healthz"
         # The first worker lives LIFE requests from its start: the probes above count in it.
         latencies, statuses = [], []
         for _ in range(REQUESTS):
@@ -81,9 +31,6 @@ def test_production_config_recycles_a_worker_without_stalling(tmp_path):
             response = requests.get(url, timeout=30)
             latencies.append(time.perf_counter() - started)
             statuses.append(response.status_code)
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
     lines = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
     boots = [line for line in lines if line.get("message", "").startswith("Booting worker with pid")]
     restarts = [line for line in lines if line.get("message", "") == "Autorestarting worker after current request."]
