@@ -8,15 +8,17 @@ socket rather than in the portal:
   the answer is written and uncorked after, so the kernel sends the answer in as few full segments as it fits.
   Uncorking pushes at once: nothing waits for the 200 ms cork limit.
 - **No wait for the client's FIN.** gunicorn closes a connection as RFC 9112 §9.6 advises: half-close, then
-  read until the client closes too (or 2 s), so that unread request bytes cannot make the kernel answer the
-  client with a reset that discards the end of the answer. The worker sits in that read, serving nobody, for
-  as long as the client (a proxy, a load generator) takes to be scheduled, read the answer and close: a
-  sixth of the worker's busy time on a loaded two-core machine. The reset can happen only when request bytes
-  are still unread; so after a complete answer, when nothing more has arrived, the socket is shut down both
-  ways at once and gunicorn's close finds it closed without waiting. When bytes are waiting (a pipelined
-  request, a body the application did not read), gunicorn's lingering close runs unchanged. A client sending
-  more after a ``Connection: close`` answer has been read may still get a reset, as with every gunicorn before
-  version 23; no HTTP client we know pipelines over a connection the server announced it closes.
+  read until the client closes too (or 2 s), so that request bytes still unread or still coming cannot make the
+  kernel reset the connection over an answer the client has not read yet. The worker sits in that read,
+  serving nobody, for as long as the client (a proxy, a load generator) takes to be scheduled, read the answer
+  and close: a sixth of the worker's busy time on a loaded two-core machine. So after a complete answer, when
+  no byte of the client is waiting, the socket is shut down both ways: gunicorn's close then finds the read
+  side closed and closes at once. When bytes are waiting (a pipelined request, a body the application did not
+  read, a client still sending), gunicorn's lingering close runs unchanged. What is given up: a client that
+  starts sending again after its whole request was read, while a large answer is still in flight, can have
+  that answer cut by a reset, as with every gunicorn before version 23; HTTP clients do not send on a
+  connection after a request whose answer says ``Connection: close``, and a proxy in front reads answers
+  whole before it reuses anything.
 
 Everything else is gunicorn's own worker: accept loop, parsing, timeouts, recycling, logging.
 ``tests/portal/test_gunicorn_worker.py`` runs it in a real gunicorn.
