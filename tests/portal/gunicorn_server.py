@@ -43,7 +43,16 @@ def production_gunicorn(tmp_path: Path, **extra_env: str):
     log_path = tmp_path / "gunicorn.log"
     with open(log_path, "w") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "portal/gunicorn.conf.py", "-b", f"127.0.0.1:{port}", "portal.wsgi"],
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                "portal/gunicorn.conf.py",
+                "-b",
+                f"127.0.0.1:{port}",
+                "portal.wsgi",
+            ],
             cwd=ROOT,
             env=env,
             stdout=log,
