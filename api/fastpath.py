@@ -31,6 +31,17 @@ HEADERS = {
 }
 
 
+_matches: dict = {}
+
+
+def _match(path: str):
+    """The URL match of one of PATHS, resolved once per process (resolving cost 4 % of a check's CPU)."""
+    match = _matches.get(path)
+    if match is None:
+        match = _matches[path] = resolve(path)
+    return match
+
+
 def takes_fast_path(request) -> bool:
     """A bearer-key POST to the check API with no cookie."""
     meta = request.META
@@ -57,7 +68,7 @@ class CheckFastPathMiddleware:
             return self.get_response(request)  # the whole stack answers 400
         request.tenant = None
         request.client_address = client_address(request, settings.TRUSTED_PROXY_COUNT)
-        match = resolve(request.path_info)
+        match = _match(request.path_info)
         value = Origin(
             address=request.client_address,
             user_agent=request.headers.get("User-Agent", "")[:400],

@@ -3,7 +3,7 @@
 At most one write per (tenant, user, module or resource, action) per day and process: an in-memory set
 remembers today's keys. Writes are upserts of many rows at once, made off the answer's path: a use is
 queued, and a writer thread of the process writes the queue every ``USAGE_FLUSH_SECONDS`` (1 s by
-default) in one statement, or sooner when ``USAGE_FLUSH_ROWS`` uses are waiting. A process that exits
+default) in one statement (per 1,000 rows), or sooner when ``USAGE_FLUSH_ROWS`` uses are waiting. A process that exits
 normally (a recycled gunicorn worker, a command) writes what is queued first; a process killed outright
 loses at most its last second of last-use marks, which are evidence for reviews, not permissions.
 
@@ -25,7 +25,7 @@ import threading
 import time
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, connections, transaction
+from django.db import DatabaseError, IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
 from permissions import engine
@@ -36,11 +36,12 @@ log = logging.getLogger(__name__)
 
 _seen: set[tuple] = set()
 _seen_day = [None]
-_queue: dict[tuple, UsageRecord] = {}
+_queue: dict[tuple, tuple] = {}  # dedupe key -> (tenant, user, module, resource, target key, action, when)
 _lock = threading.Lock()
 _wake = threading.Condition(_lock)
 _writer: dict[str, object] = {"pid": None, "thread": None}
 _nudged = [False]  # a listener has something to write (reset by flush())
+_STATEMENT_ROWS = 1000  # 7,000 parameters a statement: below SQLite's and PostgreSQL's limits
 IDLE_SECONDS = 30.0  # the writer closes its database connection after this long without work
 # Other apps' hooks (intelligence's use counts): on_use(tenant_id, user_id, module_id, action, when) for every
 # recorded use, before the daily dedupe; on_flush() wherever this module writes its queue.
@@ -96,15 +97,7 @@ def record_use(user, action, target) -> bool:
     dedupe = (user.tenant_id, user.pk, key, action)
     if dedupe in _seen and _seen_day[0] == today:  # the common case, decided without the lock
         return False
-    row = UsageRecord(
-        tenant_id=user.tenant_id,
-        user_id=user.pk,
-        module_id=module_id,
-        resource_id=resource_id,
-        target_key=key,
-        action=action,
-        last_used_at=now,
-    )
+    row = (user.tenant_id, user.pk, module_id, resource_id, key, action, now)
     with _lock:
         if _seen_day[0] != today:
             _seen.clear()
@@ -122,16 +115,27 @@ def record_use(user, action, target) -> bool:
     return True
 
 
-def _upsert(rows: list[UsageRecord]) -> None:
-    UsageRecord._base_manager.bulk_create(
-        rows,
-        update_conflicts=True,
-        unique_fields=["tenant", "user", "target_key", "action"],
-        update_fields=["last_used_at"],
-    )
+def _upsert(rows: list[tuple]) -> None:
+    """One statement adding or moving forward each (tenant, user, target, action) row: the same SQL on
+    PostgreSQL and SQLite, built from plain tuples (no model instance on the answer's path)."""
+    table = UsageRecord._meta.db_table
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), _STATEMENT_ROWS):
+            chunk = rows[start : start + _STATEMENT_ROWS]
+            params: list = []
+            for tenant_id, user_id, module_id, resource_id, key, action, when in chunk:
+                when = connection.ops.adapt_datetimefield_value(when)
+                params += [tenant_id, user_id, module_id, resource_id, key, action, when]
+            values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
+            cursor.execute(
+                f"INSERT INTO {table} (tenant_id, user_id, module_id, resource_id, target_key, action, last_used_at) "  # noqa: S608
+                f"VALUES {values} ON CONFLICT (tenant_id, user_id, target_key, action) "
+                "DO UPDATE SET last_used_at = excluded.last_used_at",
+                params,
+            )
 
 
-def _write(rows: list[UsageRecord]) -> None:
+def _write(rows: list[tuple]) -> None:
     """Upsert ``rows`` in one statement; when one of them no longer can be written (its user or resource
     was deleted meanwhile), the others are written one by one and that one is dropped."""
     if not rows:

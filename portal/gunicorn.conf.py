@@ -73,35 +73,43 @@ def when_ready(server):
     """In the master, after the application was loaded (preload) and before the first fork.
 
     Every worker inherits what is done here: the URL configuration and the views it imports are loaded
-    once (else each new worker imported them on its first request), and ``gc.freeze()`` moves the loaded
-    objects out of the collector's reach, so collections in a worker do not copy the shared pages. The
-    master must hold no database connection, or every worker would inherit the same socket: Django opens
-    them lazily, so normally there is none; close any that an import opened.
+    once (else each new worker imported them on its first request), the cache backends are built and the
+    models' queries compiled once (portal/warmup.py), and ``gc.freeze()`` moves the loaded objects out of
+    the collector's reach, so collections in a worker do not copy the shared pages. The master must hold
+    no database connection, or every worker would inherit the same socket: the warm-up closes what it opened.
     """
     import gc
 
-    from django.db import connections
     from django.urls import get_resolver
 
+    from portal import warmup
+
     get_resolver()._populate()
-    connections.close_all()
+    try:
+        warmup.in_master()
+    except Exception:  # noqa: BLE001 - the database may be down at start; the first requests do the work
+        server.log.warning("warm-up in the master skipped", exc_info=True)
+        from django.db import connections
+
+        connections.close_all()
     gc.freeze()
 
 
 def post_worker_init(worker):
-    """In a new worker, before it accepts its first request: open its database connection.
+    """In a new worker, before it accepts its first request: open its connections, warm its first statements.
 
-    A worker replaced by max_requests otherwise opened it inside its first request (a TCP connection and
-    PostgreSQL's authentication and backend start, several milliseconds), at the moment the other worker
-    was already serving alone: the check API's p99 came from those replacements. Jobs, shells and tests
-    never run this hook; a failure here is logged and the connection is opened by the first request as before.
+    A worker replaced by max_requests otherwise did this inside its first requests (a TCP connection,
+    PostgreSQL's authentication and backend start, the backend's catalog look-ups, the cache connection:
+    22-27 ms for the first check), at the moment the other worker was already serving alone: the check API's
+    p99 came from those replacements (portal/warmup.py). Jobs, shells and tests never run this hook; a
+    failure here is logged and the first request does the work as before.
     """
-    from django.db import connections
+    from portal import warmup
 
     try:
-        connections["default"].ensure_connection()
+        warmup.in_worker()
     except Exception:  # noqa: BLE001 - the database may be down at start; requests will say so (503)
-        worker.log.warning("database connection not opened before the first request", exc_info=True)
+        worker.log.warning("worker warm-up skipped", exc_info=True)
 
 
 def worker_exit(server, worker):
