@@ -9,8 +9,8 @@ loses at most its last second of last-use marks, which are evidence for reviews,
 
 The same thread writes for the listeners (intelligence's use counts): a listener with something to write
 calls ``nudge()``. The thread keeps its database connection between flushes as a web request does
-(``CONN_MAX_AGE``, health checks, closed after an error) and closes it after ``IDLE_SECONDS`` without work:
-a process writes its marks and counts over one connection, not a new one per second.
+(``CONN_MAX_AGE``, health checks, closed after an error) and closes it after two flush intervals without
+work: a busy process writes its marks and counts over one connection, not a new one per second.
 
 ``USAGE_FLUSH_SECONDS = 0`` writes each use at once, in the caller's thread (the test suite, where each
 test's transaction is invisible to another thread's connection).
@@ -42,7 +42,6 @@ _wake = threading.Condition(_lock)
 _writer: dict[str, object] = {"pid": None, "thread": None}
 _nudged = [False]  # a listener has something to write (reset by flush())
 _STATEMENT_ROWS = 1000  # 7,000 parameters a statement: below SQLite's and PostgreSQL's limits
-IDLE_SECONDS = 30.0  # the writer closes its database connection after this long without work
 # Other apps' hooks (intelligence's use counts): on_use(tenant_id, user_id, module_id, action, when) for every
 # recorded use, before the daily dedupe; on_flush() wherever this module writes its queue.
 _listeners: list[tuple] = []
@@ -193,10 +192,10 @@ def _tend_connections() -> None:
 
 def _run_writer() -> None:
     """The writer thread: waits for a first queued use (or a listener's nudge), lets uses gather for the
-    flush interval (or until the row limit), writes them; closes its connection after IDLE_SECONDS idle."""
+    flush interval (or until the row limit), writes them; closes its connection after two idle intervals."""
     while True:
         with _lock:
-            idle_until = time.monotonic() + IDLE_SECONDS
+            idle_until = time.monotonic() + 2 * _flush_seconds()
             while not _work_waiting() and (idle_left := idle_until - time.monotonic()) > 0:
                 _wake.wait(idle_left)
             if not _work_waiting():

@@ -75,3 +75,26 @@ def test_a_use_of_a_deleted_resource_is_dropped_and_the_others_written(
         Resource.objects.filter(pk=doomed.pk).delete()
     usage.flush()
     assert _rows(acme) == {(acme_advanced.pk, f"r{report.pk}", "view")}
+
+
+def test_the_writer_thread_also_writes_the_use_counts(transactional_db, batched, acme, acme_advanced, report):
+    """Intelligence's per-hour use counts ride on the same thread (a nudge), not a timer thread per flush."""
+    from intelligence.models import UsageCount
+
+    batched.USAGE_FLUSH_SECONDS = 0.05
+    with tenant_scope(acme):
+        usage.record_use(acme_advanced, Action.VIEW, report)
+        usage.record_use(acme_advanced, Action.VIEW, report)  # a second use: counted, no new last-use mark
+
+    def counted():
+        with tenant_scope(acme):
+            return sum(UsageCount.objects.filter(user=acme_advanced).values_list("count", flat=True))
+
+    deadline = time.monotonic() + 10
+    while counted() < 2 and time.monotonic() < deadline:
+        threading.Event().wait(0.02)
+    assert counted() == 2
+    assert _rows(acme) == {(acme_advanced.pk, f"r{report.pk}", "view")}
+    names = [thread.name for thread in threading.enumerate()]
+    assert names.count("usage-writer") == 1
+    assert not [thread for thread in threading.enumerate() if isinstance(thread, threading.Timer)]
