@@ -18,9 +18,10 @@ from collections import Counter
 from datetime import datetime
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 
 from permissions import usage
+from portal.upsert import upsert
 
 log = logging.getLogger(__name__)
 
@@ -73,21 +74,25 @@ def flush() -> int:
 
 
 def _add(rows) -> None:
-    """One upsert adding each count to its row (the same statement on PostgreSQL and SQLite)."""
+    """One upsert adding each count to its row (``portal.upsert``: a fixed statement on PostgreSQL)."""
     from intelligence.models import UsageCount
 
     table = UsageCount._meta.db_table
-    values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(rows))
-    params: list = []
-    for (tenant_id, user_id, module_id, action, hour), count in rows:
-        params += [tenant_id, user_id, module_id, action, connection.ops.adapt_datetimefield_value(hour), count]
-    sql = (
-        f"INSERT INTO {table} (tenant_id, user_id, module_id, action, hour, count) VALUES {values} "  # noqa: S608
-        f"ON CONFLICT (tenant_id, user_id, module_id, action, hour) DO UPDATE SET count = {table}.count + "
-        "excluded.count"
-    )
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    with transaction.atomic():
+        upsert(
+            table,
+            (
+                ("tenant_id", "bigint"),
+                ("user_id", "bigint"),
+                ("module_id", "bigint"),
+                ("action", "text"),
+                ("hour", "timestamptz"),
+                ("count", "bigint"),
+            ),
+            [(*key, count) for key, count in rows],
+            conflict="tenant_id, user_id, module_id, action, hour",
+            update=f"count = {table}.count + excluded.count",
+        )
 
 
 def _after_fork_in_child() -> None:

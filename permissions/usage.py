@@ -3,9 +3,10 @@
 At most one write per (tenant, user, module or resource, action) per day and process: an in-memory set
 remembers today's keys. Writes are upserts of many rows at once, made off the answer's path: a use is
 queued, and a writer thread of the process writes the queue every ``USAGE_FLUSH_SECONDS`` (1 s by
-default) in one statement (per 1,000 rows), or sooner when ``USAGE_FLUSH_ROWS`` uses are waiting. A process that exits
-normally (a recycled gunicorn worker, a command) writes what is queued first; a process killed outright
-loses at most its last second of last-use marks, which are evidence for reviews, not permissions.
+default) in one statement (``portal.upsert``), or sooner when ``USAGE_FLUSH_ROWS`` uses are waiting. A
+process that exits normally (a recycled gunicorn worker, a command) writes what is queued first; a
+process killed outright loses at most its last second of last-use marks, which are evidence for reviews,
+not permissions.
 
 The same thread writes for the listeners (intelligence's use counts): a listener with something to write
 calls ``nudge()``. The thread keeps its database connection between flushes as a web request does
@@ -25,12 +26,13 @@ import threading
 import time
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, connection, connections, transaction
+from django.db import DatabaseError, IntegrityError, connections, transaction
 from django.utils import timezone
 
 from permissions import engine
 from permissions.models import Module, Resource, UsageRecord
 from permissions.vocabulary import Action
+from portal.upsert import upsert
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +43,6 @@ _lock = threading.Lock()
 _wake = threading.Condition(_lock)
 _writer: dict[str, object] = {"pid": None, "thread": None}
 _nudged = [False]  # a listener has something to write (reset by flush())
-_STATEMENT_ROWS = 1000  # 7,000 parameters a statement: below SQLite's and PostgreSQL's limits
 # Other apps' hooks (intelligence's use counts): on_use(tenant_id, user_id, module_id, action, when) for every
 # recorded use, before the daily dedupe; on_flush() wherever this module writes its queue.
 _listeners: list[tuple] = []
@@ -114,24 +115,27 @@ def record_use(user, action, target) -> bool:
     return True
 
 
+_COLUMNS = (
+    ("tenant_id", "bigint"),
+    ("user_id", "bigint"),
+    ("module_id", "bigint"),
+    ("resource_id", "bigint"),
+    ("target_key", "text"),
+    ("action", "text"),
+    ("last_used_at", "timestamptz"),
+)
+
+
 def _upsert(rows: list[tuple]) -> None:
-    """One statement adding or moving forward each (tenant, user, target, action) row: the same SQL on
-    PostgreSQL and SQLite, built from plain tuples (no model instance on the answer's path)."""
-    table = UsageRecord._meta.db_table
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), _STATEMENT_ROWS):
-            chunk = rows[start : start + _STATEMENT_ROWS]
-            params: list = []
-            for tenant_id, user_id, module_id, resource_id, key, action, when in chunk:
-                when = connection.ops.adapt_datetimefield_value(when)
-                params += [tenant_id, user_id, module_id, resource_id, key, action, when]
-            values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
-            cursor.execute(
-                f"INSERT INTO {table} (tenant_id, user_id, module_id, resource_id, target_key, action, last_used_at) "  # noqa: S608
-                f"VALUES {values} ON CONFLICT (tenant_id, user_id, target_key, action) "
-                "DO UPDATE SET last_used_at = excluded.last_used_at",
-                params,
-            )
+    """One statement adding or moving forward each (tenant, user, target, action) row, from plain tuples
+    (no model instance on the answer's path)."""
+    upsert(
+        UsageRecord._meta.db_table,
+        _COLUMNS,
+        rows,
+        conflict="tenant_id, user_id, target_key, action",
+        update="last_used_at = excluded.last_used_at",
+    )
 
 
 def _write(rows: list[tuple]) -> None:

@@ -1,0 +1,48 @@
+"""Many rows added or updated in one statement of a fixed shape (the usage writer's marks and counts).
+
+A ``VALUES (%s, ...), (%s, ...)`` statement has as many placeholders as rows × columns, so its text differs
+with every batch: psycopg cannot cache its parsing, and parsing a statement of thousands of placeholders
+took more CPU than the database's work (py-spy, ``make bench --only api``, batched checks: a quarter of a
+worker's time in the writer thread). On PostgreSQL the rows travel instead as one array per column through
+``unnest``: seven parameters whatever the batch, a statement parsed once per process. Other databases
+(SQLite, the embedded default) get the ``VALUES`` form, in chunks below their parameter limits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.db import connection
+
+CHUNK_ROWS = 1000  # VALUES form: rows per statement (7,000 parameters for 7 columns)
+
+
+def upsert(
+    table: str, columns: Sequence[tuple[str, str]], rows: Sequence[tuple], *, conflict: str, update: str
+) -> None:
+    """``INSERT INTO table (columns) … ON CONFLICT (conflict) DO UPDATE SET update`` for ``rows``.
+
+    ``columns`` are (name, PostgreSQL type) pairs in the rows' order; ``conflict`` names the unique columns;
+    ``update`` is the SET clause, which may read ``excluded``. No two rows may share a conflict key (one
+    statement cannot update a row twice). Datetimes are adapted for the database by Django."""
+    if not rows:
+        return
+    names = ", ".join(name for name, _type in columns)
+    tail = f"ON CONFLICT ({conflict}) DO UPDATE SET {update}"
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            arrays = ", ".join(f"%s::{kind}[]" for _name, kind in columns)
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) {tail}",  # noqa: S608 - our names
+                [list(column) for column in zip(*rows, strict=True)],
+            )
+            return
+        marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        for start in range(0, len(rows), CHUNK_ROWS):
+            chunk = rows[start : start + CHUNK_ROWS]
+            params = [adapt(value) if hasattr(value, "tzinfo") else value for row in chunk for value in row]
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) VALUES {', '.join([marks] * len(chunk))} {tail}",  # noqa: S608
+                params,
+            )
