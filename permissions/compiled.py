@@ -44,6 +44,7 @@ from permissions.models import (
     ResourceUserPermission,
     RolePermission,
 )
+from portal.postgresql.cursors import server_binding_cursor
 
 INF = math.inf
 MAX_RESOURCES_PER_USER = 50_000
@@ -215,11 +216,7 @@ def fetch(sql: str, params: list, *, server_bound: bool = False, db=None) -> lis
         with db.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
-    db.validate_thread_sharing()
-    with db.wrap_database_errors:
-        raw = ServerBindingCursor(db.connection)
-    wrapped = db.make_debug_cursor(raw) if db.queries_logged else db.make_cursor(raw)
-    with wrapped as cursor:
+    with server_binding_cursor(db) as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 

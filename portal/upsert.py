@@ -4,7 +4,8 @@ A ``VALUES (%s, ...), (%s, ...)`` statement has as many placeholders as rows × 
 with every batch: psycopg cannot cache its parsing, and parsing a statement of thousands of placeholders
 took more CPU than the database's work (py-spy, ``make bench --only api``, batched checks: a quarter of a
 worker's time in the writer thread). On PostgreSQL the rows travel instead as one array per column through
-``unnest``: seven parameters whatever the batch, a statement parsed once per process. Other databases
+``unnest``: seven parameters whatever the batch, one statement text that psycopg prepares, bound on the
+server (portal/postgresql/cursors.py: no value quoted into the text in Python). Other databases
 (SQLite, the embedded default) get the ``VALUES`` form, in chunks below their parameter limits.
 """
 
@@ -13,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.db import connection
+
+from portal.postgresql import cursors
 
 CHUNK_ROWS = 1000  # VALUES form: rows per statement (7,000 parameters for 7 columns)
 
@@ -30,14 +33,15 @@ def upsert(
     names = ", ".join(name for name, _type in columns)
     tail = f"ON CONFLICT ({conflict}) DO UPDATE SET {update}"
     adapt = connection.ops.adapt_datetimefield_value
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            arrays = ", ".join(f"%s::{kind}[]" for _name, kind in columns)
+    if cursors.available(connection):
+        arrays = ", ".join(f"%s::{kind}[]" for _name, kind in columns)
+        with cursors.server_binding_cursor(connection) as cursor:
             cursor.execute(
                 f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) {tail}",  # noqa: S608 - our names
                 [list(column) for column in zip(*rows, strict=True)],
             )
-            return
+        return
+    with connection.cursor() as cursor:
         marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
         for start in range(0, len(rows), CHUNK_ROWS):
             chunk = rows[start : start + CHUNK_ROWS]
