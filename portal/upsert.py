@@ -3,21 +3,31 @@
 A ``VALUES (%s, ...), (%s, ...)`` statement has as many placeholders as rows × columns, so its text differs
 with every batch: psycopg cannot cache its parsing, and parsing a statement of thousands of placeholders
 took more CPU than the database's work (py-spy, ``make bench --only api``, batched checks: a quarter of a
-worker's time in the writer thread). On PostgreSQL the rows travel instead as one array per column through
-``unnest``: seven parameters whatever the batch, one statement text that psycopg prepares, bound on the
-server (portal/postgresql/cursors.py: no value quoted into the text in Python). Other databases
-(SQLite, the embedded default) get the ``VALUES`` form, in chunks below their parameter limits.
+worker's time in the writer thread); sending arrays instead still quoted every element in Python. On
+PostgreSQL the rows now travel as one JSON text (``json.dumps``, in C) that the statement unpacks
+(``json_array_elements``): one parameter whatever the batch, bound on the server
+(portal/postgresql/cursors.py), one statement text that psycopg prepares. Values are numbers, text
+without NUL characters, NULLs and aware datetimes. Other databases (SQLite, the embedded default) get the
+``VALUES`` form, in chunks below their parameter limits.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from datetime import datetime
 
 from django.db import connection
 
 from portal.postgresql import cursors
 
 CHUNK_ROWS = 1000  # VALUES form: rows per statement (7,000 parameters for 7 columns)
+
+
+def _iso(value):
+    if isinstance(value, datetime):
+        return value.isoformat()  # aware: the offset travels with it
+    raise TypeError(f"{type(value).__name__} cannot be sent in an upsert")
 
 
 def upsert(
@@ -34,11 +44,11 @@ def upsert(
     tail = f"ON CONFLICT ({conflict}) DO UPDATE SET {update}"
     adapt = connection.ops.adapt_datetimefield_value
     if cursors.available(connection):
-        arrays = ", ".join(f"%s::{kind}[]" for _name, kind in columns)
+        values = ", ".join(f"(row->>{index})::{kind}" for index, (_name, kind) in enumerate(columns))
         with cursors.server_binding_cursor(connection) as cursor:
             cursor.execute(
-                f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) {tail}",  # noqa: S608 - our names
-                [list(column) for column in zip(*rows, strict=True)],
+                f"INSERT INTO {table} ({names}) SELECT {values} FROM json_array_elements(%s::json) AS row {tail}",  # noqa: S608
+                [json.dumps(rows, default=_iso, separators=(",", ":"))],
             )
         return
     with connection.cursor() as cursor:
