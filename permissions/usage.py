@@ -43,6 +43,7 @@ _lock = threading.Lock()
 _wake = threading.Condition(_lock)
 _writer: dict[str, object] = {"pid": None, "thread": None}
 _nudged = [False]  # a listener has something to write (reset by flush())
+_urgent = [False]  # write without waiting out the interval (reset by flush())
 # Other apps' hooks (intelligence's use counts): on_use(tenant_id, user_id, module_id, action, when) for every
 # recorded use, before the daily dedupe; on_flush() wherever this module writes its queue.
 _listeners: list[tuple] = []
@@ -160,7 +161,7 @@ def flush() -> int:
     with _lock:
         rows = list(_queue.values())
         _queue.clear()
-        _nudged[0] = False
+        _nudged[0] = _urgent[0] = False
         _wake.notify()  # a writer waiting out an interval starts again from the next use
     for _on_use, on_flush in _listeners:
         on_flush()
@@ -183,6 +184,15 @@ def nudge() -> None:
         _wake.notify()
 
 
+def flush_soon() -> None:
+    """Have the writer thread write what is queued now, not at the end of its interval: a gunicorn worker
+    about to retire calls it some requests ahead (portal/gunicorn.conf.py), so that its exit, during which
+    the other workers serve alone, has little left to write."""
+    with _lock:
+        _urgent[0] = True
+        _wake.notify()
+
+
 def _work_waiting() -> bool:
     return bool(_queue) or _nudged[0]
 
@@ -199,18 +209,26 @@ def _run_writer() -> None:
     flush interval (or until the row limit), writes them; closes its connection after two idle intervals."""
     while True:
         with _lock:
-            idle_until = time.monotonic() + 2 * _flush_seconds()
-            while not _work_waiting() and (idle_left := idle_until - time.monotonic()) > 0:
+            idle_since = time.monotonic()  # the idle limit is read again at each wake: a setting may change
+            while not _work_waiting() and (idle_left := idle_since + 2 * _flush_seconds() - time.monotonic()) > 0:
                 _wake.wait(idle_left)
             if not _work_waiting():
                 idle = True
             else:
                 idle = False
                 due = time.monotonic() + _flush_seconds()
-                while _work_waiting() and len(_queue) < _flush_rows() and (left := due - time.monotonic()) > 0:
+                while (
+                    _work_waiting()
+                    and not _urgent[0]
+                    and len(_queue) < _flush_rows()
+                    and (left := due - time.monotonic()) > 0
+                ):
                     _wake.wait(left)
         if idle:
             connections.close_all()
+            with _lock:  # no connection left to close: wait for work without a time limit
+                while not _work_waiting():
+                    _wake.wait()
             continue
         _tend_connections()
         flush()
@@ -233,7 +251,7 @@ def _after_fork_in_child() -> None:
     _lock = threading.Lock()
     _wake = threading.Condition(_lock)
     _queue.clear()
-    _nudged[0] = False
+    _nudged[0] = _urgent[0] = False
     _writer["pid"] = _writer["thread"] = None
 
 

@@ -112,6 +112,19 @@ def post_worker_init(worker):
         worker.log.warning("worker warm-up skipped", exc_info=True)
 
 
+# A worker this many requests from its max_requests has its queued last-use marks and counts written now,
+# by its writer thread while it still serves: its exit then writes the little left (measured: the exit's
+# write took 11-16 ms of the time during which the other worker serves alone).
+RETIRE_NOTICE_REQUESTS = 100
+
+
+def post_request(worker, req, environ, resp):
+    if worker.max_requests - worker.nr == RETIRE_NOTICE_REQUESTS:
+        from permissions import usage
+
+        usage.flush_soon()
+
+
 def worker_exit(server, worker):
     """A worker retired by max_requests leaves at once, without the interpreter's final clean-up.
 

@@ -22,6 +22,7 @@ def batched(settings):
     usage.forget_seen()
     usage.flush()
     yield settings
+    settings.USAGE_FLUSH_SECONDS = 0  # the writer thread, woken by the flush, closes its connection at once
     usage.flush()
     usage.forget_seen()
 
@@ -98,3 +99,18 @@ def test_the_writer_thread_also_writes_the_use_counts(transactional_db, batched,
     names = [thread.name for thread in threading.enumerate()]
     assert names.count("usage-writer") == 1
     assert not [thread for thread in threading.enumerate() if isinstance(thread, threading.Timer)]
+
+
+def test_flush_soon_has_the_writer_write_before_its_interval_ends(
+    transactional_db, batched, acme, acme_advanced, report
+):
+    """A gunicorn worker about to retire asks for it (portal/gunicorn.conf.py): the interval here is 30 s."""
+    with tenant_scope(acme):
+        usage.record_use(acme_advanced, Action.VIEW, report)
+    threading.Event().wait(0.2)
+    assert _rows(acme) == set()  # the writer waits out its interval
+    usage.flush_soon()
+    deadline = time.monotonic() + 10
+    while not _rows(acme) and time.monotonic() < deadline:
+        threading.Event().wait(0.02)
+    assert _rows(acme) == {(acme_advanced.pk, f"r{report.pk}", "view")}
