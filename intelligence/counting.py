@@ -1,12 +1,11 @@
 """Use counts per (user, module, action, hour): the volume and time-of-day signal for analytics and
 anomalies (``permissions.usage`` keeps only the last use, once a day).
 
-Counts gather in memory and are added to the database in one statement at most every
-``USAGE_FLUSH_SECONDS``, by the usage writer thread of the process (``permissions.usage.nudge``), over its
-connection. When that setting is 0 (the test suite) they
-wait for an explicit ``flush()`` (``permissions.usage.flush``, the anomaly job), so a use never costs a
-query on the answer's path. A process killed outright loses its last second of counts: evidence, never
-permissions.
+Counts gather in memory and are added to the database in one statement at most every ``GATHER_SECONDS``
+(10 s), by the usage writer thread of the process (``permissions.usage.nudge``), over its connection. When
+``USAGE_FLUSH_SECONDS`` is 0 (the test suite) they wait for an explicit ``flush()`` (``permissions.usage.flush``,
+the anomaly job), so a use never costs a query on the answer's path. A process that exits normally writes
+them first; one killed outright loses its last 10 s of counts: evidence, never permissions.
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections import Counter
 from datetime import datetime
 
@@ -28,6 +28,15 @@ log = logging.getLogger(__name__)
 _counts: Counter = Counter()
 _lock = threading.Lock()
 _armed: dict[str, object] = {"pid": None, "armed": False}  # a nudge is out since the last flush
+_written_at = [float("-inf")]  # monotonic time of the last write
+# Counts gather this long between the writer's rounds (USAGE_COUNTS_GATHER_SECONDS): under load the same
+# (user, module, action, hour) recurs, so a row is written once per period instead of once a second (batched
+# checks: the count upsert was most of the writer thread's work). An exit, a job or a test flushes at once.
+GATHER_SECONDS = 10.0
+
+
+def _gather_seconds() -> float:
+    return float(getattr(settings, "USAGE_COUNTS_GATHER_SECONDS", GATHER_SECONDS))
 
 
 def _interval() -> float:
@@ -47,6 +56,7 @@ def forget() -> None:
     """Drop the queued counts (tests: nothing of a rolled-back test may be written in the next one)."""
     with _lock:
         _counts.clear()
+        _written_at[0] = float("-inf")
 
 
 def _arm() -> None:
@@ -57,12 +67,24 @@ def _arm() -> None:
     usage.nudge()
 
 
-def flush() -> int:
-    """Add every queued count to the database now; how many (user, module, action, hour) rows were written."""
+def flush(*, periodic: bool = False) -> int:
+    """Add every queued count to the database now; how many (user, module, action, hour) rows were written.
+
+    ``periodic`` (the usage writer's own round): counts gather for ``GATHER_SECONDS`` between writes, as the
+    same (user, module, action, hour) recurs; the round is skipped, and the writer asked again, until then."""
+    now = time.monotonic()
     with _lock:
-        rows = list(_counts.items())
-        _counts.clear()
-        _armed["armed"] = False
+        if periodic and _counts and now - _written_at[0] < _gather_seconds():
+            again = True
+        else:
+            again = False
+            rows = list(_counts.items())
+            _counts.clear()
+            _armed["armed"] = False
+            _written_at[0] = now
+    if again:
+        usage.nudge()  # the writer comes back within its interval
+        return 0
     if not rows:
         return 0
     try:
@@ -100,6 +122,7 @@ def _after_fork_in_child() -> None:
     _lock = threading.Lock()
     _counts.clear()
     _armed["armed"], _armed["pid"] = False, None
+    _written_at[0] = float("-inf")
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -45,7 +45,8 @@ _writer: dict[str, object] = {"pid": None, "thread": None}
 _nudged = [False]  # a listener has something to write (reset by flush())
 _urgent = [False]  # write without waiting out the interval (reset by flush())
 # Other apps' hooks (intelligence's use counts): on_use(tenant_id, user_id, module_id, action, when) for every
-# recorded use, before the daily dedupe; on_flush() wherever this module writes its queue.
+# recorded use, before the daily dedupe; on_flush(periodic=...) wherever this module writes its queue (periodic:
+# the writer thread's own round, which a listener may skip to gather longer; never at exit or on request).
 _listeners: list[tuple] = []
 
 
@@ -156,15 +157,16 @@ def _write(rows: list[tuple]) -> None:
                 log.info("usage of a deleted user or resource dropped: %s", row)
 
 
-def flush() -> int:
-    """Write every queued use now (in the caller's thread); the number of uses written."""
+def flush(*, periodic: bool = False) -> int:
+    """Write every queued use now (in the caller's thread); the number of uses written. ``periodic``: the
+    writer thread's round (listeners may keep gathering)."""
     with _lock:
         rows = list(_queue.values())
         _queue.clear()
         _nudged[0] = _urgent[0] = False
         _wake.notify()  # a writer waiting out an interval starts again from the next use
     for _on_use, on_flush in _listeners:
-        on_flush()
+        on_flush(periodic=periodic)
     try:
         _write(rows)
     except DatabaseError:
@@ -231,7 +233,7 @@ def _run_writer() -> None:
                     _wake.wait()
             continue
         _tend_connections()
-        flush()
+        flush(periodic=True)
         _tend_connections()
 
 

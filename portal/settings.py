@@ -329,6 +329,8 @@ AUTHZ_VERSION_MAX_AGE = config.env_int("AUTHZ_VERSION_MAX_AGE_MS", 250, minimum=
 # every USAGE_FLUSH_MS milliseconds, or as soon as USAGE_FLUSH_ROWS are waiting; 0 writes each one at once.
 USAGE_FLUSH_SECONDS = config.env_int("USAGE_FLUSH_MS", 1000, minimum=0, maximum=60_000) / 1000
 USAGE_FLUSH_ROWS = 500
+# Use counts per (user, module, action, hour) gather this long between writes (intelligence/counting.py).
+USAGE_COUNTS_GATHER_SECONDS = 10.0
 
 # Background work: Celery workers and beat on Redis in production (CELERY_ENABLED); inline otherwise.
 CELERY_ENABLED = config.env_bool("CELERY_ENABLED", default=False)

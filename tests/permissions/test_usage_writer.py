@@ -19,6 +19,7 @@ from permissions.vocabulary import Action
 def batched(settings):
     settings.USAGE_FLUSH_SECONDS = 30  # the writer thread waits: the test decides when to write
     settings.USAGE_FLUSH_ROWS = 1000
+    settings.USAGE_COUNTS_GATHER_SECONDS = 0  # counts written at each of the writer's rounds
     usage.forget_seen()
     usage.flush()
     yield settings
@@ -114,3 +115,23 @@ def test_flush_soon_has_the_writer_write_before_its_interval_ends(
     while not _rows(acme) and time.monotonic() < deadline:
         threading.Event().wait(0.02)
     assert _rows(acme) == {(acme_advanced.pk, f"r{report.pk}", "view")}
+
+
+def test_counts_gather_between_the_writers_rounds_and_an_explicit_flush_writes_them(
+    transactional_db, batched, acme, acme_advanced, report
+):
+    from intelligence import counting
+    from intelligence.models import UsageCount
+
+    batched.USAGE_FLUSH_SECONDS = 0  # no writer thread round in between: this test makes the rounds
+    batched.USAGE_COUNTS_GATHER_SECONDS = 60
+    counting.forget()
+    with tenant_scope(acme):
+        usage.record_use(acme_advanced, Action.VIEW, report)
+    assert counting.flush(periodic=True) == 1  # the first round writes
+    with tenant_scope(acme):
+        usage.record_use(acme_advanced, Action.VIEW, report)
+    assert counting.flush(periodic=True) == 0  # within GATHER_SECONDS of the last write: kept
+    assert counting.flush() == 1  # an exit, a job or a test writes at once
+    with tenant_scope(acme):
+        assert sum(UsageCount.objects.filter(user=acme_advanced).values_list("count", flat=True)) == 2
