@@ -20,9 +20,8 @@ REQUESTS = 130
 
 
 def test_production_config_recycles_a_worker_without_stalling(tmp_path):
-    with production_gunicorn(
-        tmp_path, GUNICORN_MAX_REQUESTS=str(LIFE), GUNICORN_MAX_REQUESTS_JITTER="0"
-    ) as (port, log_path):
+    limits = {"GUNICORN_MAX_REQUESTS": str(LIFE), "GUNICORN_MAX_REQUESTS_JITTER": "0"}
+    with production_gunicorn(tmp_path, **limits) as (port, log_path):
         url = f"http://127.0.0.1:{port}/healthz"
         # The first worker lives LIFE requests from its start: the probes above count in it.
         latencies, statuses = [], []
