@@ -35,6 +35,17 @@ _written_at = [float("-inf")]  # monotonic time of the last write
 GATHER_SECONDS = 10.0
 
 
+# The count table's columns in the order of a queued row (portal.upsert).
+COLUMNS = (
+    ("tenant_id", "bigint"),
+    ("user_id", "bigint"),
+    ("module_id", "bigint"),
+    ("action", "text"),
+    ("hour", "timestamptz"),
+    ("count", "bigint"),
+)
+
+
 def _gather_seconds() -> float:
     return float(getattr(settings, "USAGE_COUNTS_GATHER_SECONDS", GATHER_SECONDS))
 
@@ -103,14 +114,7 @@ def _add(rows) -> None:
     with transaction.atomic():
         upsert(
             table,
-            (
-                ("tenant_id", "bigint"),
-                ("user_id", "bigint"),
-                ("module_id", "bigint"),
-                ("action", "text"),
-                ("hour", "timestamptz"),
-                ("count", "bigint"),
-            ),
+            COLUMNS,
             [(*key, count) for key, count in rows],
             conflict="tenant_id, user_id, module_id, action, hour",
             update=f"count = {table}.count + excluded.count",

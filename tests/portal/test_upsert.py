@@ -7,18 +7,10 @@ import pytest
 from django.utils import timezone
 
 from accounts.scoping import tenant_scope
+from intelligence.counting import COLUMNS
 from intelligence.models import UsageCount
 from permissions.models import Module
 from portal.upsert import CHUNK_ROWS, upsert
-
-COLUMNS = (
-    ("tenant_id", "bigint"),
-    ("user_id", "bigint"),
-    ("module_id", "bigint"),
-    ("action", "text"),
-    ("hour", "timestamptz"),
-    ("count", "bigint"),
-)
 
 
 @pytest.fixture
