@@ -158,6 +158,20 @@ def _interleaved(server, token, folder, tenant, pairs: int) -> tuple[list[dict],
     on both sides alike; a paused drain holds its connection idle and sends nothing."""
     drain = _start_drain(tenant)
     time.sleep(1)  # under way
+
+    def window(seed: int) -> dict:
+        return _load(
+            server.port,
+            "/api/v1/check",
+            token,
+            folder,
+            WINDOW_SECONDS,
+            CHECK_CONNECTIONS,
+            seed,
+            0,
+            delay_ms=CHECK_DELAY_MS,
+        )
+
     with_drain: list[dict] = []
     without: list[dict] = []
     try:
@@ -166,36 +180,12 @@ def _interleaved(server, token, folder, tenant, pairs: int) -> tuple[list[dict],
                 break
             os.kill(drain.pid, signal.SIGSTOP)
             time.sleep(0.3)  # statements and requests in flight end
-            without.append(
-                _load(
-                    server.port,
-                    "/api/v1/check",
-                    token,
-                    folder,
-                    WINDOW_SECONDS,
-                    CHECK_CONNECTIONS,
-                    SEED + 10 + 2 * n,
-                    0,
-                    delay_ms=CHECK_DELAY_MS,
-                )
-            )
+            without.append(window(SEED + 10 + 2 * n))
             os.kill(drain.pid, signal.SIGCONT)
             time.sleep(0.3)
             if drain.poll() is not None:
                 break
-            with_drain.append(
-                _load(
-                    server.port,
-                    "/api/v1/check",
-                    token,
-                    folder,
-                    WINDOW_SECONDS,
-                    CHECK_CONNECTIONS,
-                    SEED + 11 + 2 * n,
-                    0,
-                    delay_ms=CHECK_DELAY_MS,
-                )
-            )
+            with_drain.append(window(SEED + 11 + 2 * n))
     finally:
         if drain.poll() is None:
             os.kill(drain.pid, signal.SIGCONT)
