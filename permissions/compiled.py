@@ -30,11 +30,10 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils.dateparse import parse_datetime
 
-try:  # PostgreSQL with psycopg 3: bind on the server, so the statement can be prepared
-    from django.db.backends.postgresql.base import ServerBindingCursor
+try:  # PostgreSQL with psycopg 3: one parameter type per position, so the statement can be prepared
     from psycopg.types.numeric import Int8
 except (ImportError, ImproperlyConfigured):  # pragma: no cover - no psycopg 3 (SQLite only, or psycopg2)
-    ServerBindingCursor = Int8 = None
+    Int8 = None
 
 from permissions.models import (
     Grant,
@@ -44,7 +43,7 @@ from permissions.models import (
     ResourceUserPermission,
     RolePermission,
 )
-from portal.postgresql.cursors import server_binding_cursor
+from portal.postgresql import cursors
 
 INF = math.inf
 MAX_RESOURCES_PER_USER = 50_000
@@ -111,7 +110,7 @@ _SQL: dict[str, str] = {}
 def _server_bound(db) -> bool:
     """True when the engine's query goes through a server-binding, preparable cursor (PostgreSQL, and
     the connection's ``prepare_threshold`` is set; Django leaves it unset by default for poolers)."""
-    if db.vendor != "postgresql" or ServerBindingCursor is None:
+    if not cursors.available(db):
         return False
     db.ensure_connection()
     return db.connection.prepare_threshold is not None
@@ -216,7 +215,7 @@ def fetch(sql: str, params: list, *, server_bound: bool = False, db=None) -> lis
         with db.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
-    with server_binding_cursor(db) as cursor:
+    with cursors.server_binding_cursor(db) as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 

@@ -96,13 +96,13 @@ def when_ready(server):
 
 
 def post_worker_init(worker):
-    """In a new worker, before it accepts its first request: open its connections, warm its first statements.
+    """In a new worker, before it accepts its first request: open its database and cache connections.
 
-    A worker replaced by max_requests otherwise did this inside its first requests (a TCP connection,
-    PostgreSQL's authentication and backend start, the backend's catalog look-ups, the cache connection:
-    22-27 ms for the first check), at the moment the other worker was already serving alone: the check API's
-    p99 came from those replacements (portal/warmup.py). Jobs, shells and tests never run this hook; a
-    failure here is logged and the first request does the work as before.
+    A worker replaced by max_requests otherwise did this inside its first request (a TCP connection,
+    PostgreSQL's authentication and backend start, the cache connection; the first check took 22-27 ms),
+    at the moment the other worker was already serving alone: the check API's p99 came from those
+    replacements (portal/warmup.py). Jobs, shells and tests never run this hook; a failure here is logged
+    and the first request does the work as before.
     """
     from portal import warmup
 

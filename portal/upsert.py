@@ -37,12 +37,12 @@ def upsert(
 
     ``columns`` are (name, PostgreSQL type) pairs in the rows' order; ``conflict`` names the unique columns;
     ``update`` is the SET clause, which may read ``excluded``. No two rows may share a conflict key (one
-    statement cannot update a row twice). Datetimes are adapted for the database by Django."""
+    statement cannot update a row twice). Datetimes must be aware (ISO text with its offset on PostgreSQL,
+    Django's adaptation elsewhere)."""
     if not rows:
         return
     names = ", ".join(name for name, _type in columns)
     tail = f"ON CONFLICT ({conflict}) DO UPDATE SET {update}"
-    adapt = connection.ops.adapt_datetimefield_value
     if cursors.available(connection):
         values = ", ".join(f"(row->>{index})::{kind}" for index, (_name, kind) in enumerate(columns))
         with cursors.server_binding_cursor(connection) as cursor:
@@ -51,6 +51,7 @@ def upsert(
                 [json.dumps(rows, default=_iso, separators=(",", ":"))],
             )
         return
+    adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
         marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
         for start in range(0, len(rows), CHUNK_ROWS):

@@ -14,19 +14,16 @@ was lazy one-time work:
   first request less: dropped.)
 
 Nothing here reads or writes a tenant's data: the cache read asks for a key nobody writes. A failure is
-logged and skipped: the first request then does the work, as before. Jobs, shells and tests never run these hooks.
+logged by the hook and skipped: the first request then does the work, as before. Jobs, shells and tests
+never run these hooks.
 """
 
 from __future__ import annotations
-
-import logging
 
 from django.apps import apps
 from django.conf import settings
 from django.core.cache import caches
 from django.db import connections
-
-log = logging.getLogger(__name__)
 
 
 def in_master() -> None:
