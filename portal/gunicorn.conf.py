@@ -27,6 +27,9 @@ control_socket_disable = True
 #   milliseconds (its first requests open a database connection and fill its permission cache).
 # - jitter as wide as max_requests: each worker draws its limit from [N, 2N] (10,000-20,000 requests), so
 #   the workers come due at independent times and one always serves while another is replaced.
+# - the replacement is forked before the old worker leaves: a worker 100 requests from its limit asks for it,
+#   and leaves once it is ready (portal/gunicorn_replacement.py; the hooks below). gunicorn's own order (exit,
+#   then fork) left the other worker serving alone for 50-60 ms at each replacement.
 # Recycling itself stays: it bounds any slow growth of a worker's memory (caches, fragmentation).
 # Trade-off of preload: `kill -HUP` reloads the configuration but not the code; a release restarts the
 # master (docs/deployment.md).
@@ -82,8 +85,9 @@ def when_ready(server):
 
     from django.urls import get_resolver
 
-    from portal import warmup
+    from portal import gunicorn_replacement, warmup
 
+    gunicorn_replacement.listen(server)
     get_resolver()._populate()
     try:
         warmup.in_master()
@@ -104,38 +108,56 @@ def post_worker_init(worker):
     replacements (portal/warmup.py). Jobs, shells and tests never run this hook; a failure here is logged
     and the first request does the work as before.
     """
-    from portal import warmup
+    from portal import gunicorn_replacement, warmup
 
     try:
         warmup.in_worker()
     except Exception:  # noqa: BLE001 - the database may be down at start; requests will say so (503)
         worker.log.warning("worker warm-up skipped", exc_info=True)
+    gunicorn_replacement.ready(worker)
 
 
-# A worker this many requests from its max_requests has its queued last-use marks and counts written now,
-# by its writer thread while it still serves: its exit then writes the little left (measured: the exit's
-# write took 11-16 ms of the time during which the other worker serves alone).
-RETIRE_NOTICE_REQUESTS = 100
+def pre_fork(server, worker):
+    from portal import gunicorn_replacement
+
+    gunicorn_replacement.pre_fork(server, worker)
 
 
 def post_request(worker, req, environ, resp):
-    if worker.max_requests - worker.nr == RETIRE_NOTICE_REQUESTS:
+    """A worker a little before its max_requests asks the master for its replacement now
+    (portal/gunicorn_replacement.py: the replacement forks and warms up while this one serves its last
+    requests) and has its queued last-use marks and counts written by its writer thread while it still
+    serves: its exit then writes the little left (measured: that write took 11-16 ms)."""
+    from portal import gunicorn_replacement
+
+    ahead = gunicorn_replacement.notice(worker.max_requests)
+    if ahead and worker.max_requests - worker.nr == ahead:
         from permissions import usage
 
+        gunicorn_replacement.announce(worker)
         usage.flush_soon()
+
+
+def child_exit(server, worker):
+    """In the master, after a worker exited: one forked ahead of it has taken its place."""
+    from portal import gunicorn_replacement
+
+    gunicorn_replacement.child_exited(server, worker)
 
 
 def worker_exit(server, worker):
     """A worker retired by max_requests leaves at once, without the interpreter's final clean-up.
 
     Python's shutdown after a fork walks and releases every object the worker inherited, writing to each
-    shared page, and gunicorn forks the replacement only once the old worker has exited. Measured here on
-    a busy machine: 2.5 s from a worker's last request to its exit (traced), 0.3 s with ``gc.freeze()``
-    above, 0.1 s with this hook. What matters is done first: queued last-use marks written
-    (``permissions.usage``), log lines flushed, database connections closed (PostgreSQL sees a clean
-    goodbye). Other exits (shutdown, errors, their exit codes) keep the normal path.
+    shared page: CPU taken from the workers that serve. Measured here on a busy machine: 2.5 s from a
+    worker's last request to its exit (traced), 0.3 s with ``gc.freeze()`` above, 0.1 s with this hook.
+    A retiring worker (its limit reached, or asked to leave by its replacement: portal/gunicorn_replacement.py)
+    does what matters first: queued last-use marks written (``permissions.usage``), log lines flushed,
+    database connections closed (PostgreSQL sees a clean goodbye). Other exits (shutdown, errors, their exit
+    codes) keep the normal path.
     """
-    if not getattr(worker, "booted", False) or worker.nr < worker.max_requests:
+    retired = worker.nr >= worker.max_requests or getattr(worker, "retiring", False)
+    if not getattr(worker, "booted", False) or not retired:
         return
     import logging
     import sys

@@ -24,8 +24,8 @@ def _free_port() -> int:
 
 @contextlib.contextmanager
 def production_gunicorn(tmp_path: Path, **extra_env: str):
-    """Yields (port, log path) once ``/healthz`` answers; stops the master after. ``extra_env`` adds to the
-    environment (one worker unless WEB_CONCURRENCY says otherwise)."""
+    """Yields (port, log path, master's pid) once ``/healthz`` answers; stops the master after. ``extra_env``
+    adds to the environment (one worker unless WEB_CONCURRENCY says otherwise)."""
     port = _free_port()
     env = {
         **{k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}},
@@ -68,7 +68,23 @@ def production_gunicorn(tmp_path: Path, **extra_env: str):
             except requests.ConnectionError:
                 assert time.monotonic() < deadline, "gunicorn did not start"
                 time.sleep(0.2)
-        yield port, log_path
+        yield port, log_path, server.pid
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def workers_of(master_pid: int) -> list[int]:
+    """The pids of the master's live children (its workers), read from /proc."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # exited meanwhile
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) ": state, ppid, ...
+        if int(fields[1]) == master_pid and fields[0] != "Z":
+            children.append(int(entry.name))
+    return children

@@ -2,18 +2,21 @@
 
 A worker that reaches ``max_requests`` exits and the master replaces it. Without ``preload_app`` the
 replacement imported Django before it could accept (about a second of CPU, several on a busy machine):
-every request in that window waited. Here one worker recycles every 20 requests, so nobody else can
-serve while it is replaced: the slowest request must still be far below the cost of importing the portal.
+every request in that window waited. And a replacement forked only once the old worker had left
+(gunicorn's way) left the other workers alone for 50-60 ms each time; the replacement is now forked
+before the old worker leaves (portal/gunicorn_replacement.py). Here one worker recycles every few
+requests, so nobody else can serve while it is replaced.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import requests
 
-from tests.portal.gunicorn_server import production_gunicorn
+from tests.portal.gunicorn_server import production_gunicorn, workers_of
 
 LIFE = 20  # requests per worker life (GUNICORN_MAX_REQUESTS, no jitter)
 REQUESTS = 130
@@ -21,7 +24,7 @@ REQUESTS = 130
 
 def test_production_config_recycles_a_worker_without_stalling(tmp_path):
     limits = {"GUNICORN_MAX_REQUESTS": str(LIFE), "GUNICORN_MAX_REQUESTS_JITTER": "0"}
-    with production_gunicorn(tmp_path, **limits) as (port, log_path):
+    with production_gunicorn(tmp_path, **limits) as (port, log_path, _master):
         url = f"http://127.0.0.1:{port}/healthz"
         # The first worker lives LIFE requests from its start: the probes above count in it.
         latencies, statuses = [], []
@@ -30,11 +33,53 @@ def test_production_config_recycles_a_worker_without_stalling(tmp_path):
             response = requests.get(url, timeout=30)
             latencies.append(time.perf_counter() - started)
             statuses.append(response.status_code)
-    lines = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
-    boots = [line for line in lines if line.get("message", "").startswith("Booting worker with pid")]
-    restarts = [line for line in lines if line.get("message", "") == "Autorestarting worker after current request."]
+    events = _worker_events(log_path)
+    boots = [pid for kind, pid in events if kind == "boot"]
+    exits = [pid for kind, pid in events if kind == "exit"]
     assert statuses == [200] * REQUESTS, statuses
     # The worker really was replaced several times during the run (each boot after the first is a recycle).
-    assert len(restarts) >= REQUESTS // LIFE - 1 and len(boots) >= len(restarts) + 1, (len(boots), len(restarts))
+    assert len(exits) >= REQUESTS // LIFE - 1 and len(boots) >= len(exits) + 1, events
     # The request that waited for a replacement took milliseconds, not an import of the portal.
     assert max(latencies) < 0.75, sorted(latencies)[-5:]
+
+
+def _worker_events(log_path) -> list[tuple[str, int]]:
+    """("boot", pid) and ("exit", pid) in the order the log has them, up to the master's shutdown."""
+    events = []
+    for line in log_path.read_text().splitlines():
+        message = json.loads(line).get("message", "") if line.startswith("{") else ""
+        if message == "Handling signal: term":
+            break
+        if match := re.fullmatch(r"Booting worker with pid: (\d+)", message):
+            events.append(("boot", int(match[1])))
+        elif match := re.fullmatch(r"Worker exiting \(pid: (\d+)\)", message):
+            events.append(("exit", int(match[1])))
+    return events
+
+
+def test_a_retiring_worker_is_replaced_before_it_leaves(tmp_path):
+    """One configured worker: at every recycle its replacement is up before it exits, and the count of
+    workers goes back to one (the master does not fork another after the exit, nor keep the extra)."""
+    life, total = 100, 460  # the replacement is asked for 25 requests before the limit (gunicorn_replacement)
+    limits = {"GUNICORN_MAX_REQUESTS": str(life), "GUNICORN_MAX_REQUESTS_JITTER": "0"}
+    with production_gunicorn(tmp_path, **limits) as (port, log_path, master):
+        url = f"http://127.0.0.1:{port}/healthz"
+        statuses, most_workers = [], 0
+        for _ in range(total):
+            statuses.append(requests.get(url, timeout=30).status_code)
+            most_workers = max(most_workers, len(workers_of(master)))
+        time.sleep(0.5)  # the last retiring worker's lines reach the log
+        events = _worker_events(log_path)
+    assert statuses == [200] * total
+    alive, exits = set(), 0
+    for kind, pid in events:
+        if kind == "boot":
+            alive.add(pid)
+            assert len(alive) <= 2, events  # one configured, at most one forked ahead
+        else:
+            assert alive - {pid}, f"worker {pid} left before its replacement was up: {events}"
+            alive.discard(pid)
+            assert len(alive) == 1, events  # and the extra is counted back: nothing else was forked
+            exits += 1
+    assert exits >= 3, events  # the run really recycled (life 100 within 460 requests, the probes included)
+    assert most_workers <= 2

@@ -28,7 +28,7 @@ def _answer(port: int) -> tuple[bytes, float]:
 
 
 def test_the_worker_serves_the_next_client_while_the_last_one_keeps_its_socket_open(tmp_path):
-    with production_gunicorn(tmp_path) as (port, log_path):
+    with production_gunicorn(tmp_path) as (port, log_path, _master):
         with socket.create_connection(("127.0.0.1", port), timeout=10) as idle_client:
             idle_client.sendall(REQUEST)
             first = _read_to_end(idle_client)  # the server's FIN came: the answer is complete
@@ -46,7 +46,7 @@ def test_a_client_still_sending_gets_the_answer_whole(tmp_path):
     request): closing a socket over unread bytes makes the kernel reset the connection, and the client's read
     of its answer fails. The worker sees the bytes waiting and leaves the close to gunicorn's lingering one,
     which drains them (and what follows, for up to 2 s)."""
-    with production_gunicorn(tmp_path) as (port, _log_path):
+    with production_gunicorn(tmp_path) as (port, _log_path, _master):
         for _ in range(3):
             with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
                 sock.sendall(REQUEST + b"x" * 32_768)  # gunicorn reads the request and a chunk, not all of it
