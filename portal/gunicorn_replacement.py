@@ -22,17 +22,17 @@ So at most one worker more than configured runs per retiring worker, for the for
 20 ms of the new worker's CPU, while the others serve). A worker's requests never wait for a replacement.
 
 Workers tell the master over a pipe the master opens before the first fork (each message: a pid, positive
-for "replace me", negative for "I am ready"), then wake it with ``SIGURG``. The master acts in the signal's
-handler and touches nothing but its count of workers, its own table of hand-overs and ``os.kill`` of a
-child it has not reaped yet (so the pid cannot belong to anyone else); gunicorn's main loop forks what is
-missing. ``SIGURG``'s default disposition is to be ignored, so a master started without these hooks, or a
-stray signal, harms nothing. If anything fails (the pipe full, the master gone), the worker retires the
-ordinary way: exit at its limit, then fork.
+for "replace me", negative for "I am ready"), then wake it with ``SIGURG``. The signal's handler only wakes
+gunicorn's main loop, as gunicorn's own handlers do; the messages are read and acted on in that loop, just
+before it manages its workers (``listen`` wraps the master's ``manage_workers``), so the count of workers and
+the table of hand-overs change in one thread, never under a handler. The master only signals a child it has
+not reaped yet, so the pid cannot belong to anyone else. ``SIGURG``'s default disposition is to be ignored:
+a master started without these hooks, or a stray signal, harms nothing. If anything fails (the pipe full,
+the master gone), the worker retires the ordinary way: exit at its limit, then fork.
 """
 
 from __future__ import annotations
 
-import errno
 import os
 import signal
 import struct
@@ -54,20 +54,28 @@ def notice(max_requests: int) -> int:
 
 
 def listen(server) -> None:
-    """In the master (``when_ready``, before the first fork): open the pipe and handle the workers' messages."""
+    """In the master (``when_ready``, before the first fork): open the pipe; act on its messages each time
+    the main loop manages its workers; let ``SIGURG`` wake that loop."""
     global _pipe
     reader, writer = os.pipe()
     os.set_blocking(reader, False)
+    os.set_blocking(writer, False)  # a full pipe fails a worker's write (it then retires the ordinary way)
     _pipe = (reader, writer)
+    manage_workers = server.manage_workers
 
-    def woken(signum, frame):
-        if os.getpid() != server.pid:  # a worker inherits the handler; only the master acts on it
-            return
+    def manage_workers_and_handovers():
         for pid in _read_messages(reader):
             if pid > 0:
                 _replace(server, pid)
             else:
                 _retire_the_replaced(server, -pid)
+        manage_workers()  # forks what is missing: a replacement asked for above
+
+    server.manage_workers = manage_workers_and_handovers
+
+    def woken(signum, frame):
+        if os.getpid() == server.pid:  # a worker inherits the handler; only the master is woken
+            server.wakeup()
 
     signal.signal(SIGNAL, woken)
 
@@ -87,11 +95,9 @@ def _read_messages(reader: int) -> list[int]:
 
 
 def _replace(server, pid: int) -> None:
-    if pid not in server.WORKERS or pid in _handovers:
-        return
-    _handovers[pid] = None
-    server.num_workers += 1
-    server.wakeup()  # gunicorn's main loop forks the missing worker (no logging inside a signal handler)
+    if pid in server.WORKERS and pid not in _handovers:
+        _handovers[pid] = None
+        server.num_workers += 1
 
 
 def _retire_the_replaced(server, new_pid: int) -> None:
@@ -100,9 +106,8 @@ def _retire_the_replaced(server, new_pid: int) -> None:
             if old in server.WORKERS:  # not reaped: the pid is still our child (maybe a zombie), not a stranger's
                 try:
                     os.kill(old, signal.SIGTERM)
-                except OSError as error:
-                    if error.errno != errno.ESRCH:
-                        raise
+                except OSError:  # gone meanwhile: nothing to ask
+                    pass
             return
 
 
@@ -116,12 +121,12 @@ def pre_fork(server, worker) -> None:
             return
 
 
-def _send(pid: int) -> bool:
-    if _pipe is None:
+def _send(worker, value: int) -> bool:
+    if _pipe is None or os.getppid() != worker.ppid:  # no pipe (another configuration), or the master is gone
         return False
     try:
-        os.write(_pipe[1], _MESSAGE.pack(pid))
-        os.kill(os.getppid(), SIGNAL)
+        os.write(_pipe[1], _MESSAGE.pack(value))
+        os.kill(worker.ppid, SIGNAL)
     except OSError:
         return False
     return True
@@ -129,14 +134,14 @@ def _send(pid: int) -> bool:
 
 def announce(worker) -> None:
     """In a worker a little before its limit: ask for a replacement. Its exit will be the quick one."""
-    if _send(os.getpid()):
+    if _send(worker, os.getpid()):
         worker.retiring = True
 
 
 def ready(worker) -> None:
     """In a new worker, connections open: if it replaces one, that one may leave now."""
     if getattr(worker, "replaces", None):
-        _send(-os.getpid())
+        _send(worker, -os.getpid())
 
 
 def child_exited(server, worker) -> None:
