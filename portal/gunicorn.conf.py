@@ -38,6 +38,9 @@ max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "10000"))
 max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", str(max_requests)))
 accesslog = "-"
 errorlog = "-"
+# gunicorn's logger, building only the access atoms the format below names (the same line, a quarter of the
+# access log's cost saved: portal/gunicorn_logging.py).
+logger_class = "portal.gunicorn_logging.AccessLogger"
 # Requests arrive through a TLS-terminating proxy; only its address may set X-Forwarded-*.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # Request limits (docs/api.md, "Errors"): gunicorn answers past these itself, with a bare text page and before
