@@ -335,6 +335,8 @@ def _load(port, path, token, ids_folder: Path, seconds, concurrency, seed: int, 
         result["errors"] += result.pop("non200")
         result["generator"] = "wrk"
         return result
+    if rate:  # the Python client has no schedule: say so before running it, not after
+        raise SystemExit("a paced run needs wrk (make wrk)")
     out = subprocess.run(
         [
             sys.executable,
@@ -354,8 +356,6 @@ def _load(port, path, token, ids_folder: Path, seconds, concurrency, seed: int, 
         text=True,
         check=True,
     ).stdout
-    if rate:
-        raise SystemExit("a paced run needs wrk (make wrk)")
     result = json.loads(out.strip().splitlines()[-1])
     result["generator"] = "python threads"
     return result

@@ -146,5 +146,6 @@ def ready(worker) -> None:
 
 def child_exited(server, worker) -> None:
     """In the master (``child_exit``): a worker that announced has gone; its replacement is counted already."""
-    if _handovers.pop(worker.pid, "none") != "none":
+    if worker.pid in _handovers:
+        del _handovers[worker.pid]
         server.num_workers -= 1
