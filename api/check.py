@@ -26,7 +26,7 @@ from permissions.compiled import MAX_SET_SECONDS
 from permissions.models import Module, Resource
 from permissions.usage import record_use
 from permissions.versioning import current_version
-from permissions.vocabulary import BITS, Action
+from permissions.vocabulary import ACTIONS, Action
 
 MAX_BATCH = 100
 TTL = 1.0
@@ -190,12 +190,13 @@ def load_targets(tenant_id: int, items) -> list:
     return list(named.values())
 
 
-def target_of(tenant_id: int, value):
+def target_of(tenant_id: int, value, version=None, modules: dict[str, int] | None = None):
     """A module key (str), or a Resource for ``{"module": key, "resource": id}`` or ``{"module": key,
     "external_id": "..."}``; NotFoundInTenant when the tenant has no such target.
 
     Module keys come from one map per version; a resource is one primary-key statement, remembered at
-    this version (an external id for a second only, as it can be changed)."""
+    this version (an external id for a second only, as it can be changed). ``version`` and ``modules``
+    (``module_ids``), when the caller has them: a batch reads them once, not once per check."""
     if isinstance(value, str):
         value = {"module": value}
     if not isinstance(value, dict) or not isinstance(value.get("module"), str):
@@ -210,8 +211,9 @@ def target_of(tenant_id: int, value):
         raise exceptions.ValidationError({"target.resource": [_("A resource id is a number.")]})
     if external_id is not None and (not isinstance(external_id, str) or not external_id):
         raise exceptions.ValidationError({"target.external_id": [_("An external id is a text.")]})
-    version = current_version(tenant_id)
-    module_id = module_ids(tenant_id, version).get(module_key)
+    if version is None:
+        version = current_version(tenant_id)
+    module_id = (modules if modules is not None else module_ids(tenant_id, version)).get(module_key)
     if module_id is None:
         raise NotFoundInTenant
     if resource_id is None and external_id is None:
@@ -231,19 +233,20 @@ def target_of(tenant_id: int, value):
 
 def action_of(value) -> Action:
     """A known action of the vocabulary."""
-    if not isinstance(value, str) or value not in BITS:
+    found = ACTIONS.get(value) if isinstance(value, str) else None
+    if found is None:
         raise exceptions.ValidationError({"action": [_("Choose an action of the vocabulary.")]})
-    return Action(value)
+    return found
 
 
-def resolve(tenant_id: int, item, subjects: dict[int, User]) -> tuple[User, Action, object]:
+def resolve(tenant_id: int, item, subjects: dict[int, User], version=None, modules=None) -> tuple[User, Action, object]:
     """(subject, action, target) of one check; ValidationError when malformed, NotFoundInTenant when the
     subject (absent from ``subjects``, from ``load_subjects``) or the target is missing or another tenant's."""
     if not isinstance(item, dict):
         raise exceptions.ValidationError({"check": [_("A check is an object with subject, action and target.")]})
     action = action_of(item.get("action"))
     subject = subjects.get(subject_id(item.get("subject")))
-    target = target_of(tenant_id, item.get("target"))
+    target = target_of(tenant_id, item.get("target"), version, modules)
     if subject is None:
         raise NotFoundInTenant
     return subject, action, target
@@ -299,10 +302,11 @@ def prepare_batch(tenant_id: int, body) -> list[tuple | None]:
     except exceptions.ValidationError as error:
         raise exceptions.ValidationError({"checks": error.detail}) from None
     engine.warm(subjects.values(), load_targets(tenant_id, checks))
-    prepared = []
+    prepared, version = [], current_version(tenant_id)
+    modules = module_ids(tenant_id, version)
     for index, item in enumerate(checks):
         try:
-            prepared.append(resolve(tenant_id, item, subjects))
+            prepared.append(resolve(tenant_id, item, subjects, version, modules))
         except NotFoundInTenant:
             prepared.append(None)
         except exceptions.ValidationError as error:

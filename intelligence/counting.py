@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 _counts: Counter = Counter()
 _lock = threading.Lock()
-_armed: dict[str, object] = {"pid": None, "armed": False}  # a nudge is out since the last flush
+_armed: dict[str, bool] = {"armed": False}  # a nudge is out since the last flush (reset in a forked child)
 _written_at = [float("-inf")]  # monotonic time of the last write
 # Counts gather this long between the writer's rounds (USAGE_COUNTS_GATHER_SECONDS): under load the same
 # (user, module, action, hour) recurs, so a row is written once per period instead of once a second (batched
@@ -72,9 +72,9 @@ def forget() -> None:
 
 def _arm() -> None:
     """Have the usage writer thread write the counts within the interval (holds _lock); once per flush."""
-    if _armed["armed"] and _armed["pid"] == os.getpid():
+    if _armed["armed"]:
         return
-    _armed["armed"], _armed["pid"] = True, os.getpid()
+    _armed["armed"] = True
     usage.nudge()
 
 
@@ -125,7 +125,7 @@ def _after_fork_in_child() -> None:
     global _lock
     _lock = threading.Lock()
     _counts.clear()
-    _armed["armed"], _armed["pid"] = False, None
+    _armed["armed"] = False
     _written_at[0] = float("-inf")
 
 

@@ -76,8 +76,9 @@ def forget_users() -> None:
 
 def _fresh(user, resource_id=None) -> Compiled:
     """The user's valid compiled set; a rebuild also loads ``resource_id``'s rows (still one query)."""
-    key = (user.tenant_id, user.pk)
-    version = current_version(user.tenant_id)
+    tenant_id = user.tenant_id  # read once: a foreign key's attribute is a Python-level descriptor
+    key = (tenant_id, user.pk)
+    version = current_version(tenant_id)
     entry = _sets.get(key)
     if (
         entry is not None

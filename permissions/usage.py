@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from permissions import engine
 from permissions.models import Module, Resource, UsageRecord
-from permissions.vocabulary import Action
+from permissions.vocabulary import ACTIONS
 from portal.upsert import upsert
 
 log = logging.getLogger(__name__)
@@ -93,7 +93,7 @@ def record_use(user, action, target) -> bool:
     module_id, resource_id, key = ids
     now = timezone.now()
     today = now.date()
-    action = str(Action(action))
+    action = ACTIONS[action].value
     for on_use, _on_flush in _listeners:
         on_use(user.tenant_id, user.pk, module_id, action, now)
     dedupe = (user.tenant_id, user.pk, key, action)
@@ -238,12 +238,12 @@ def _run_writer() -> None:
 
 
 def _ensure_writer() -> None:
-    """Start this process's writer thread (again after a fork: threads do not survive one). Holds _lock."""
-    pid = os.getpid()
-    if _writer["pid"] == pid:
+    """Start this process's writer thread (again after a fork: threads do not survive one, and the fork
+    hook below forgets the parent's). Holds _lock."""
+    if _writer["thread"] is not None:
         return
     thread = threading.Thread(target=_run_writer, name="usage-writer", daemon=True)
-    _writer["pid"], _writer["thread"] = pid, thread
+    _writer["pid"], _writer["thread"] = os.getpid(), thread
     thread.start()
 
 
