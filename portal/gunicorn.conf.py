@@ -7,6 +7,7 @@ load balancer. Settings come from the environment like the rest of Portcullis.
 import logging
 import multiprocessing
 import os
+import time
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
@@ -91,6 +92,7 @@ def when_ready(server):
     from portal import gunicorn_replacement, warmup
 
     gunicorn_replacement.listen(server)
+    warmup.prepare_hand_overs()
     get_resolver()._populate()
     try:
         warmup.in_master()
@@ -103,7 +105,8 @@ def when_ready(server):
 
 
 def post_worker_init(worker):
-    """In a new worker, before it accepts its first request: open its database and cache connections.
+    """In a new worker, before it accepts its first request: open its database and cache connections and,
+    replacing a retiring worker, load the subjects and resources that worker remembered (portal/warmup.py).
 
     A worker replaced by max_requests otherwise did this inside its first request (a TCP connection,
     PostgreSQL's authentication and backend start, the cache connection; the first check took 22-27 ms),
@@ -115,6 +118,10 @@ def post_worker_init(worker):
 
     try:
         warmup.in_worker()
+        started = time.monotonic()
+        loaded = warmup.take_over(getattr(worker, "replaces", None))
+        if loaded:
+            worker.log.info("took over %d ids in %.0f ms", loaded, (time.monotonic() - started) * 1000)
     except Exception:  # noqa: BLE001 - the database may be down at start; requests will say so (503)
         worker.log.warning("worker warm-up skipped", exc_info=True)
     gunicorn_replacement.ready(worker)
@@ -136,7 +143,12 @@ def post_request(worker, req, environ, resp):
     ahead = gunicorn_replacement.notice(worker.max_requests)
     if ahead and worker.max_requests - worker.nr == ahead:
         from permissions import usage
+        from portal import warmup
 
+        try:
+            warmup.hand_over()  # before the announce: the replacement reads it as it starts
+        except Exception:  # noqa: BLE001 - the replacement then starts cold, as before
+            worker.log.warning("hand-over skipped", exc_info=True)
         gunicorn_replacement.announce(worker)
         usage.flush_soon()
 
