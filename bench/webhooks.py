@@ -86,7 +86,18 @@ from webhooks.delivery import deliver_due
 from webhooks.models import Delivery
 from portal.jobs import lower_priority
 lower_priority()  # as every job process does (JOBS_NICENESS): the web answers first
+from django.db import connection
+def session_cpu(pid):  # the CPU seconds of the job's PostgreSQL session (same machine), else None
+    try:
+        stat = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
 tenant = Tenant.objects.get(pk=int(sys.argv[1]))
+with connection.cursor() as cursor:
+    cursor.execute("SELECT pg_backend_pid()")
+    backend = cursor.fetchone()[0]
+db_before = session_cpu(backend)
 started, runs, made = time.monotonic(), 0, 0
 with tenant_scope(tenant):
     while Delivery.objects.filter(status=Delivery.Status.PENDING).exists():
@@ -95,8 +106,10 @@ with tenant_scope(tenant):
     left = Delivery.objects.exclude(status=Delivery.Status.DELIVERED).count()
 import resource
 usage = resource.getrusage(resource.RUSAGE_SELF)
+db_after = session_cpu(backend)
 print(json.dumps({"seconds": time.monotonic() - started, "runs": runs, "attempts": made, "not_delivered": left,
-                  "cpu": usage.ru_utime + usage.ru_stime, "niceness": os.nice(0)}))
+                  "cpu": usage.ru_utime + usage.ru_stime, "niceness": os.nice(0),
+                  "db_cpu": None if db_before is None or db_after is None else db_after - db_before}))
 """
 
 
@@ -256,7 +269,8 @@ def run(args) -> None:
     print(  # noqa: T201
         f"webhooks fan-out: {events * RECEIVERS:,} deliveries drained in {drained['seconds']:.1f} s "
         f"({rate:,.0f}/s; {drained['runs']} job runs, {drained['attempts']:,} attempts, the job's process "
-        f"{drained['cpu']:.1f} CPU s at niceness {drained['niceness']}, "
+        f"{drained['cpu']:.1f} CPU s at niceness {drained['niceness']}, its database session "
+        f"{'?' if drained['db_cpu'] is None else format(drained['db_cpu'], '.1f')} CPU s, "
         f"{drained['not_delivered']} not delivered; over both drains the receivers counted {received:,}, using "
         f"{float(receivers_cpu):.1f} CPU s)"
     )
