@@ -28,7 +28,7 @@ control_socket_disable = True
 #   milliseconds (its first requests open a database connection and fill its permission cache).
 # - jitter as wide as max_requests: each worker draws its limit from [N, 2N] (10,000-20,000 requests), so
 #   the workers come due at independent times and one always serves while another is replaced.
-# - the replacement is forked before the old worker leaves: a worker 100 requests from its limit asks for it,
+# - the replacement is forked before the old worker leaves: a worker 500 requests from its limit asks for it,
 #   and leaves once it is ready (portal/gunicorn_replacement.py; the hooks below). gunicorn's own order (exit,
 #   then fork) left the other worker serving alone for 50-60 ms at each replacement.
 # Recycling itself stays: it bounds any slow growth of a worker's memory (caches, fragmentation).

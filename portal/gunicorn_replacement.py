@@ -38,10 +38,12 @@ import signal
 import struct
 
 SIGNAL = signal.SIGURG
-# Requests before its limit at which a worker announces. At 800 requests/s per worker, 100 is about 125 ms:
-# the fork and the new worker's warm-up (about 20 ms) fit well inside, so the old worker rarely reaches its
-# limit before it is asked to leave.
-NOTICE_REQUESTS = 100
+# Requests before its limit at which a worker announces. At 800 requests/s per worker, 500 is about 0.6 s:
+# the fork, the new worker's connections (about 20 ms) and its take-over of the old worker's memory
+# (portal/warmup.py: 80-170 ms for 3,000 ids under the check API benchmark) fit inside, so the old worker
+# rarely reaches its limit before it is asked to leave. (At 100, the old worker reached its limit first in
+# 8 of 10 replacements once the take-over came in, and the other worker served alone meanwhile.)
+NOTICE_REQUESTS = 500
 _MESSAGE = struct.Struct("=i")  # 4 bytes: a write this small to a pipe is atomic
 
 _pipe: tuple[int, int] | None = None  # opened in the master, inherited by every worker
