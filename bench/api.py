@@ -7,18 +7,18 @@ file), the portal's JSON logs at INFO. Only the bind address, ``ALLOWED_HOSTS`` 
 (plain HTTP on loopback instead of a TLS proxy) differ.
 
 The working set is random and seeded: a tenant of 1,000 users, 2,000 resources and about 1,000 grants
-(quick: 100, 200, 100); every request draws a fresh (subject, action, target) from a seeded generator
-(half module targets, half resources), so nothing replays a warmed sample: a resource check almost always
-names a (subject, resource) pair the worker has not answered before (one query each), a module check hits
-the subject's compiled set after its first request. A short warm-up on another seed opens the workers'
-connections first. Runs: single checks (``POST /api/v1/check``) for 60 s (quick: 8 s), saturating on 4
-connections, then paced at a fixed 1,600 requests/s (below), each of which must include
-at least one worker recycle (on a machine too slow to reach the production limit of 10,000 requests per
-worker within the run, the limit is lowered from the warm-up's rate, and the output says so); batches
-of 100 (``POST /api/v1/check/batch``) for 20 s (quick: 5 s). Any
-non-200 answer or socket error fails the benchmark. The generator is ``wrk`` (Debian; the request bodies
-are built in its Lua script from the seed) when installed, else a Python keep-alive client in a subprocess.
-Targets (issue 14): single checks >= 1,500/s with p99 <= 5 ms over the 60 s; batches >= 50,000 checks/s.
+(quick: 100, 200, 100); every request draws a fresh (subject, action, target) from a seeded generator (half
+module targets, half resources), so nothing replays a warmed sample: a resource check almost always names a
+(subject, resource) pair the worker has not answered before; a subject, a resource and a compiled set cost a
+statement the first time a worker meets them (or its predecessor did: portal/warmup.py). A short warm-up on
+another seed opens the workers' connections first. Runs: single checks (``POST /api/v1/check``) for 60 s
+(quick: 8 s), saturating on 4 connections, then paced at a fixed 1,600 requests/s (below), each of which
+must include at least one worker recycle (on a machine too slow to reach the production limit of 10,000
+requests per worker within the run, the limit is lowered from the warm-up's rate, and the output says so);
+batches of 100 (``POST /api/v1/check/batch``) for 20 s (quick: 5 s). Any non-200 answer or socket error
+fails the benchmark. The generator is ``wrk`` (Debian; the request bodies are built in its Lua script from
+the seed) when installed, else a Python keep-alive client in a subprocess. Targets (issue 14): single checks
+>= 1,500/s with p99 <= 5 ms over the 60 s; batches >= 50,000 checks/s.
 """
 
 from __future__ import annotations

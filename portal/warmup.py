@@ -119,7 +119,7 @@ def take_over(replaces: int | None) -> int:
         source.unlink(missing_ok=True)
     loaded = 0
     for tenant, ids in data.items() if isinstance(data, dict) else ():
-        if not (tenant.isascii() and tenant.isdigit()) or not isinstance(ids, dict):
+        if not (tenant.isascii() and tenant.isdigit() and len(tenant) <= 18) or not isinstance(ids, dict):
             continue
         subjects = _ids(ids.get("subjects"), check.HANDOVER_SUBJECTS)
         resources = _ids(ids.get("resources"), check.HANDOVER_RESOURCES)

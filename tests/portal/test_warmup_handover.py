@@ -105,6 +105,7 @@ def test_another_tenants_ids_in_the_file_load_nothing(acme, globex, hand_overs, 
         "not json",
         "[1, 2]",
         json.dumps({"x1": {"subjects": [1]}}),
+        json.dumps({"9" * 30: {"subjects": [1]}}),  # not a database id
         json.dumps({"1": {"subjects": ["1", -5, 2**70, True, None, 1.5]}}),
         json.dumps({"1": ["subjects"]}),
     ],
