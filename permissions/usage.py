@@ -41,7 +41,7 @@ _seen_day = [None]
 _queue: dict[tuple, tuple] = {}  # dedupe key -> (tenant, user, module, resource, target key, action, when)
 _lock = threading.Lock()
 _wake = threading.Condition(_lock)
-_writer: dict[str, object] = {"pid": None, "thread": None}
+_writer: dict[str, threading.Thread | None] = {"thread": None}  # this process's (forgotten at a fork)
 _nudged = [False]  # a listener has something to write (reset by flush())
 _urgent = [False]  # write without waiting out the interval (reset by flush())
 # Other apps' hooks (intelligence's use counts): on_use(tenant_id, user_id, module_id, action, when) for every
@@ -243,7 +243,7 @@ def _ensure_writer() -> None:
     if _writer["thread"] is not None:
         return
     thread = threading.Thread(target=_run_writer, name="usage-writer", daemon=True)
-    _writer["pid"], _writer["thread"] = os.getpid(), thread
+    _writer["thread"] = thread
     thread.start()
 
 
@@ -254,7 +254,7 @@ def _after_fork_in_child() -> None:
     _wake = threading.Condition(_lock)
     _queue.clear()
     _nudged[0] = _urgent[0] = False
-    _writer["pid"] = _writer["thread"] = None
+    _writer["thread"] = None
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
