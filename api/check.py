@@ -206,6 +206,8 @@ def remembered() -> dict[int, dict[str, list[int]]]:
     replacement loads again, at its own version, before it serves)."""
     subjects, resources = [], []
     for key in reversed(list(_targets)):
+        if len(subjects) >= HANDOVER_SUBJECTS and len(resources) >= HANDOVER_RESOURCES:
+            break
         if key[0] == "subject" and len(subjects) < HANDOVER_SUBJECTS:
             subjects.append((key[1], key[2]))
         elif len(key) == 4 and key[2] == "id" and len(resources) < HANDOVER_RESOURCES:
